@@ -1,0 +1,245 @@
+/**
+ * Data transfer objects: plain JSON values shared by the engine, the hosts and
+ * the renderer. No Node, no DOM, no classes. Timestamps are ISO-8601 strings.
+ */
+
+/** The sync state machine's states; the dashboard reads `kind`, never booleans. */
+export type SyncStateKind =
+  | 'idle'
+  | 'connecting'
+  | 'catching-up'
+  | 'live'
+  | 'backing-off'
+  | 'paused'
+  | 'error';
+
+export interface SyncState {
+  kind: SyncStateKind;
+  /** When this state was entered. */
+  since: string;
+  /** For `backing-off`: when the next attempt happens; for `error`: the error. */
+  retryAt?: string;
+  attempt?: number;
+  error?: import('./errors').WireError;
+}
+
+export interface DatabaseStatus {
+  database: string;
+  /** `<host>/<db>` as written to the `source` column. */
+  source: string;
+  state: SyncState;
+  /** Last committed seq, shortened for display (opaque: never parsed). */
+  seqShort: string | null;
+  pending: number | null;
+  docsPerSecond: number | null;
+  etaSeconds: number | null;
+  lastSuccessAt: string | null;
+  lastRun: { runId: number; outcome: RunOutcome; finishedAt: string | null } | null;
+}
+
+export interface SyncProgress {
+  database: string;
+  docs: number;
+  deletes: number;
+  bytes: number;
+  pending: number | null;
+  docsPerSecond: number;
+  etaSeconds: number | null;
+}
+
+/**
+ * How a run ended. `done`: every part reached its goal. `partial`: some parts did,
+ * see the per-part rows. `offline`: the server could not be reached. `timeout`: reachable
+ * but too slow for the deadline. `refused`: credentials rejected. `failed`: anything else.
+ * `cancelled`: stopped by the user.
+ */
+export type RunOutcome = 'running' | 'done' | 'partial' | 'offline' | 'timeout' | 'refused' | 'failed' | 'cancelled';
+
+export interface SkippedDoc {
+  id: string;
+  reason: string;
+}
+
+export interface DatabaseRunResult {
+  database: string;
+  source: string;
+  outcome: RunOutcome;
+  docs: number;
+  deletes: number;
+  skipped: SkippedDoc[];
+  bytes: number;
+  seconds: number;
+  seqBefore: string | null;
+  seqAfter: string | null;
+  reachedEnd: boolean;
+  error?: import('./errors').WireError;
+}
+
+export interface SyncRunResult {
+  runId: number;
+  outcome: RunOutcome;
+  startedAt: string;
+  finishedAt: string;
+  databases: DatabaseRunResult[];
+}
+
+export type ModelStatus = 'success' | 'error' | 'skipped' | 'running' | 'pending';
+
+export interface ModelRunResult {
+  model: string;
+  /** `package.model`, unique within a project. */
+  uniqueId: string;
+  materialized: string;
+  status: ModelStatus;
+  rowsAffected: number | null;
+  seconds: number;
+  /** Why it was fully refreshed, when it was. */
+  refreshReason?: string;
+  error?: import('./errors').WireError & {
+    details?: { model?: string; file?: string; line?: number; sqlFragment?: string };
+  };
+  /** For `skipped`: the failed ancestor. */
+  skippedBecause?: string;
+}
+
+export interface TransformRunResult {
+  runId: number;
+  outcome: RunOutcome;
+  startedAt: string;
+  finishedAt: string;
+  project: string;
+  models: ModelRunResult[];
+  warnings: string[];
+}
+
+export type RunKind = 'sync' | 'transform';
+
+export interface RunSummary {
+  id: number;
+  kind: RunKind;
+  trigger: 'manual' | 'schedule' | 'cli' | 'daemon' | 'setup';
+  outcome: RunOutcome;
+  startedAt: string;
+  finishedAt: string | null;
+  /** sync: docs written; transform: models succeeded. */
+  count: number;
+  errorCount: number;
+  summary: string;
+}
+
+export interface RunDetail extends RunSummary {
+  databases?: DatabaseRunResult[];
+  models?: ModelRunResult[];
+  warnings?: string[];
+  error?: import('./errors').WireError;
+}
+
+export type ScheduleSetting = { kind: 'manual' } | { kind: 'interval'; minutes: number };
+
+export type PipelineSetting =
+  | { kind: 'bundled' }
+  | { kind: 'folder'; path: string }
+  | { kind: 'git'; url: string };
+
+/** Settings as the UI sees them: secrets are never sent, only whether one is stored. */
+export interface SettingsView {
+  isSetupComplete: boolean;
+  couch: {
+    url: string | null;
+    username: string | null;
+    hasPassword: boolean;
+    databases: string[];
+  };
+  postgres:
+    | { kind: 'embedded'; port: number | null }
+    | { kind: 'external'; host: string; port: number; database: string; username: string; hasPassword: boolean; ssl: boolean };
+  schema: string;
+  table: string;
+  pipeline: PipelineSetting;
+  schedule: ScheduleSetting;
+  advanced: { batchSize: number; threads: number; transformBatchSize: number | null };
+  language: 'en' | 'fr';
+  isDemo: boolean;
+}
+
+export interface CouchDatabaseInfo {
+  name: string;
+  docCount: number;
+  deletedCount: number;
+  sizeBytes: number;
+  isUsual: boolean;
+}
+
+export interface CouchTestResult {
+  serverVersion: string;
+  vendor: string;
+  databases: CouchDatabaseInfo[];
+}
+
+export interface PostgresTestResult {
+  serverVersion: string;
+  canCreateSchema: boolean;
+}
+
+export interface Estimate {
+  docs: number;
+  bytes: number;
+  /** PostgreSQL stores jsonb larger than CouchDB's compact JSON; this includes indexes. */
+  diskBytes: number;
+  seconds: number;
+}
+
+export interface TableInfo {
+  schema: string;
+  name: string;
+  kind: 'table' | 'view' | 'materialized view';
+  rows: number;
+  /** max(saved_timestamp) when the table has one: "data current as of". */
+  freshAsOf: string | null;
+}
+
+export interface TablePreview {
+  columns: { name: string; type: string }[];
+  rows: (string | number | boolean | null)[][];
+  total: number;
+  offset: number;
+}
+
+export interface TableFilter {
+  column: string;
+  op: 'eq' | 'contains' | 'gt' | 'lt';
+  value: string;
+}
+
+export interface ConnectionInfo {
+  host: string;
+  port: number;
+  database: string;
+  username: string;
+  /** URL without the password; the password is never sent to the UI. */
+  url: string;
+  passwordHint: string;
+  schema: string;
+}
+
+export interface ChartSeries {
+  name: string;
+  points: { x: string; y: number }[];
+}
+
+export interface ChartData {
+  chart: ChartName;
+  title: string;
+  series: ChartSeries[];
+  /** Why the chart is empty, when it is (e.g. "run transforms first"). */
+  emptyReason?: string;
+}
+
+export type ChartName = 'reports-per-form-week' | 'contacts-per-week' | 'sync-throughput';
+
+export interface AppInfo {
+  version: string;
+  dataDir: string;
+  platform: string;
+  host: 'electron' | 'http' | 'in-process';
+}

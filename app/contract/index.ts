@@ -1,0 +1,5 @@
+export * from './client';
+export * from './dto';
+export * from './errors';
+export * from './events';
+export * from './methods';

@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import type {
+  AppInfo,
+  ChartData,
+  ConnectionInfo,
+  CouchTestResult,
+  DatabaseStatus,
+  Estimate,
+  PostgresTestResult,
+  RunDetail,
+  RunSummary,
+  SettingsView,
+  SyncRunResult,
+  TableInfo,
+  TablePreview,
+  TransformRunResult,
+} from './dto';
+
+/**
+ * The runtime schema of every method's single argument object. Each transport
+ * (IPC, HTTP, in-process) validates with these before a handler runs.
+ */
+const couchCredentials = z.object({
+  url: z.string().min(1),
+  username: z.string().optional(),
+  password: z.string().optional(),
+});
+
+const postgresSetting = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('embedded') }),
+  z.object({
+    kind: z.literal('external'),
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    database: z.string().min(1),
+    username: z.string().min(1),
+    password: z.string().optional(),
+    ssl: z.boolean().default(false),
+  }),
+]);
+
+const pipelineSetting = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('bundled') }),
+  z.object({ kind: z.literal('folder'), path: z.string().min(1) }),
+  z.object({ kind: z.literal('git'), url: z.string().min(1) }),
+]);
+
+const scheduleSetting = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('manual') }),
+  z.object({ kind: z.literal('interval'), minutes: z.number().int().min(1).max(24 * 60) }),
+]);
+
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain SQL identifier');
+
+const settingsPatch = z
+  .object({
+    couch: couchCredentials.extend({ databases: z.array(z.string().min(1)).optional() }).partial(),
+    postgres: postgresSetting,
+    schema: identifier,
+    table: identifier,
+    pipeline: pipelineSetting,
+    schedule: scheduleSetting,
+    advanced: z
+      .object({
+        batchSize: z.number().int().min(1).max(100_000),
+        threads: z.number().int().min(1).max(32),
+        transformBatchSize: z.number().int().min(1).nullable(),
+      })
+      .partial(),
+    language: z.enum(['en', 'fr']),
+  })
+  .partial();
+
+const empty = z.object({}).strict();
+
+export const methodSchemas = {
+  'app.info': empty,
+  'settings.get': empty,
+  'settings.update': settingsPatch,
+  'setup.testCouch': couchCredentials,
+  'setup.testPostgres': z.object({ postgres: postgresSetting }),
+  'setup.estimate': couchCredentials.extend({ databases: z.array(z.string().min(1)).min(1) }),
+  'setup.complete': settingsPatch.extend({
+    couch: couchCredentials.extend({ databases: z.array(z.string().min(1)).min(1) }),
+  }),
+  'setup.useDemo': empty,
+  'sync.status': empty,
+  'sync.runNow': z.object({
+    databases: z.array(z.string().min(1)).optional(),
+    /** A manual sync that has not reached the feed's end by then reports `timeout`. */
+    timeoutSeconds: z.number().int().min(1).max(24 * 3600).optional(),
+  }),
+  'sync.pause': empty,
+  'sync.resume': empty,
+  'transform.runNow': z.object({
+    select: z.array(z.string()).optional(),
+    exclude: z.array(z.string()).optional(),
+    fullRefresh: z.boolean().optional(),
+  }),
+  'runs.list': z.object({
+    kind: z.enum(['sync', 'transform']).optional(),
+    outcome: z.enum(['running', 'done', 'partial', 'offline', 'timeout', 'refused', 'failed', 'cancelled']).optional(),
+    limit: z.number().int().min(1).max(500).default(50),
+    beforeId: z.number().int().optional(),
+  }),
+  'runs.get': z.object({ id: z.number().int() }),
+  'runs.diagnostics': z.object({ id: z.number().int().optional() }),
+  'data.tables': empty,
+  'data.preview': z.object({
+    table: z.string().min(1),
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(500).default(50),
+    filter: z
+      .object({ column: z.string().min(1), op: z.enum(['eq', 'contains', 'gt', 'lt']), value: z.string() })
+      .optional(),
+  }),
+  'data.exportCsv': z.object({
+    table: z.string().min(1),
+    filter: z
+      .object({ column: z.string().min(1), op: z.enum(['eq', 'contains', 'gt', 'lt']), value: z.string() })
+      .optional(),
+  }),
+  'data.connection': empty,
+  'data.chart': z.object({
+    chart: z.enum(['reports-per-form-week', 'contacts-per-week', 'sync-throughput']),
+  }),
+} as const;
+
+export type MethodName = keyof typeof methodSchemas;
+export type MethodArgs<M extends MethodName> = z.input<(typeof methodSchemas)[M]>;
+export type ParsedArgs<M extends MethodName> = z.output<(typeof methodSchemas)[M]>;
+
+/** What each method resolves to. */
+export interface MethodResults {
+  'app.info': AppInfo;
+  'settings.get': SettingsView;
+  'settings.update': SettingsView;
+  'setup.testCouch': CouchTestResult;
+  'setup.testPostgres': PostgresTestResult;
+  'setup.estimate': Estimate;
+  'setup.complete': SettingsView;
+  'setup.useDemo': SettingsView;
+  'sync.status': DatabaseStatus[];
+  'sync.runNow': SyncRunResult;
+  'sync.pause': DatabaseStatus[];
+  'sync.resume': DatabaseStatus[];
+  'transform.runNow': TransformRunResult;
+  'runs.list': RunSummary[];
+  'runs.get': RunDetail;
+  'runs.diagnostics': { report: string };
+  'data.tables': TableInfo[];
+  'data.preview': TablePreview;
+  'data.exportCsv': { fileName: string; csv: string; rows: number };
+  'data.connection': ConnectionInfo;
+  'data.chart': ChartData;
+}
+
+export type MethodResult<M extends MethodName> = MethodResults[M];
+
+export const METHOD_NAMES = Object.keys(methodSchemas) as MethodName[];
