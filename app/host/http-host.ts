@@ -1,0 +1,287 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { EVENT_NAMES, type WireError } from '../contract';
+import type { Logger } from '../core/logger';
+import { CONTENT_SECURITY_POLICY } from '../engine/csp';
+import { invokeHandler } from '../engine/invoke-handler';
+import type { Engine } from '../engine/types';
+
+export interface HttpHostOptions {
+  port?: number;
+  host?: string;
+  staticDir: string;
+  logger: Logger;
+  /** Server-sent-events heartbeat; proxies and browsers drop idle streams. */
+  heartbeatMs?: number;
+}
+
+export interface HttpHost {
+  /** Base URL, no token. */
+  url: string;
+  token: string;
+  /** What the CLI prints: the first load sets the cookie and strips the token from the address bar. */
+  urlWithToken: string;
+  close(): Promise<void>;
+}
+
+const COOKIE = 'cht_sync_token';
+const MAX_BODY = 1024 * 1024;
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/**
+ * The headless host behind `cht-sync serve`: the renderer bundle, the typed API
+ * (`POST /api/invoke/:method`) and engine events (`GET /api/events`, SSE) on
+ * loopback. Every request needs the per-start token (Bearer header or the
+ * HttpOnly cookie set by the first `?token=` page load); requests from another
+ * origin or for another Host name (DNS rebinding) are refused. Prints nothing.
+ */
+export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'>, options: HttpHostOptions): Promise<HttpHost> {
+  const bindHost = options.host ?? '127.0.0.1';
+  const token = randomBytes(24).toString('base64url');
+  const logger = options.logger;
+  const staticRoot = path.resolve(options.staticDir);
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const streams = new Set<http.ServerResponse>();
+  let isAllowedHost: (hostHeader: string) => boolean = () => false;
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      logger.error('http host request failed', { error, path: req.url?.split('?')[0] });
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'INTERNAL', message: 'The local server failed to answer this request.', retryable: true } });
+      else res.destroy();
+    });
+  });
+  // Electron and curl keep connections alive; a long sync.runNow must not be cut.
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    setCommonHeaders(res);
+    const hostHeader = (req.headers.host ?? '').toLowerCase();
+    if (!isAllowedHost(hostHeader)) return sendError(res, 403, 'INVALID_ARGUMENT', 'This server only answers requests addressed to its own loopback address.');
+    const origin = req.headers.origin;
+    // The page's own origin is http://<the Host it was loaded from>; compared whole, never by substring.
+    if (origin !== undefined && origin.toLowerCase() !== `http://${hostHeader}`) {
+      return sendError(res, 403, 'INVALID_ARGUMENT', 'Cross-origin requests are refused.');
+    }
+    const fetchSite = req.headers['sec-fetch-site'];
+    if (fetchSite === 'cross-site') return sendError(res, 403, 'INVALID_ARGUMENT', 'Cross-site requests are refused.');
+
+    const url = new URL(req.url ?? '/', 'http://local');
+    const queryToken = url.searchParams.get('token');
+    if (req.method === 'GET' && queryToken !== null && !url.pathname.startsWith('/api/')) {
+      if (!sameSecret(queryToken, token)) return sendError(res, 401, 'INVALID_ARGUMENT', 'This link has an old or wrong token. Open the URL printed by `cht-sync serve` again.');
+      url.searchParams.delete('token');
+      res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+      res.setHeader('Location', url.pathname + url.search);
+      res.writeHead(303).end();
+      return;
+    }
+    if (!isAuthorised(req)) {
+      return sendError(res, 401, 'INVALID_ARGUMENT', 'Not signed in: open the URL printed by `cht-sync serve` (it includes the access token).');
+    }
+
+    if (url.pathname.startsWith('/api/invoke/')) {
+      if (req.method !== 'POST') return sendError(res, 405, 'INVALID_ARGUMENT', 'Use POST for API calls.');
+      const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      // JSON only: an HTML form cannot send it, which closes the classic CSRF path even without the cookie rule.
+      if (contentType !== 'application/json') return sendError(res, 415, 'INVALID_ARGUMENT', 'API calls must send Content-Type: application/json.');
+      const method = decodeURIComponent(url.pathname.slice('/api/invoke/'.length));
+      let body: unknown;
+      try {
+        const text = await readBody(req);
+        body = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
+      } catch (error) {
+        const tooBig = error instanceof Error && error.message === 'too large';
+        return sendError(res, tooBig ? 413 : 400, 'INVALID_ARGUMENT', tooBig ? 'The request body is too large.' : 'The request body is not valid JSON.');
+      }
+      const wire = await invokeHandler(engine, method, body);
+      return sendJson(res, 200, wire);
+    }
+    if (url.pathname === '/api/events') {
+      if (req.method !== 'GET') return sendError(res, 405, 'INVALID_ARGUMENT', 'Use GET for the event stream.');
+      return openEventStream(req, res);
+    }
+    if (url.pathname.startsWith('/api/')) return sendError(res, 404, 'NOT_FOUND', `No API endpoint ${url.pathname}.`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'INVALID_ARGUMENT', 'Only GET is served here.');
+    return serveStatic(url.pathname, req, res);
+  }
+
+  function isAuthorised(req: http.IncomingMessage): boolean {
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ') && sameSecret(auth.slice(7).trim(), token)) return true;
+    const cookie = parseCookies(req.headers.cookie)[COOKIE];
+    return cookie !== undefined && sameSecret(cookie, token);
+  }
+
+  function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(': connected\nretry: 2000\n\n');
+    streams.add(res);
+    const unsubscribe = EVENT_NAMES.map((name) =>
+      engine.events.on(name, (payload) => {
+        res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+      }),
+    );
+    const heartbeat = setInterval(() => res.write(': ping\n\n'), heartbeatMs);
+    heartbeat.unref();
+    const end = (): void => {
+      clearInterval(heartbeat);
+      for (const off of unsubscribe) off();
+      streams.delete(res);
+    };
+    req.on('close', end);
+    res.on('close', end);
+  }
+
+  function serveStatic(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      return sendError(res, 400, 'INVALID_ARGUMENT', 'Bad path.');
+    }
+    const candidate = path.resolve(staticRoot, '.' + path.posix.normalize('/' + decoded));
+    if (candidate !== staticRoot && !candidate.startsWith(staticRoot + path.sep)) return sendError(res, 404, 'NOT_FOUND', 'Not found.');
+    let file = candidate;
+    let stat = statOrNull(file);
+    if (stat?.isDirectory()) {
+      file = path.join(file, 'index.html');
+      stat = statOrNull(file);
+    }
+    if (!stat && path.extname(decoded) === '') {
+      // Client-side routes (/history, /data/…) all load the app shell.
+      file = path.join(staticRoot, 'index.html');
+      stat = statOrNull(file);
+    }
+    if (!stat?.isFile()) return sendError(res, 404, 'NOT_FOUND', stat === null && file.endsWith('index.html') ? 'The user interface is not built: run `npm run build`.' : 'Not found.');
+    res.writeHead(200, {
+      'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Length': String(stat.size),
+      'Cache-Control': file.endsWith('.html') ? 'no-store' : 'no-cache',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    createReadStream(file).pipe(res);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, bindHost, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+  const names = new Set([hostForUrl, 'localhost', '127.0.0.1', '[::1]']);
+  // Binding a wildcard (0.0.0.0) means any Host name may be legitimate; only loopback names otherwise.
+  const isWildcard = bindHost === '0.0.0.0' || bindHost === '::';
+  const hosts = new Set([...names].map((n) => `${n}:${port}`.toLowerCase()));
+  isAllowedHost = (h) => hosts.has(h) || (isWildcard && portOf(h) === port);
+  const url = `http://${hostForUrl === '0.0.0.0' || hostForUrl === '[::]' ? '127.0.0.1' : hostForUrl}:${port}`;
+  logger.info('http host listening', { url });
+  return {
+    url,
+    token,
+    urlWithToken: `${url}/?token=${token}`,
+    async close() {
+      for (const stream of streams) stream.end();
+      streams.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function portOf(hostHeader: string): number | null {
+  try {
+    const parsed = new URL(`http://${hostHeader}`);
+    return parsed.port === '' ? 80 : Number(parsed.port);
+  } catch {
+    return null;
+  }
+}
+
+function setCommonHeaders(res: http.ServerResponse): void {
+  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+function sendError(res: http.ServerResponse, status: number, code: WireError['code'], message: string): void {
+  sendJson(res, status, { ok: false, error: { code, message, retryable: false } satisfies WireError });
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+function statOrNull(file: string): ReturnType<typeof statSync> | null {
+  try {
+    return statSync(file);
+  } catch {
+    return null;
+  }
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new Error('too large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
