@@ -1,0 +1,5 @@
+import type { Migration } from './migration';
+import { migration0001 } from './0001-initial';
+
+/** Every known migration, in order. Bundled into the build (no files read at run time). */
+export const MIGRATIONS: readonly Migration[] = [migration0001];
