@@ -53,14 +53,22 @@ export async function startPouchServer(options: { inMemory?: boolean; port?: num
       await new Promise((r) => setTimeout(r, 100));
     }
     // End "admin party". Harmless when the admin already exists (leveldb restart keeps config.json).
-    await fetch(`http://127.0.0.1:${port}/_config/admins/${TEST_ADMIN.username}`, {
-      method: 'PUT',
-      body: JSON.stringify(TEST_ADMIN.password),
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Basic ${Buffer.from(`${TEST_ADMIN.username}:${TEST_ADMIN.password}`).toString('base64')}`,
-      },
-    });
+    // On a fresh server the admin does not exist yet, so credentials are refused (401): then
+    // create it anonymously, as admin party allows.
+    const putAdmin = (withAuth: boolean) =>
+      fetch(`http://127.0.0.1:${port}/_config/admins/${TEST_ADMIN.username}`, {
+        method: 'PUT',
+        body: JSON.stringify(TEST_ADMIN.password),
+        headers: {
+          'content-type': 'application/json',
+          ...(withAuth ? { authorization: `Basic ${Buffer.from(`${TEST_ADMIN.username}:${TEST_ADMIN.password}`).toString('base64')}` } : {}),
+        },
+      });
+    const withAuth = await putAdmin(true);
+    if (withAuth.status === 401) {
+      const anonymous = await putAdmin(false);
+      if (!anonymous.ok) throw new Error(`pouchdb-server: could not create the test admin (HTTP ${anonymous.status})`);
+    }
   };
 
   const kill = async (): Promise<void> => {
