@@ -1,0 +1,75 @@
+/**
+ * The raw layout, cht-sync v2 compatible (column names and types unchanged so CHT Pipeline,
+ * cht-watchdog and dashboards run as they are), plus what keeps every (source, _id):
+ *   <schema>.<table>            one row per _id — the row of the source with the highest precedence
+ *   <schema>.<table>_shadowed   every (source, _id) that lost precedence for its _id
+ *   <schema>.<table>_all        view: both, exactly one row per (source, _id)
+ *   <schema>.couchdb_progress   seq / pending per source (the resume position: source of truth)
+ */
+import type pg from 'pg';
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export interface RawNames {
+  table: string;
+  shadowed: string;
+  all: string;
+  progress: string;
+  /** Advisory-lock key text for this table (serialises timestamp assignment across writers). */
+  lockKey: string;
+}
+
+export function rawNames(schema: string, table: string): RawNames {
+  const s = quoteIdent(schema);
+  return {
+    table: `${s}.${quoteIdent(table)}`,
+    shadowed: `${s}.${quoteIdent(`${table}_shadowed`)}`,
+    all: `${s}.${quoteIdent(`${table}_all`)}`,
+    progress: `${s}.${quoteIdent('couchdb_progress')}`,
+    lockKey: `cht-sync:${schema}.${table}`,
+  };
+}
+
+export async function ensureRawSchema(pool: pg.Pool, schema: string, table: string): Promise<void> {
+  const n = rawNames(schema, table);
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    // Two processes creating the same tables at once collide in the catalog: take turns.
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`${n.lockKey}:ddl`]);
+    await client.query(`create schema if not exists ${quoteIdent(schema)}`);
+    await client.query(`create table if not exists ${n.table} (
+      saved_timestamp timestamp, _id varchar primary key, _deleted boolean, source varchar, doc jsonb)`);
+    // cht-sync's index names, so an existing cht-sync database is not indexed twice.
+    await client.query(`create index if not exists _deleted on ${n.table} (_deleted)`);
+    await client.query(`create index if not exists saved_timestamp on ${n.table} (saved_timestamp)`);
+    await client.query(`create index if not exists source on ${n.table} (source)`);
+    await client.query(`create table if not exists ${n.shadowed} (
+      saved_timestamp timestamp, _id varchar not null, _deleted boolean, source varchar not null, doc jsonb,
+      primary key (source, _id))`);
+    await client.query(`create index if not exists ${quoteIdent(`${table}_shadowed_id`)} on ${n.shadowed} (_id)`);
+    await client.query(`create table if not exists ${n.progress} (
+      seq varchar, pending integer, updated_at timestamptz, source varchar primary key)`);
+    await client.query(`create or replace view ${n.all} as
+      select saved_timestamp, _id, _deleted, source, doc from ${n.table}
+      union all
+      select saved_timestamp, _id, _deleted, source, doc from ${n.shadowed}`);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** The resume position of a source; PostgreSQL, not SQLite, is the source of truth. */
+export async function readProgress(pool: pg.Pool | pg.PoolClient, schema: string, source: string): Promise<{ seq: string; pending: number | null } | null> {
+  const n = rawNames(schema, 'couchdb');
+  const result = await pool.query<{ seq: string | null; pending: number | null }>(`select seq, pending from ${n.progress} where source = $1`, [source]);
+  const row = result.rows[0];
+  if (!row || row.seq === null) return null;
+  return { seq: row.seq, pending: row.pending };
+}

@@ -1,0 +1,245 @@
+/**
+ * The RawSink adapter for PostgreSQL. One batch = one transaction on one persistent connection:
+ *   COPY the (de-duplicated) rows into a session temp table → take the table's advisory lock and
+ *   the batch timestamp → upsert into <table> / <table>_shadowed by source precedence →
+ *   upsert couchdb_progress → COMMIT.
+ * Data and position commit together, so a crash at any instant loses nothing and duplicates
+ * nothing: the next run resumes from couchdb_progress and a replayed batch is an idempotent upsert.
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { SkippedDoc } from '../contract/dto';
+import type { Logger } from '../core/logger';
+import { prepareRow, type PreparedRow } from '../sync/sanitise';
+import type { RawSink, SinkBatch, SinkResult } from '../sync/ports';
+import { classifyPgError, isConnectionLoss, isDocRejection } from './raw-errors';
+import { rawNames, readProgress } from './raw-schema';
+
+const STAGE = 'cht_sync_stage';
+const NO_RANK = 2147483647;
+
+export interface PgRawSinkOptions {
+  pool: pg.Pool;
+  schema: string;
+  table: string;
+  logger: Logger;
+  /** Attempts for a batch whose connection was lost (default 6: about 30 s of PostgreSQL downtime). */
+  maxConnectionAttempts?: number;
+  /** Delay before the first retry, doubled each time (default 500 ms). */
+  retryDelayMs?: number;
+}
+
+/** COPY text format: backslash, newline, carriage return and tab must be escaped. */
+function copyEscape(text: string): string {
+  if (!/[\\\n\r\t]/.test(text)) return text;
+  return text.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
+}
+
+function* copyChunks(rows: readonly PreparedRow[]): Generator<string> {
+  let buffer = '';
+  for (const row of rows) {
+    buffer += `${copyEscape(row.id)}\t${row.deleted ? 't' : 'f'}\t${copyEscape(row.json)}\n`;
+    if (buffer.length >= 1 << 16) {
+      yield buffer;
+      buffer = '';
+    }
+  }
+  if (buffer) yield buffer;
+}
+
+export function createPgRawSink(o: PgRawSinkOptions): RawSink {
+  const n = rawNames(o.schema, o.table);
+  const maxAttempts = o.maxConnectionAttempts ?? 6;
+  const retryDelayMs = o.retryDelayMs ?? 500;
+  let client: pg.PoolClient | null = null;
+  let isBroken = false;
+
+  const onClientError = (error: Error): void => {
+    // A backend terminated while the client sat between batches: drop it, reconnect next batch.
+    isBroken = true;
+    o.logger.warn('PostgreSQL connection of the sync stream failed', { error: error.message });
+  };
+
+  const drop = (error?: unknown): void => {
+    if (!client) return;
+    client.removeListener('error', onClientError);
+    client.release(error instanceof Error ? error : true);
+    client = null;
+  };
+
+  const connection = async (): Promise<pg.PoolClient> => {
+    if (client && isBroken) drop(new Error('broken'));
+    if (client) return client;
+    const c = await o.pool.connect();
+    isBroken = false;
+    c.on('error', onClientError);
+    try {
+      await c.query(`create temp table if not exists ${STAGE} (_id varchar, _deleted boolean, doc jsonb) on commit delete rows`);
+    } catch (error) {
+      c.removeListener('error', onClientError);
+      c.release(true);
+      throw error;
+    }
+    client = c;
+    return c;
+  };
+
+  const copyRows = async (c: pg.PoolClient, rows: readonly PreparedRow[]): Promise<void> => {
+    await pipeline(Readable.from(copyChunks(rows)), c.query(copyFrom(`copy ${STAGE} (_id, _deleted, doc) from stdin`)));
+  };
+
+  /** Load rows; when PostgreSQL refuses some, find them by halving (savepoints) and skip them. */
+  const loadBisecting = async (c: pg.PoolClient, rows: readonly PreparedRow[], skipped: SkippedDoc[]): Promise<void> => {
+    if (rows.length === 0) return;
+    await c.query('savepoint cht_load');
+    try {
+      await copyRows(c, rows);
+      await c.query('release savepoint cht_load');
+      return;
+    } catch (error) {
+      if (!isDocRejection(error)) throw error;
+      await c.query('rollback to savepoint cht_load');
+      await c.query('release savepoint cht_load');
+      if (rows.length === 1) {
+        const row = rows[0] as PreparedRow;
+        skipped.push({ id: row.id, reason: `PostgreSQL rejected the document: ${error instanceof Error ? error.message : String(error)}` });
+        return;
+      }
+      const half = Math.ceil(rows.length / 2);
+      await loadBisecting(c, rows.slice(0, half), skipped);
+      await loadBisecting(c, rows.slice(half), skipped);
+    }
+  };
+
+  const writeOnce = async (batch: SinkBatch, prepared: readonly PreparedRow[], skippedBefore: readonly SkippedDoc[]): Promise<SinkResult> => {
+    const c = await connection();
+    const skipped = [...skippedBefore];
+    try {
+      await c.query('begin');
+      await loadBisecting(c, prepared, skipped);
+      const skippedIds = new Set(skipped.map((s) => s.id));
+      const written = prepared.filter((r) => !skippedIds.has(r.id));
+      if (written.length > 0) {
+        // Serialise timestamp assignment + upsert + commit across every writer of this table, so
+        // saved_timestamp grows in commit order (incremental models never miss a late commit).
+        const ts = await c.query<{ ts: string }>(`select pg_advisory_xact_lock(hashtext($1::text)), (clock_timestamp() at time zone 'utc')::text as ts`, [n.lockKey]);
+        const at = (ts.rows[0] as { ts: string }).ts;
+        const params = [batch.source, batch.precedence as string[], at];
+        const other = await c.query<{ has: boolean }>(
+          `select exists (select 1 from ${STAGE} b join ${n.table} c on c._id = b._id where c.source is distinct from $1::text) as has`,
+          [batch.source],
+        );
+        if (!other.rows[0]?.has) {
+          await c.query(
+            `insert into ${n.table} (saved_timestamp, _id, _deleted, source, doc)
+             select $3::timestamp, _id, _deleted, $1::text, doc from ${STAGE} where $2::text[] is not null
+             on conflict (_id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted,
+               source = excluded.source, doc = excluded.doc`,
+            params,
+          );
+        } else {
+          const rank = (expr: string): string => `coalesce(array_position($2::text[], ${expr}), ${NO_RANK})`;
+          // 1. rows held by a source this one outranks move to the shadow table
+          const moved = await c.query(
+            `with moved as (
+               delete from ${n.table} c using ${STAGE} b
+               where c._id = b._id and c.source is distinct from $1::text and ${rank('c.source::text')} > ${rank('$1::text')} and $3::timestamp is not null
+               returning c.saved_timestamp, c._id, c._deleted, c.source, c.doc)
+             insert into ${n.shadowed} (saved_timestamp, _id, _deleted, source, doc)
+             select saved_timestamp, _id, _deleted, coalesce(source, ''), doc from moved
+             on conflict (source, _id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted, doc = excluded.doc`,
+            params,
+          );
+          // 2. rows whose _id is held by a source that outranks (or ties with, first seen wins) this one
+          await c.query(
+            `insert into ${n.shadowed} (saved_timestamp, _id, _deleted, source, doc)
+             select $3::timestamp, b._id, b._deleted, $1::text, b.doc from ${STAGE} b
+             where exists (select 1 from ${n.table} c where c._id = b._id and c.source is distinct from $1::text) and $2::text[] is not null
+             on conflict (source, _id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted, doc = excluded.doc`,
+            params,
+          );
+          // 3. the rest is this source's to hold
+          await c.query(
+            `insert into ${n.table} (saved_timestamp, _id, _deleted, source, doc)
+             select $3::timestamp, b._id, b._deleted, $1::text, b.doc from ${STAGE} b
+             where not exists (select 1 from ${n.table} c where c._id = b._id and c.source is distinct from $1::text) and $2::text[] is not null
+             on conflict (_id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted,
+               source = excluded.source, doc = excluded.doc`,
+            params,
+          );
+          // 4. a promoted source's old shadow row goes (exactly one row per (source, _id))
+          if ((moved.rowCount ?? 0) > 0) {
+            await c.query(
+              `delete from ${n.shadowed} s using ${STAGE} b
+               where s.source = $1::text and s._id = b._id and exists (select 1 from ${n.table} c where c._id = b._id and c.source = $1::text)`,
+              [batch.source],
+            );
+          }
+        }
+      }
+      if (batch.seq !== null && (prepared.length > 0 || batch.forceProgress)) {
+        await c.query(
+          `insert into ${n.progress} (seq, pending, updated_at, source) values ($1::text, $2, now(), $3)
+           on conflict (source) do update set seq = excluded.seq, pending = excluded.pending, updated_at = excluded.updated_at`,
+          [batch.seq, batch.pending, batch.source],
+        );
+      }
+      await c.query('commit');
+      let docs = 0;
+      let deletes = 0;
+      let bytes = 0;
+      for (const r of written) {
+        docs++;
+        if (r.deleted) deletes++;
+        bytes += Buffer.byteLength(r.json);
+      }
+      return { docs, deletes, bytes, skipped };
+    } catch (error) {
+      if (isConnectionLoss(error) || isBroken) drop(error);
+      else await c.query('rollback').catch(() => drop(error));
+      throw error;
+    }
+  };
+
+  return {
+    readProgress: async (source) => {
+      try {
+        return await readProgress(o.pool, o.schema, source);
+      } catch (error) {
+        throw classifyPgError(error, `reading the saved position of ${source}`);
+      }
+    },
+
+    async writeBatch(batch) {
+      // De-duplicate within the batch (last wins) and sanitise once, before any attempt.
+      const byId = new Map<string, PreparedRow>();
+      const skipped: SkippedDoc[] = [];
+      for (const row of batch.rows) {
+        const prepared = prepareRow(row, batch.isUsersDb);
+        if ('reason' in prepared) {
+          skipped.push(prepared);
+          continue;
+        }
+        byId.delete(prepared.id);
+        byId.set(prepared.id, prepared);
+      }
+      const prepared = [...byId.values()];
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await writeOnce(batch, prepared, skipped);
+        } catch (error) {
+          const isRetryable = isConnectionLoss(error) || ['40001', '40P01'].includes(String((error as { code?: unknown }).code));
+          if (!isRetryable || attempt >= maxAttempts) throw classifyPgError(error, `writing a batch of ${batch.source}`);
+          o.logger.warn('PostgreSQL batch failed; retrying', { source: batch.source, attempt, error: error instanceof Error ? error.message : String(error) });
+          await new Promise((r) => setTimeout(r, retryDelayMs * 2 ** (attempt - 1)));
+        }
+      }
+    },
+
+    async close() {
+      drop();
+    },
+  };
+}

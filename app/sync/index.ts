@@ -1,0 +1,9 @@
+export { syncOnce } from './sync-once';
+export { syncFollow } from './sync-follow';
+export { sourceFor, precedenceFor } from './source-name';
+export { ensureRawSchema, readProgress, rawNames } from '../postgres/raw-schema';
+export { createPgRawSink } from '../postgres/raw-sink';
+export { createCouchChangesSource } from '../couch/couch-changes-source';
+export type { SyncOptions, SyncEvent } from './types';
+export type { ChangesSource, RawSink, CheckpointStore, ChangeRow, SinkBatch, SinkResult } from './ports';
+export { transition, initialState, backoffDelayMs, ONCE_POLICY, FOLLOW_POLICY, type RetryPolicy, type SyncMachineEvent } from './state-machine';

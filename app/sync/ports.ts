@@ -1,0 +1,75 @@
+/**
+ * The sync loop's ports (DESIGN.md §3). The loop depends on these small interfaces only;
+ * app/couch and app/postgres/raw-sink.ts hold the adapters, tests may bring others.
+ */
+import type { SkippedDoc } from '../contract/dto';
+
+/** One row of a `_changes` feed, already parsed. `seq` is opaque and may be null (seq_interval). */
+export interface ChangeRow {
+  id: string;
+  seq: string | null;
+  deleted: boolean;
+  /** The doc as sent with include_docs (may be a tombstone stub, a full-body tombstone, or absent). */
+  doc: Record<string, unknown> | null;
+  /** First rev of `changes[]`: used to build a stub when a delete arrives without a body. */
+  rev: string | null;
+  /** Bytes of the row as read from the wire: what batches are cut by. */
+  bytes: number;
+}
+
+export type PageItem = { kind: 'row'; row: ChangeRow } | { kind: 'end'; lastSeq: string; pending: number | null };
+
+export type FollowItem = { kind: 'row'; row: ChangeRow } | { kind: 'heartbeat' } | { kind: 'end'; lastSeq: string };
+
+export interface DatabaseInfo {
+  docCount: number;
+  deletedCount: number;
+}
+
+export interface ChangesSource {
+  readonly database: string;
+  /**
+   * One normal-feed request (`limit`, `seq_interval`, `include_docs`), rows streamed as they are parsed,
+   * then one `end` item. `onOpen` runs once the server answered 200.
+   */
+  page(o: { since: string | null; limit: number; signal: AbortSignal; onOpen?: () => void }): AsyncIterable<PageItem>;
+  /** A long-lived continuous feed with heartbeats, from `since`, until the signal aborts. */
+  follow(o: { since: string | null; signal: AbortSignal; heartbeatMs: number; onOpen?: () => void }): AsyncIterable<FollowItem>;
+  info(signal: AbortSignal): Promise<DatabaseInfo>;
+  close(): void;
+}
+
+/** What the sink receives: one batch, de-duplicated or not (the sink de-duplicates, last wins). */
+export interface SinkBatch {
+  source: string;
+  /** Sources in precedence order (first wins the `couchdb` row for a shared `_id`). */
+  precedence: readonly string[];
+  rows: readonly ChangeRow[];
+  /** The opaque position after this batch, or null when the batch ends between checkpointable rows. */
+  seq: string | null;
+  pending: number | null;
+  /** Sanitise `_users` docs (strip password hashes). */
+  isUsersDb: boolean;
+  /** Write couchdb_progress even when the batch has no rows (first sight of an empty database). */
+  forceProgress: boolean;
+}
+
+export interface SinkResult {
+  docs: number;
+  deletes: number;
+  bytes: number;
+  skipped: SkippedDoc[];
+}
+
+export interface RawSink {
+  readProgress(source: string): Promise<{ seq: string; pending: number | null } | null>;
+  /** One PostgreSQL transaction: rows + couchdb_progress, committed together. */
+  writeBatch(batch: SinkBatch): Promise<SinkResult>;
+  close(): Promise<void>;
+}
+
+/** The same shape as app/store's CheckpointStore (structural), so the store satisfies it. */
+export interface CheckpointStore {
+  get(source: string): { seq: string; pending: number | null; updatedAt: string } | null;
+  set(source: string, seq: string, pending: number | null): void;
+}

@@ -1,0 +1,244 @@
+/**
+ * One database's sync: read the resume seq from PostgreSQL, catch up page by page (the next
+ * batch is read while the current one is written), then — when following — stay on the
+ * continuous feed. Failures go through the state machine: retried with bounded backoff, or
+ * reported. Never throws: the outcome is a DatabaseRunResult.
+ */
+import type { DatabaseRunResult, RunOutcome, SkippedDoc, SyncState } from '../contract/dto';
+import type { WireError } from '../contract/errors';
+import { EngineError } from '../core/engine-error';
+import { classifyCouchError } from '../couch/couch-errors';
+import { catchUpBatches, liveBatches, type Batch } from './batcher';
+import type { ChangesSource, RawSink, SinkBatch } from './ports';
+import { ProgressTracker } from './progress';
+import { FOLLOW_POLICY, ONCE_POLICY, initialState, transition, type SyncMachineEvent } from './state-machine';
+import type { SyncEvent, SyncOptions } from './types';
+
+export interface DatabaseRunContext {
+  options: SyncOptions;
+  database: string;
+  source: string;
+  precedence: readonly string[];
+  mode: 'once' | 'follow';
+  changes: ChangesSource;
+  sink: RawSink;
+  /** Aborts on the user's signal or the deadline. */
+  stop: AbortSignal;
+  isDeadline: () => boolean;
+}
+
+export function outcomeForError(error: WireError): RunOutcome {
+  switch (error.code) {
+    case 'COUCH_UNREACHABLE':
+      return 'offline';
+    case 'COUCH_TIMEOUT':
+      return 'timeout';
+    case 'COUCH_AUTH':
+    case 'COUCH_FORBIDDEN':
+      return 'refused';
+    default:
+      return 'failed';
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Drive a batch generator with one batch of read-ahead: batch N+1 is read while batch N is written. */
+async function pump(make: (signal: AbortSignal) => AsyncGenerator<Batch>, write: (b: Batch) => Promise<void>, stop: AbortSignal): Promise<void> {
+  const reading = new AbortController();
+  const onStop = (): void => reading.abort(stop.reason);
+  stop.addEventListener('abort', onStop, { once: true });
+  const gen = make(reading.signal);
+  let next = gen.next();
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done || stop.aborted) return; // on stop, the read-ahead batch is abandoned, never half-written
+      next = gen.next();
+      next.catch(() => undefined);
+      await write(result.value);
+    }
+  } finally {
+    stop.removeEventListener('abort', onStop);
+    reading.abort(new Error('stream closed'));
+    await next.catch(() => undefined);
+    await gen.return(undefined).catch(() => undefined);
+  }
+}
+
+export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunResult> {
+  const { options, database, source, changes, sink, stop } = ctx;
+  const logger = options.logger.child({ database });
+  const policy = options.retryPolicy ?? (ctx.mode === 'once' ? ONCE_POLICY : FOLLOW_POLICY);
+  const emit = (event: SyncEvent): void => {
+    try {
+      options.onEvent?.(event);
+    } catch (error) {
+      logger.warn('an onEvent listener threw', { error: error instanceof Error ? error.message : String(error) });
+    }
+  };
+  let state: SyncState = initialState(new Date());
+  const dispatch = (event: SyncMachineEvent): void => {
+    const nextState = transition(state, event, new Date(), policy);
+    if (nextState !== state) {
+      state = nextState;
+      emit({ type: 'state', database, source, state });
+    }
+  };
+
+  const started = Date.now();
+  const tracker = new ProgressTracker(started);
+  const skipped: SkippedDoc[] = [];
+  let seqBefore: string | null = null;
+  let seqAfter: string | null = null;
+  let hasProgressRow = false;
+  let isFirstAttempt = true;
+  let reachedEnd = false;
+  let lastError: WireError | undefined;
+
+  const emitProgress = (): void =>
+    emit({
+      type: 'progress',
+      database,
+      source,
+      docs: tracker.docs,
+      deletes: tracker.deletes,
+      bytes: tracker.bytes,
+      pending: tracker.pending,
+      isPendingEstimate: tracker.isEstimate,
+      docsPerSecond: tracker.docsPerSecond(),
+      etaSeconds: tracker.etaSeconds(),
+    });
+
+  const write = async (batch: Batch): Promise<void> => {
+    const t0 = Date.now();
+    const forceProgress = batch.seq !== null && (batch.forceCheckpoint || !hasProgressRow);
+    const sinkBatch: SinkBatch = {
+      source,
+      precedence: ctx.precedence,
+      rows: batch.rows,
+      seq: batch.seq,
+      pending: batch.pending,
+      isUsersDb: database === '_users',
+      forceProgress,
+    };
+    const result = batch.rows.length || forceProgress ? await sink.writeBatch(sinkBatch) : { docs: 0, deletes: 0, bytes: 0, skipped: [] };
+    if (batch.seq !== null && (batch.rows.length > 0 || forceProgress)) {
+      seqAfter = batch.seq;
+      hasProgressRow = true;
+      try {
+        options.checkpoints.set(source, batch.seq, batch.pending);
+      } catch (error) {
+        // PostgreSQL holds the real position; the store copy is for display only.
+        logger.warn('could not save the checkpoint copy in the app store', { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    skipped.push(...result.skipped);
+    for (const s of result.skipped) logger.warn('document skipped', { id: s.id, reason: s.reason });
+    const seconds = (Date.now() - t0) / 1000;
+    tracker.record({ rows: batch.rows.length, docs: result.docs, deletes: result.deletes, bytes: result.bytes, seconds: Math.max(seconds, 0.001), feedPending: batch.pending });
+    if (batch.isEnd) {
+      reachedEnd = true;
+      tracker.reachedEnd();
+      dispatch({ type: 'caught-up' });
+    }
+    if (batch.rows.length) {
+      emit({ type: 'batch', database, source, docs: result.docs, deletes: result.deletes, skipped: result.skipped.length, bytes: result.bytes, seconds, seq: batch.seq });
+    }
+    if (batch.rows.length || batch.isEnd) emitProgress();
+  };
+
+  const limits = { batchSize: Math.max(1, options.batchSize), maxBatchBytes: Math.max(1024, options.maxBatchBytes) };
+  dispatch({ type: 'start' });
+  try {
+    while (!stop.aborted) {
+      try {
+        const progress = await sink.readProgress(source);
+        if (isFirstAttempt) {
+          seqBefore = progress?.seq ?? null;
+          seqAfter = seqBefore;
+          hasProgressRow = progress !== null;
+          isFirstAttempt = false;
+          if (seqBefore === null) {
+            // pouchdb-server sends no `pending`: estimate from the doc counts for a sync from the start.
+            changes.info(stop).then(
+              (info) => tracker.setEstimateBase(info.docCount + info.deletedCount),
+              () => undefined,
+            );
+          }
+        }
+        const since = progress?.seq ?? null;
+        await pump((signal) => catchUpBatches(changes, since, limits, signal, () => dispatch({ type: 'connected' })), write, stop);
+        if (ctx.mode === 'once' || stop.aborted) break;
+        const heartbeatMs = options.heartbeatMs ?? 10_000;
+        await pump(
+          (signal) => liveBatches(changes, seqAfter, { ...limits, quietMs: options.quietMs ?? 200, heartbeatMs }, signal),
+          write,
+          stop,
+        );
+      } catch (error) {
+        if (stop.aborted) break;
+        const engineError = error instanceof EngineError ? error : classifyCouchError(error, database, options.couch.url);
+        const wire = engineError.toWire();
+        dispatch({ type: 'failed', error: wire });
+        if (state.kind === 'error') {
+          lastError = wire;
+          logger.error('sync of the database stopped', { code: wire.code, message: wire.message });
+          break;
+        }
+        lastError = wire;
+        logger.warn('sync of the database failed; retrying', { code: wire.code, message: wire.message, attempt: state.attempt, retryAt: state.retryAt });
+        const wait = state.retryAt ? Date.parse(state.retryAt) - Date.now() : 1000;
+        await sleep(Math.max(0, wait), stop);
+        if (stop.aborted) break;
+        dispatch({ type: 'retry' });
+        continue;
+      }
+      lastError = undefined;
+    }
+  } catch (error) {
+    // Defensive: runDatabase never throws.
+    lastError = error instanceof EngineError ? error.toWire() : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), retryable: false };
+  }
+
+  let outcome: RunOutcome;
+  if (state.kind === 'error' && lastError) outcome = outcomeForError(lastError);
+  else if (reachedEnd && (ctx.mode === 'follow' ? state.kind === 'live' || !lastError : true)) outcome = 'done';
+  else if (ctx.isDeadline()) {
+    outcome = 'timeout';
+    lastError ??= {
+      code: 'COUCH_TIMEOUT',
+      message: `CouchDB database "${database}" did not reach the end of its changes feed within ${options.timeoutSeconds ?? 0} s; the next run continues from where this one stopped.`,
+      retryable: true,
+    };
+  } else if (lastError) outcome = outcomeForError(lastError);
+  else outcome = 'cancelled';
+  dispatch({ type: 'stop' });
+
+  const result: DatabaseRunResult = {
+    database,
+    source,
+    outcome,
+    docs: tracker.docs,
+    deletes: tracker.deletes,
+    skipped,
+    bytes: tracker.bytes,
+    seconds: (Date.now() - started) / 1000,
+    seqBefore,
+    seqAfter,
+    reachedEnd,
+  };
+  if (lastError && outcome !== 'done') result.error = lastError;
+  return result;
+}

@@ -1,0 +1,8 @@
+import type { SyncRunResult } from '../contract/dto';
+import { runSync } from './run-sync';
+import type { SyncOptions } from './types';
+
+/** Catch every configured database up to the end of its feed, then return. Never throws. */
+export function syncOnce(options: SyncOptions): Promise<Omit<SyncRunResult, 'runId'>> {
+  return runSync(options, 'once');
+}
