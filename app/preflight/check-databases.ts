@@ -1,0 +1,40 @@
+import { EngineError } from '../core/engine-error';
+import { couchGet, describeTarget, type CouchTarget, type ProbeOptions } from './couch-request';
+import { statusError } from './couch-status';
+import { nearMiss } from './near-miss';
+import { listDatabaseNames } from './probe-couch';
+
+/**
+ * Every configured database exists and is readable; otherwise one error that
+ * lists each missing name with the nearest existing one (`medic_sentinel` →
+ * `medic-sentinel`).
+ */
+export async function checkDatabases(c: CouchTarget, databases: string[], opts: ProbeOptions = {}): Promise<void> {
+  const missing: string[] = [];
+  for (const name of databases) {
+    const response = await couchGet(c, `/${encodeURIComponent(name)}`, opts);
+    if (response.status === 200) continue;
+    if (response.status === 404) {
+      missing.push(name);
+      continue;
+    }
+    const error = statusError(response, c, `the database '${name}'`);
+    if (error) throw error;
+    throw new EngineError('COUCH_PROTOCOL', `${describeTarget(new URL(c.url))} answered HTTP ${response.status} for the database '${name}'. Check the CouchDB URL points at CouchDB or the CHT instance.`, { details: { database: name, status: response.status } });
+  }
+  if (missing.length === 0) return;
+  let existing: string[] = [];
+  try {
+    existing = await listDatabaseNames(c, opts);
+  } catch {
+    existing = [];
+  }
+  const items = missing.map((name) => ({ name, suggestion: nearMiss(name, existing.filter((e) => !databases.includes(e))) }));
+  const where = describeTarget(new URL(c.url));
+  const parts = items.map((i) => `'${i.name}'${i.suggestion ? ` (did you mean '${i.suggestion}'?)` : ''}`);
+  const message =
+    `${items.length === 1 ? 'The database' : 'The databases'} ${parts.join(', ')} ${items.length === 1 ? 'does' : 'do'} not exist on ${where}. ` +
+    'Fix the database list (--databases or COUCHDB_DBS)' +
+    (existing.length ? `; this server has: ${existing.filter((e) => !/^medic-user-.+-meta$/.test(e)).slice(0, 12).join(', ')}.` : '.');
+  throw new EngineError('COUCH_DB_MISSING', message, { details: { missing: items } });
+}

@@ -1,0 +1,5 @@
+export { probeCouch, listDatabaseNames, USUAL_CHT_DATABASES } from './probe-couch';
+export { checkDatabases } from './check-databases';
+export { probePostgres, type PostgresProbeOptions } from './probe-postgres';
+export { couchGet, describeTarget, type CouchTarget, type ProbeOptions } from './couch-request';
+export { nearMiss, levenshtein } from './near-miss';
