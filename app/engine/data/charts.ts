@@ -1,0 +1,123 @@
+import type pg from 'pg';
+import type { ChartData, ChartName, ChartSeries } from '../../contract';
+import { quoteIdent } from './tables';
+
+const WEEKS = 26;
+const MAX_SERIES = 8;
+
+export interface ThroughputPoint {
+  at: string;
+  database: string;
+  docs: number;
+  seconds: number;
+}
+
+/**
+ * The dashboard's charts, from the analytics tables the pipeline builds
+ * (data_record, contact) and from the run history. A missing table or an empty
+ * result comes back as an empty chart with the reason, never as an error.
+ */
+export async function chartData(
+  name: ChartName,
+  o: { pool: pg.Pool | null; schema: string; throughput: (sinceIso: string) => ThroughputPoint[] },
+): Promise<ChartData> {
+  switch (name) {
+    case 'reports-per-form-week':
+      return weekly(o.pool, o.schema, {
+        chart: name,
+        title: `Reports per form per week (last ${WEEKS} weeks)`,
+        table: 'data_record',
+        seriesColumn: 'form',
+        missing: 'No report table yet: run transforms to build data_record.',
+        empty: `No reports in the last ${WEEKS} weeks.`,
+      });
+    case 'contacts-per-week':
+      return weekly(o.pool, o.schema, {
+        chart: name,
+        title: `New contacts per week by type (last ${WEEKS} weeks)`,
+        table: 'contact',
+        seriesColumn: 'contact_type',
+        missing: 'No contact table yet: run transforms to build contact.',
+        empty: `No contacts registered in the last ${WEEKS} weeks.`,
+      });
+    case 'sync-throughput':
+      return throughputChart(o.throughput);
+  }
+}
+
+async function weekly(
+  pool: pg.Pool | null,
+  schema: string,
+  c: { chart: ChartName; title: string; table: string; seriesColumn: string; missing: string; empty: string },
+): Promise<ChartData> {
+  const base = { chart: c.chart, title: c.title, series: [] as ChartSeries[] };
+  if (!pool) return { ...base, emptyReason: 'No analytics database is configured yet: finish the setup first.' };
+  const cols = await pool.query<{ column_name: string }>(
+    'select column_name from information_schema.columns where table_schema = $1 and table_name = $2',
+    [schema, c.table],
+  );
+  const names = new Set(cols.rows.map((r) => r.column_name));
+  if (names.size === 0) return { ...base, emptyReason: c.missing };
+  // `reported` is when the health worker recorded it; fall back to when it arrived.
+  const timeColumn = names.has('reported') ? 'reported' : names.has('saved_timestamp') ? 'saved_timestamp' : null;
+  if (!timeColumn || !names.has(c.seriesColumn)) return { ...base, emptyReason: `${c.table} has no ${timeColumn ? c.seriesColumn : 'reported'} column: is it built by a different pipeline?` };
+  const { rows } = await pool.query<{ week: string; name: string | null; n: string }>(
+    `select to_char(date_trunc('week', ${quoteIdent(timeColumn)}), 'YYYY-MM-DD') as week,
+            ${quoteIdent(c.seriesColumn)}::text as name, count(*)::text as n
+       from ${quoteIdent(schema)}.${quoteIdent(c.table)}
+      where ${quoteIdent(timeColumn)} >= date_trunc('week', now()) - interval '${WEEKS - 1} weeks'
+        and ${quoteIdent(timeColumn)} <= now() + interval '1 day'
+      group by 1, 2 order by 1`,
+  );
+  if (rows.length === 0) return { ...base, emptyReason: c.empty };
+  const weeks = weekStarts();
+  const totals = new Map<string, number>();
+  for (const r of rows) totals.set(r.name ?? '(none)', (totals.get(r.name ?? '(none)') ?? 0) + Number(r.n));
+  const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([n]) => n);
+  const kept = new Set(ranked.slice(0, MAX_SERIES));
+  const bySeries = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const label = kept.has(r.name ?? '(none)') ? (r.name ?? '(none)') : 'other';
+    const perWeek = bySeries.get(label) ?? new Map<string, number>();
+    perWeek.set(r.week, (perWeek.get(r.week) ?? 0) + Number(r.n));
+    bySeries.set(label, perWeek);
+  }
+  const order = [...ranked.filter((n) => kept.has(n)), ...(bySeries.has('other') ? ['other'] : [])];
+  return {
+    ...base,
+    series: order.map((label) => ({ name: label, points: weeks.map((w) => ({ x: w, y: bySeries.get(label)?.get(w) ?? 0 })) })),
+  };
+}
+
+/** Monday-start weeks (PostgreSQL's date_trunc('week')), oldest first, in UTC. */
+function weekStarts(now = new Date()): string[] {
+  const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const sinceMonday = (day.getUTCDay() + 6) % 7;
+  day.setUTCDate(day.getUTCDate() - sinceMonday);
+  const out: string[] = [];
+  for (let i = WEEKS - 1; i >= 0; i--) {
+    const d = new Date(day);
+    d.setUTCDate(d.getUTCDate() - 7 * i);
+    out.push(d.toISOString().slice(0, 10));
+  }
+  return out;
+}
+
+function throughputChart(throughput: (sinceIso: string) => ThroughputPoint[]): ChartData {
+  const since = new Date(Date.now() - 30 * 24 * 3600 * 1000).toISOString();
+  const points = throughput(since).filter((p) => p.docs > 0);
+  const base: ChartData = { chart: 'sync-throughput', title: 'Sync speed per run, documents per second (last 30 days)', series: [] };
+  if (points.length === 0) return { ...base, emptyReason: 'No sync run copied documents in the last 30 days.' };
+  const byDb = new Map<string, { x: string; y: number }[]>();
+  for (const p of points) {
+    const list = byDb.get(p.database) ?? [];
+    list.push({ x: p.at, y: Math.round((p.docs / Math.max(p.seconds, 0.001)) * 10) / 10 });
+    byDb.set(p.database, list);
+  }
+  const series: ChartSeries[] = [...byDb.entries()].map(([name, pts]) => ({ name: `${name} (docs/s)`, points: pts }));
+  // The backlog each run cleared: what had piled up on the server since the run before.
+  const perRun = new Map<string, number>();
+  for (const p of points) perRun.set(p.at, (perRun.get(p.at) ?? 0) + p.docs);
+  series.push({ name: 'backlog cleared per run (documents)', points: [...perRun.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([x, y]) => ({ x, y })) });
+  return { ...base, series };
+}

@@ -1,0 +1,218 @@
+import type pg from 'pg';
+import type { TableFilter, TableInfo, TablePreview } from '../../contract';
+import { EngineError } from '../../core/engine-error';
+import { CSV_BOM, csvLine } from './csv';
+
+/** Tables with fewer (estimated) rows than this are counted exactly. */
+const EXACT_COUNT_BELOW = 100_000;
+
+interface Column {
+  name: string;
+  type: string;
+}
+
+
+/**
+ * Values as the UI should see them: booleans and numbers as such, everything else
+ * (timestamps with their microseconds, jsonb, arrays) as PostgreSQL's own text.
+ */
+const displayTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (format === 'binary') return (v: Buffer) => v.toString('utf8');
+    if (oid === 16) return (v: string) => v === 't';
+    if (oid === 21 || oid === 23 || oid === 700 || oid === 701) return (v: string) => Number(v);
+    return (v: string) => v;
+  },
+} as unknown as pg.CustomTypesConfig;
+
+export async function listTables(pool: pg.Pool, schema: string): Promise<TableInfo[]> {
+  const { rows } = await pool.query<{ name: string; relkind: string; estimate: string; has_saved: boolean }>(
+    `select c.relname as name, c.relkind, c.reltuples::bigint::text as estimate,
+            exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'saved_timestamp' and not a.attisdropped) as has_saved
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = $1 and c.relkind in ('r','p','v','m') and c.relname not like '%__dbt_%'
+      order by c.relname`,
+    [schema],
+  );
+  const out: TableInfo[] = [];
+  for (const row of rows) {
+    const kind: TableInfo['kind'] = row.relkind === 'v' ? 'view' : row.relkind === 'm' ? 'materialized view' : 'table';
+    const relation = `${quoteIdent(schema)}.${quoteIdent(row.name)}`;
+    const estimate = Number(row.estimate);
+    let count = estimate;
+    // reltuples is -1 before the first ANALYZE and meaningless for views: count those, with a time cap.
+    if (estimate < EXACT_COUNT_BELOW || kind === 'view') count = (await cappedCount(pool, relation)) ?? Math.max(estimate, 0);
+    let freshAsOf: string | null = null;
+    if (row.has_saved) {
+      const fresh = await cappedQuery<{ at: string | null }>(pool, `select max(saved_timestamp)::text as at from ${relation}`);
+      freshAsOf = fresh?.[0]?.at ? toIso(fresh[0].at) : null;
+    }
+    out.push({ schema, name: row.name, kind, rows: count, freshAsOf });
+  }
+  return out;
+}
+
+async function cappedCount(pool: pg.Pool, relation: string): Promise<number | null> {
+  const rows = await cappedQuery<{ n: string }>(pool, `select count(*)::text as n from ${relation}`);
+  return rows?.[0] ? Number(rows[0].n) : null;
+}
+
+/** A query that gives up after a few seconds instead of freezing the screen (null then). */
+async function cappedQuery<T extends pg.QueryResultRow>(pool: pg.Pool, sql: string, params: unknown[] = [], ms = 5000): Promise<T[] | null> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin read only');
+    await client.query(`set local statement_timeout = ${Math.floor(ms)}`);
+    const result = await client.query<T>(sql, params);
+    await client.query('commit');
+    return result.rows;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    if ((error as { code?: string }).code === '57014') return null;
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Identifiers come from the user: they are checked against the catalogue, never spliced in unchecked. */
+async function describe(pool: pg.Pool, schema: string, table: string): Promise<Column[]> {
+  const { rows } = await pool.query<{ name: string; type: string }>(
+    `select column_name as name, data_type as type from information_schema.columns
+      where table_schema = $1 and table_name = $2 order by ordinal_position`,
+    [schema, table],
+  );
+  if (rows.length === 0) {
+    throw new EngineError('NOT_FOUND', `There is no table "${table}" in schema "${schema}". Pick one from the Data list (run transforms to create the analytics tables).`);
+  }
+  return rows;
+}
+
+function whereClause(columns: Column[], filter: TableFilter | undefined, params: unknown[]): string {
+  if (!filter) return '';
+  const column = columns.find((c) => c.name === filter.column);
+  if (!column) throw new EngineError('INVALID_ARGUMENT', `There is no column "${filter.column}" to filter on.`, { details: { field: 'filter.column' } });
+  const ident = quoteIdent(column.name);
+  params.push(filter.op === 'contains' ? `%${filter.value.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : filter.value);
+  const p = `$${params.length}`;
+  switch (filter.op) {
+    case 'eq':
+      return ` where ${ident}::text = ${p}`;
+    case 'contains':
+      return ` where ${ident}::text ilike ${p}`;
+    // Typed comparison: PostgreSQL casts the parameter to the column's type (dates compare as dates).
+    case 'gt':
+      return ` where ${ident} > ${p}`;
+    case 'lt':
+      return ` where ${ident} < ${p}`;
+  }
+}
+
+function translateFilterError(error: unknown, filter: TableFilter | undefined): never {
+  const code = (error as { code?: string }).code;
+  if (filter && (code === '22P02' || code === '22007' || code === '22008' || code === '42883' || code === '22003')) {
+    throw new EngineError('INVALID_ARGUMENT', `"${filter.value.slice(0, 40)}" cannot be compared with column "${filter.column}": enter a value of the column's type (for dates: 2024-01-31).`, { details: { field: 'filter.value' } });
+  }
+  if (code === '57014') throw new EngineError('PG_QUERY', 'The query took too long and was stopped. Narrow the filter, or use psql/Metabase for this table.', { retryable: true });
+  throw new EngineError('PG_QUERY', `The table could not be read: ${(error as Error).message}`, { cause: error });
+}
+
+export async function previewTable(
+  pool: pg.Pool,
+  schema: string,
+  o: { table: string; offset: number; limit: number; filter?: TableFilter },
+): Promise<TablePreview> {
+  const columns = await describe(pool, schema, o.table);
+  const params: unknown[] = [];
+  const where = whereClause(columns, o.filter, params);
+  const relation = `${quoteIdent(schema)}.${quoteIdent(o.table)}`;
+  try {
+    const page = await pool.query<unknown[]>({
+      text: `select * from ${relation}${where} offset ${Math.floor(o.offset)} limit ${Math.floor(o.limit)}`,
+      values: params,
+      rowMode: 'array',
+      types: displayTypes,
+    });
+    let total: number;
+    if (where === '') {
+      const estimate = await pool.query<{ n: string }>(`select reltuples::bigint::text as n from pg_class where oid = $1::regclass`, [relation]);
+      const guess = Number(estimate.rows[0]?.n ?? -1);
+      total = guess >= EXACT_COUNT_BELOW ? guess : ((await cappedCount(pool, relation)) ?? Math.max(guess, 0));
+    } else {
+      const counted = await cappedQuery<{ n: string }>(pool, `select count(*)::text as n from ${relation}${where}`, params);
+      total = counted?.[0] ? Number(counted[0].n) : o.offset + page.rows.length;
+    }
+    return {
+      columns: columns.map((c) => ({ name: c.name, type: c.type })),
+      rows: page.rows.map((row) => row.map(cell)),
+      total,
+      offset: o.offset,
+    };
+  } catch (error) {
+    if (error instanceof EngineError) throw error;
+    return translateFilterError(error, o.filter);
+  }
+}
+
+function cell(value: unknown): string | number | boolean | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+export interface CsvExport {
+  fileName: string;
+  rows: number;
+}
+
+/**
+ * Streams a table (or a filtered view of it) as CSV through a server-side cursor,
+ * a page at a time, so memory stays flat whatever the table size; `write`
+ * receives the chunks (BOM first, so Excel reads UTF-8).
+ */
+export async function exportTableCsv(
+  pool: pg.Pool,
+  schema: string,
+  o: { table: string; filter?: TableFilter; maxRows?: number },
+  write: (chunk: string) => void,
+): Promise<CsvExport> {
+  const columns = await describe(pool, schema, o.table);
+  const params: unknown[] = [];
+  const where = whereClause(columns, o.filter, params);
+  const relation = `${quoteIdent(schema)}.${quoteIdent(o.table)}`;
+  const client = await pool.connect();
+  let rows = 0;
+  try {
+    await client.query('begin read only');
+    await client.query({ text: `declare cht_export no scroll cursor for select * from ${relation}${where}`, values: params });
+    write(CSV_BOM + csvLine(columns.map((c) => c.name)));
+    for (;;) {
+      const page = await client.query<unknown[]>({ text: 'fetch 2000 from cht_export', rowMode: 'array', types: displayTypes });
+      for (const row of page.rows) write(csvLine(row));
+      rows += page.rows.length;
+      if (o.maxRows !== undefined && rows > o.maxRows) {
+        throw new EngineError('INVALID_ARGUMENT', `This export has more than ${o.maxRows.toLocaleString('en')} rows, too many for a spreadsheet. Add a filter, or export with psql \\copy.`, { details: { field: 'filter' } });
+      }
+      if (page.rows.length === 0) break;
+    }
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    if (error instanceof EngineError) throw error;
+    translateFilterError(error, o.filter);
+  } finally {
+    client.release();
+  }
+  const suffix = o.filter ? `-${o.filter.column}-${o.filter.op}` : '';
+  return { fileName: `${o.table}${suffix}-${new Date().toISOString().slice(0, 10)}.csv`.replace(/[^A-Za-z0-9._-]/g, '_'), rows };
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function toIso(pgTimestamp: string): string {
+  // timestamp without time zone is UTC in the cht-sync layout (saved_timestamp = now() at UTC).
+  const parsed = new Date(pgTimestamp.replace(' ', 'T') + (/[zZ]|[+-]\d\d(:?\d\d)?$/.test(pgTimestamp) ? '' : 'Z'));
+  return Number.isNaN(parsed.getTime()) ? pgTimestamp : parsed.toISOString();
+}
