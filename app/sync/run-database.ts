@@ -103,6 +103,8 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
   let seqBefore: string | null = null;
   let seqAfter: string | null = null;
   let hasProgressRow = false;
+  /** The pending figure couchdb_progress holds, so the end of the feed can set it to 0 once. */
+  let storedPending: number | null = null;
   let isFirstAttempt = true;
   let reachedEnd = false;
   let lastError: WireError | undefined;
@@ -123,7 +125,9 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
 
   const write = async (batch: Batch): Promise<void> => {
     const t0 = Date.now();
-    const forceProgress = batch.seq !== null && (batch.forceCheckpoint || !hasProgressRow);
+    // An empty batch writes nothing, except: the first sight of a database, the tail of a page
+    // cut by bytes, and the end of the feed when couchdb_progress does not say pending = 0 yet.
+    const forceProgress = batch.seq !== null && (batch.forceCheckpoint || !hasProgressRow || (batch.isEnd && storedPending !== 0));
     const sinkBatch: SinkBatch = {
       source,
       precedence: ctx.precedence,
@@ -133,10 +137,12 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
       isUsersDb: database === '_users',
       forceProgress,
     };
-    const result = batch.rows.length || forceProgress ? await sink.writeBatch(sinkBatch) : { docs: 0, deletes: 0, bytes: 0, skipped: [] };
+    const isWrite = batch.rows.length > 0 || forceProgress;
+    const result = isWrite ? await sink.writeBatch(sinkBatch) : { docs: 0, deletes: 0, bytes: 0, skipped: [] };
     if (batch.seq !== null && (batch.rows.length > 0 || forceProgress)) {
       seqAfter = batch.seq;
       hasProgressRow = true;
+      storedPending = batch.pending;
       try {
         options.checkpoints.set(source, batch.seq, batch.pending);
       } catch (error) {
@@ -153,13 +159,13 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
       tracker.reachedEnd();
       dispatch({ type: 'caught-up' });
     }
-    if (batch.rows.length) {
+    if (isWrite) {
       emit({ type: 'batch', database, source, docs: result.docs, deletes: result.deletes, skipped: result.skipped.length, bytes: result.bytes, seconds, seq: batch.seq });
     }
     if (batch.rows.length || batch.isEnd) emitProgress();
   };
 
-  const limits = { batchSize: Math.max(1, options.batchSize), maxBatchBytes: Math.max(1024, options.maxBatchBytes) };
+  const limits = { batchSize: Math.max(1, options.batchSize), maxBatchBytes: Math.max(1, options.maxBatchBytes) };
   dispatch({ type: 'start' });
   try {
     while (!stop.aborted) {
@@ -169,6 +175,7 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
           seqBefore = progress?.seq ?? null;
           seqAfter = seqBefore;
           hasProgressRow = progress !== null;
+          storedPending = progress?.pending ?? null;
           isFirstAttempt = false;
           if (seqBefore === null) {
             // pouchdb-server sends no `pending`: estimate from the doc counts for a sync from the start.
