@@ -1,0 +1,269 @@
+import path from 'node:path';
+import { EngineError } from '../../core/engine-error';
+import type { Logger } from '../../core/logger';
+import type { Template } from '../jinja';
+import { buildDbtContext, type ContextInput, type Recorder, type TargetInfo } from '../context/dbt-context';
+import { jinjaError, MacroRegistry, templateName, type RenderMode } from '../context/macro-registry';
+import { Relation } from '../context/relation';
+import { resolveRef } from '../graph/build-graph';
+import type { ModelNode } from '../graph/types';
+import type { PgSession } from '../materialize/pg-session';
+import type { ConfigMap, DbtPackage, LoadedProject } from '../project/types';
+import { injectCtes } from './ephemeral';
+import { mergeConfig, modelFolders, projectConfigFor } from './model-config';
+
+/**
+ * Parse (recording context) and compile (live context) for every model of a loaded project.
+ * Holds what both stages share: the macro registry, parsed model templates, sources, vars.
+ */
+export interface CompilerOptions {
+  project: LoadedProject;
+  target: TargetInfo;
+  env: Record<string, string>;
+  cliVars: Record<string, unknown>;
+  invocationId: string;
+  runStartedAt: string;
+  fullRefresh: boolean;
+  logger: Logger;
+}
+
+export interface RenderForModel {
+  node: ModelNode;
+  session: PgSession;
+  relation: Relation;
+  isIncremental: boolean;
+  fullRefresh: boolean;
+}
+
+interface SourceEntry {
+  source: string;
+  table: string;
+  relation: Relation;
+}
+
+const REF_RE = /\bref\s*\(\s*(['"])([^'"]+)\1\s*(?:,\s*(['"])([^'"]+)\3\s*)?\)/g;
+
+export class ProjectCompiler {
+  readonly registry: MacroRegistry;
+  readonly nodes = new Map<string, ModelNode>();
+  private sources: SourceEntry[] = [];
+  private readonly pkgByName: Map<string, DbtPackage>;
+  readonly warnings: string[] = [];
+
+  constructor(readonly o: CompilerOptions) {
+    this.registry = new MacroRegistry(o.project);
+    this.pkgByName = new Map(o.project.packages.map((p) => [p.name, p]));
+  }
+
+  varsFor(packageName: string): Record<string, unknown> {
+    const root = this.o.project.root;
+    const pkg = this.pkgByName.get(packageName);
+    const out: Record<string, unknown> = {};
+    const apply = (vars: Record<string, unknown>): void => {
+      for (const [k, v] of Object.entries(vars)) {
+        if (this.pkgByName.has(k) && v && typeof v === 'object' && !Array.isArray(v)) {
+          if (k === packageName) Object.assign(out, v);
+        } else out[k] = v;
+      }
+    };
+    if (pkg && !pkg.isRoot) apply(pkg.project.vars);
+    apply(root.project.vars);
+    return { ...out, ...this.o.cliVars };
+  }
+
+  /** The relation a model builds: target schema (or `<target>_<custom>`), alias or name. */
+  relationFor(node: Pick<ModelNode, 'name' | 'config' | 'materialized'>): Relation {
+    const schemaCfg = node.config.schema;
+    const schema = typeof schemaCfg === 'string' && schemaCfg ? `${this.o.target.schema}_${schemaCfg.trim()}` : this.o.target.schema;
+    const database = typeof node.config.database === 'string' && node.config.database ? node.config.database : this.o.target.database;
+    const identifier = typeof node.config.alias === 'string' && node.config.alias ? node.config.alias : node.name;
+    const type = node.materialized === 'view' ? 'view' : node.materialized === 'materialized_view' ? 'materialized_view' : node.materialized === 'ephemeral' ? 'cte' : 'table';
+    return new Relation({ database, schema, identifier, type });
+  }
+
+  private baseContext(partial: Partial<ContextInput> & Pick<ContextInput, 'mode' | 'packageName'>): ContextInput {
+    return {
+      modelName: null,
+      target: this.o.target,
+      env: this.o.env,
+      vars: this.varsFor(partial.packageName),
+      invocationId: this.o.invocationId,
+      runStartedAt: this.o.runStartedAt,
+      logger: this.o.logger,
+      config: {},
+      thisRelation: null,
+      isIncremental: false,
+      fullRefresh: this.o.fullRefresh,
+      session: null,
+      resolveRef: (pkg, name) => this.refRelation(partial.packageName, pkg, name, null),
+      resolveSource: (s, t) => this.sourceRelation(s, t),
+      onWarning: (m) => this.warnings.push(m),
+      ...partial,
+    };
+  }
+
+  /** A full context (dbt globals + macros) ready for rendering. */
+  context(input: ContextInput): Record<string, unknown> {
+    const ctx = buildDbtContext({ ...input, dispatch: (name, ns) => (ctx.__dispatch as (n: string, s: string | null) => unknown)(name, ns) });
+    this.registry.install(ctx, input.packageName, input.mode);
+    return ctx;
+  }
+
+  async renderString(src: string, name: string, ctx: Record<string, unknown>, where: { model?: string; file?: string }): Promise<string> {
+    try {
+      return await this.template(name, src, ctx.execute === true ? 'run' : 'parse').render(ctx);
+    } catch (error) {
+      throw jinjaError(error, where);
+    }
+  }
+
+  private template(name: string, src: string, mode: RenderMode): Template {
+    return this.registry.envs[mode].parse(src, name);
+  }
+
+  private refRelation(fromPackage: string, pkg: string | null, name: string, ctes: Set<string> | null): Relation {
+    const target = resolveRef(this.nodes, { packageName: fromPackage }, { packageName: pkg, name });
+    if (!target) {
+      throw new EngineError('MODEL_COMPILE', `ref('${pkg ? `${pkg}', '` : ''}${name}') names no model in this project or its packages.`, { details: { ref: name } });
+    }
+    if (target.materialized === 'ephemeral') {
+      ctes?.add(target.uniqueId);
+      return new Relation({ identifier: `__dbt__cte__${target.name}`, type: 'cte' });
+    }
+    return this.relationFor(target);
+  }
+
+  private sourceRelation(source: string, table: string): Relation {
+    const hit = this.sources.find((s) => s.source === source && s.table === table);
+    if (!hit) {
+      const known = [...new Set(this.sources.map((s) => `${s.source}.${s.table}`))].join(', ') || 'none';
+      throw new EngineError('MODEL_COMPILE', `source('${source}', '${table}') is not declared in any sources: YAML block (declared: ${known}).`, { details: { source: `${source}.${table}` } });
+    }
+    return hit.relation;
+  }
+
+  /** Render source names/schemas (they may use env_var / var). */
+  async resolveSources(): Promise<void> {
+    const out: SourceEntry[] = [];
+    for (const pkg of this.o.project.packages) {
+      const ctx = this.context(this.baseContext({ mode: 'parse', packageName: pkg.name }));
+      const r = (s: string | null, label: string, file: string): Promise<string | null> => (s === null ? Promise.resolve(null) : this.renderString(s, `${pkg.name}/${file}:${label}`, ctx, { file: `${pkg.name}/${file}` }));
+      for (const src of pkg.sources) {
+        const database = (await r(src.database, 'database', src.file)) ?? this.o.target.database;
+        const schema = (await r(src.schema, 'schema', src.file)) ?? src.name;
+        for (const t of src.tables) {
+          const name = (await r(t.name, 'name', src.file)) ?? t.name;
+          const identifier = (await r(t.identifier, 'identifier', src.file)) ?? name;
+          out.push({ source: src.name, table: name, relation: new Relation({ database, schema, identifier, type: 'table' }) });
+        }
+      }
+    }
+    this.sources = out;
+  }
+
+  /** Parse stage: render every model with the recording context. */
+  async parseModels(): Promise<ModelNode[]> {
+    await this.resolveSources();
+    const root = this.o.project.root;
+    const drafts: ModelNode[] = [];
+    for (const pkg of this.o.project.packages) {
+      for (const f of pkg.models) {
+        const name = path.posix.basename(f.path, '.sql');
+        const folders = modelFolders(pkg, f.path);
+        const props = pkg.modelProps.find((m) => m.name === name);
+        let config: ConfigMap = projectConfigFor(pkg, root, folders, name);
+        if (props) config = mergeConfig(config, props.config);
+        const node: ModelNode = {
+          uniqueId: `model.${pkg.name}.${name}`,
+          name,
+          packageName: pkg.name,
+          file: f.path,
+          absPath: f.absPath,
+          fqn: [...folders, name],
+          rawSql: f.text,
+          config,
+          materialized: 'view',
+          tags: [],
+          refs: [],
+          sources: [],
+          dependsOn: [],
+          columns: props?.columns ?? [],
+          constraints: props?.constraints ?? [],
+          contractEnforced: false,
+          unitTests: pkg.unitTests.filter((u) => u.model === name),
+          parsedSql: '',
+          parseError: null,
+          fingerprint: '',
+        };
+        drafts.push(node);
+        this.nodes.set(node.uniqueId, node);
+      }
+    }
+    // Materializations must be known before refs resolve to CTEs; parse everything first.
+    for (const node of drafts) {
+      const recorder: Recorder = { refs: [], sources: [], config: {} };
+      const ctx = this.context(this.baseContext({ mode: 'parse', packageName: node.packageName, modelName: node.name, recorder, config: node.config }));
+      try {
+        node.parsedSql = await this.renderString(node.rawSql, templateName(node.packageName, node.file), ctx, { model: node.name, file: `${node.packageName}/${node.file}` });
+      } catch (error) {
+        node.parseError = error as Error;
+        for (const m of node.rawSql.matchAll(REF_RE)) recorder.refs.push(m[4] ? { packageName: m[2]!, name: m[4] } : { packageName: null, name: m[2]! });
+      }
+      node.config = mergeConfig(node.config, recorder.config);
+      node.refs = recorder.refs;
+      node.sources = recorder.sources;
+      this.finishConfig(node);
+    }
+    return drafts;
+  }
+
+  private finishConfig(node: ModelNode): void {
+    const c = node.config;
+    node.materialized = typeof c.materialized === 'string' ? c.materialized : 'view';
+    node.tags = Array.isArray(c.tags) ? c.tags.map(String) : typeof c.tags === 'string' ? [c.tags] : [];
+    const contract = c.contract as { enforced?: unknown } | undefined;
+    node.contractEnforced = contract?.enforced === true;
+  }
+
+  /** Compile stage: render with the live context; ephemeral parents become CTEs. */
+  async compile(r: RenderForModel): Promise<{ sql: string; ctx: Record<string, unknown> }> {
+    const ctes = new Set<string>();
+    const ctx = this.runContext(r, ctes);
+    const body = await this.renderString(r.node.rawSql, templateName(r.node.packageName, r.node.file), ctx, { model: r.node.name, file: `${r.node.packageName}/${r.node.file}` });
+    const ordered: { name: string; sql: string }[] = [];
+    const seen = new Set<string>();
+    const visit = async (id: string): Promise<void> => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      const eph = this.nodes.get(id)!;
+      const inner = new Set<string>();
+      const ectx = this.runContext({ ...r, node: eph, relation: this.relationFor(eph), isIncremental: false }, inner);
+      const sql = await this.renderString(eph.rawSql, templateName(eph.packageName, eph.file), ectx, { model: eph.name, file: `${eph.packageName}/${eph.file}` });
+      for (const i of inner) await visit(i);
+      ordered.push({ name: eph.name, sql });
+    };
+    for (const id of ctes) await visit(id);
+    return { sql: injectCtes(body, ordered), ctx };
+  }
+
+  runContext(r: RenderForModel, ctes: Set<string>): Record<string, unknown> {
+    return this.context(
+      this.baseContext({
+        mode: 'run',
+        packageName: r.node.packageName,
+        modelName: r.node.name,
+        config: r.node.config,
+        thisRelation: r.relation,
+        isIncremental: r.isIncremental,
+        fullRefresh: r.fullRefresh,
+        session: r.session,
+        resolveRef: (pkg, name) => this.refRelation(r.node.packageName, pkg, name, ctes),
+      }),
+    );
+  }
+
+  /** A context for project hooks (on-run-start / on-run-end). */
+  hookContext(packageName: string, session: PgSession, results: unknown[]): Record<string, unknown> {
+    return this.context(this.baseContext({ mode: 'run', packageName, session, results }));
+  }
+}

@@ -1,0 +1,165 @@
+import { EngineError } from '../../core/engine-error';
+import { Environment, type Template } from '../jinja';
+import { TemplateRuntimeError, TemplateSyntaxError } from '../jinja/errors';
+import { callable } from '../jinja/values';
+import type { LoadedProject, MissingPackage } from '../project/types';
+import { dbtFilters } from './dbt-context';
+
+/**
+ * Every `{% macro %}` of every package, parsed once. For each render, `install()` puts them in
+ * the context the way dbt resolves names: an unqualified name finds the root project's macro
+ * first, then the calling node's own package, then the other packages; `pkg.macro` reaches a
+ * package's namespace; a namespace whose package could not be fetched fails only when one of
+ * its macros is called, naming it.
+ */
+export type RenderMode = 'parse' | 'run';
+
+export interface MacroEntry {
+  name: string;
+  packageName: string;
+  file: string;
+  /** One parsed template per mode (parse mode uses dbt's lenient Undefined). */
+  templates: Record<RenderMode, Template>;
+}
+
+export function templateName(packageName: string, file: string): string {
+  return `${packageName}/${file}`;
+}
+
+/** Translate a Jinja error into an EngineError that points at file:line. */
+export function jinjaError(error: unknown, o: { model?: string; file?: string }): EngineError {
+  if (error instanceof EngineError) return error;
+  if (error instanceof TemplateRuntimeError) {
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof EngineError) {
+      return new EngineError(cause.code, `${cause.message} (${error.templateName}, line ${error.line})`, {
+        cause,
+        details: { ...cause.details, ...o, file: o.file ?? error.templateName, line: error.line, template: error.templateName },
+      });
+    }
+    return new EngineError('TEMPLATE_RUNTIME', `${o.model ? `Model ${o.model}: ` : ''}${error.detail} (${error.templateName}, line ${error.line})`, {
+      cause: error,
+      details: { ...o, template: error.templateName, line: error.line },
+    });
+  }
+  if (error instanceof TemplateSyntaxError) {
+    return new EngineError('TEMPLATE_SYNTAX', `${o.model ? `Model ${o.model}: ` : ''}${error.detail} (${error.templateName}, line ${error.line})`, {
+      cause: error,
+      details: { ...o, template: error.templateName, line: error.line },
+    });
+  }
+  const e = error as Error;
+  return new EngineError('TEMPLATE_RUNTIME', `${o.model ? `Model ${o.model}: ` : ''}${e?.message ?? String(error)}`, { cause: error, details: { ...o } });
+}
+
+export class MacroRegistry {
+  readonly envs: Record<RenderMode, Environment>;
+  readonly byPackage = new Map<string, Map<string, MacroEntry>>();
+  private readonly rootName: string;
+  private readonly packageOrder: string[];
+  private readonly missing: MissingPackage[];
+  private readonly dispatchOrder: Map<string, string[]>;
+
+  constructor(project: LoadedProject) {
+    this.envs = {
+      run: new Environment({ filters: { ...dbtFilters } }),
+      parse: new Environment({ filters: { ...dbtFilters }, lenientUndefined: true }),
+    };
+    this.rootName = project.root.name;
+    this.packageOrder = project.packages.map((p) => p.name);
+    this.missing = project.missing;
+    this.dispatchOrder = new Map(project.root.project.dispatch.map((d) => [d.macroNamespace, d.searchOrder]));
+    for (const pkg of project.packages) {
+      const map = new Map<string, MacroEntry>();
+      for (const f of pkg.macros) {
+        let templates: Record<RenderMode, Template>;
+        try {
+          templates = { run: this.envs.run.parse(f.text, templateName(pkg.name, f.path)), parse: this.envs.parse.parse(f.text, templateName(pkg.name, f.path)) };
+        } catch (error) {
+          throw jinjaError(error, { file: `${pkg.name}/${f.path}` });
+        }
+        for (const def of templates.run.macros) if (def.kind === 'macro') map.set(def.key, { name: def.key, packageName: pkg.name, file: f.path, templates });
+      }
+      this.byPackage.set(pkg.name, map);
+    }
+  }
+
+  /** Package order for a node of `callingPackage`: root first, then its own package, then the others. */
+  private searchOrder(callingPackage: string): string[] {
+    const order = [this.rootName];
+    if (callingPackage !== this.rootName) order.push(callingPackage);
+    for (const p of this.packageOrder) if (!order.includes(p)) order.push(p);
+    return order;
+  }
+
+  find(name: string, callingPackage: string): MacroEntry | null {
+    for (const p of this.searchOrder(callingPackage)) {
+      const m = this.byPackage.get(p)?.get(name);
+      if (m) return m;
+    }
+    return null;
+  }
+
+  /** adapter.dispatch: `postgres__x` then `default__x`, package by package. */
+  dispatchEntry(name: string, namespace: string | null, callingPackage: string): MacroEntry | null {
+    const order = namespace && this.dispatchOrder.has(namespace) ? this.dispatchOrder.get(namespace)! : namespace ? [this.rootName, namespace, ...this.searchOrder(callingPackage)] : this.searchOrder(callingPackage);
+    for (const p of [...new Set(order)]) {
+      for (const prefix of ['postgres', 'default']) {
+        const m = this.byPackage.get(p)?.get(`${prefix}__${name}`);
+        if (m) return m;
+      }
+      const plain = this.byPackage.get(p)?.get(name);
+      if (plain && namespace === p) return plain;
+    }
+    return null;
+  }
+
+  /** Define macro names and package namespaces on `ctx` (bound lazily, once per context). */
+  install(ctx: Record<string, unknown>, callingPackage: string, mode: RenderMode): void {
+    const bound = new Map<Template, Record<string, unknown>>();
+    const bind = (entry: MacroEntry): unknown => {
+      const template = entry.templates[mode];
+      let macros = bound.get(template);
+      if (!macros) {
+        macros = template.bindMacros(ctx) as Record<string, unknown>;
+        bound.set(template, macros);
+      }
+      return macros[entry.name];
+    };
+    const names = new Set<string>();
+    for (const map of this.byPackage.values()) for (const n of map.keys()) names.add(n);
+    for (const name of names) {
+      if (Object.prototype.hasOwnProperty.call(ctx, name) && name !== 'namespace') continue;
+      const entry = this.find(name, callingPackage);
+      if (!entry) continue;
+      Object.defineProperty(ctx, name, { get: () => bind(entry), enumerable: true, configurable: true });
+    }
+    for (const [pkgName, map] of this.byPackage) {
+      const ns: Record<string, unknown> = {};
+      for (const entry of map.values()) Object.defineProperty(ns, entry.name, { get: () => bind(entry), enumerable: true });
+      if (!Object.prototype.hasOwnProperty.call(ctx, pkgName)) Object.defineProperty(ctx, pkgName, { value: ns, enumerable: true, configurable: true });
+    }
+    for (const m of this.missing) {
+      if (Object.prototype.hasOwnProperty.call(ctx, m.namespace)) continue;
+      ctx[m.namespace] = new Proxy(
+        {},
+        {
+          get: (_t, prop) =>
+            typeof prop === 'string'
+              ? callable(() => {
+                  throw new EngineError('PROJECT_PACKAGE', `The macro ${m.namespace}.${prop} comes from the package ${m.spec}, which could not be fetched (${m.reason}). Connect to the network once so it can be downloaded and cached, or vendor it as a local package.`, {
+                    details: { macro: `${m.namespace}.${prop}`, package: m.spec },
+                  });
+                })
+              : undefined,
+          has: () => true,
+        },
+      );
+    }
+    ctx.__dispatch = (name: string, namespace: string | null): unknown => {
+      const entry = this.dispatchEntry(name, namespace, callingPackage);
+      if (!entry) throw new EngineError('TEMPLATE_RUNTIME', `adapter.dispatch found no macro postgres__${name} or default__${name}${namespace ? ` in ${namespace}` : ''}.`, { details: { macro: name } });
+      return bind(entry);
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import { EngineError } from '../../core/engine-error';
+import { materializeIncremental } from './incremental';
+import { materializeMaterializedView } from './materialized-view';
+import { materializeTable } from './table';
+import type { MaterializeInput, MaterializeOutput } from './types';
+import { materializeView } from './view';
+
+/** Run one model's materialization (ephemeral models never reach here: they are inlined). */
+export async function materialize(i: MaterializeInput): Promise<MaterializeOutput> {
+  const out: MaterializeOutput = { rowsAffected: null, warnings: [], statements: [] };
+  switch (i.materialized) {
+    case 'view':
+      out.rowsAffected = await materializeView(i, out);
+      break;
+    case 'table':
+      out.rowsAffected = await materializeTable(i, out);
+      break;
+    case 'incremental':
+      out.rowsAffected = await materializeIncremental(i, out);
+      break;
+    case 'materialized_view':
+      out.rowsAffected = await materializeMaterializedView(i, out);
+      break;
+    default:
+      throw new EngineError('MODEL_COMPILE', `Model ${i.model} (${i.file}) uses materialized='${i.materialized}', which this engine does not run. Use view, table, incremental, materialized_view or ephemeral.`, {
+        details: { model: i.model, file: i.file },
+      });
+  }
+  return out;
+}

@@ -1,0 +1,15 @@
+import { buildAndSwap, exec } from './steps';
+import type { MaterializeInput, MaterializeOutput } from './types';
+
+/** `view`: `create view … as (sql)` under a temporary name, then swapped in. */
+export async function materializeView(i: MaterializeInput, out: MaterializeOutput): Promise<number | null> {
+  return buildAndSwap(
+    i,
+    out,
+    async (intermediate) => {
+      await exec(i, out, `create view ${intermediate.render()}\n  \n  as (\n    ${i.sql}\n  );`);
+      return null;
+    },
+    'view',
+  );
+}

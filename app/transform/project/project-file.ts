@@ -1,0 +1,49 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { EngineError } from '../../core/engine-error';
+import type { ProjectFile } from './types';
+
+function strings(value: unknown, fallback: string[]): string[] {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return fallback;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+export function readYamlFile(file: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  try {
+    return YAML.parse(text, { merge: true }) as unknown;
+  } catch (error) {
+    throw new EngineError('PROJECT_LOAD', `${file} is not valid YAML: ${(error as Error).message}`, { cause: error, details: { file } });
+  }
+}
+
+/** Reads `dbt_project.yml` (dbt's defaults for whatever is missing). */
+export function readProjectFile(root: string): ProjectFile {
+  const file = ['dbt_project.yml', 'dbt_project.yaml'].map((f) => path.join(root, f)).find((f) => existsSync(f));
+  if (!file) throw new EngineError('PROJECT_LOAD', `No dbt_project.yml in ${root}. Point the project setting at the folder that contains dbt_project.yml.`, { details: { file: root } });
+  const raw = record(readYamlFile(file));
+  const name = raw.name;
+  if (typeof name !== 'string' || !name) throw new EngineError('PROJECT_LOAD', `${file} has no "name". Add name: <project_name>.`, { details: { file } });
+  const dispatch = Array.isArray(raw.dispatch)
+    ? raw.dispatch.map((d) => record(d)).map((d) => ({ macroNamespace: String(d.macro_namespace ?? ''), searchOrder: strings(d.search_order, []) }))
+    : [];
+  return {
+    name,
+    version: raw.version === undefined ? null : String(raw.version),
+    modelPaths: strings(raw['model-paths'] ?? raw['source-paths'], ['models']),
+    macroPaths: strings(raw['macro-paths'], ['macros']),
+    testPaths: strings(raw['test-paths'], ['tests']),
+    vars: record(raw.vars),
+    models: record(raw.models),
+    onRunStart: strings(raw['on-run-start'], []),
+    onRunEnd: strings(raw['on-run-end'], []),
+    dispatch,
+  };
+}
