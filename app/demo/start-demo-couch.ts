@@ -1,0 +1,178 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { EngineError } from '../core/engine-error';
+import type { Logger } from '../core/logger';
+import { registerSecret } from '../core/redact';
+import { CHT_DATABASES, generateChtDocs, seedCouch } from '../generator';
+import { freePort } from '../postgres/embedded';
+
+export interface DemoCouch {
+  /** Base URL, no credentials. */
+  url: string;
+  username: string;
+  password: string;
+  databases: string[];
+  port: number;
+  /** Documents the generator seeded per database (from the marker file). */
+  seeded: Record<string, number>;
+  /** Whether this start seeded the data (false on a restart over existing data). */
+  didSeed: boolean;
+  stop(): Promise<void>;
+}
+
+export interface StartDemoCouchOptions {
+  dataDir: string;
+  /** Documents to seed on first start (all databases together); default 10,000. */
+  docs?: number;
+  seed?: number;
+  port?: number;
+  logger: Logger;
+}
+
+interface DemoState {
+  username: string;
+  password: string;
+  port: number;
+}
+
+interface SeedMarker {
+  seed: number;
+  docs: number;
+  counts: Record<string, number>;
+  seededAt: string;
+}
+
+const DEFAULT_DOCS = 10_000;
+const DEFAULT_SEED = 20_261_128;
+const USERNAME = 'demo-admin';
+
+/** pouchdb-server's entry script, found through module resolution so it works from sources and from dist/cli.cjs. */
+export function pouchServerBin(): string {
+  const pkg = require.resolve('pouchdb-server/package.json');
+  return path.join(path.dirname(pkg), 'bin', 'pouchdb-server');
+}
+
+/**
+ * The demo's CouchDB-protocol server: pouchdb-server as a child process, leveldb under
+ * `<dataDir>/demo-couch` (kept across runs), loopback only, an admin with a generated password
+ * (0600 file in dataDir) so it never runs in "admin party". On first start it creates the four
+ * CHT databases and seeds them with the synthetic generator; a marker file stops a reseed.
+ */
+export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouch> {
+  const dir = path.join(o.dataDir, 'demo-couch');
+  mkdirSync(dir, { recursive: true });
+  const stateFile = path.join(o.dataDir, 'demo-couch.json');
+  const markerFile = path.join(dir, 'seeded.json');
+  const logger = o.logger;
+
+  let state: DemoState | null = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as DemoState) : null;
+  if (!state) state = { username: USERNAME, password: randomBytes(18).toString('base64url'), port: 0 };
+  registerSecret(state.password);
+  // Keep the port across runs: the sync's `source` column is `<host>/<db>`, so a new port would look like a new instance.
+  let port = o.port ?? state.port;
+  if (!port || !(await isPortFree(port))) {
+    if (o.port) throw new EngineError('CONFIG_INVALID', `Port ${o.port} for the demo CouchDB server is in use. Choose another port or stop what uses it.`);
+    port = await freePort();
+  }
+  state = { ...state, port };
+  writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
+  chmodSync(stateFile, 0o600);
+
+  const url = `http://127.0.0.1:${port}`;
+  const auth = { username: state.username, password: state.password };
+  const authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  const bin = pouchServerBin();
+  const args = [bin, '--port', String(port), '--host', '127.0.0.1', '--dir', dir, '--config', path.join(dir, 'config.json'), '--no-stdout-logs'];
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  let isStopping = false;
+  child.once('exit', (code, signal) => {
+    if (!isStopping) logger.error('the demo CouchDB server stopped unexpectedly', { code, signal, stderr: stderr.slice(-500) });
+  });
+
+  const stop = async (): Promise<void> => {
+    if (isStopping) return;
+    isStopping = true;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+    logger.info('demo CouchDB server stopped', { port });
+  };
+
+  try {
+    await waitUntilUp(url, child, () => stderr);
+    // Ends "admin party" on first start; on later starts the admin exists and the PUT just confirms it.
+    // (In admin party a Basic header naming the not-yet-existing admin gets a 401, so the first try is anonymous.)
+    const adminUrl = `${url}/_config/admins/${encodeURIComponent(auth.username)}`;
+    let admin = await fetch(adminUrl, { method: 'PUT', body: JSON.stringify(auth.password), headers: { 'content-type': 'application/json' } });
+    await admin.body?.cancel().catch(() => undefined);
+    if (admin.status === 401) {
+      admin = await fetch(adminUrl, { method: 'PUT', body: JSON.stringify(auth.password), headers: { authorization, 'content-type': 'application/json' } });
+      await admin.body?.cancel().catch(() => undefined);
+    }
+    if (!admin.ok) throw new EngineError('COUCH_AUTH', `The demo CouchDB server in ${dir} refused its admin (HTTP ${admin.status}). Delete ${dir} and ${stateFile} to start the demo afresh.`);
+    for (const db of CHT_DATABASES) {
+      const res = await fetch(`${url}/${encodeURIComponent(db)}`, { method: 'PUT', headers: { authorization } });
+      await res.body?.cancel().catch(() => undefined);
+      if (!res.ok && res.status !== 412) throw new EngineError('COUCH_SERVER', `The demo CouchDB server could not create the database ${db} (HTTP ${res.status}).`);
+      // admin-only, as CouchDB 3 creates databases: other local users cannot read the demo data anonymously
+      const security = await fetch(`${url}/${encodeURIComponent(db)}/_security`, { method: 'PUT', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify({ admins: { names: [], roles: [] }, members: { names: [], roles: ['_admin'] } }) });
+      await security.body?.cancel().catch(() => undefined);
+    }
+
+    let marker: SeedMarker | null = existsSync(markerFile) ? (JSON.parse(readFileSync(markerFile, 'utf8')) as SeedMarker) : null;
+    let didSeed = false;
+    if (!marker) {
+      const docs = o.docs ?? DEFAULT_DOCS;
+      const seed = o.seed ?? DEFAULT_SEED;
+      logger.info('seeding the demo CouchDB server with synthetic CHT data', { docs, seed });
+      // new_edits:false makes a re-run after an interrupted seed idempotent: same ids, same revs
+      const result = await seedCouch(url, auth, generateChtDocs({ seed, docs }));
+      marker = { seed, docs, counts: result.counts, seededAt: new Date().toISOString() };
+      writeFileSync(markerFile, JSON.stringify(marker, null, 2));
+      didSeed = true;
+      logger.info('demo data seeded', { counts: result.counts, seconds: Math.round(result.seconds * 10) / 10 });
+    }
+    logger.info('demo CouchDB server started', { url, port });
+    return { url, username: auth.username, password: auth.password, databases: [...CHT_DATABASES], port, seeded: marker.counts, didSeed, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function waitUntilUp(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/`);
+      await res.body?.cancel().catch(() => undefined);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) throw new EngineError('COUCH_UNREACHABLE', `The demo CouchDB server (pouchdb-server) exited during start: ${stderr().slice(-500)}`);
+    if (Date.now() > deadline) throw new EngineError('COUCH_UNREACHABLE', `The demo CouchDB server did not answer on ${url} within 30 s: ${stderr().slice(-500)}`, { retryable: true });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
