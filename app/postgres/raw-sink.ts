@@ -141,11 +141,13 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
           );
         } else {
           const rank = (expr: string): string => `coalesce(array_position($2::text[], ${expr}), ${NO_RANK})`;
-          // 1. rows held by a source this one outranks move to the shadow table
+          // 1. rows held by a configured source this one outranks move to the shadow table. A holder
+          //    outside this run's configuration (another instance, another process) keeps its row:
+          //    first seen wins, so two processes never take a row from each other back and forth.
           const moved = await c.query(
             `with moved as (
                delete from ${n.table} c using ${STAGE} b
-               where c._id = b._id and c.source is distinct from $1::text and ${rank('c.source::text')} > ${rank('$1::text')} and $3::timestamp is not null
+               where c._id = b._id and c.source is distinct from $1::text and array_position($2::text[], c.source::text) > ${rank('$1::text')} and $3::timestamp is not null
                returning c.saved_timestamp, c._id, c._deleted, c.source, c.doc)
              insert into ${n.shadowed} (saved_timestamp, _id, _deleted, source, doc)
              select saved_timestamp, _id, _deleted, coalesce(source, ''), doc from moved
