@@ -1,0 +1,162 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { readEnvFile, resolveConfig, resolveDataDir, type CliFlags, type ResolvedConfig } from '../config';
+import { createLogger, type Logger, type LogLevel } from '../core/logger';
+import { redact } from '../core/redact';
+import { openStore, storeFile, type SavedSettings, type SecretStore } from '../store';
+
+/** The options every command accepts (commander's camelCase names). */
+export interface GlobalOptions {
+  couchUrl?: string;
+  postgresUrl?: string;
+  dataDir?: string;
+  databases?: string;
+  schema?: string;
+  table?: string;
+  batchSize?: string;
+  envFile?: string;
+  json?: boolean;
+  logLevel?: string;
+  logFile?: string;
+}
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  isTty: boolean;
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(`${text}\n`),
+  stderr: (text) => process.stderr.write(`${text}\n`),
+  isTty: Boolean(process.stderr.isTTY),
+};
+
+export interface CliContext {
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  config: ResolvedConfig;
+  saved: SavedSettings | null;
+  secrets: SecretStore;
+  logger: Logger;
+  logFile: string;
+  isJson: boolean;
+  io: CliIo;
+  /** Human output on standard output (nothing in --json mode). */
+  say(line: string): void;
+  /** Warnings and errors the engine logs are echoed here too (e.g. into the progress display). */
+  setWarningSink(sink: ((line: string) => void) | null): void;
+}
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Where the log goes and the level, usable before the configuration is valid (for error reporting). */
+export function logTarget(opts: GlobalOptions, env: NodeJS.ProcessEnv): { dataDir: string; logFile: string } {
+  const dataDir = resolveDataDir(opts, env);
+  return { dataDir, logFile: opts.logFile ? path.resolve(opts.logFile) : path.join(dataDir, 'logs', 'cht-sync.log') };
+}
+
+/** The environment: the process's own over an --env-file's (as docker compose does). */
+export function loadEnv(opts: GlobalOptions): NodeJS.ProcessEnv {
+  return opts.envFile ? { ...readEnvFile(path.resolve(opts.envFile)), ...process.env } : process.env;
+}
+
+export function createContext(opts: GlobalOptions, extraFlags: Partial<CliFlags>, io: CliIo, overrides: { env?: NodeJS.ProcessEnv; dataDir?: string } = {}): CliContext {
+  const env = overrides.env ?? loadEnv(opts);
+  const target = logTarget(opts, env);
+  const dataDir = overrides.dataDir ?? target.dataDir;
+  const level = parseLevel(opts.logLevel);
+  // Synchronous writes: a CLI exits soon after its last line, and that line matters most.
+  const destination: NodeJS.WritableStream = pino.destination({ dest: target.logFile, mkdir: true, sync: true }) as unknown as NodeJS.WritableStream;
+  const fileLogger = createLogger({ level, destination });
+  let warningSink: ((line: string) => void) | null = null;
+  const isJson = Boolean(opts.json);
+  const logger = teeWarnings(fileLogger, (line) => {
+    if (isJson) return;
+    if (warningSink) warningSink(line);
+    else io.stderr(line);
+  });
+
+  const store = openStore(storeFile(dataDir));
+  let saved: SavedSettings | null;
+  const secrets = store.secrets;
+  let config: ResolvedConfig;
+  try {
+    saved = store.settings.hasSaved() ? store.settings.get() : null;
+    const flags: Partial<CliFlags> = { ...extraFlags };
+    if (opts.couchUrl !== undefined) flags.couchUrl = opts.couchUrl;
+    if (opts.postgresUrl !== undefined) flags.postgresUrl = opts.postgresUrl;
+    if (opts.databases !== undefined) flags.databases = opts.databases;
+    if (opts.schema !== undefined) flags.schema = opts.schema;
+    if (opts.table !== undefined) flags.table = opts.table;
+    if (opts.batchSize !== undefined) flags.batchSize = opts.batchSize;
+    config = resolveConfig({ flags, env, saved, dataDir, secrets });
+  } finally {
+    store.close();
+  }
+  return {
+    dataDir,
+    env,
+    config,
+    saved,
+    secrets,
+    logger,
+    logFile: target.logFile,
+    isJson,
+    io,
+    say: (line) => {
+      if (!isJson) io.stdout(line);
+    },
+    setWarningSink: (sink) => {
+      warningSink = sink;
+    },
+  };
+}
+
+function parseLevel(value: string | undefined): LogLevel {
+  if (value === undefined) return 'info';
+  const level = value.toLowerCase() as LogLevel;
+  if (!LEVELS.includes(level)) {
+    // Reported like any other setting problem.
+    throw Object.assign(new Error(`--log-level must be one of ${LEVELS.join(', ')} (got '${value}').`), { isUsage: true });
+  }
+  return level;
+}
+
+function teeWarnings(inner: Logger, echo: (line: string) => void): Logger {
+  const wrap = (l: Logger): Logger => ({
+    debug: (m, f) => l.debug(m, f),
+    info: (m, f) => l.info(m, f),
+    warn: (m, f) => {
+      l.warn(m, f);
+      echo(`warning: ${redact(withDetail(m, f))}`);
+    },
+    error: (m, f) => {
+      l.error(m, f);
+      echo(`error: ${redact(withDetail(m, f))}`);
+    },
+    child: (b) => wrap(l.child(b)),
+  });
+  return wrap(inner);
+}
+
+function withDetail(message: string, fields: Record<string, unknown> | undefined): string {
+  const error = fields?.error;
+  if (error instanceof Error) return `${message}: ${error.message}`;
+  if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') return `${message}: ${(error as { message: string }).message}`;
+  return message;
+}
+
+/** dist/renderer of this installation, found from the running file (bundle or source). */
+export function rendererDir(): string | null {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, path.basename(dir) === 'dist' ? 'renderer' : path.join('dist', 'renderer'));
+    if (existsSync(path.join(candidate, 'index.html'))) return candidate;
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return null;
+}

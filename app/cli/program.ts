@@ -1,0 +1,198 @@
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import pkg from '../../package.json';
+import type { CliFlags } from '../config';
+import { ClientError } from '../contract/client';
+import { EngineError } from '../core/engine-error';
+import { redact } from '../core/redact';
+import { openStore, storeFile } from '../store';
+import { demoCommand } from './commands/demo';
+import { runCommand } from './commands/run';
+import { serveCommand } from './commands/serve';
+import { statusCommand } from './commands/status';
+import { syncCommand } from './commands/sync';
+import { transformCommand } from './commands/transform';
+import { createContext, loadEnv, logTarget, processIo, type CliContext, type CliIo, type GlobalOptions } from './context';
+import { EXIT } from './exit-codes';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/**
+ * Builds the `cht-sync` program. Every action resolves to an exit code; errors
+ * are reported without a stack trace (the log file has the details).
+ */
+export function buildProgram(io: CliIo = processIo, setExitCode: (code: number) => void = (c) => (process.exitCode = c)): Command {
+  const program = new Command('cht-sync')
+    .description('Copy a CHT instance’s CouchDB databases into PostgreSQL (cht-sync v2 layout) and run CHT Pipeline (dbt) models on them.')
+    .version(pkg.version, '-V, --version')
+    .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+    .showHelpAfterError('(run with --help for the options)')
+    .option('--couch-url <url>', 'CouchDB / CHT URL, e.g. https://user@cht.example.org (password: COUCHDB_PASSWORD) [env COUCHDB_HOST, COUCHDB_PORT, COUCHDB_SECURE]')
+    .option('--postgres-url <url>', "PostgreSQL URL, e.g. postgres://user@host:5432/db, or 'embedded' [env POSTGRES_HOST …; default: the embedded server]")
+    .option('--databases <list>', 'CouchDB databases, comma- or space-separated [env COUCHDB_DBS; default medic]')
+    .option('--schema <name>', 'PostgreSQL schema of the raw table [env POSTGRES_SCHEMA; default v1]')
+    .option('--table <name>', 'raw table name [env POSTGRES_TABLE; default couchdb]')
+    .option('--batch-size <n>', 'documents per batch [default 1000]')
+    .option('--data-dir <dir>', 'the app’s state folder, shared with the desktop app [env CHT_SYNC_DATA_DIR]')
+    .option('--env-file <file>', 'read settings from an env file (an existing cht-sync .env works unchanged); the real environment wins')
+    .option('--json', 'print machine-readable JSON on standard output')
+    .addOption(new Option('--log-level <level>', 'log detail').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .option('--log-file <file>', 'where the JSON-lines log goes [default <data dir>/logs/cht-sync.log]')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s.replace(/\n$/, '')), writeErr: (s) => io.stderr(s.replace(/\n$/, '')) });
+
+  const action =
+    <A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Promise<number>, extraFlags: (...args: A) => Partial<CliFlags> = () => ({})) =>
+    async (...raw: unknown[]): Promise<void> => {
+      const command = raw[raw.length - 1] as Command;
+      const args = raw.slice(0, -1) as A;
+      const opts = command.optsWithGlobals<GlobalOptions>();
+      setExitCode(await execute(io, opts, (ctxOpts) => fn(ctxOpts, ...args), () => createContext(opts, extraFlags(...args), io)));
+    };
+
+  program
+    .command('sync')
+    .description('Catch up every configured database, then follow the changes live (--once: catch up and exit)')
+    .option('--once', 'catch up and exit; exit code 0 only when every database reached the end of its feed')
+    .option('--timeout <seconds>', 'with --once: report "timeout" for databases not caught up by then')
+    .action(action((ctx, o: { once?: boolean; timeout?: string }) => syncCommand(ctx, o)));
+
+  program
+    .command('status')
+    .description('Per database: last committed seq, pending, last run and its outcome (from the local state; no server is contacted)')
+    .action(action((ctx) => statusCommand(ctx)));
+
+  program
+    .command('transform')
+    .description('Run the dbt project (the bundled base pipeline unless --project / DBT_LOCAL_PATH / CHT_PIPELINE_BRANCH_URL)')
+    .option('--project <dir|url>', 'a dbt project folder, or a git URL (…#branch); cached for offline use')
+    .option('--select <selector>', 'models to run: name, tag:x, path:x, package:x, config.materialized:x, +ancestors, descendants+, state:modified (repeatable)', collect)
+    .option('--exclude <selector>', 'models to leave out (repeatable)', collect)
+    .option('--full-refresh', 'rebuild incremental models from scratch')
+    .option('--vars <yaml>', "project variables as YAML, e.g. '{batch_size: 1000}'")
+    .option('--threads <n>', 'models run in parallel [env DBT_THREAD_COUNT; default 1]')
+    .action(
+      action(
+        (ctx, o: { select?: string[]; exclude?: string[]; fullRefresh?: boolean; vars?: string; project?: string; threads?: string }) => transformCommand(ctx, o),
+        (o) => ({ ...(o.project ? { project: o.project } : {}), ...(o.threads ? { threads: o.threads } : {}) }),
+      ),
+    );
+
+  program
+    .command('run')
+    .description('The daemon: sync continuously and run the incremental models whenever new rows land [env DATAEMON_INTERVAL, DBT_SELECTOR, DBT_BATCH_SIZE]')
+    .option('--project <dir|url>', 'a dbt project folder or git URL [env DBT_LOCAL_PATH, CHT_PIPELINE_BRANCH_URL]')
+    .option('--threads <n>', 'models run in parallel [env DBT_THREAD_COUNT]')
+    .option('--interval <seconds>', 'at most one transform run per this many seconds [env DATAEMON_INTERVAL; default 5]')
+    .action(
+      action(
+        (ctx, _o: { project?: string; threads?: string; interval?: string }) => runCommand(ctx),
+        (o) => ({
+          ...(o.project ? { project: o.project } : {}),
+          ...(o.threads ? { threads: o.threads } : {}),
+          ...(o.interval ? { intervalSeconds: o.interval } : {}),
+        }),
+      ),
+    );
+
+  program
+    .command('serve')
+    .description('Serve the desktop app’s UI and API to a browser (127.0.0.1; the printed URL carries the access token)')
+    .option('--port <n>', 'port to listen on [default: any free port]')
+    .option('--host <address>', 'address to listen on [default 127.0.0.1]')
+    .action(action((ctx, o: { port?: string; host?: string }) => serveCommand(ctx, o)));
+
+  program
+    .command('demo')
+    .description('Try everything with no CHT server: synthetic CHT data, the embedded PostgreSQL, a first sync, transforms, live following and the UI')
+    .option('--port <n>', 'port for the UI [default: any free port]')
+    .action(async (o: { port?: string }, command: Command) => {
+      const opts = command.optsWithGlobals<GlobalOptions>();
+      const flags: Partial<CliFlags> = {
+        ...(opts.postgresUrl ? { postgresUrl: opts.postgresUrl } : {}),
+        ...(opts.schema ? { schema: opts.schema } : {}),
+        ...(opts.table ? { table: opts.table } : {}),
+        ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
+      };
+      setExitCode(
+        await execute(io, opts, (ctx) => demoCommand(ctx, o, flags), () => {
+          const env = loadEnv(opts);
+          const dataDir = demoDataDir(opts, env, io);
+          return createContext({ ...opts, couchUrl: undefined, databases: undefined }, flags, io, { env: { CHT_SYNC_DATA_DIR: dataDir }, dataDir });
+        }),
+      );
+    });
+
+  return program;
+}
+
+/**
+ * The demo replaces the saved setup; a real one is kept safe by running the
+ * demo in its own folder inside the data folder.
+ */
+function demoDataDir(opts: GlobalOptions, env: NodeJS.ProcessEnv, io: CliIo): string {
+  const { dataDir } = logTarget(opts, env);
+  const store = openStore(storeFile(dataDir));
+  try {
+    const saved = store.settings.hasSaved() ? store.settings.get() : null;
+    if (saved && saved.isSetupComplete && !saved.isDemo) {
+      const demoDir = path.join(dataDir, 'demo-workspace');
+      if (!opts.json) io.stderr(`This data folder holds a real setup; the demo runs in ${demoDir} instead.`);
+      return demoDir;
+    }
+    return dataDir;
+  } finally {
+    store.close();
+  }
+}
+
+/** Runs one command: user errors → message + exit 2, anything else → short message + the log path. */
+async function execute(io: CliIo, opts: GlobalOptions, run: (ctx: CliContext) => Promise<number>, context: () => CliContext): Promise<number> {
+  let ctx: CliContext | null = null;
+  try {
+    ctx = context();
+    ctx.logger.info('command started', { argv: process.argv.slice(2).map((a) => redact(a)) });
+    const code = await run(ctx);
+    ctx.logger.info('command finished', { exitCode: code });
+    return code;
+  } catch (error) {
+    const isJson = Boolean(opts.json);
+    if (error instanceof EngineError || error instanceof ClientError || (error as { isUsage?: boolean }).isUsage) {
+      const wire = error instanceof EngineError ? error.toWire() : error instanceof ClientError ? error.wire : { code: 'CONFIG_INVALID' as const, message: redact((error as Error).message), retryable: false };
+      ctx?.logger.info('command refused', { error: wire });
+      if (isJson) io.stdout(JSON.stringify({ ok: false, error: wire }, null, 2));
+      else io.stderr(`error: ${wire.message}`);
+      return EXIT.userError;
+    }
+    let logFile = '';
+    try {
+      logFile = logTarget(opts, process.env).logFile;
+    } catch {
+      logFile = '';
+    }
+    const message = redact(error instanceof Error ? error.message : String(error));
+    ctx?.logger.error('command failed unexpectedly', { error: { name: (error as Error)?.name, message, stack: redact((error as Error)?.stack ?? '') } });
+    const where = ctx ? ` Details are in the log: ${ctx.logFile}` : logFile ? ` The log is ${logFile}.` : '';
+    if (isJson) io.stdout(JSON.stringify({ ok: false, error: { code: 'INTERNAL', message, retryable: false } }, null, 2));
+    else io.stderr(`cht-sync failed unexpectedly: ${message}.${where}`);
+    return EXIT.internal;
+  }
+}
+
+/** Parses argv and runs; resolves to the exit code (commander's own errors included). */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; usage mistakes are user errors.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.userError;
+    }
+    throw error;
+  }
+  return code;
+}

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type pg from 'pg';
+import type { SyncRunResult } from '../../../app/contract/dto';
+import { createTestDatabase } from '../../support/postgres';
+import { startPouchServer, type PouchServer } from '../../support/pouchdb-server';
+import { FIXTURE_INDEX, assertSameAsCouch, loadFixtures, newPool, rawRows } from '../sync/helpers';
+
+/**
+ * The `cht-sync` command as a user runs it: a separate process, against a real
+ * pouchdb-server holding the 48 fixture documents and a real PostgreSQL.
+ * Uses the built bin (dist/cli.cjs) when present, else the TypeScript entry.
+ */
+const BUILT = path.resolve('dist/cli.cjs');
+const ENTRY = existsSync(BUILT) && process.env.CHT_SYNC_TEST_CLI !== 'source' ? [BUILT] : ['--import', 'tsx', path.resolve('app/cli/main.ts')];
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}, onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Ran> {
+  return new Promise((resolve) => {
+    const clean: NodeJS.ProcessEnv = {};
+    // The machine's environment must not configure the command under test.
+    for (const [k, v] of Object.entries(process.env)) if (!/^(COUCHDB_|POSTGRES_|DBT_|CHT_SYNC_DATA_DIR|CHT_PIPELINE|DATAEMON)/.test(k)) clean[k] = v;
+    const child = spawn(process.execPath, [...ENTRY, ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
+  let couch: PouchServer;
+  let pgDb: { url: string; drop(): Promise<void> };
+  let pool: pg.Pool;
+  let dataDir: string;
+  let databases: string[];
+  const common = () => ['--couch-url', couch.url, '--postgres-url', pgDb.url, '--data-dir', dataDir, '--databases', databases.join(',')];
+  const credentials = () => ({ COUCHDB_USER: couch.username, COUCHDB_PASSWORD: couch.password });
+
+  before(async () => {
+    couch = await startPouchServer();
+    databases = await loadFixtures(couch.url);
+    pgDb = await createTestDatabase('cli');
+    pool = newPool(pgDb.url);
+    dataDir = mkdtempSync(path.join(tmpdir(), 'cht-cli-'));
+  });
+  after(async () => {
+    await pool?.end();
+    await pgDb?.drop();
+    await couch?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('sync --once copies the 48 fixture documents, prints a per-database summary and exits 0', async () => {
+    const ran = await cli(['sync', '--once', ...common()], credentials());
+    assert.equal(ran.code, 0, ran.stderr + ran.stdout);
+    for (const db of databases) assert.match(ran.stdout, new RegExp(`^${db.replace(/[-_]/g, '\\$&')}\\s+\\d+\\s+\\d+\\s+\\d+\\s+.+\\s+done$`, 'm'));
+    assert.match(ran.stdout, /DATABASE\s+DOCS\s+DELETES\s+SKIPPED\s+SIZE\s+TIME\s+OUTCOME/);
+    assert.match(ran.stdout, /Run #\d+: done/);
+    assert.doesNotMatch(ran.stdout + ran.stderr, new RegExp(couch.password));
+    await assertSameAsCouch(pool, couch.url, databases, '127.0.0.1');
+    const rows = await rawRows(pool);
+    for (const entry of FIXTURE_INDEX) {
+      assert.equal(rows.filter((r) => r._id === entry._id && r.source === `127.0.0.1/${entry.db}`).length, 1, `${entry.db}/${entry._id} exactly once`);
+    }
+  });
+
+  it('a second run writes nothing; --json gives the run result', async () => {
+    const ran = await cli(['sync', '--once', '--json', ...common()], credentials());
+    assert.equal(ran.code, 0, ran.stderr);
+    const result = JSON.parse(ran.stdout) as SyncRunResult;
+    assert.equal(result.outcome, 'done');
+    assert.deepEqual(result.databases.map((d) => d.database).sort(), [...databases].sort());
+    for (const d of result.databases) {
+      assert.equal(d.docs, 0, `${d.database} wrote nothing new`);
+      assert.equal(d.reachedEnd, true);
+    }
+  });
+
+  it('status --json reports each database’s checkpoint and last run from the store', async () => {
+    const ran = await cli(['status', '--json', '--data-dir', dataDir, '--couch-url', couch.url, '--databases', databases.join(',')]);
+    assert.equal(ran.code, 0, ran.stderr);
+    const status = JSON.parse(ran.stdout) as {
+      dataDir: string;
+      databases: { database: string; source: string; seq: string | null; seqShort: string | null; lastRun: { id: number; outcome: string } | null }[];
+      recentRuns: { id: number; kind: string; outcome: string }[];
+    };
+    assert.equal(status.dataDir, dataDir);
+    assert.equal(status.databases.length, databases.length);
+    for (const d of status.databases) {
+      assert.equal(d.source, `127.0.0.1/${d.database}`);
+      assert.ok(d.seq, `${d.database} has a checkpoint`);
+      assert.equal(d.lastRun?.outcome, 'done');
+    }
+    assert.equal(status.recentRuns.length, 2);
+    const human = await cli(['status', '--data-dir', dataDir, '--couch-url', couch.url, '--databases', databases.join(',')]);
+    assert.match(human.stdout, /DATABASE\s+LAST SEQ\s+PENDING\s+LAST RUN\s+OUTCOME/);
+    assert.match(human.stdout, /^medic\s+\S+\s+\S+\s+#2 .* done$/m);
+  });
+
+  it('a wrong password: exit 2, names COUCHDB_USER and the URL, no password, no stack trace', async () => {
+    const wrong = 'definitely-wrong-pass';
+    const ran = await cli(['sync', '--once', ...common()], { COUCHDB_USER: 'admin', COUCHDB_PASSWORD: wrong });
+    assert.equal(ran.code, 2, ran.stderr);
+    assert.match(ran.stderr, /^error: /m);
+    assert.match(ran.stderr, /COUCHDB_USER/);
+    assert.match(ran.stderr, /'admin'/);
+    assert.match(ran.stderr, new RegExp(`http://127.0.0.1:${couch.port}`));
+    assert.doesNotMatch(ran.stdout + ran.stderr, new RegExp(wrong));
+    assert.doesNotMatch(ran.stderr, /^\s+at /m, 'no stack trace');
+    // Credentials inside the URL are never echoed either.
+    const inUrl = await cli(['sync', '--once', ...common().map((a) => (a === couch.url ? couch.url.replace('//', `//admin:${wrong}@`) : a))]);
+    assert.equal(inUrl.code, 2, inUrl.stderr);
+    assert.doesNotMatch(inUrl.stdout + inUrl.stderr, new RegExp(wrong));
+  });
+
+  it('a mistyped database: exit 2 with the near miss; --json gives the error code', async () => {
+    const ran = await cli(['sync', '--once', ...common(), '--databases', 'medic,medic_sentinel'], credentials());
+    assert.equal(ran.code, 2, ran.stderr);
+    assert.match(ran.stderr, /'medic_sentinel' \(did you mean 'medic-sentinel'\?\)/);
+    assert.match(ran.stderr, /--databases or COUCHDB_DBS/);
+    const json = await cli(['sync', '--once', '--json', ...common(), '--databases', 'medic_sentinel'], credentials());
+    assert.equal(json.code, 2);
+    const parsed = JSON.parse(json.stdout) as { ok: boolean; error: { code: string; details: { missing: { suggestion: string }[] } } };
+    assert.equal(parsed.ok, false);
+    assert.equal(parsed.error.code, 'COUCH_DB_MISSING');
+    assert.equal(parsed.error.details.missing[0]?.suggestion, 'medic-sentinel');
+  });
+
+  it('an existing cht-sync env file works unchanged (--env-file)', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const pgUrl = new URL(pgDb.url);
+    const envFile = path.join(dataDir, 'cht-sync.env');
+    writeFileSync(
+      envFile,
+      [
+        `COUCHDB_USER=${couch.username}`,
+        `COUCHDB_PASSWORD=${couch.password}`,
+        `COUCHDB_DBS="medic medic-sentinel" # space separated`,
+        `COUCHDB_HOST=127.0.0.1`,
+        `COUCHDB_PORT=${couch.port}`,
+        'COUCHDB_SECURE=false',
+        `POSTGRES_HOST=${pgUrl.hostname}`,
+        `POSTGRES_PORT=${pgUrl.port || 5432}`,
+        `POSTGRES_USER=${decodeURIComponent(pgUrl.username) || 'postgres'}`,
+        `POSTGRES_PASSWORD=${decodeURIComponent(pgUrl.password)}`,
+        `POSTGRES_DB=${pgUrl.pathname.slice(1)}`,
+        'POSTGRES_SCHEMA=v1',
+        'POSTGRES_TABLE=couchdb',
+      ].join('\n'),
+    );
+    const ran = await cli(['sync', '--once', '--json', '--env-file', envFile, '--data-dir', dataDir]);
+    assert.equal(ran.code, 0, ran.stderr + ran.stdout);
+    const result = JSON.parse(ran.stdout) as SyncRunResult;
+    assert.deepEqual(result.databases.map((d) => d.database), ['medic', 'medic-sentinel']);
+  });
+
+  it('sync (follow) stops cleanly on SIGINT with exit 0', async () => {
+    let signalled = false;
+    const ran = await cli(['sync', ...common()], credentials(), (out, child) => {
+      if (!signalled && /Following the changes feeds live/.test(out)) {
+        signalled = true;
+        setTimeout(() => child.kill('SIGINT'), 1500);
+      }
+    });
+    assert.ok(signalled, ran.stdout + ran.stderr);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stderr, /stopping cleanly/);
+    const status = await cli(['status', '--json', '--data-dir', dataDir]);
+    const runs = (JSON.parse(status.stdout) as { recentRuns: { outcome: string }[] }).recentRuns;
+    assert.notEqual(runs[0]?.outcome, 'running', 'the follow run was closed, not left running');
+  });
+});
