@@ -1,6 +1,7 @@
 import YAML from 'yaml';
 import { EngineError } from '../../core/engine-error';
 import type { Logger } from '../../core/logger';
+import { ReturnSignal } from '../jinja';
 import { callable, isMapping, mapGet, Namespace, pyStr, toJs } from '../jinja/values';
 import type { PgSession } from '../materialize/pg-session';
 import type { ConfigMap } from '../project/types';
@@ -305,6 +306,10 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
 
   return {
     execute,
+    // dbt's return(): ends the enclosing macro with a value.
+    return: callable((args) => {
+      throw new ReturnSignal(args[0] ?? null);
+    }),
     ref,
     source,
     config,
