@@ -151,7 +151,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
   let demoStarting: Promise<void> | null = null;
 
   async function startDemo(port?: number): Promise<DemoCouchHandle> {
-    const handle = await modules.startDemoCouch({ dataDir: path.join(o.dataDir, 'demo'), logger: logger.child({ part: 'demo' }), ...(port ? { port } : {}) });
+    const handle = await modules.startDemoCouch({ dataDir: o.dataDir, logger: logger.child({ part: 'demo' }), ...(port ? { port } : {}) });
     registerSecret(handle.password);
     demo = handle;
     return handle;
