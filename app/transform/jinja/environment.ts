@@ -6,7 +6,7 @@
 import { PyError, typeError, valueError } from './errors';
 import { BUILTIN_FILTERS } from './filters';
 import { Interpreter, type JinjaFilter, type JinjaTest, type Runtime } from './interpreter';
-import type { MacroNode, Stmt } from './nodes';
+import { macroKey, type MacroNode, type Stmt } from './nodes';
 import { parse } from './parser';
 import { BUILTIN_TESTS } from './tests';
 import {
@@ -65,19 +65,6 @@ export interface Template {
    * resolve the context lazily (it may contain the returned callables themselves).
    */
   bindMacros(context: Record<string, unknown> | (() => Record<string, unknown>)): Record<string, JinjaCallable>;
-}
-
-function macroKey(m: MacroNode): string {
-  switch (m.flavour) {
-    case 'macro':
-      return m.name;
-    case 'test':
-      return `test_${m.name}`;
-    case 'materialization':
-      return `materialization_${m.name}_${m.adapter ?? 'default'}`;
-    case 'docs':
-      return `docs_${m.name}`;
-  }
 }
 
 const MAX_RANGE = 100_000;

@@ -5,6 +5,7 @@ import { pyMethod, stableReverse } from './methods';
 import {
   Undefined,
   applyFormatSpec,
+  fixedPy,
   floatRepr,
   isFloat,
   isInt,
@@ -164,25 +165,8 @@ export function pyRound(x: number, precision: number): number {
     return pyRound(x / f, 0) * f;
   }
   if (Math.abs(x) >= 1e21) return x;
-  const neg = x < 0;
-  const exact = Math.abs(x).toFixed(Math.min(100, precision + 60));
-  const dot = exact.indexOf('.');
-  const keep = exact.slice(0, dot + 1 + precision).replace(/\.$/, '');
-  const rest = exact.slice(dot + 1 + precision);
-  let digits = keep.replace('.', '');
-  const firstRest = rest[0] ?? '0';
-  const tail = rest.slice(1);
-  let roundUp = false;
-  if (firstRest > '5') roundUp = true;
-  else if (firstRest === '5') {
-    if (/[1-9]/.test(tail)) roundUp = true;
-    else roundUp = Number(digits[digits.length - 1] ?? '0') % 2 === 1;
-  }
-  if (roundUp) digits = (BigInt(digits) + 1n).toString().padStart(digits.length, '0');
-  const intLen = digits.length - precision;
-  const s = precision > 0 ? `${digits.slice(0, intLen) || '0'}.${digits.slice(intLen)}` : digits;
-  const r = Number(s);
-  return neg ? -r : r;
+  const r = Number(fixedPy(Math.abs(x), precision));
+  return x < 0 ? -r : r;
 }
 
 // --- JSON (tojson) --------------------------------------------------------------------------
@@ -362,6 +346,10 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     const n = pyStr(required('attr', name, 'name'));
     // Python getattr, not item lookup: a dict's keys are not attributes.
     if (v instanceof Map) return pyMethod(v, n, ctx) ?? new Undefined(n, v);
+    if (isMapping(v)) {
+      const own = Object.prototype.hasOwnProperty.call(v, n) ? (v as Record<string, unknown>)[n] : undefined;
+      return typeof own === 'function' ? own : (pyMethod(v, n, ctx) ?? new Undefined(n, v));
+    }
     return ctx.getattr(v, n);
   },
   batch: (v, args, kwargs) => {

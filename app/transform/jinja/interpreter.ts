@@ -4,7 +4,7 @@
  */
 import { PyError, TemplateRuntimeError, typeError, valueError } from './errors';
 import { pyMethod } from './methods';
-import type { CallArgs, Expr, MacroNode, MacroParam, Stmt, Target } from './nodes';
+import { macroKey, type CallArgs, type Expr, type MacroNode, type MacroParam, type Stmt, type Target } from './nodes';
 import {
   Cycler,
   type JinjaCallable,
@@ -309,7 +309,7 @@ export class Interpreter implements EvalContext {
         return;
       }
       case 'macro': {
-        if (stmt.flavour === 'macro') scope.vars.set(stmt.name, this.makeMacro(stmt, scope, true));
+        scope.vars.set(macroKey(stmt), this.makeMacro(stmt, scope, true));
         return;
       }
       case 'callblock': {
@@ -652,7 +652,29 @@ export class Interpreter implements EvalContext {
     if (obj === null) return new Undefined(name, obj);
     if (typeof obj === 'string' || Array.isArray(obj)) {
       const m = pyMethod(obj, name, this);
-      return m ?? new Undefined(name, obj);
+      if (m) return m;
+      // named-tuple fields (groupby's grouper/list)
+      if (Array.isArray(obj) && !/^\d+$/.test(name) && Object.prototype.hasOwnProperty.call(obj, name)) {
+        return (obj as unknown as Record<string, unknown>)[name];
+      }
+      return new Undefined(name, obj);
+    }
+    if (typeof obj === 'function' && (obj as Partial<MacroObject>).macroNode) {
+      const node = (obj as MacroObject).macroNode;
+      switch (name) {
+        case 'name':
+          return node.name;
+        case 'arguments':
+          return tuple(node.params.map((p) => p.name));
+        case 'catch_kwargs':
+          return node.usesKwargs;
+        case 'catch_varargs':
+          return node.usesVarargs;
+        case 'caller':
+          return node.usesCaller;
+        default:
+          return new Undefined(name, obj);
+      }
     }
     if (obj instanceof Map) {
       const m = pyMethod(obj, name, this);

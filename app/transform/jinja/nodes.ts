@@ -78,3 +78,17 @@ export type Stmt = { line: number } & (
   | { kind: 'continue' }
   | { kind: 'snapshot'; name: string; body: Stmt[] }
 );
+
+/** The name a macro-like block is bound to: `name`, `test_<name>`, `materialization_<name>_<adapter>`, `docs_<name>`. */
+export function macroKey(m: MacroNode): string {
+  switch (m.flavour) {
+    case 'macro':
+      return m.name;
+    case 'test':
+      return `test_${m.name}`;
+    case 'materialization':
+      return `materialization_${m.name}_${m.adapter ?? 'default'}`;
+    case 'docs':
+      return `docs_${m.name}`;
+  }
+}

@@ -229,7 +229,7 @@ export class Parser {
         case 'break':
         case 'continue': {
           this.next();
-          if (this.loopDepth === 0) this.fail(`'${t.value}' outside of a for loop`, line);
+          if (this.loopDepth === 0) this.fail(`'${t.value}' outside loop`, line);
           this.endBlock();
           return { kind: t.value, line };
         }

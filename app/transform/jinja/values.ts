@@ -653,7 +653,7 @@ function formatNumber(v: unknown, type: string, precision: number | null, flags:
       break;
     case 'f':
     case 'F':
-      body = Number.isFinite(ax) ? ax.toFixed(precision ?? 6) : Number.isNaN(ax) ? 'nan' : 'inf';
+      body = Number.isFinite(ax) ? fixedPy(ax, precision ?? 6) : Number.isNaN(ax) ? 'nan' : 'inf';
       break;
     case 'e':
     case 'E': {
@@ -673,6 +673,29 @@ function formatNumber(v: unknown, type: string, precision: number | null, flags:
   return signed(body, neg && (ax !== 0 || type === 'f' || type === 'e' || type === 'g'), flags);
 }
 
+/**
+ * `x.toFixed(precision)` with Python's rounding: exact ties go to the even digit
+ * (`'%.1f' % 0.25` is `0.2`; JS gives `0.3`). `ax` must be finite and non-negative.
+ */
+export function fixedPy(ax: number, precision: number): string {
+  if (ax >= 1e21) return ax.toFixed(precision);
+  const exact = ax.toFixed(Math.min(100, precision + 60));
+  const dot = exact.indexOf('.');
+  const keep = exact.slice(0, dot + 1 + precision).replace(/\.$/, '');
+  const rest = exact.slice(dot + 1 + precision);
+  let digits = keep.replace('.', '');
+  const firstRest = rest[0] ?? '0';
+  let roundUp = false;
+  if (firstRest > '5') roundUp = true;
+  else if (firstRest === '5') {
+    if (/[1-9]/.test(rest.slice(1))) roundUp = true;
+    else roundUp = Number(digits[digits.length - 1] ?? '0') % 2 === 1;
+  }
+  if (roundUp) digits = (BigInt(digits) + 1n).toString().padStart(digits.length, '0');
+  const intLen = digits.length - precision;
+  return precision > 0 ? `${digits.slice(0, intLen) || '0'}.${digits.slice(intLen)}` : digits;
+}
+
 function expFormat(ax: number, precision: number): string {
   if (!Number.isFinite(ax)) return Number.isNaN(ax) ? 'nan' : 'inf';
   const [m = '0', e = '0'] = ax.toExponential(precision).split('e');
@@ -690,7 +713,7 @@ function gFormat(ax: number, precision: number, alt: boolean): string {
     s = expFormat(ax, p - 1);
     if (!alt) s = s.replace(/\.?0+e/, 'e');
   } else {
-    s = ax.toFixed(Math.max(0, p - 1 - exp));
+    s = fixedPy(ax, Math.max(0, p - 1 - exp));
     if (!alt && s.includes('.')) s = s.replace(/\.?0+$/, '');
   }
   return s;
@@ -788,7 +811,7 @@ export function applyFormatSpec(value: unknown, specText: string): string {
         body = floatRepr(ax);
         break;
       case '%':
-        body = `${ax * 100 >= 0 ? (ax * 100).toFixed(precision ?? 6) : ''}%`;
+        body = `${fixedPy(ax * 100, precision ?? 6)}%`;
         break;
       case 'c':
         body = String.fromCodePoint(ax);
