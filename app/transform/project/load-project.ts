@@ -112,7 +112,9 @@ function packageSpecs(pkgRoot: string, projectRoot: string, o: LoadOptions): Pac
   for (const entry of list) {
     if (!entry || typeof entry !== 'object') continue;
     if (typeof entry.local === 'string') {
-      const dir = path.resolve(pkgRoot, entry.local);
+      // dbt resolves a nested package's local path against the root project; accept both.
+      const own = path.resolve(pkgRoot, entry.local);
+      const dir = existsSync(own) ? own : path.resolve(projectRoot, entry.local);
       specs.push({ kind: 'local', spec: `local:${entry.local}`, guess: null, resolve: async () => dir });
     } else if (typeof entry.git === 'string') {
       const url = entry.git;
