@@ -1,6 +1,6 @@
 import { startDemoCouch } from '../demo';
 import { startEmbeddedPostgres } from '../postgres/embedded';
-import { probeCouch, probePostgres } from '../preflight';
+import { checkDatabases, couchGet, probeCouch, probePostgres } from '../preflight';
 import { sourceFor, syncFollow, syncOnce } from '../sync';
 import { runTransform } from '../transform';
 import type { EngineModules } from './modules';
@@ -13,6 +13,8 @@ export const defaultModules: EngineModules = {
   runTransform,
   probeCouch,
   probePostgres,
+  checkDatabases,
+  couchGet,
   startDemoCouch,
   startEmbeddedPostgres,
 };

@@ -77,6 +77,9 @@ export interface EngineModules {
   runTransform(o: TransformOptions): Promise<{ result: Omit<TransformRunResult, 'runId'>; fingerprints: Map<string, string> }>;
   probeCouch(c: { url: string; username?: string; password?: string }, opts?: { timeoutMs?: number }): Promise<CouchTestResult>;
   probePostgres(url: string): Promise<PostgresTestResult>;
+  /** COUCH_DB_MISSING (with the near miss) when one does not exist. */
+  checkDatabases(c: { url: string; username?: string; password?: string }, databases: string[], opts?: { timeoutMs?: number }): Promise<void>;
+  couchGet(c: { url: string; username?: string; password?: string }, pathname: string, opts?: { timeoutMs?: number }): Promise<{ status: number; json: unknown }>;
   startDemoCouch(o: { dataDir: string; docs?: number; port?: number; logger: Logger }): Promise<DemoCouchHandle>;
   startEmbeddedPostgres(dataDir: string, o?: { logger?: Logger }): Promise<EmbeddedPostgresHandle>;
 }
