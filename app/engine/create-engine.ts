@@ -45,6 +45,8 @@ export interface CreateEngineOptions {
   modules?: Partial<EngineModules>;
   /** Electron's version when hosted by it, for diagnostics. */
   electronVersion?: string;
+  /** Tests only: the length of a schedule "minute". */
+  minuteMs?: number;
 }
 
 /** Plain-language cap for the CSV export: beyond this a spreadsheet is the wrong tool. */
@@ -510,7 +512,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
     if (!daemon || daemon.follow || isPaused) return;
     const schedule = store.settings.get().schedule;
     if (schedule.kind !== 'interval') return;
-    const ms = schedule.minutes * 60_000;
+    const ms = schedule.minutes * (o.minuteMs ?? 60_000);
     nextScheduledAt = new Date(Date.now() + ms).toISOString();
     scheduleTimer = setTimeout(() => {
       scheduleTimer = null;
