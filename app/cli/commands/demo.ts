@@ -48,6 +48,10 @@ export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions, fla
       else ctx.say(transformSummary(transform));
     }
 
+    const offFinished = engine.events.on('run.finished', (run) => {
+      if (ctx.isJson) ctx.io.stdout(JSON.stringify({ event: 'run.finished', run }));
+      else ctx.io.stderr(`${run.kind === 'sync' ? 'Sync' : 'Transform'} run #${run.id}: ${run.outcome} (${run.summary})`);
+    });
     engine.startDaemon({ follow: true, transforms: true });
     const staticDir = rendererDir();
     const host = await startHttpHost(engine, { ...(port !== undefined ? { port } : {}), host: '127.0.0.1', staticDir: staticDir ?? '/nonexistent', logger: ctx.logger.child({ part: 'http' }) });
@@ -63,6 +67,7 @@ export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions, fla
       ctx.say('Following the demo server live. Press Ctrl-C to stop.');
     }
     await untilStopped(ctx);
+    offFinished();
     await host.close();
     return EXIT.ok;
   } finally {
