@@ -682,7 +682,10 @@ export class Interpreter implements EvalContext {
       return mapHas(obj, name) ? mapGet(obj, name) : new Undefined(name, obj);
     }
     if (isPlainObject(obj)) {
-      const own = Object.prototype.hasOwnProperty.call(obj, name) ? obj[name] : undefined;
+      // Own keys; `in` also admits Proxy-backed namespaces (e.g. a package that could not be
+      // fetched, whose every macro name resolves to an explanatory error).
+      const has = Object.prototype.hasOwnProperty.call(obj, name) || (!(name in Object.prototype) && name in obj);
+      const own = has ? obj[name] : undefined;
       if (typeof own === 'function') return own;
       const m = pyMethod(obj, name, this);
       if (m) return m;

@@ -263,6 +263,12 @@ describe('options and interop', () => {
     await assert.rejects(render('{{ r._x.y }}', { r }), /unsafe/);
   });
 
+  test('a Proxy namespace answers every attribute (missing-package stand-in)', async () => {
+    // `then` must stay undefined: evaluation is async, so a thenable value would be awaited.
+    const missing = new Proxy({}, { get: (_t, prop) => (typeof prop === 'string' && prop !== 'then' ? callable(() => `no ${prop}`) : undefined), has: () => true });
+    assert.equal(await render('{{ dbt_utils.dateadd("day", 1, "x") }}', { dbt_utils: missing }), 'no dateadd');
+  });
+
   test('toJs converts template values for JS consumers', async () => {
     let captured: unknown;
     const config = callable((_a, kw) => {
