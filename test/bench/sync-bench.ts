@@ -1,0 +1,193 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import path from 'node:path';
+import { build } from 'esbuild';
+import pg from 'pg';
+import { CHT_DATABASES, generateChtDocs, seedCouch } from '../../app/generator';
+import { startPouchServer } from '../support/pouchdb-server';
+import type { ChildReport, ChildTask } from './bench-child';
+import type { BenchPostgres } from './pg-target';
+import { startReplayServer, writeReplayFiles, type ReplayFiles } from './replay-server';
+import type { BenchSectionResult, BenchTable } from './report';
+
+export interface SyncBenchOptions {
+  /** Data-set sizes; the first one also runs against pouchdb-server when `pouch` is on. */
+  sizes: number[];
+  seed: number;
+  pouch: boolean;
+  naive: boolean;
+  batchSize: number;
+  workDir: string;
+  pg: BenchPostgres;
+  log: (message: string) => void;
+}
+
+interface Measured extends ChildReport {
+  source: string;
+  run: string;
+  size: number;
+}
+
+const MB = 1024 * 1024;
+
+function isSuccess(outcome: string): boolean {
+  return outcome === 'success' || outcome === 'done';
+}
+
+async function bundleChild(): Promise<string> {
+  // next to the repo's node_modules, so the bundle resolves pg like dist/cli.cjs does
+  const outfile = path.resolve('test-results/bench/bench-child.cjs');
+  mkdirSync(path.dirname(outfile), { recursive: true });
+  await build({ entryPoints: ['test/bench/bench-child.ts'], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', logLevel: 'warning' });
+  return outfile;
+}
+
+function runChild(bundle: string, task: ChildTask): Promise<ChildReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bundle, JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`bench child (${task.mode}) failed: ${err.slice(-1500)}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as ChildReport);
+      } catch {
+        reject(new Error(`bench child (${task.mode}) printed no report: ${out.slice(-500)} ${err.slice(-500)}`));
+      }
+    });
+  });
+}
+
+function csvQuote(s: string): string {
+  return `"${s.replace(/"/g, '""')}"`;
+}
+
+/** One pass over the generator: the replay files and the CSV the COPY ceiling loads. */
+async function prepare(dir: string, seed: number, docs: number): Promise<{ files: ReplayFiles; csvFile: string; total: number }> {
+  mkdirSync(dir, { recursive: true });
+  const csvFile = path.join(dir, 'docs.csv');
+  const csv = createWriteStream(csvFile);
+  const now = new Date().toISOString();
+  let total = 0;
+  const files = await writeReplayFiles(dir, generateChtDocs({ seed, docs }), (item) => {
+    total += 1;
+    // a jsonb column takes no NUL: strip real \u0000 escapes, keep escaped backslashes
+    const json = JSON.stringify(item.doc).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1');
+    const line = `${now},${csvQuote(String(item.doc._id))},${item.doc._deleted === true},${csvQuote(`replay/${item.database}`)},${csvQuote(json)}\n`;
+    return csv.write(line) ? undefined : once(csv, 'drain');
+  });
+  csv.end();
+  await once(csv, 'finish');
+  return { files, csvFile, total };
+}
+
+async function countRows(url: string, relation: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query<{ n: string }>(`select count(*) as n from ${relation}`)).rows[0]?.n ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionResult> {
+  const bundle = await bundleChild();
+  const measured: Measured[] = [];
+  const feedBytes = new Map<string, number>();
+  const checks: BenchSectionResult['checks'] = [];
+  const databases = [...CHT_DATABASES];
+  const base = { databases, pgUrl: o.pg.url, batchSize: o.batchSize, maxBatchBytes: 16 * MB };
+
+  for (const [index, size] of o.sizes.entries()) {
+    o.log(`sync bench: preparing ${size.toLocaleString('en-US')} generated docs (seed ${o.seed})`);
+    const prep = await prepare(path.join(o.workDir, `set-${size}`), o.seed, size);
+    const tag = (s: string): string => `${s}_${size}`;
+
+    const measure = async (source: string, run: string, task: ChildTask): Promise<Measured> => {
+      o.log(`sync bench: ${source} · ${run} · ${size.toLocaleString('en-US')} docs`);
+      const r = { ...(await runChild(bundle, task)), source, run, size };
+      measured.push(r);
+      o.log(`  → ${Math.round(r.docs / r.seconds)} docs/s, ${r.seconds.toFixed(1)} s, peak RSS ${r.maxRssMb.toFixed(0)} MB, outcome ${r.outcome}`);
+      return r;
+    };
+
+    // ceiling b: COPY the same documents straight into PostgreSQL (source-independent)
+    const copy = await measure('PostgreSQL', 'COPY-load, no HTTP (ceiling b)', { ...base, mode: 'copy', couchUrl: '', schema: tag('copy'), csvFile: prep.csvFile });
+
+    // the replay source: not the bottleneck
+    const replay = await startReplayServer(prep.files);
+    try {
+      const task = { ...base, couchUrl: replay.url };
+      const read = await measure('replay', 'read feed, no sink (ceiling a)', { ...task, mode: 'read', schema: '' });
+      feedBytes.set(`replay-${size}`, read.bytes);
+      const sync = await measure('replay', 'syncOnce → PostgreSQL', { ...task, mode: 'sync', schema: tag('replay_sync') });
+      const rows = await countRows(o.pg.url, `"${tag('replay_sync')}"."couchdb_all"`);
+      checks.push({ name: `replay ${size}: every (database, _id) landed once`, pass: rows === prep.total && isSuccess(sync.outcome), detail: `${rows} rows for ${prep.total} docs, outcome ${sync.outcome}` });
+      const slower = Math.min(read.docs / read.seconds, copy.docs / copy.seconds);
+      const ratio = sync.docs / sync.seconds / slower;
+      checks.push({ name: `replay ${size}: ≥ 0.8 of the slower ceiling`, pass: ratio >= 0.8, detail: `${ratio.toFixed(2)}` });
+      checks.push({ name: `replay ${size}: peak RSS ≤ 250 MB`, pass: sync.maxRssMb <= 250, detail: `${sync.maxRssMb.toFixed(0)} MB` });
+      if (o.naive) await measure('replay', 'naive: alternate fetch/write, INSERT per batch, new connection', { ...task, mode: 'naive', schema: tag('replay_naive') });
+    } finally {
+      await replay.close();
+    }
+
+    if (o.pouch && index === 0) {
+      const pouch = await startPouchServer({ inMemory: false });
+      try {
+        o.log(`sync bench: seeding pouchdb-server (leveldb) with ${size.toLocaleString('en-US')} docs`);
+        const seeded = await seedCouch(pouch.url, { username: pouch.username, password: pouch.password }, generateChtDocs({ seed: o.seed, docs: size }));
+        o.log(`  → seeded in ${seeded.seconds.toFixed(1)} s (${Math.round(size / seeded.seconds)} docs/s)`);
+        const task = { ...base, couchUrl: pouch.url, username: pouch.username, password: pouch.password };
+        const read = await measure('pouchdb-server', 'read feed, no sink (ceiling a)', { ...task, mode: 'read', schema: '' });
+        feedBytes.set(`pouchdb-server-${size}`, read.bytes);
+        const sync = await measure('pouchdb-server', 'syncOnce → PostgreSQL', { ...task, mode: 'sync', schema: tag('pouch_sync') });
+        const rows = await countRows(o.pg.url, `"${tag('pouch_sync')}"."couchdb_all"`);
+        // pouchdb-server's _users has its own _design/_auth
+        checks.push({ name: `pouchdb-server ${size}: every (database, _id) landed once`, pass: rows === prep.total + 1 && isSuccess(sync.outcome), detail: `${rows} rows for ${prep.total} docs + _design/_auth, outcome ${sync.outcome}` });
+        const slower = Math.min(read.docs / read.seconds, copy.docs / copy.seconds);
+        const ratio = sync.docs / sync.seconds / slower;
+        checks.push({ name: `pouchdb-server ${size}: ≥ 0.8 of the slower ceiling`, pass: ratio >= 0.8, detail: `${ratio.toFixed(2)}` });
+        if (o.naive) await measure('pouchdb-server', 'naive: alternate fetch/write, INSERT per batch, new connection', { ...task, mode: 'naive', schema: tag('pouch_naive') });
+      } finally {
+        await pouch.stop();
+      }
+    }
+  }
+
+  const syncRss = measured.filter((m) => m.run.startsWith('syncOnce') && m.source === 'replay');
+  if (syncRss.length > 1) {
+    const min = Math.min(...syncRss.map((m) => m.maxRssMb));
+    const max = Math.max(...syncRss.map((m) => m.maxRssMb));
+    checks.push({ name: 'peak RSS flat across sizes (replay)', pass: max <= 250 && max - min <= 40, detail: syncRss.map((m) => `${m.size}: ${m.maxRssMb.toFixed(0)} MB`).join(', ') });
+  }
+
+  const ceilingRate = (m: Measured, kind: 'read' | 'copy'): number | null => {
+    const c = measured.find((x) => x.size === m.size && (kind === 'copy' ? x.run.startsWith('COPY') : x.source === m.source && x.run.startsWith('read')));
+    return c ? c.docs / c.seconds : null;
+  };
+  const table: BenchTable = {
+    title: `Sync: ${o.sizes.map((s) => s.toLocaleString('en-US')).join(' and ')} generated CHT docs, batch ${o.batchSize}, PostgreSQL ${o.pg.version}`,
+    columns: ['source', 'run', 'docs', 'seconds', 'docs/s', 'MB/s', 'peak RSS MB', 'CPU s', '× read ceiling', '× COPY ceiling'],
+    rows: measured.map((m) => {
+      const rate = m.docs / m.seconds;
+      const bytes = feedBytes.get(`${m.source}-${m.size}`) ?? feedBytes.get(`replay-${m.size}`) ?? 0;
+      const read = ceilingRate(m, 'read');
+      const copy = ceilingRate(m, 'copy');
+      const isCeiling = m.run.includes('ceiling');
+      return [m.source, m.run, m.docs, m.seconds, rate, bytes / MB / m.seconds, m.maxRssMb, m.cpuSeconds, !isCeiling && read ? rate / read : null, !isCeiling && copy ? rate / copy : null];
+    }),
+    notes: [
+      'replay = a local HTTP server replaying the generated `_changes` feed from disk (CouchDB-style opaque string seqs, `seq: null` under `seq_interval`, `pending`): not the bottleneck.',
+      'pouchdb-server = the npm CouchDB-protocol server on leveldb, seeded with the same documents: single-threaded, it is the bottleneck of any run against it.',
+      'MB/s counts the `_changes` JSON bytes of the feed. Peak RSS and CPU are those of the measuring child process (the source runs in another process).',
+      'ceiling a = paging the same feed and parsing it, writing nothing; ceiling b = one COPY of the same documents into a table with the raw layout and indexes.',
+      'naive = a couch2pg-like loop (strictly alternating fetch and write, a new connection per batch, one multi-row INSERT … ON CONFLICT per batch), written here to approximate cht-sync 2.0.2.',
+    ],
+  };
+  return { section: 'sync', tables: [table], checks, data: { measured, sizes: o.sizes, seed: o.seed, batchSize: o.batchSize, postgres: o.pg.label } };
+}
