@@ -23,10 +23,12 @@ export function createHttpClient(baseUrl: string, options: HttpClientOptions = {
     const Source = options.EventSource ?? globalThis.EventSource;
     source = new Source(`${base}/api/events`, { withCredentials: false });
     for (const name of EVENT_NAMES) {
-      source.addEventListener(name, (message: MessageEvent<string>) => {
+      source.addEventListener(name, (message: Event) => {
+        const data = (message as { data?: unknown }).data;
+        if (typeof data !== 'string') return;
         let payload: unknown;
         try {
-          payload = JSON.parse(message.data) as unknown;
+          payload = JSON.parse(data) as unknown;
         } catch {
           return;
         }
