@@ -137,8 +137,17 @@ export async function fetchTree(
         rmSync(file, { force: true });
       } else {
         const tree = path.join(staging, 'tree');
-        const args = ['clone', '--depth', '1', ...(o.ref ? ['--branch', o.ref] : []), o.url, tree];
-        await run('git', args, { timeout: 180_000, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+        const env = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
+        const ref = o.ref && o.ref !== 'HEAD' ? o.ref : null;
+        try {
+          await run('git', ['clone', '--depth', '1', ...(ref ? ['--branch', ref] : []), o.url, tree], { timeout: 180_000, env });
+        } catch (error) {
+          // A commit sha cannot be cloned by name: clone everything, then check it out.
+          if (!ref) throw error;
+          rmSync(tree, { recursive: true, force: true });
+          await run('git', ['clone', o.url, tree], { timeout: 300_000, env });
+          await run('git', ['-C', tree, 'checkout', '--detach', ref], { timeout: 60_000, env });
+        }
         rmSync(path.join(tree, '.git'), { recursive: true, force: true });
         root = tree;
       }
