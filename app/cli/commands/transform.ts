@@ -45,13 +45,21 @@ export async function transformCommand(ctx: CliContext, opts: TransformCommandOp
     }
     if (ctx.isJson) ctx.io.stdout(JSON.stringify(result, null, 2));
     else ctx.say(`\n${transformSummary(result)}`);
-    if (result.outcome === 'done') return EXIT.ok;
     if (result.outcome === 'cancelled') return EXIT.interrupted;
+    // A selection that matches nothing is a typo to fix, not a success.
+    if (result.models.length === 0 && (select.length || exclude.length)) {
+      ctx.io.stderr(`error: no model matches --select ${select.join(' ') || '(all)'}${exclude.length ? ` --exclude ${exclude.join(' ')}` : ''}. Check the model names, tags and paths.`);
+      return EXIT.userError;
+    }
+    if (result.outcome === 'done') return EXIT.ok;
+    // The project itself could not be used (missing, bad YAML, a template error): the user's to fix.
+    const codes = result.models.filter((m) => m.status === 'error').map((m) => m.error?.code);
     if (result.models.length === 0) {
       const detail = await engine.handlers['runs.get']({ id: result.runId }).catch(() => null);
-      if (detail?.error && USER_ERROR_CODES.has(detail.error.code)) return EXIT.userError;
+      if (detail?.error) codes.push(detail.error.code);
     }
-    return EXIT.incomplete;
+    const isProjectProblem = !result.models.some((m) => m.status === 'success') && codes.length > 0 && codes.every((c) => c !== undefined && USER_ERROR_CODES.has(c));
+    return isProjectProblem ? EXIT.userError : EXIT.incomplete;
   } finally {
     await engine.close();
   }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
-import type { SyncRunResult } from '../../../app/contract/dto';
+import type { SyncRunResult, TransformRunResult } from '../../../app/contract/dto';
 import { createTestDatabase } from '../../support/postgres';
 import { startPouchServer, type PouchServer } from '../../support/pouchdb-server';
 import { FIXTURE_INDEX, assertSameAsCouch, loadFixtures, newPool, rawRows } from '../sync/helpers';
@@ -13,10 +13,10 @@ import { FIXTURE_INDEX, assertSameAsCouch, loadFixtures, newPool, rawRows } from
 /**
  * The `cht-sync` command as a user runs it: a separate process, against a real
  * pouchdb-server holding the 48 fixture documents and a real PostgreSQL.
- * Uses the built bin (dist/cli.cjs) when present, else the TypeScript entry.
+ * Runs the TypeScript entry (always current); CHT_SYNC_TEST_CLI=dist runs the built bin instead.
  */
 const BUILT = path.resolve('dist/cli.cjs');
-const ENTRY = existsSync(BUILT) && process.env.CHT_SYNC_TEST_CLI !== 'source' ? [BUILT] : ['--import', 'tsx', path.resolve('app/cli/main.ts')];
+const ENTRY = process.env.CHT_SYNC_TEST_CLI === 'dist' ? [BUILT] : ['--import', 'tsx', path.resolve('app/cli/main.ts')];
 
 interface Ran {
   code: number | null;
@@ -64,6 +64,17 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     await pgDb?.drop();
     await couch?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('the built bin answers --help (when built)', { skip: !existsSync(BUILT) && 'run `npm run build` first' }, async () => {
+    const ran = await new Promise<Ran>((resolve) => {
+      const child = spawn(process.execPath, [BUILT, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.on('exit', (code) => resolve({ code, stdout, stderr: '' }));
+    });
+    assert.equal(ran.code, 0);
+    assert.match(ran.stdout, /Usage: cht-sync/);
   });
 
   it('sync --once copies the 48 fixture documents, prints a per-database summary and exits 0', async () => {
@@ -168,6 +179,48 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     assert.equal(ran.code, 0, ran.stderr + ran.stdout);
     const result = JSON.parse(ran.stdout) as SyncRunResult;
     assert.deepEqual(result.databases.map((d) => d.database), ['medic', 'medic-sentinel']);
+  });
+
+  it('transform builds the bundled pipeline on the synced rows; a selection matching nothing exits 2', async () => {
+    const ran = await cli(['transform', '--json', ...common()]);
+    assert.equal(ran.code, 0, ran.stderr + ran.stdout);
+    const result = JSON.parse(ran.stdout) as TransformRunResult;
+    assert.equal(result.outcome, 'done');
+    assert.ok(result.models.length > 0);
+    for (const m of result.models) assert.equal(m.status, 'success', `${m.model}: ${m.error?.message ?? ''}`);
+    const built = await pool.query<{ n: string }>(`select count(*) as n from information_schema.tables where table_schema = 'v1' and table_name = any($1)`, [result.models.map((m) => m.model)]);
+    assert.equal(Number(built.rows[0]?.n), result.models.filter((m) => m.materialized !== 'ephemeral').length, 'every model is a table or view in PostgreSQL');
+    const none = await cli(['transform', ...common(), '--select', 'no_model_by_this_name']);
+    assert.equal(none.code, 2, none.stderr);
+    assert.match(none.stderr, /no model matches --select no_model_by_this_name/);
+  });
+
+  it('serve prints a tokened URL, answers the API with the token, and stops on SIGINT', async () => {
+    let info: { url: string; urlWithToken: string } | null = null;
+    let checks: Promise<void> | null = null;
+    const ran = await cli(['serve', '--json', '--port', '0', ...common()], credentials(), (out, child) => {
+      if (info || !out.includes('urlWithToken')) return;
+      info = JSON.parse(out.trim().split('\n').pop()!) as { url: string; urlWithToken: string };
+      const { url, urlWithToken } = info;
+      checks = (async () => {
+        try {
+          const token = new URL(urlWithToken).searchParams.get('token');
+          assert.ok(token);
+          assert.match(url, /^http:\/\/127\.0\.0\.1:\d+/);
+          const refused = await fetch(`${url}/api/invoke/runs.list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+          assert.equal(refused.status, 401);
+          const res = await fetch(`${url}/api/invoke/runs.list`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{}' });
+          const wire = (await res.json()) as { ok: boolean; value: { kind: string }[] };
+          assert.equal(wire.ok, true);
+          assert.ok(wire.value.some((r) => r.kind === 'sync'), 'the runs of this data folder');
+        } finally {
+          child.kill('SIGINT');
+        }
+      })();
+    });
+    assert.ok(info, ran.stdout + ran.stderr);
+    await checks;
+    assert.equal(ran.code, 0, ran.stderr);
   });
 
   it('sync (follow) stops cleanly on SIGINT with exit 0', async () => {
