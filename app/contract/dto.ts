@@ -43,6 +43,8 @@ export interface SyncProgress {
   deletes: number;
   bytes: number;
   pending: number | null;
+  /** True when `pending` is estimated from the database's doc counts (the server sent none, e.g. pouchdb-server). */
+  isPendingEstimate?: boolean;
   docsPerSecond: number;
   etaSeconds: number | null;
 }

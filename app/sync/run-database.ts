@@ -99,6 +99,7 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
 
   const started = Date.now();
   const tracker = new ProgressTracker(started);
+  let lastBatchAt = started;
   const skipped: SkippedDoc[] = [];
   let seqBefore: string | null = null;
   let seqAfter: string | null = null;
@@ -153,7 +154,10 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
     skipped.push(...result.skipped);
     for (const s of result.skipped) logger.warn('document skipped', { id: s.id, reason: s.reason });
     const seconds = (Date.now() - t0) / 1000;
-    tracker.record({ rows: batch.rows.length, docs: result.docs, deletes: result.deletes, bytes: result.bytes, seconds: Math.max(seconds, 0.001), feedPending: batch.pending });
+    // The rate is measured batch end to batch end, so it includes waiting for the feed.
+    const now = Date.now();
+    tracker.record({ rows: batch.rows.length, docs: result.docs, deletes: result.deletes, bytes: result.bytes, seconds: Math.max((now - lastBatchAt) / 1000, 0.001), feedPending: batch.pending });
+    lastBatchAt = now;
     if (batch.isEnd) {
       reachedEnd = true;
       tracker.reachedEnd();

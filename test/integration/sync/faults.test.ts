@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { memoryLogger, silentLogger } from '../../../app/core/logger';
@@ -146,6 +148,41 @@ describe('sync under faults (pouchdb-server with 3,000 generated docs, real Post
     assert.deepEqual(kinds, ['connecting', 'catching-up', 'live', 'idle']);
     const progress = await pool.query<{ pending: number }>(`select pending from v1.couchdb_progress where source = '${HOST}/medic'`);
     assert.equal(progress.rows[0]?.pending, 0);
+  });
+
+  it('a proxy that drops the socket in the middle of _changes bodies: retried, exact result', async () => {
+    const { pool } = await freshPg();
+    const target = new URL(couch.url);
+    let cutsLeft = 3;
+    let cuts = 0;
+    const proxy = http.createServer((req, res) => {
+      const upstream = http.request({ hostname: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        const isChanges = (req.url ?? '').includes('/_changes');
+        let sent = 0;
+        up.on('data', (chunk: Buffer) => {
+          if (isChanges && cutsLeft > 0 && sent > 20_000) {
+            cutsLeft--;
+            cuts++;
+            up.destroy();
+            res.socket?.destroy();
+            return;
+          }
+          sent += chunk.length;
+          res.write(chunk);
+        });
+        up.on('end', () => res.end());
+      });
+      upstream.on('error', () => res.socket?.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => { proxy.closeAllConnections(); proxy.close(() => resolve()); }));
+    const port = (proxy.address() as AddressInfo).port;
+    const result = await syncOnce({ ...options(pool, { batchSize: 500 }), couch: { url: `http://127.0.0.1:${port}`, username: couch.username, password: couch.password }, retryPolicy: { maxAttempts: 5, downBaseMs: 50, slowBaseMs: 50, maxDelayMs: 200 } });
+    assert.equal(cuts, 3, 'three responses were cut mid-body');
+    assert.equal(result.outcome, 'done', JSON.stringify(result.databases.map((d) => d.error)));
+    await assertSameAsCouch(pool, couch.url, DBS, HOST);
   });
 
   it('a deadline that passes before the end reports timeout and resumes next time', async () => {
