@@ -36,6 +36,8 @@ interface DemoState {
   username: string;
   password: string;
   port: number;
+  /** The pouchdb-server we last started, so an orphan (the app was killed) can be stopped by its id. */
+  pid?: number;
 }
 
 interface SeedMarker {
@@ -71,6 +73,7 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
   let state: DemoState | null = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as DemoState) : null;
   if (!state) state = { username: USERNAME, password: randomBytes(18).toString('base64url'), port: 0 };
   registerSecret(state.password);
+  if (state.pid) await stopOrphan(state.pid, dir, logger);
   // Keep the port across runs: the sync's `source` column is `<host>/<db>`, so a new port would look like a new instance.
   let port = o.port ?? state.port;
   if (!port || !(await isPortFree(port))) {
@@ -92,9 +95,16 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   let isStopping = false;
+  // if our process exits without stop(), take the server down with it
+  const onExit = (): void => {
+    child.kill('SIGTERM');
+  };
+  process.once('exit', onExit);
   child.once('exit', (code, signal) => {
+    process.removeListener('exit', onExit);
     if (!isStopping) logger.error('the demo CouchDB server stopped unexpectedly', { code, signal, stderr: stderr.slice(-500) });
   });
+  if (child.pid) writeFileSync(stateFile, JSON.stringify({ ...state, pid: child.pid }), { mode: 0o600 });
 
   const stop = async (): Promise<void> => {
     if (isStopping) return;
@@ -165,6 +175,27 @@ async function waitUntilUp(url: string, child: ChildProcess, stderr: () => strin
     }
     if (child.exitCode !== null) throw new EngineError('COUCH_UNREACHABLE', `The demo CouchDB server (pouchdb-server) exited during start: ${stderr().slice(-500)}`);
     if (Date.now() > deadline) throw new EngineError('COUCH_UNREACHABLE', `The demo CouchDB server did not answer on ${url} within 30 s: ${stderr().slice(-500)}`, { retryable: true });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Stops a pouchdb-server left running on our data by a killed app — only when /proc shows it is ours. */
+async function stopOrphan(pid: number, dir: string, logger: Logger): Promise<void> {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return; // gone, or no /proc on this platform
+  }
+  if (!cmdline.includes('pouchdb-server') || !cmdline.includes(dir)) return;
+  logger.warn('stopping a demo CouchDB server left running by an earlier run', { pid });
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 50; i++) {
+    if (!existsSync(`/proc/${pid}`)) return;
     await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -4,6 +4,7 @@
  * argv[2]: JSON ChildTask. Prints one JSON line: ChildReport.
  */
 import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
@@ -12,7 +13,7 @@ import { silentLogger } from '../../app/core/logger';
 import { ensureRawSchema, syncOnce } from '../../app/sync';
 
 export interface ChildTask {
-  mode: 'sync' | 'read' | 'naive' | 'copy';
+  mode: 'sync' | 'read' | 'naive' | 'copy' | 'copy-upsert';
   couchUrl: string;
   username?: string;
   password?: string;
@@ -146,6 +147,42 @@ async function runCopy(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 
   return { docs: Number(count.rows[0]?.n ?? 0), bytes: 0, outcome: 'success' };
 }
 
+/** The PostgreSQL side of an idempotent sink, no HTTP: per batch, COPY into a temp staging table, then one upsert, one commit. */
+async function runCopyUpsert(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 'seconds'>> {
+  const client = new pg.Client({ connectionString: task.pgUrl });
+  await client.connect();
+  const t = `"${task.schema}".couchdb_upsert`;
+  await client.query(`create schema if not exists "${task.schema}"`);
+  await client.query(`create table ${t} (saved_timestamp timestamp, _id varchar primary key, _deleted boolean, source varchar, doc jsonb)`);
+  await client.query(`create index on ${t} (_deleted)`);
+  await client.query(`create index on ${t} (saved_timestamp)`);
+  await client.query(`create index on ${t} (source)`);
+  let docs = 0;
+  const flush = async (lines: string[]): Promise<void> => {
+    await client.query('begin');
+    await client.query('create temp table stage (saved_timestamp timestamp, _id varchar, _deleted boolean, source varchar, doc jsonb) on commit drop');
+    const stream = client.query(copyFrom('copy stage from stdin with (format csv)'));
+    await pipeline(async function* () {
+      yield lines.join('\n') + '\n';
+    }, stream);
+    await client.query(`insert into ${t} select distinct on (_id) * from stage order by _id
+      on conflict (_id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted, source = excluded.source, doc = excluded.doc`);
+    await client.query('commit');
+    docs += lines.length;
+  };
+  let lines: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(task.csvFile ?? ''), crlfDelay: Infinity })) {
+    lines.push(line);
+    if (lines.length >= task.batchSize) {
+      await flush(lines);
+      lines = [];
+    }
+  }
+  if (lines.length) await flush(lines);
+  await client.end();
+  return { docs, bytes: 0, outcome: 'success' };
+}
+
 async function runSync(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 'seconds'>> {
   const pool = new pg.Pool({ connectionString: task.pgUrl, max: task.databases.length + 2 });
   await ensureRawSchema(pool, task.schema, 'couchdb');
@@ -172,7 +209,8 @@ async function runSync(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 
 
 async function main(): Promise<void> {
   const started = process.hrtime.bigint();
-  const work = task.mode === 'read' ? runRead() : task.mode === 'naive' ? runNaive() : task.mode === 'copy' ? runCopy() : runSync();
+  const runs = { read: runRead, naive: runNaive, copy: runCopy, 'copy-upsert': runCopyUpsert, sync: runSync } satisfies Record<ChildTask['mode'], unknown>;
+  const work = runs[task.mode]();
   const out = await work;
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const usage = process.resourceUsage();

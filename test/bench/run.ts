@@ -71,7 +71,7 @@ async function main(): Promise<number> {
     await pg.close().catch((e: unknown) => console.error(e));
     rmSync(workDir, { recursive: true, force: true });
   }
-  printReport(results, { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGb: Math.round(os.totalmem() / 1e9), postgres: pg.label, seconds: (Date.now() - started) / 1000 });
+  printReport(results, { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGb: Math.round(os.totalmem() / 1e9), loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 10) / 10), postgres: pg.label, seconds: (Date.now() - started) / 1000 });
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return results.every((r) => r.checks.every((c) => c.pass)) ? 0 : 2;
 }

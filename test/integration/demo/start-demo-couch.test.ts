@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -79,5 +80,35 @@ describe('startDemoCouch', () => {
     const afterActivity = await dbInfo(demo, 'medic');
     assert.equal(afterActivity.doc_count, medic.doc_count + activity.created - activity.deleted);
     assert.equal(afterActivity.doc_del_count, medic.doc_del_count + activity.deleted);
+  });
+
+  it('stops a server orphaned by a killed app and keeps its port', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cht-demo-orphan-'));
+    try {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'start-and-hang.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const first = await new Promise<{ port: number }>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('\n')) resolve(JSON.parse(out) as { port: number });
+        });
+        child.once('exit', (code) => reject(new Error(`the demo child exited early (${code})`)));
+      });
+      const orphanPid = (JSON.parse(readFileSync(path.join(dir, 'demo-couch.json'), 'utf8')) as { pid: number }).pid;
+      child.kill('SIGKILL'); // no exit hooks run: pouchdb-server is left behind
+      await new Promise((r) => child.once('exit', r));
+      assert.doesNotThrow(() => process.kill(orphanPid, 0), 'the orphan is still running');
+
+      const again = await startDemoCouch({ dataDir: dir, docs: 150, logger: memoryLogger() });
+      try {
+        assert.equal(again.port, first.port);
+        assert.equal(again.didSeed, false);
+        assert.throws(() => process.kill(orphanPid, 0), 'the orphan was stopped');
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
