@@ -14,17 +14,18 @@
 SELECT
   contact.uuid,
   contact.saved_timestamp,
-  {{ nonempty_text("raw_table.doc ->> 'sex'") }} AS sex,
-  {{ nonempty_text("raw_table.doc ->> 'patient_id'") }} AS patient_id,
-  {{ nonempty_text("raw_table.doc ->> 'phone'") }} AS phone,
+  {{ nonempty_text("source_doc.doc ->> 'sex'") }} AS sex,
+  {{ nonempty_text("source_doc.doc ->> 'patient_id'") }} AS patient_id,
+  {{ nonempty_text("source_doc.doc ->> 'phone'") }} AS phone,
   COALESCE(
-    {{ nonempty_text("raw_table.doc ->> 'alternative_phone'") }},
-    {{ nonempty_text("raw_table.doc ->> 'phone_alternate'") }}
+    {{ nonempty_text("source_doc.doc ->> 'alternative_phone'") }},
+    {{ nonempty_text("source_doc.doc ->> 'phone_alternate'") }}
   ) AS phone2
 FROM {{ ref('contact') }} AS contact
 INNER JOIN {{ ref('contact_type') }} AS contact_type ON contact_type.id = contact.contact_type
 INNER JOIN {{ source('couchdb', env_var('POSTGRES_TABLE', 'couchdb')) }} AS raw_table
   ON raw_table._id = contact.uuid
+{{ doc_once('raw_table') }}
 WHERE contact_type.person
 {% if is_incremental() %}
   AND contact.saved_timestamp >= {{ incremental_watermark() }}

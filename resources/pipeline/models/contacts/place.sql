@@ -15,15 +15,16 @@
 SELECT
   contact.uuid,
   contact.saved_timestamp,
-  {{ nonempty_text("raw_table.doc ->> 'place_id'") }} AS place_id,
+  {{ nonempty_text("source_doc.doc ->> 'place_id'") }} AS place_id,
   COALESCE(
-    {{ nonempty_text("raw_table.doc ->> 'contact_id'") }},
-    {{ json_id("raw_table.doc -> 'contact'") }}
+    {{ nonempty_text("source_doc.doc ->> 'contact_id'") }},
+    {{ json_id("source_doc.doc -> 'contact'") }}
   ) AS contact_id
 FROM {{ ref('contact') }} AS contact
 INNER JOIN {{ ref('contact_type') }} AS contact_type ON contact_type.id = contact.contact_type
 INNER JOIN {{ source('couchdb', env_var('POSTGRES_TABLE', 'couchdb')) }} AS raw_table
   ON raw_table._id = contact.uuid
+{{ doc_once('raw_table') }}
 WHERE NOT contact_type.person
 {% if is_incremental() %}
   AND contact.saved_timestamp >= {{ incremental_watermark() }}

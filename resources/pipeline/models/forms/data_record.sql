@@ -21,24 +21,25 @@
 SELECT
   document_metadata.uuid,
   document_metadata.saved_timestamp,
-  {{ safe_timestamp_from_reported_date("raw_table.doc -> 'reported_date'") }} AS reported,
-  {{ nonempty_text("raw_table.doc ->> 'form'") }} AS form,
-  {{ nonempty_text("raw_table.doc ->> 'from'") }} AS from_phone,
+  {{ safe_timestamp_from_reported_date("source_doc.doc -> 'reported_date'") }} AS reported,
+  {{ nonempty_text("source_doc.doc ->> 'form'") }} AS form,
+  {{ nonempty_text("source_doc.doc ->> 'from'") }} AS from_phone,
   COALESCE(
-    {{ nonempty_text("raw_table.doc ->> 'patient_id'") }},
-    {{ nonempty_text("raw_table.doc #>> '{fields,patient_id}'") }},
-    {{ nonempty_text("raw_table.doc #>> '{fields,patient_uuid}'") }}
+    {{ nonempty_text("source_doc.doc ->> 'patient_id'") }},
+    {{ nonempty_text("source_doc.doc #>> '{fields,patient_id}'") }},
+    {{ nonempty_text("source_doc.doc #>> '{fields,patient_uuid}'") }}
   ) AS patient_id,
   COALESCE(
-    {{ nonempty_text("raw_table.doc ->> 'place_id'") }},
-    {{ nonempty_text("raw_table.doc #>> '{fields,place_id}'") }}
+    {{ nonempty_text("source_doc.doc ->> 'place_id'") }},
+    {{ nonempty_text("source_doc.doc #>> '{fields,place_id}'") }}
   ) AS place_id,
-  {{ json_id("raw_table.doc -> 'contact'") }} AS contact_uuid,
-  {{ json_id("raw_table.doc #> '{contact,parent}'") }} AS parent_uuid,
-  {{ json_id("raw_table.doc #> '{contact,parent,parent}'") }} AS grandparent_uuid
+  {{ json_id("source_doc.doc -> 'contact'") }} AS contact_uuid,
+  {{ json_id("source_doc.doc #> '{contact,parent}'") }} AS parent_uuid,
+  {{ json_id("source_doc.doc #> '{contact,parent,parent}'") }} AS grandparent_uuid
 FROM {{ ref('document_metadata') }} AS document_metadata
 INNER JOIN {{ source('couchdb', env_var('POSTGRES_TABLE', 'couchdb')) }} AS raw_table
   ON raw_table._id = document_metadata.uuid
+{{ doc_once('raw_table') }}
 WHERE document_metadata.doc_type = 'data_record'
   AND NOT document_metadata._deleted
 {% if is_incremental() %}

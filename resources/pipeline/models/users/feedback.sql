@@ -16,18 +16,19 @@
 SELECT
   document_metadata.uuid,
   document_metadata.saved_timestamp,
-  {{ nonempty_text("raw_table.doc #>> '{meta,source}'") }} AS source,
-  {{ nonempty_text("raw_table.doc #>> '{meta,url}'") }} AS url,
-  {{ nonempty_text("raw_table.doc #>> '{meta,user,name}'") }} AS user_name,
-  {{ nonempty_text("raw_table.doc #>> '{meta,time}'") }} AS period_start,
+  {{ nonempty_text("source_doc.doc #>> '{meta,source}'") }} AS source,
+  {{ nonempty_text("source_doc.doc #>> '{meta,url}'") }} AS url,
+  {{ nonempty_text("source_doc.doc #>> '{meta,user,name}'") }} AS user_name,
+  {{ nonempty_text("source_doc.doc #>> '{meta,time}'") }} AS period_start,
   COALESCE(
-    {{ nonempty_text("raw_table.doc #>> '{info,cause}'") }},
-    {{ nonempty_text("raw_table.doc ->> 'info'") }}
+    {{ nonempty_text("source_doc.doc #>> '{info,cause}'") }},
+    {{ nonempty_text("source_doc.doc ->> 'info'") }}
   ) AS cause,
-  {{ nonempty_text("raw_table.doc #>> '{info,message}'") }} AS message
+  {{ nonempty_text("source_doc.doc #>> '{info,message}'") }} AS message
 FROM {{ ref('document_metadata') }} AS document_metadata
 INNER JOIN {{ source('couchdb', env_var('POSTGRES_TABLE', 'couchdb')) }} AS raw_table
   ON raw_table._id = document_metadata.uuid
+{{ doc_once('raw_table') }}
 WHERE document_metadata.doc_type = 'feedback'
   AND NOT document_metadata._deleted
 {% if is_incremental() %}
