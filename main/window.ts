@@ -67,7 +67,12 @@ export function windowOptions(o: MainWindowOptions): BrowserWindowConstructorOpt
  * Every window's content rules: no new windows (https links go to the system
  * browser), no navigation away from the app's own origin, no <webview>.
  */
+const secured = new WeakSet<WebContentsLike>();
+
 export function secureWebContents(contents: WebContentsLike, deps: Pick<WindowDeps, 'shell'>): void {
+  // Applied from 'web-contents-created' and at window creation: once per contents.
+  if (secured.has(contents)) return;
+  secured.add(contents);
   contents.setWindowOpenHandler(({ url }) => {
     if (isSafeExternalUrl(url)) void deps.shell.openExternal(url);
     return { action: 'deny' };

@@ -661,7 +661,15 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
     'app.info': async () => info,
     'settings.get': async () => settingsView(),
     'settings.update': async (patch) => {
+      const before = store.settings.get();
       savePatch(patch);
+      try {
+        reresolve(store.settings.get());
+      } catch (error) {
+        // Keep the last working settings rather than a combination the engine cannot run with.
+        store.settings.update(before);
+        throw error;
+      }
       await applySettings();
       return settingsView();
     },

@@ -14,6 +14,13 @@ import { createTestDatabase, uniqueName } from '../../support/postgres';
 const couchAdminUrl = process.env.CHT_SYNC_TEST_COUCH_ADMIN_URL ?? '';
 const couchUrl = process.env.CHT_SYNC_TEST_COUCH_URL ?? '';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, f: () => Promise<boolean>, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await f())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
 
 describe('desktop schedule', { skip: !couchAdminUrl && 'needs test services' }, () => {
   it('syncs every interval while online, skips while offline, and pause/resume stop and restart it', async () => {
@@ -47,9 +54,7 @@ describe('desktop schedule', { skip: !couchAdminUrl && 'needs test services' }, 
         schedule: { kind: 'interval', minutes: 1 },
       });
       engine.startDaemon({ follow: false, transforms: false });
-      await sleep(900);
-      const online = await scheduled();
-      assert.ok(online >= 2, `scheduled runs while online: ${online}`);
+      await until('two scheduled runs', async () => (await scheduled()) >= 2);
       const runs = await client.invoke('runs.list', { kind: 'sync' });
       assert.ok(runs.every((r) => r.outcome === 'done' || r.outcome === 'running'));
 
@@ -61,14 +66,13 @@ describe('desktop schedule', { skip: !couchAdminUrl && 'needs test services' }, 
       assert.equal(await scheduled(), atPause, 'no scheduled run while paused');
       const resumed = await client.invoke('sync.resume', {});
       assert.ok(resumed.every((s) => s.state.kind !== 'paused'));
-      await sleep(700);
-      assert.ok((await scheduled()) > atPause, 'the schedule restarts on resume');
+      await until('a scheduled run after resume', async () => (await scheduled()) > atPause);
 
       // Offline: nothing listens at the address; the schedule waits instead of recording failures.
       await client.invoke('settings.update', { couch: { url: `http://127.0.0.1:${await freePort()}` } });
-      await sleep(300);
+      await until('the offline state', async () => (await client.invoke('sync.status', {}))[0]?.state.kind === 'backing-off');
       const beforeOffline = await scheduled();
-      await sleep(900);
+      await sleep(1200);
       assert.equal(await scheduled(), beforeOffline, 'no runs recorded while offline');
       const status = await client.invoke('sync.status', {});
       assert.equal(status[0]?.state.kind, 'backing-off');

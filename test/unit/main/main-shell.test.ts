@@ -154,6 +154,15 @@ describe('main window', () => {
     assert.equal(fire('will-attach-webview'), true);
     assert.deepEqual(opened, ['https://evil.example/']);
   });
+
+  it('installs its rules once per webContents, however often it is applied', () => {
+    const { contents, fire } = fakeContents();
+    const { shell, opened } = fakeShell();
+    secureWebContents(contents, { shell });
+    secureWebContents(contents, { shell });
+    fire('will-navigate', 'https://docs.communityhealthtoolkit.org/');
+    assert.equal(opened.length, 1);
+  });
 });
 
 describe('ipc', () => {
