@@ -41,6 +41,7 @@ function ttyReporter(databases: string[]): ProgressReporter {
       clearOnComplete: false,
       hideCursor: true,
       autopadding: true,
+      barsize: 20,
       stream: process.stderr,
       format: (options, params, payload: { database: string; text: string; state: string; hasTotal: boolean }) => {
         const size = options.barsize ?? 24;
