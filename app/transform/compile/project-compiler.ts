@@ -72,13 +72,37 @@ export class ProjectCompiler {
   }
 
   /** The relation a model builds: target schema (or `<target>_<custom>`), alias or name. */
-  relationFor(node: Pick<ModelNode, 'name' | 'config' | 'materialized'>): Relation {
+  /** Schema/alias chosen by a root-project generate_schema_name / generate_alias_name macro. */
+  private readonly overrides = new Map<string, { schema?: string; identifier?: string }>();
+
+  relationFor(node: Pick<ModelNode, 'name' | 'config' | 'materialized'> & { uniqueId?: string }): Relation {
+    const o = node.uniqueId ? this.overrides.get(node.uniqueId) : undefined;
     const schemaCfg = node.config.schema;
-    const schema = typeof schemaCfg === 'string' && schemaCfg ? `${this.o.target.schema}_${schemaCfg.trim()}` : this.o.target.schema;
+    const schema = o?.schema ?? (typeof schemaCfg === 'string' && schemaCfg ? `${this.o.target.schema}_${schemaCfg.trim()}` : this.o.target.schema);
     const database = typeof node.config.database === 'string' && node.config.database ? node.config.database : this.o.target.database;
-    const identifier = typeof node.config.alias === 'string' && node.config.alias ? node.config.alias : node.name;
+    const identifier = o?.identifier ?? (typeof node.config.alias === 'string' && node.config.alias ? node.config.alias : node.name);
     const type = node.materialized === 'view' ? 'view' : node.materialized === 'materialized_view' ? 'materialized_view' : node.materialized === 'ephemeral' ? 'cte' : 'table';
     return new Relation({ database, schema, identifier, type });
+  }
+
+  /** dbt calls the root project's generate_schema_name / generate_alias_name when it defines them. */
+  private async applyNameOverrides(node: ModelNode): Promise<void> {
+    const rootName = this.o.project.root.name;
+    const out: { schema?: string; identifier?: string } = {};
+    for (const [macro, key, field] of [
+      ['generate_schema_name', 'schema', 'schema'],
+      ['generate_alias_name', 'alias', 'identifier'],
+    ] as const) {
+      const entry = this.registry.byPackage.get(rootName)?.get(macro);
+      if (!entry) continue;
+      const custom = typeof node.config[key] === 'string' ? (node.config[key] as string) : null;
+      const ctx = this.context(this.baseContext({ mode: 'run', packageName: node.packageName, modelName: node.name, config: node.config }));
+      ctx.__custom = custom;
+      ctx.__node = { name: node.name, unique_id: node.uniqueId, package_name: node.packageName, config: node.config, fqn: [node.packageName, ...node.fqn], resource_type: 'model' };
+      const rendered = (await this.renderString(`{{ ${macro}(__custom, __node) }}`, `${rootName}/${macro}`, ctx, { model: node.name, file: `${node.packageName}/${node.file}` })).trim();
+      if (rendered) out[field] = rendered;
+    }
+    if (out.schema || out.identifier) this.overrides.set(node.uniqueId, out);
   }
 
   private baseContext(partial: Partial<ContextInput> & Pick<ContextInput, 'mode' | 'packageName'>): ContextInput {
@@ -213,6 +237,11 @@ export class ProjectCompiler {
       node.refs = recorder.refs;
       node.sources = recorder.sources;
       this.finishConfig(node);
+      try {
+        await this.applyNameOverrides(node);
+      } catch (error) {
+        node.parseError ??= error as Error;
+      }
     }
     return drafts;
   }
@@ -223,6 +252,11 @@ export class ProjectCompiler {
     node.tags = Array.isArray(c.tags) ? c.tags.map(String) : typeof c.tags === 'string' ? [c.tags] : [];
     const contract = c.contract as { enforced?: unknown } | undefined;
     node.contractEnforced = contract?.enforced === true;
+    const osc = typeof c.on_schema_change === 'string' ? c.on_schema_change : 'ignore';
+    if (node.materialized === 'incremental' && node.contractEnforced && osc !== 'append_new_columns' && osc !== 'fail') {
+      // dbt refuses this combination at parse time; we fail the model with dbt's reason.
+      node.parseError ??= new EngineError('MODEL_COMPILE', `Model ${node.name} (${node.packageName}/${node.file}): on_schema_change is '${osc}', but an incremental model with an enforced contract must set on_schema_change to 'append_new_columns' or 'fail'.`, { details: { model: node.name, file: `${node.packageName}/${node.file}` } });
+    }
   }
 
   /** Compile stage: render with the live context; ephemeral parents become CTEs. */

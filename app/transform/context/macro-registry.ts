@@ -144,8 +144,9 @@ export class MacroRegistry {
       ctx[m.namespace] = new Proxy(
         {},
         {
+          // `then` is read by await on any value: answering it would make the namespace a thenable.
           get: (_t, prop) =>
-            typeof prop === 'string'
+            typeof prop === 'string' && prop !== 'then' && prop !== 'toJSON' && prop !== 'constructor'
               ? callable(() => {
                   throw new EngineError('PROJECT_PACKAGE', `The macro ${m.namespace}.${prop} comes from the package ${m.spec}, which could not be fetched (${m.reason}). Connect to the network once so it can be downloaded and cached, or vendor it as a local package.`, {
                     details: { macro: `${m.namespace}.${prop}`, package: m.spec },

@@ -133,7 +133,7 @@ function packageSpecs(pkgRoot: string, projectRoot: string, o: LoadOptions): Pac
       const name = entry.package;
       const version = entry.version === undefined ? null : entry.version;
       const guess = (name.split('/').pop() ?? name).replace(/-/g, '_');
-      specs.push({ kind: 'hub', spec: `${name}@${JSON.stringify(version)}`, guess, resolve: () => resolveHubPackage(name, version, guess, projectRoot, o) });
+      specs.push({ kind: 'hub', spec: `${name}@${typeof version === 'string' || typeof version === 'number' ? String(version) : JSON.stringify(version)}`, guess, resolve: () => resolveHubPackage(name, version, guess, projectRoot, o) });
     }
   }
   return specs;

@@ -48,7 +48,7 @@ describe('project sources: git, archives, cache', () => {
     const p = await loadProject({ kind: 'path', path: archive }, { cacheDir: path.join(work, 'cache2'), logger: silentLogger });
     assert.deepEqual(p.packages.map((x) => x.name), ['fixture_helpers', 'fixture_nested']);
     assert.equal(p.missing.length, 1, 'the hub package cannot be fetched here: a warning, not a failure');
-    assert.equal(p.missing[0]?.namespace, "no_such_package");
+    assert.equal(p.missing[0]?.namespace, 'no_such_package');
     assert.match(p.warnings.join('\n'), /cht-sync-tests\/no_such_package/);
   });
 });

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { silentLogger } from '../../../app/core/logger';
+import { runTransform, type TransformOptions } from '../../../app/transform';
+import { createTestDatabase } from '../../support/postgres';
+
+/** Writes a small dbt project into a temp folder. */
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'cht-proj-'));
+  for (const [rel, text] of Object.entries({ 'dbt_project.yml': "name: 'probe'\nversion: '1'\nconfig-version: 2\n", ...files })) {
+    mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    writeFileSync(path.join(dir, rel), text);
+  }
+  return dir;
+}
+
+describe('engine behaviour on a real PostgreSQL', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let pool: pg.Pool;
+  before(async () => {
+    db = await createTestDatabase('tbeh');
+    pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    await pool.query('create schema v1; create table v1.ticks (model text, at timestamptz, what text)');
+  });
+  after(async () => {
+    await pool.end();
+    await db.drop();
+  });
+  const run = (dir: string, o: Partial<TransformOptions> = {}): ReturnType<typeof runTransform> =>
+    runTransform({ project: { kind: 'path', path: dir }, cacheDir: mkdtempSync(path.join(tmpdir(), 'cht-c-')), pool, database: db.name, schema: 'v1', table: 'couchdb', logger: silentLogger, ...o });
+
+  it('independent models run in parallel up to threads', async () => {
+    const m = (name: string): string =>
+      `{{ config(materialized='table', pre_hook="insert into v1.ticks values ('${name}', clock_timestamp(), 'start'); select pg_sleep(0.3)", post_hook="insert into v1.ticks values ('${name}', clock_timestamp(), 'end')") }}\nselect 1 as x`;
+    const dir = project({ 'models/a.sql': m('a'), 'models/b.sql': m('b'), 'models/c.sql': m('c') });
+    const out = await run(dir, { threads: 3 });
+    assert.equal(out.result.outcome, 'done');
+    const r = await pool.query(`select (select max(at) from v1.ticks where what='start') < (select min(at) from v1.ticks where what='end') as overlapped`);
+    assert.equal(r.rows[0].overlapped, true, 'all three started before any finished');
+  });
+
+  it('root generate_schema_name decides the schema', async () => {
+    const dir = project({
+      'macros/names.sql': "{% macro generate_schema_name(custom_schema_name, node) -%}{{ custom_schema_name if custom_schema_name else target.schema }}{%- endmacro %}",
+      'models/m.sql': "{{ config(materialized='table', schema='reporting') }}\nselect 1 as x",
+    });
+    const out = await run(dir);
+    assert.equal(out.result.outcome, 'done', JSON.stringify(out.result.models));
+    const r = await pool.query(`select 1 from pg_tables where schemaname='reporting' and tablename='m'`);
+    assert.equal(r.rowCount, 1);
+  });
+
+  it('a macro from a package that could not be fetched fails only the model that calls it, naming the macro', async () => {
+    const dir = project({
+      'packages.yml': 'packages:\n  - package: cht-sync-tests/absent_pkg\n    version: 1.0.0\n',
+      'models/uses.sql': "select {{ absent_pkg.some_macro('x') }} as y",
+      'models/fine.sql': 'select 1 as x',
+    });
+    const out = await run(dir);
+    assert.equal(out.result.outcome, 'partial');
+    assert.ok(out.result.warnings.some((w) => /absent_pkg/.test(w)));
+    const uses = out.result.models.find((m) => m.model === 'uses')!;
+    assert.equal(uses.status, 'error');
+    assert.match(uses.error!.message, /absent_pkg\.some_macro comes from the package cht-sync-tests\/absent_pkg/);
+    assert.equal(out.result.models.find((m) => m.model === 'fine')!.status, 'success');
+  });
+
+  it('env_var without a default names the variable; contract + incremental needs on_schema_change', async () => {
+    const dir = project({
+      'models/e.sql': "select '{{ env_var('CHT_SYNC_SURELY_UNSET_VAR') }}' as v",
+      'models/k.sql': "{{ config(materialized='incremental', unique_key='x') }}\nselect 1 as x",
+      'models/k.yml': 'version: 2\nmodels:\n  - name: k\n    config:\n      contract: {enforced: true}\n    columns:\n      - name: x\n        data_type: int\n',
+    });
+    const out = await run(dir);
+    const e = out.result.models.find((m) => m.model === 'e')!;
+    assert.match(e.error!.message, /Environment variable CHT_SYNC_SURELY_UNSET_VAR is required/);
+    assert.equal(e.error?.details?.line, 1);
+    const k = out.result.models.find((m) => m.model === 'k')!;
+    assert.match(k.error!.message, /must set on_schema_change to 'append_new_columns' or 'fail'/);
+  });
+
+  it('a cycle fails the run and prints it', async () => {
+    const dir = project({ 'models/x.sql': "select * from {{ ref('y') }}", 'models/y.sql': "select * from {{ ref('x') }}" });
+    const out = await run(dir);
+    assert.equal(out.result.outcome, 'failed');
+    assert.equal(out.result.models[0]?.error?.code, 'GRAPH_CYCLE');
+    assert.match(out.result.models[0]!.error!.message, /x → y → x|y → x → y/);
+  });
+});
