@@ -8,7 +8,8 @@
  * them later is harmless). The next page asks for fewer rows when pages run over the byte
  * budget, and grows back when they fit.
  *
- * Live follows the continuous feed and flushes on count, bytes, or a short quiet spell.
+ * Live follows the continuous feed and flushes on count, bytes, or a short quiet spell. It is
+ * stopped by aborting `signal` (then leaving the loop): the pending read only ends with the socket.
  */
 import type { ChangeRow, ChangesSource } from './ports';
 
