@@ -77,4 +77,14 @@ describe('bundled pipeline on the CHT sample documents', () => {
       assert.ok(!(await db.rows(table)).some((r) => r.uuid === person._id), `deleted person left ${table}`);
     }
   });
+
+  test('tags select the same model sets as CHT Pipeline (plus patient in base)', async () => {
+    const ran = async (select: string): Promise<string[]> => {
+      const { result } = await db.runRaw({ select: [select] });
+      assert.equal(result.outcome, 'done', result.warnings.join(' | '));
+      return result.models.map((m) => m.model).sort();
+    };
+    assert.deepEqual(await ran('tag:base'), ['contact', 'contact_type', 'data_record', 'document_metadata', 'patient', 'person', 'place']);
+    assert.deepEqual(await ran('tag:user'), ['feedback', 'telemetry', 'telemetry_devices', 'user']);
+  });
 });

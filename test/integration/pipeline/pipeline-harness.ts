@@ -28,7 +28,7 @@ export interface PipelineDb {
   /** Runs the bundled project with our engine; asserts every model succeeded. */
   run(o?: { fullRefresh?: boolean; vars?: Record<string, unknown> }): Promise<ModelRunResult[]>;
   /** Runs and returns the outcome as is (for tests that look at failures). */
-  runRaw(o?: { fullRefresh?: boolean; vars?: Record<string, unknown> }): Promise<TransformOutcome>;
+  runRaw(o?: { fullRefresh?: boolean; vars?: Record<string, unknown>; select?: string[] }): Promise<TransformOutcome>;
   /** A table's rows as PostgreSQL's row_to_json prints them under TimeZone UTC, ordered by key. */
   rows(table: string): Promise<Record<string, unknown>[]>;
   /** One row by its key, printed like rows(); null when there is none. */
@@ -54,6 +54,7 @@ export async function createPipelineDb(prefix: string): Promise<PipelineDb> {
       logger: silentLogger,
       ...(o.fullRefresh ? { fullRefresh: true } : {}),
       ...(o.vars ? { vars: o.vars } : {}),
+      ...(o.select ? { select: o.select } : {}),
     });
   // row_to_json prints timestamptz in the session's zone: read under UTC, as the expected files were.
   const utcQuery = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> => {
