@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { benchPostgres, type BenchPostgres } from './pg-target';
 import { printReport, type BenchSectionResult } from './report';
 import { runSyncBench } from './sync-bench';
+import { runTransformBench } from './transform-bench';
 
 export interface BenchContext {
   args: Record<string, string | boolean | undefined>;
@@ -26,6 +27,7 @@ export interface BenchContext {
 type Section = (ctx: BenchContext) => Promise<BenchSectionResult>;
 
 const SECTIONS: Record<string, Section> = {
+  transform: (ctx) => runTransformBench(ctx),
   sync: (ctx) =>
     runSyncBench({
       sizes: ctx.sizes,
