@@ -252,6 +252,48 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     }
   });
 
+  it('run follows the feeds and runs the transforms when new rows land, then stops on SIGINT', async () => {
+    const events: { event: string; run: { id: number; kind: string; outcome: string } }[] = [];
+    let added = false;
+    let stopped = false;
+    let checkedRuns = 1;
+    let deadline: NodeJS.Timeout | null = null;
+    const ran = await cli(['run', '--json', '--interval', '1', ...common()], credentials(), (out, child) => {
+      events.length = 0;
+      for (const line of out.split('\n')) if (line.startsWith('{"event"')) events.push(JSON.parse(line) as (typeof events)[number]);
+      const transforms = events.filter((e) => e.run.kind === 'transform');
+      if (!added && transforms.length >= 1) {
+        added = true;
+        // A new report arrives: the daemon must sync it and run the incremental models again.
+        void fetch(`${couch.url}/medic/cli-run-new-report`, {
+          method: 'PUT',
+          headers: { authorization: `Basic ${Buffer.from(`${couch.username}:${couch.password}`).toString('base64')}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ type: 'data_record', form: 'pregnancy', reported_date: Date.now(), fields: {} }),
+        });
+      }
+      // Stop after the transform run that built the new report (a run may start before the row lands).
+      if (added && !stopped && transforms.length > checkedRuns) {
+        checkedRuns = transforms.length;
+        void pool.query(`select 1 from v1.data_record where uuid = 'cli-run-new-report'`).then(
+          (r) => {
+            if (r.rowCount === 1 && !stopped) {
+              stopped = true;
+              child.kill('SIGINT');
+            }
+          },
+          () => undefined,
+        );
+      }
+      if (!deadline) deadline = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    });
+    if (deadline) clearTimeout(deadline);
+    assert.ok(stopped, `a transform run building the new report was expected:\n${ran.stdout}\n${ran.stderr}`);
+    assert.equal(ran.code, 0, ran.stderr);
+    for (const e of events.filter((x) => x.run.kind === 'transform')) assert.equal(e.run.outcome, 'done');
+    const row = await pool.query(`select 1 from v1.data_record where uuid = 'cli-run-new-report'`).catch(() => null);
+    assert.equal(row?.rowCount, 1, 'the new report reached the data_record model');
+  });
+
   it('sync (follow) stops cleanly on SIGINT with exit 0', async () => {
     let signalled = false;
     const ran = await cli(['sync', ...common()], credentials(), (out, child) => {
