@@ -87,4 +87,22 @@ describe('bundled pipeline on the CHT sample documents', () => {
     assert.deepEqual(await ran('tag:base'), ['contact', 'contact_type', 'data_record', 'document_metadata', 'patient', 'person', 'place']);
     assert.deepEqual(await ran('tag:user'), ['feedback', 'telemetry', 'telemetry_devices', 'user']);
   });
+
+  test('a full refresh of contact alone keeps the cascade from contact to person/place/patient', async () => {
+    const { result } = await db.runRaw({ select: ['contact'], fullRefresh: true });
+    assert.equal(result.outcome, 'done', result.warnings.join(' | '));
+    for (const table of ['person', 'place', 'patient']) {
+      const fk = await db.pool.query(
+        `SELECT 1 FROM pg_constraint WHERE contype = 'f' AND conrelid = format('v1.%I', $1::text)::regclass AND confrelid = 'v1.contact'::regclass`,
+        [table],
+      );
+      assert.equal(fk.rowCount, 1, `${table} lost its foreign key to contact`);
+    }
+    const person = (await db.rows('patient')).find((r) => typeof r.uuid === 'string');
+    assert.ok(person, 'the fixture still has a patient');
+    await db.pool.query(`DELETE FROM v1.contact WHERE uuid = $1`, [person.uuid]);
+    for (const table of ['person', 'patient']) {
+      assert.equal(await db.row(table, String(person.uuid)), null, `${table} row survived its contact's delete`);
+    }
+  });
 });
