@@ -32,7 +32,7 @@ async function loadDocs(pool: pg.Pool, schema: string, docs: Iterable<{ database
         order by d->'doc'->>'_id', i desc
        on conflict (_id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted, doc = excluded.doc`,
       // PostgreSQL text cannot hold NUL: the sync strips it the same way.
-      [JSON.stringify(batch, (_k, v: unknown) => (typeof v === 'string' ? v.replace(/\u0000/g, '') : v))],
+      [JSON.stringify(batch, (_k, v: unknown) => (typeof v === 'string' ? v.split('\u0000').join('') : v))],
     );
     batch = [];
   };
