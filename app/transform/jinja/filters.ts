@@ -297,6 +297,7 @@ async function selectOrReject(ctx: EvalContext, value: unknown, args: unknown[],
     trans = attrGetter(ctx, args[0]);
     off = 1;
   }
+  if (!truthyOf(value)) return [];
   const testName = args[off];
   const testArgs = args.slice(off + 1);
   const out: unknown[] = [];
@@ -408,6 +409,7 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
   },
   float: (v, args, kwargs) => {
     const [dflt] = bind('float', [['default', mkFloat(0)]], args, kwargs);
+    if (v instanceof Undefined) v.fail();
     try {
       return mkFloat(toFloat(v));
     } catch (e) {
@@ -439,7 +441,12 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
   indent: (v, args, kwargs) => {
     const [width, first, blank] = bind('indent', [['width', 4], ['first', false], ['blank', false]], args, kwargs);
     const indention = typeof width === 'string' ? width : ' '.repeat(num(width));
-    const s = `${pyStr(v)}\n`;
+    if (v instanceof Undefined) v.fail();
+    if (typeof v !== 'string') {
+      if (Array.isArray(v)) throw new PyError('AttributeError', `'${typeName(v)}' object has no attribute 'splitlines'`);
+      throw typeError(`unsupported operand type(s) for +=: '${typeName(v)}' and 'str'`);
+    }
+    const s = `${v}\n`;
     const lines = splitLines(s);
     let rv: string;
     if (truthyOf(blank)) rv = lines.join(`\n${indention}`);
@@ -452,6 +459,7 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
   },
   int: (v, args, kwargs) => {
     const [dflt, base] = bind('int', [['default', 0], ['base', 10]], args, kwargs);
+    if (v instanceof Undefined) v.fail();
     try {
       return toInt(v, num(base));
     } catch (e) {
@@ -483,6 +491,7 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
   list: (v) => [...pyIter(v)],
   lower: (v) => pyStr(v).toLowerCase(),
   map: async (v, args, kwargs, ctx) => {
+    if (!truthyOf(v)) return [];
     const items = pyIter(v);
     if (args.length === 0 && Object.prototype.hasOwnProperty.call(kwargs, 'attribute')) {
       const { attribute, default: dflt, ...rest } = kwargs;
@@ -498,7 +507,8 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
   },
   max: (v, args, kwargs, ctx) => aggregate(ctx, v, args, kwargs, 'max'),
   min: (v, args, kwargs, ctx) => aggregate(ctx, v, args, kwargs, 'min'),
-  pprint: (v) => pyRepr(v),
+  // pprint.pformat sorts dict keys (long values are not wrapped here).
+  pprint: (v) => pyRepr(v, new Set(), true),
   reject: (v, args, kwargs, ctx) => selectOrReject(ctx, v, args, kwargs, false, false),
   rejectattr: (v, args, kwargs, ctx) => selectOrReject(ctx, v, args, kwargs, true, false),
   replace: (v, args, kwargs) => {
@@ -596,7 +606,12 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
   },
   truncate: (v, args, kwargs) => {
     const [length, killwords, end, leeway] = bind('truncate', [['length', 255], ['killwords', false], ['end', '...'], ['leeway', null]], args, kwargs);
-    const s = pyStr(v);
+    if (typeof v !== 'string') {
+      // Jinja2 measures the value itself: short sequences come back unchanged, numbers fail.
+      if (v instanceof Undefined || pyLen(v) <= num(length) + (leeway === null ? 5 : num(leeway))) return v;
+      throw typeError(`'${typeName(v)}' object is not a string`);
+    }
+    const s = v;
     const cs = Array.from(s);
     const len = num(length);
     const e = pyStr(end);

@@ -41,6 +41,7 @@ import {
   pyStr,
   truthy,
   tuple,
+  typeName,
 } from './values';
 
 /** Thrown by dbt's `return(value)`; the enclosing macro call evaluates to `value`. */
@@ -198,7 +199,9 @@ export function pySlice(obj: unknown, start: unknown, stop: unknown, step: unkno
     const out = sliceIndices(obj.length, start, stop, step).map((i) => obj[i]);
     return isTuple(obj) ? tuple(out) : out;
   }
-  throw typeError(`${pyRepr(typeNameOf(obj))} object is not subscriptable`);
+  // Jinja2 compiles slices to a direct Python subscription (no Undefined fallback).
+  if (isMapping(obj)) throw typeError("unhashable type: 'slice'");
+  throw typeError(`${pyRepr(typeName(obj))} object is not subscriptable`);
 }
 
 function typeNameOf(v: unknown): string {

@@ -55,7 +55,8 @@ export const BUILTIN_TESTS: Record<string, JinjaTest> = {
   upper: (v) => isUpper(pyStr(v)),
   string: (v) => typeof v === 'string',
   mapping: (v) => isMapping(v),
-  sequence: (v) => typeof v === 'string' || Array.isArray(v) || isMapping(v),
+  // Jinja2's test asks for len() and __getitem__, which its Undefined has.
+  sequence: (v) => typeof v === 'string' || Array.isArray(v) || isMapping(v) || isUndef(v),
   iterable: (v) =>
     isUndef(v) ||
     typeof v === 'string' ||
@@ -67,7 +68,8 @@ export const BUILTIN_TESTS: Record<string, JinjaTest> = {
     if (isNumeric(v) && isNumeric(other)) return typeof v === typeof other && num(v) === num(other);
     return v === other;
   },
-  callable: (v) => typeof v === 'function' || isJinjaCallable(v),
+  // Jinja2's Undefined defines __call__, so `undefined is callable` holds.
+  callable: (v) => typeof v === 'function' || isJinjaCallable(v) || isUndef(v),
   escaped: () => false,
   in: (v, a, k) => pyContains(arg('in', a, k, 'seq'), v),
   eq,

@@ -326,7 +326,7 @@ export function pyStr(v: unknown): string {
 }
 
 /** Python `repr(v)`. */
-export function pyRepr(v: unknown, seen: Set<unknown> = new Set()): string {
+export function pyRepr(v: unknown, seen: Set<unknown> = new Set(), sortKeys = false): string {
   if (v === null) return 'None';
   if (v === undefined || v instanceof Undefined) return v === undefined ? 'Undefined' : 'Undefined';
   if (typeof v === 'string') return strRepr(v);
@@ -342,7 +342,7 @@ export function pyRepr(v: unknown, seen: Set<unknown> = new Set()): string {
   if (seen.has(v)) return Array.isArray(v) ? '[...]' : '{...}';
   if (Array.isArray(v)) {
     seen.add(v);
-    const items = v.map((x) => pyRepr(x, seen));
+    const items = v.map((x) => pyRepr(x, seen, sortKeys));
     seen.delete(v);
     if (isTuple(v)) return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
     const viewKind = (v as unknown as Record<symbol, unknown>)[VIEW];
@@ -357,7 +357,9 @@ export function pyRepr(v: unknown, seen: Set<unknown> = new Set()): string {
   }
   if (isMapping(v)) {
     seen.add(v);
-    const inner = mapEntries(v).map(([k, x]) => `${pyRepr(k, seen)}: ${pyRepr(x, seen)}`);
+    const entries = mapEntries(v);
+    if (sortKeys) entries.sort((p, q) => pyCmp(p[0], q[0]));
+    const inner = entries.map(([k, x]) => `${pyRepr(k, seen, sortKeys)}: ${pyRepr(x, seen, sortKeys)}`);
     seen.delete(v);
     return `{${inner.join(', ')}}`;
   }
@@ -468,7 +470,10 @@ export function pyContains(container: unknown, item: unknown): boolean {
     return container.includes(item);
   }
   if (Array.isArray(container)) return container.some((x) => pyEq(x, item));
-  if (isMapping(container)) return mapHas(container, item);
+  if (isMapping(container)) {
+    if ((Array.isArray(item) && !isTuple(item)) || isMapping(item)) throw typeError(`unhashable type: '${typeName(item)}'`);
+    return mapHas(container, item);
+  }
   if (container instanceof Set) return [...container].some((x) => pyEq(x, item));
   return pyIter(container).some((x) => pyEq(x, item));
 }
@@ -560,14 +565,22 @@ export function pyFloorDiv(a: unknown, b: unknown): unknown {
 }
 
 export function pyMod(a: unknown, b: unknown): unknown {
-  checkDefined(a, b);
+  // str % x never touches x unless a conversion uses it (so Undefined is allowed there).
   if (typeof a === 'string') return percentFormat(a, b);
+  checkDefined(a, b);
   if (isNumeric(a) && isNumeric(b)) {
     const y = num(b);
     if (y === 0) throw new PyError('ZeroDivisionError', isFloat(a) || isFloat(b) ? 'float modulo' : 'integer modulo by zero');
     const x = num(a);
-    const r = x - Math.floor(x / y) * y;
-    return numResult(r, a, b);
+    if (isFloat(a) || isFloat(b)) {
+      // CPython's float_rem: fmod, then move into the divisor's sign; zero takes the divisor's sign.
+      let m = x % y;
+      if (m) {
+        if (y < 0 !== m < 0) m += y;
+      } else m = y < 0 ? -0 : 0;
+      return mkFloat(m);
+    }
+    return x - Math.floor(x / y) * y;
   }
   throw unsupported('%', a, b);
 }
@@ -577,10 +590,8 @@ export function pyPow(a: unknown, b: unknown): unknown {
   if (isNumeric(a) && isNumeric(b)) {
     const x = num(a);
     const y = num(b);
-    if (!isFloat(a) && !isFloat(b) && y < 0) {
-      if (x === 0) throw new PyError('ZeroDivisionError', '0.0 cannot be raised to a negative power');
-      return mkFloat(x ** y);
-    }
+    if (x === 0 && y < 0) throw new PyError('ZeroDivisionError', '0.0 cannot be raised to a negative power');
+    if (!isFloat(a) && !isFloat(b) && y < 0) return mkFloat(x ** y);
     return numResult(x ** y, a, b);
   }
   throw unsupported('** or pow()', a, b);
@@ -767,7 +778,9 @@ export function percentFormat(fmt: string, args: unknown): string {
     }
   }
   out += fmt.slice(last);
-  if (!usedMapping && !mapping && idx < positional.length) {
+  // Python skips this check when the argument is subscriptable (a list or dict): '%s' % [1] is fine.
+  const subscriptable = !isTuple(args) && (Array.isArray(args) || isMapping(args) || args instanceof Undefined);
+  if (!usedMapping && !subscriptable && idx < positional.length) {
     throw typeError('not all arguments converted during string formatting');
   }
   return out;
