@@ -23,14 +23,17 @@ export interface CouchHttp {
 
 export function createCouchHttp(conn: CouchConnection): CouchHttp {
   const base = new URL(conn.url);
+  // Credentials may come inside the URL (cht-sync style); they move to a header, out of the URL.
+  const username = conn.username ?? (base.username ? decodeURIComponent(base.username) : undefined);
+  const password = conn.password ?? (base.password ? decodeURIComponent(base.password) : undefined);
   base.username = '';
   base.password = '';
   const isHttps = base.protocol === 'https:';
   const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: 2 }) : new http.Agent({ keepAlive: true, maxSockets: 2 });
   const basePath = base.pathname.replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'identity' };
-  if (conn.username !== undefined && conn.username !== '') {
-    headers.authorization = `Basic ${Buffer.from(`${conn.username}:${conn.password ?? ''}`).toString('base64')}`;
+  if (username !== undefined && username !== '') {
+    headers.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
   }
   const baseUrl = base.toString();
 

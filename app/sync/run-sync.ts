@@ -44,7 +44,7 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow'): Pr
       : undefined;
   const stop = AbortSignal.any([userSignal, deadline.signal]);
   const failAll = (error: EngineError): DatabaseRunResult[] =>
-    options.databases.map((database) => ({
+    (options.databases.length ? [...new Set(options.databases)] : ['(none)']).map((database) => ({
       database,
       source: safeSource(options.couch.url, database),
       outcome: error.code.startsWith('COUCH_') ? 'offline' : 'failed',
@@ -72,8 +72,11 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow'): Pr
     } catch (error) {
       throw classifyPgError(error, `creating the raw tables in schema "${options.schema}"`);
     }
+    if (options.databases.length === 0) {
+      throw new EngineError('CONFIG_INVALID', 'No CouchDB database is configured. Fix: set COUCHDB_DBS (e.g. medic,medic-sentinel,medic-users-meta,_users) or choose databases in Settings.');
+    }
     databases = await Promise.all(
-      options.databases.map(async (database) => {
+      [...new Set(options.databases)].map(async (database) => {
         const changes =
           options.sourceFactory?.(database) ??
           createCouchChangesSource(options.couch, database, options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {});

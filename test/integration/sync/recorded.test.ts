@@ -113,6 +113,25 @@ describe('sync against recorded CouchDB 3 responses (opaque seqs, seq_interval n
     await assertContents('rec_c');
   });
 
+  it('credentials inside the URL travel in the Authorization header, never in a message', async () => {
+    server.requests.length = 0;
+    const url = server.url.replace('http://', 'http://reader:url-secret-1@');
+    const result = await syncOnce({ ...options('rec_g'), couch: { url } });
+    assert.equal(result.outcome, 'done');
+    assert.equal(result.databases[0]?.source, '127.0.0.1/medic');
+    for (const r of server.requests) {
+      assert.equal(r.headers.authorization, `Basic ${Buffer.from('reader:url-secret-1').toString('base64')}`);
+      assert.doesNotMatch(r.url, /url-secret/);
+    }
+    server.failWith = 500;
+    try {
+      const failed = await syncOnce({ ...options('rec_h'), couch: { url } });
+      assert.doesNotMatch(JSON.stringify(failed), /url-secret-1/);
+    } finally {
+      server.failWith = null;
+    }
+  });
+
   it('HTTP 401 → COUCH_AUTH, outcome refused, no retry, no secret in the message', async () => {
     server.failWith = 401;
     server.requests.length = 0;
