@@ -1,0 +1,165 @@
+import { useId } from 'react';
+import type { ChartSeries } from '../../app/contract/dto';
+import { formatNumber, type Lang } from '../format';
+import { useT } from '../i18n/use-t';
+
+/** Okabe–Ito: distinguishable with the common colour-vision deficiencies. Series also differ by marker shape. */
+const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#999999'];
+const MAX_SERIES = 7;
+const W = 1100;
+const H = 300;
+const PAD = { left: 56, right: 16, top: 12, bottom: 40 };
+
+export function collapseSeries(series: ChartSeries[], otherLabel: string): ChartSeries[] {
+  if (series.length <= MAX_SERIES + 1) return series;
+  const total = (s: ChartSeries) => s.points.reduce((n, p) => n + p.y, 0);
+  const sorted = [...series].sort((a, b) => total(b) - total(a));
+  const rest = sorted.slice(MAX_SERIES);
+  const sums = new Map<string, number>();
+  for (const s of rest) for (const p of s.points) sums.set(p.x, (sums.get(p.x) ?? 0) + p.y);
+  return [...sorted.slice(0, MAX_SERIES), { name: otherLabel, points: [...sums].map(([x, y]) => ({ x, y })) }];
+}
+
+function niceMax(v: number): number {
+  if (v <= 0) return 1;
+  const exp = 10 ** Math.floor(Math.log10(v));
+  const f = v / exp;
+  const nice = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
+  return nice * exp;
+}
+
+function xLabel(lang: Lang, x: string): string {
+  if (/^\d{4}-\d{2}-\d{2}/.test(x)) {
+    const d = new Date(x);
+    if (!Number.isNaN(d.getTime())) return new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { day: 'numeric', month: 'short' }).format(d);
+  }
+  return x;
+}
+
+function Marker({ shape, x, y, colour }: { shape: number; x: number; y: number; colour: string }) {
+  switch (shape % 4) {
+    case 0:
+      return <circle cx={x} cy={y} r={3.5} fill={colour} />;
+    case 1:
+      return <rect x={x - 3.5} y={y - 3.5} width={7} height={7} fill={colour} />;
+    case 2:
+      return <path d={`M${x} ${y - 4.5}L${x + 4.5} ${y + 3.5}H${x - 4.5}Z`} fill={colour} />;
+    default:
+      return <path d={`M${x} ${y - 4.5}L${x + 4.5} ${y}L${x} ${y + 4.5}L${x - 4.5} ${y}Z`} fill={colour} />;
+  }
+}
+
+/**
+ * A small hand-written SVG chart (line or bars) with a legend and the same data as a
+ * table for screen readers and for people who want the numbers.
+ */
+export function Chart({ series, variant, yLabel, summary }: { series: ChartSeries[]; variant: 'line' | 'bar'; yLabel: string; summary: string }) {
+  const { t, lang } = useT();
+  const titleId = useId();
+  const shown = collapseSeries(series, t('charts.other'));
+  const xs = [...new Set(shown.flatMap((s) => s.points.map((p) => p.x)))].sort();
+  const values = new Map(shown.map((s) => [s.name, new Map(s.points.map((p) => [p.x, p.y]))]));
+  const maxY = niceMax(Math.max(0, ...shown.flatMap((s) => s.points.map((p) => p.y))));
+  const plotW = W - PAD.left - PAD.right;
+  const plotH = H - PAD.top - PAD.bottom;
+  const step = xs.length > 0 ? plotW / xs.length : plotW;
+  const xAt = (i: number) => PAD.left + step * (i + 0.5);
+  const yAt = (v: number) => PAD.top + plotH - (v / maxY) * plotH;
+  const labelEvery = Math.max(1, Math.ceil(xs.length / 10));
+  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * maxY);
+  const barW = Math.max(2, (step * 0.8) / Math.max(1, shown.length));
+
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={titleId} className="chart-svg">
+        <title id={titleId}>{summary}</title>
+        {ticks.map((v) => (
+          <g key={v}>
+            <line x1={PAD.left} x2={W - PAD.right} y1={yAt(v)} y2={yAt(v)} className="grid" />
+            <text x={PAD.left - 8} y={yAt(v) + 4} textAnchor="end" className="axis-text">
+              {formatNumber(lang, v)}
+            </text>
+          </g>
+        ))}
+        <text x={14} y={PAD.top + plotH / 2} transform={`rotate(-90 14 ${PAD.top + plotH / 2})`} textAnchor="middle" className="axis-text">
+          {yLabel}
+        </text>
+        {xs.map((x, i) =>
+          i % labelEvery === 0 ? (
+            <text key={x} x={xAt(i)} y={H - PAD.bottom + 18} textAnchor="middle" className="axis-text">
+              {xLabel(lang, x)}
+            </text>
+          ) : null,
+        )}
+        <line x1={PAD.left} x2={W - PAD.right} y1={yAt(0)} y2={yAt(0)} className="axis" />
+        {shown.map((s, si) => {
+          const colour = COLOURS[si % COLOURS.length] ?? '#000';
+          const v = values.get(s.name);
+          if (variant === 'bar') {
+            return (
+              <g key={s.name}>
+                {xs.map((x, i) => {
+                  const y = v?.get(x);
+                  if (y === undefined) return null;
+                  const left = xAt(i) - (barW * shown.length) / 2 + si * barW;
+                  return <rect key={x} x={left} y={yAt(y)} width={barW - 1} height={Math.max(0, yAt(0) - yAt(y))} fill={colour} />;
+                })}
+              </g>
+            );
+          }
+          const pts = xs.flatMap((x, i) => {
+            const y = v?.get(x);
+            return y === undefined ? [] : [{ x: xAt(i), y: yAt(y) }];
+          });
+          return (
+            <g key={s.name}>
+              <polyline points={pts.map((p) => `${p.x},${p.y}`).join(' ')} fill="none" stroke={colour} strokeWidth={2} />
+              {pts.length <= 60 && pts.map((p, i) => <Marker key={i} shape={si} x={p.x} y={p.y} colour={colour} />)}
+            </g>
+          );
+        })}
+      </svg>
+      {shown.length > 1 && (
+        <ul className="legend" aria-hidden="true">
+          {shown.map((s, si) => (
+            <li key={s.name}>
+              <svg width={14} height={14} viewBox="0 0 14 14">
+                {variant === 'bar' ? <rect x={2} y={2} width={10} height={10} fill={COLOURS[si % COLOURS.length]} /> : <Marker shape={si} x={7} y={7} colour={COLOURS[si % COLOURS.length] ?? '#000'} />}
+              </svg>
+              {s.name}
+            </li>
+          ))}
+        </ul>
+      )}
+      <details className="chart-table">
+        <summary>{t('charts.showTable')}</summary>
+        <div className="scroll-x">
+          <table className="table compact">
+            <thead>
+              <tr>
+                <th scope="col">{t('charts.period')}</th>
+                {shown.map((s) => (
+                  <th scope="col" key={s.name} className="num">
+                    {s.name}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {xs.map((x) => (
+                <tr key={x}>
+                  <th scope="row">{xLabel(lang, x)}</th>
+                  {shown.map((s) => (
+                    <td key={s.name} className="num">
+                      {formatNumber(lang, values.get(s.name)?.get(x) ?? 0)}
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </details>
+    </figure>
+  );
+}

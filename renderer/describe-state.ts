@@ -1,0 +1,49 @@
+import type { DatabaseStatus } from '../app/contract/dto';
+import type { IconName } from './components/icon';
+import type { Translate } from './i18n/use-t';
+
+export type Tone = 'ok' | 'busy' | 'warn' | 'bad' | 'neutral';
+
+export interface StateView {
+  tone: Tone;
+  icon: IconName;
+  label: string;
+  /** One sentence on what it means / what happens next. */
+  detail: string;
+}
+
+/** Below this, a catching-up sync is "slow", not "down": worth saying, not alarming. */
+const SLOW_DOCS_PER_SECOND = 5;
+
+/** Words, colour and icon for a database's sync state. The engine's `state.kind` decides; we never guess from booleans. */
+export function describeState(status: DatabaseStatus, t: Translate, formatTime: (iso: string) => string): StateView {
+  const { state } = status;
+  const code = state.error?.code;
+  switch (state.kind) {
+    case 'idle':
+      return { tone: 'neutral', icon: 'idle', label: t('state.idle'), detail: t('state.idle.detail') };
+    case 'connecting':
+      return { tone: 'busy', icon: 'sync', label: t('state.connecting'), detail: t('state.connecting.detail') };
+    case 'catching-up': {
+      const isSlow = status.docsPerSecond !== null && status.docsPerSecond < SLOW_DOCS_PER_SECOND && (status.pending ?? 1) > 0;
+      return isSlow
+        ? { tone: 'warn', icon: 'clock', label: t('state.catchingUpSlow'), detail: t('state.catchingUpSlow.detail') }
+        : { tone: 'busy', icon: 'sync', label: t('state.catchingUp'), detail: t('state.catchingUp.detail') };
+    }
+    case 'live':
+      return { tone: 'ok', icon: 'check', label: t('state.live'), detail: t('state.live.detail') };
+    case 'paused':
+      return { tone: 'neutral', icon: 'pause', label: t('state.paused'), detail: t('state.paused.detail') };
+    case 'backing-off': {
+      const retry = state.retryAt ? t('state.retryAt', { time: formatTime(state.retryAt) }) : '';
+      if (code === 'COUCH_TIMEOUT') return { tone: 'warn', icon: 'clock', label: t('state.slow'), detail: `${t('state.slow.detail')} ${retry}`.trim() };
+      if (code === 'COUCH_AUTH' || code === 'COUCH_FORBIDDEN') return { tone: 'bad', icon: 'lock', label: t('state.refused'), detail: t('state.refused.detail') };
+      if (!code || code === 'COUCH_UNREACHABLE') return { tone: 'bad', icon: 'offline', label: t('state.offline'), detail: `${t('state.offline.detail')} ${retry}`.trim() };
+      return { tone: 'warn', icon: 'alert', label: t('state.retrying'), detail: `${state.error?.message ?? ''} ${retry}`.trim() };
+    }
+    case 'error':
+      if (code === 'COUCH_AUTH' || code === 'COUCH_FORBIDDEN') return { tone: 'bad', icon: 'lock', label: t('state.refused'), detail: t('state.refused.detail') };
+      if (code === 'COUCH_UNREACHABLE') return { tone: 'bad', icon: 'offline', label: t('state.offline'), detail: t('state.offline.detail') };
+      return { tone: 'bad', icon: 'cross', label: t('state.error'), detail: state.error?.message ?? t('state.error.detail') };
+  }
+}

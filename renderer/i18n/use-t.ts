@@ -1,0 +1,24 @@
+import { createContext, useCallback, useContext } from 'react';
+import { catalogue, type MessageKey } from './catalogue';
+import type { Lang } from '../format';
+
+export const LangContext = createContext<{ lang: Lang; setLang: (lang: Lang) => void }>({
+  lang: 'en',
+  setLang: () => undefined,
+});
+
+export type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
+
+/** The translation function for the current language: `{name}` placeholders are filled from params. */
+export function useT(): { t: Translate; lang: Lang; setLang: (lang: Lang) => void } {
+  const { lang, setLang } = useContext(LangContext);
+  const t = useCallback<Translate>(
+    (key, params) => {
+      const template = catalogue[lang][key] ?? catalogue.en[key];
+      if (!params) return template;
+      return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+    },
+    [lang],
+  );
+  return { t, lang, setLang };
+}

@@ -1,0 +1,230 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { DatabaseStatus, RunSummary, SettingsView } from '../../app/contract/dto';
+import { useClient } from '../client-context';
+import { Badge } from '../components/badge';
+import { ErrorNotice } from '../components/error-notice';
+import { Icon } from '../components/icon';
+import { OutcomeBadge } from '../components/outcome-badge';
+import { OutcomeNotice } from '../components/outcome-notice';
+import { describeSyncResult, describeTransformResult, type OutcomeView } from '../describe-outcome';
+import { describeState } from '../describe-state';
+import { explainError, type ErrorHelp } from '../error-help';
+import { formatAgo, formatDateTime, formatDuration, formatNumber } from '../format';
+import { useEvent } from '../hooks/use-event';
+import { useT } from '../i18n/use-t';
+
+/** Poll as a safety net for missed events (e.g. an HTTP event stream that reconnected). */
+const REFRESH_MS = 15_000;
+
+export function DashboardScreen({ settings }: { settings: SettingsView }) {
+  const client = useClient();
+  const { t, lang } = useT();
+  const [statuses, setStatuses] = useState<DatabaseStatus[] | null>(null);
+  const [lastTransform, setLastTransform] = useState<RunSummary | null | undefined>(undefined);
+  const [running, setRunning] = useState<{ sync: boolean; transform: boolean }>({ sync: false, transform: false });
+  const [syncOutcome, setSyncOutcome] = useState<OutcomeView | null>(null);
+  const [transformOutcome, setTransformOutcome] = useState<OutcomeView | null>(null);
+  const [error, setError] = useState<ErrorHelp | null>(null);
+  const [, setTick] = useState(0);
+
+  const refresh = useCallback(async () => {
+    try {
+      const [s, runs, active] = await Promise.all([
+        client.invoke('sync.status', {}),
+        client.invoke('runs.list', { kind: 'transform', limit: 1 }),
+        client.invoke('runs.list', { outcome: 'running', limit: 10 }),
+      ]);
+      setStatuses(s);
+      setLastTransform(runs[0] ?? null);
+      setRunning((r) => ({ sync: r.sync || active.some((x) => x.kind === 'sync'), transform: r.transform || active.some((x) => x.kind === 'transform') }));
+    } catch (e) {
+      setError(explainError(e, t));
+    }
+  }, [client, t]);
+
+  useEffect(() => {
+    void refresh();
+    const timer = setInterval(() => {
+      void refresh();
+      setTick((n) => n + 1); // re-render "5 minutes ago"
+    }, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [refresh]);
+
+  useEvent('sync.statusChanged', setStatuses);
+  useEvent('sync.stateChanged', ({ database, state }) =>
+    setStatuses((prev) => prev?.map((s) => (s.database === database ? { ...s, state } : s)) ?? prev),
+  );
+  useEvent('sync.progress', (p) =>
+    setStatuses((prev) => prev?.map((s) => (s.database === p.database ? { ...s, pending: p.pending, docsPerSecond: p.docsPerSecond, etaSeconds: p.etaSeconds } : s)) ?? prev),
+  );
+  useEvent('run.started', (run) => setRunning((r) => ({ ...r, [run.kind]: true })));
+  useEvent('run.finished', (run) => {
+    setRunning((r) => ({ ...r, [run.kind]: false }));
+    if (run.kind === 'transform') setLastTransform(run);
+    void refresh();
+  });
+
+  const syncNow = async () => {
+    setSyncOutcome(null);
+    setError(null);
+    setRunning((r) => ({ ...r, sync: true }));
+    try {
+      const result = await client.invoke('sync.runNow', {});
+      setSyncOutcome(describeSyncResult(result, t, lang));
+    } catch (e) {
+      setError(explainError(e, t, { couchUrl: settings.couch.url ?? undefined }));
+    } finally {
+      setRunning((r) => ({ ...r, sync: false }));
+      void refresh();
+    }
+  };
+
+  const transformNow = async () => {
+    setTransformOutcome(null);
+    setError(null);
+    setRunning((r) => ({ ...r, transform: true }));
+    try {
+      const result = await client.invoke('transform.runNow', {});
+      setTransformOutcome(describeTransformResult(result, t, lang));
+    } catch (e) {
+      setError(explainError(e, t));
+    } finally {
+      setRunning((r) => ({ ...r, transform: false }));
+      void refresh();
+    }
+  };
+
+  const isPaused = statuses !== null && statuses.length > 0 && statuses.every((s) => s.state.kind === 'paused');
+  const togglePause = async () => {
+    setError(null);
+    try {
+      setStatuses(await client.invoke(isPaused ? 'sync.resume' : 'sync.pause', {}));
+    } catch (e) {
+      setError(explainError(e, t));
+    }
+  };
+
+  const successTimes = statuses?.map((s) => s.lastSuccessAt) ?? [];
+  const oldestSuccess = successTimes.length && successTimes.every(Boolean) ? successTimes.filter((x): x is string => !!x).sort()[0] : null;
+  const timeOf = (iso: string) => formatDateTime(lang, iso);
+
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1>{t('dash.title')}</h1>
+          <p className="muted" data-testid="current-as-of">
+            {oldestSuccess
+              ? t('dash.currentAsOf', { when: formatDateTime(lang, oldestSuccess), ago: formatAgo(lang, oldestSuccess) })
+              : t('dash.neverSynced')}
+          </p>
+        </div>
+        <div className="toolbar" role="group" aria-label={t('dash.actions')}>
+          <button type="button" className="button primary" onClick={() => void syncNow()} disabled={running.sync || isPaused}>
+            <Icon name="sync" /> {running.sync ? t('dash.syncing') : t('dash.syncNow')}
+          </button>
+          <button type="button" className="button" onClick={() => void transformNow()} disabled={running.transform}>
+            <Icon name="play" /> {running.transform ? t('dash.transforming') : t('dash.transformNow')}
+          </button>
+          <button type="button" className="button" onClick={() => void togglePause()} aria-pressed={isPaused}>
+            <Icon name={isPaused ? 'play' : 'pause'} /> {isPaused ? t('dash.resume') : t('dash.pause')}
+          </button>
+        </div>
+      </div>
+
+      <div aria-live="polite" className="outcomes">
+        {running.sync && !syncOutcome && (
+          <p className="notice tone-busy" role="status">
+            <Icon name="sync" size={20} /> <span>{t('dash.syncRunning')}</span>
+          </p>
+        )}
+        {syncOutcome && <OutcomeNotice view={syncOutcome} onDismiss={() => setSyncOutcome(null)} />}
+        {running.transform && !transformOutcome && (
+          <p className="notice tone-busy" role="status">
+            <Icon name="sync" size={20} /> <span>{t('dash.transformRunning')}</span>
+          </p>
+        )}
+        {transformOutcome && <OutcomeNotice view={transformOutcome} onDismiss={() => setTransformOutcome(null)} />}
+      </div>
+      {error && <ErrorNotice help={error} />}
+
+      <section className="card" aria-labelledby="dash-dbs">
+        <h2 id="dash-dbs">{t('dash.databases')}</h2>
+        {statuses === null ? (
+          <p role="status">{t('app.loading')}</p>
+        ) : statuses.length === 0 ? (
+          <p>{t('dash.noDatabases')}</p>
+        ) : (
+          <table className="table" data-testid="status-table">
+            <thead>
+              <tr>
+                <th scope="col">{t('dash.col.database')}</th>
+                <th scope="col">{t('dash.col.state')}</th>
+                <th scope="col" className="num">{t('dash.col.pending')}</th>
+                <th scope="col" className="num">{t('dash.col.speed')}</th>
+                <th scope="col" className="num">{t('dash.col.eta')}</th>
+                <th scope="col">{t('dash.col.lastSuccess')}</th>
+                <th scope="col">{t('dash.col.lastRun')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {statuses.map((s) => {
+                const view = describeState(s, t, timeOf);
+                const isActive = s.state.kind === 'catching-up' || s.state.kind === 'connecting';
+                return (
+                  <tr key={s.database} data-database={s.database}>
+                    <th scope="row">
+                      <code>{s.database}</code>
+                    </th>
+                    <td>
+                      <Badge tone={view.tone} icon={view.icon}>
+                        {view.label}
+                      </Badge>
+                      <div className="cell-detail">{view.detail}</div>
+                    </td>
+                    <td className="num">{formatNumber(lang, s.pending)}</td>
+                    <td className="num">{isActive && s.docsPerSecond !== null ? `${formatNumber(lang, s.docsPerSecond)} /s` : '—'}</td>
+                    <td className="num">{isActive ? formatDuration(lang, s.etaSeconds) : '—'}</td>
+                    <td>
+                      {s.lastSuccessAt ? (
+                        <span title={formatDateTime(lang, s.lastSuccessAt)}>{formatAgo(lang, s.lastSuccessAt)}</span>
+                      ) : (
+                        t('dash.never')
+                      )}
+                    </td>
+                    <td>
+                      {s.lastRun ? (
+                        <a href={`#/history/${s.lastRun.runId}`} aria-label={t('dash.lastRunLink', { id: s.lastRun.runId, outcome: t(`outcome.${s.lastRun.outcome}`) })}>
+                          <OutcomeBadge outcome={s.lastRun.outcome} />
+                        </a>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="dash-transforms">
+        <h2 id="dash-transforms">{t('dash.transforms')}</h2>
+        {lastTransform === undefined ? null : lastTransform === null ? (
+          <p>{t('dash.noTransforms')}</p>
+        ) : (
+          <p>
+            <OutcomeBadge outcome={lastTransform.outcome} />{' '}
+            {t('dash.lastTransform', { when: formatDateTime(lang, lastTransform.finishedAt ?? lastTransform.startedAt), summary: lastTransform.summary })}{' '}
+            <a href={`#/history/${lastTransform.id}`}>{t('outcome.seeDetails')}</a>
+          </p>
+        )}
+        <p className="muted small">
+          {settings.schedule.kind === 'manual' ? t('dash.scheduleManual') : t('dash.scheduleEvery', { n: settings.schedule.minutes })}
+        </p>
+      </section>
+    </>
+  );
+}

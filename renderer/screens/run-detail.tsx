@@ -1,0 +1,243 @@
+import { useEffect, useState } from 'react';
+import type { ModelRunResult, RunDetail } from '../../app/contract/dto';
+import { useClient } from '../client-context';
+import { Badge } from '../components/badge';
+import { ErrorNotice } from '../components/error-notice';
+import { Icon } from '../components/icon';
+import { OutcomeBadge } from '../components/outcome-badge';
+import type { Tone } from '../describe-state';
+import { explainError, type ErrorHelp } from '../error-help';
+import { formatBytes, formatDateTime, formatDuration, formatNumber, runSeconds } from '../format';
+import { useEvent } from '../hooks/use-event';
+import { useT } from '../i18n/use-t';
+
+const MODEL_TONE: Record<ModelRunResult['status'], Tone> = { success: 'ok', error: 'bad', skipped: 'warn', running: 'busy', pending: 'neutral' };
+const MAX_SKIPPED_SHOWN = 200;
+
+export function RunDetailView({ runId }: { runId: number }) {
+  const client = useClient();
+  const { t, lang } = useT();
+  const [run, setRun] = useState<RunDetail | null>(null);
+  const [error, setError] = useState<ErrorHelp | null>(null);
+  const [copyState, setCopyState] = useState<'idle' | 'copied' | 'failed'>('idle');
+  const [fallbackReport, setFallbackReport] = useState<string | null>(null);
+
+  useEffect(() => {
+    let isCurrent = true;
+    setRun(null);
+    client.invoke('runs.get', { id: runId }).then(
+      (r) => isCurrent && setRun(r),
+      (e: unknown) => isCurrent && setError(explainError(e, t)),
+    );
+    return () => {
+      isCurrent = false;
+    };
+  }, [client, runId, t]);
+  useEvent('run.finished', (r) => {
+    if (r.id === runId) void client.invoke('runs.get', { id: runId }).then(setRun, () => undefined);
+  });
+
+  const copyDiagnostics = async () => {
+    setCopyState('idle');
+    setFallbackReport(null);
+    try {
+      const { report } = await client.invoke('runs.diagnostics', { id: runId });
+      try {
+        await navigator.clipboard.writeText(report);
+        setCopyState('copied');
+      } catch {
+        // No clipboard permission (e.g. an insecure origin): show it to copy by hand.
+        setFallbackReport(report);
+        setCopyState('failed');
+      }
+    } catch (e) {
+      setError(explainError(e, t));
+    }
+  };
+
+  const skipped = run?.databases?.flatMap((d) => d.skipped.map((s) => ({ ...s, database: d.database }))) ?? [];
+  return (
+    <>
+      <p>
+        <a href="#/history">← {t('history.back')}</a>
+      </p>
+      {error && <ErrorNotice help={error} />}
+      {!run && !error && <p role="status">{t('app.loading')}</p>}
+      {run && (
+        <>
+          <div className="page-header">
+            <div>
+              <h1>
+                {t('detail.title', { id: run.id, kind: t(`history.kind.${run.kind}`) })}
+              </h1>
+              <p className="detail-meta">
+                <OutcomeBadge outcome={run.outcome} /> <span>{t(`trigger.${run.trigger}`)}</span> ·{' '}
+                <span>{formatDateTime(lang, run.startedAt)}</span> · <span>{formatDuration(lang, runSeconds(run.startedAt, run.finishedAt))}</span>
+              </p>
+              <p>{run.summary}</p>
+            </div>
+            <div className="toolbar">
+              <button type="button" className="button" onClick={() => void copyDiagnostics()}>
+                <Icon name="copy" /> {t('detail.copyDiagnostics')}
+              </button>
+            </div>
+          </div>
+          <div aria-live="polite">
+            {copyState === 'copied' && (
+              <p className="notice tone-ok" role="status">
+                <Icon name="check" size={20} /> <span>{t('detail.copied')}</span>
+              </p>
+            )}
+          </div>
+          {fallbackReport !== null && (
+            <div className="card">
+              <label htmlFor="diag-report">{t('detail.copyByHand')}</label>
+              <textarea id="diag-report" className="report" readOnly value={fallbackReport} rows={10} onFocus={(e) => e.currentTarget.select()} />
+            </div>
+          )}
+          {run.error && <ErrorNotice help={explainError(run.error, t)} title={t('detail.runError')} />}
+
+          {run.databases && run.databases.length > 0 && (
+            <section className="card" aria-labelledby="detail-dbs">
+              <h2 id="detail-dbs">{t('detail.databases')}</h2>
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('dash.col.database')}</th>
+                    <th scope="col">{t('history.outcome')}</th>
+                    <th scope="col" className="num">{t('detail.col.docs')}</th>
+                    <th scope="col" className="num">{t('detail.col.deletes')}</th>
+                    <th scope="col" className="num">{t('detail.col.skipped')}</th>
+                    <th scope="col" className="num">{t('detail.col.size')}</th>
+                    <th scope="col" className="num">{t('history.col.duration')}</th>
+                    <th scope="col">{t('detail.col.position')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {run.databases.map((d) => (
+                    <tr key={d.database}>
+                      <th scope="row">
+                        <code>{d.database}</code>
+                        {d.error && <div className="cell-detail tone-text-bad">{d.error.message}</div>}
+                      </th>
+                      <td>
+                        <OutcomeBadge outcome={d.outcome} />
+                        {!d.reachedEnd && d.outcome !== 'running' && <div className="cell-detail">{t('detail.notAtEnd')}</div>}
+                      </td>
+                      <td className="num">{formatNumber(lang, d.docs)}</td>
+                      <td className="num">{formatNumber(lang, d.deletes)}</td>
+                      <td className="num">{formatNumber(lang, d.skipped.length)}</td>
+                      <td className="num">{formatBytes(lang, d.bytes)}</td>
+                      <td className="num">{formatDuration(lang, d.seconds)}</td>
+                      <td className="small">
+                        <code>{d.seqBefore ? short(d.seqBefore) : t('detail.start')}</code> → <code>{d.seqAfter ? short(d.seqAfter) : '—'}</code>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </section>
+          )}
+
+          {skipped.length > 0 && (
+            <section className="card" aria-labelledby="detail-skipped">
+              <h2 id="detail-skipped">{t('detail.skipped', { n: formatNumber(lang, skipped.length) })}</h2>
+              <p className="hint">{t('detail.skipped.hint')}</p>
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('dash.col.database')}</th>
+                    <th scope="col">{t('detail.col.docId')}</th>
+                    <th scope="col">{t('detail.col.reason')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {skipped.slice(0, MAX_SKIPPED_SHOWN).map((s) => (
+                    <tr key={`${s.database}/${s.id}`}>
+                      <td>
+                        <code>{s.database}</code>
+                      </td>
+                      <td>
+                        <code>{s.id}</code>
+                      </td>
+                      <td>{s.reason}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              {skipped.length > MAX_SKIPPED_SHOWN && <p className="hint">{t('detail.skipped.more', { n: skipped.length - MAX_SKIPPED_SHOWN })}</p>}
+            </section>
+          )}
+
+          {run.models && run.models.length > 0 && (
+            <section className="card" aria-labelledby="detail-models">
+              <h2 id="detail-models">{t('detail.models')}</h2>
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('detail.col.model')}</th>
+                    <th scope="col">{t('detail.col.kind')}</th>
+                    <th scope="col">{t('detail.col.status')}</th>
+                    <th scope="col" className="num">{t('detail.col.rows')}</th>
+                    <th scope="col" className="num">{t('history.col.duration')}</th>
+                    <th scope="col">{t('detail.col.notes')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {run.models.map((m) => (
+                    <tr key={m.uniqueId}>
+                      <th scope="row">
+                        <code>{m.model}</code>
+                      </th>
+                      <td>{m.materialized}</td>
+                      <td>
+                        <Badge tone={MODEL_TONE[m.status]} icon={m.status === 'success' ? 'check' : m.status === 'error' ? 'cross' : m.status === 'skipped' ? 'alert' : 'idle'}>
+                          {t(`model.${m.status}`)}
+                        </Badge>
+                      </td>
+                      <td className="num">{formatNumber(lang, m.rowsAffected)}</td>
+                      <td className="num">{formatDuration(lang, m.seconds)}</td>
+                      <td className="notes-cell">
+                        {m.error && (
+                          <div className="tone-text-bad">
+                            {m.error.message}
+                            {(m.error.details?.file || m.error.details?.line) && (
+                              <div className="small">
+                                <code>
+                                  {m.error.details.file ?? ''}
+                                  {m.error.details.line ? `:${m.error.details.line}` : ''}
+                                </code>
+                              </div>
+                            )}
+                          </div>
+                        )}
+                        {m.skippedBecause && <div>{t('detail.skippedBecause', { model: m.skippedBecause })}</div>}
+                        {m.refreshReason && <div className="muted">{t('detail.refreshed', { reason: m.refreshReason })}</div>}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </section>
+          )}
+
+          {run.warnings && run.warnings.length > 0 && (
+            <section className="card" aria-labelledby="detail-warnings">
+              <h2 id="detail-warnings">{t('detail.warnings')}</h2>
+              <ul>
+                {run.warnings.map((w, i) => (
+                  <li key={i}>{w}</li>
+                ))}
+              </ul>
+            </section>
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
+/** CouchDB seqs are long opaque strings: show the start only (never parsed). */
+function short(seq: string): string {
+  return seq.length > 14 ? `${seq.slice(0, 12)}…` : seq;
+}

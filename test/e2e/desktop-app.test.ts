@@ -1,0 +1,327 @@
+/**
+ * End to end, everything real: the engine and HTTP host on an empty data folder, a
+ * pouchdb-server seeded by the generator, the test PostgreSQL as an "existing
+ * PostgreSQL", Debian's Chromium at 1366×768. One story, in order, as a data
+ * manager would live it. Screenshots of each screen go to test-results/screenshots/.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import pg from 'pg';
+import { screenshot, startAppUnderTest, type AppUnderTest } from './support/app-under-test';
+import { parseCsv } from './support/csv';
+import { eventually } from './support/eventually';
+import { ChartsPage } from './pages/charts-page';
+import { DashboardPage } from './pages/dashboard-page';
+import { DataPage } from './pages/data-page';
+import { HistoryPage } from './pages/history-page';
+import { SettingsPage } from './pages/settings-page';
+import { WizardPage } from './pages/wizard-page';
+
+// Enough for the generator's history to reach recent weeks (the weekly charts) while seeding in a few seconds.
+const DOCS = 4000;
+const DATABASES = ['medic', 'medic-sentinel', 'medic-users-meta', '_users'];
+let app: AppUnderTest;
+
+before(async () => {
+  app = await startAppUnderTest({ docs: DOCS });
+});
+after(async () => {
+  await app?.stop();
+});
+
+function adminAuth(): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(`${app.couch.username}:${app.couch.password}`).toString('base64')}` };
+}
+
+/** The story is sequential: after a failed step, later steps are skipped instead of piling up timeouts. */
+let failedStep: string | null = null;
+function step(name: string, fn: () => Promise<void>): void {
+  test(name, async (t) => {
+    if (failedStep) {
+      t.skip(`skipped: "${failedStep}" failed`);
+      return;
+    }
+    try {
+      await fn();
+    } catch (error) {
+      failedStep = name;
+      await screenshot(app.page, `failed-${name.replace(/\W+/g, '-').slice(0, 60)}`).catch(() => undefined);
+      throw error;
+    }
+  });
+}
+
+/** Live + deleted documents across the synced databases: one `_changes` row per document id. */
+async function couchDocTotal(): Promise<number> {
+  let total = 0;
+  for (const db of DATABASES) {
+    const res = await fetch(`${app.couch.server.url}/${encodeURIComponent(db)}/_changes`, { headers: { ...adminAuth(), 'accept-encoding': 'identity' } });
+    const body = (await res.json()) as { results: { id: string }[] };
+    total += new Set(body.results.map((r) => r.id)).size;
+  }
+  return total;
+}
+let expectedRows = 0;
+
+async function pgCount(sql: string, params: unknown[] = []): Promise<number> {
+  const client = new pg.Client({ connectionString: app.postgres.url });
+  await client.connect();
+  try {
+    const r = await client.query<{ n: string }>(sql, params);
+    return Number(r.rows[0]?.n);
+  } finally {
+    await client.end();
+  }
+}
+
+step('the wizard explains a refused password in plain words', async () => {
+  const { page } = app;
+  const wizard = new WizardPage(page);
+  await page.goto(app.host.urlWithToken);
+  await wizard.heading().filter({ hasText: 'Connect to CHT' }).waitFor();
+  // The token became a cookie and left the address bar.
+  assert.ok(!page.url().includes('token='), `token still in the address bar: ${page.url()}`);
+  await screenshot(page, '01-wizard-connect-empty');
+
+  await wizard.fillConnection({ url: app.couch.url, username: app.couch.username, password: 'not-the-password' });
+  await wizard.testConnection();
+  const alert = wizard.failure();
+  await alert.waitFor();
+  const text = await alert.innerText();
+  assert.match(text, /refused the username or password/);
+  assert.match(text, /COUCH_AUTH/);
+  assert.ok(!text.includes('not-the-password'), 'the password must never be shown');
+  assert.equal(await page.getByRole('button', { name: 'Next', exact: true }).isDisabled(), true);
+  await screenshot(page, '02-wizard-refused');
+});
+
+step('the wizard completes from an empty data folder and runs the first sync', async () => {
+  const { page } = app;
+  const wizard = new WizardPage(page);
+  await wizard.fillConnection({ url: app.couch.url, username: app.couch.username, password: app.couch.password });
+  await wizard.testConnection();
+  await wizard.connectedNotice().waitFor();
+  await screenshot(page, '03-wizard-connected');
+  await wizard.next();
+
+  await wizard.heading().filter({ hasText: 'Choose databases' }).waitFor();
+  for (const db of DATABASES) assert.equal(await wizard.databaseCheckbox(db).isChecked(), true, `${db} should be preselected`);
+  // Document counts come from the server: the seeded medic count is shown.
+  const medicRow = page.locator('tr', { has: wizard.databaseCheckbox('medic') });
+  const medicCount = Number((await medicRow.locator('td.num').first().innerText()).replace(/\D/g, ''));
+  const medicInfo = (await (await fetch(`${app.couch.server.url}/medic`, { headers: adminAuth() })).json()) as { doc_count: number };
+  assert.equal(medicCount, medicInfo.doc_count, 'the wizard shows the server’s own document count');
+  await wizard.estimate().getByText('Disk space needed').waitFor();
+  await screenshot(page, '04-wizard-databases');
+  await wizard.next();
+
+  await wizard.heading().filter({ hasText: 'Analytics database' }).waitFor();
+  assert.equal(await page.getByRole('radio', { name: /Built-in database/ }).isChecked(), true, 'embedded is the default');
+  await wizard.useExistingPostgres(app.postgres);
+  await wizard.postgresOk().waitFor();
+  await screenshot(page, '05-wizard-postgres');
+  await wizard.next();
+
+  await wizard.heading().filter({ hasText: 'Transform models' }).waitFor();
+  assert.equal(await page.getByRole('radio', { name: /Built-in models/ }).isChecked(), true);
+  await wizard.next();
+  await wizard.heading().filter({ hasText: 'Schedule' }).waitFor();
+  await page.getByRole('radio', { name: /Only when I press/ }).check();
+  await wizard.next();
+
+  await wizard.heading().filter({ hasText: 'Review and finish' }).waitFor();
+  const review = await page.locator('dl.review').innerText();
+  assert.match(review, new RegExp(app.postgres.database));
+  assert.ok(!review.includes(app.couch.password), 'no password on the review page');
+  await screenshot(page, '06-wizard-review');
+  await wizard.finish();
+
+  await wizard.heading().filter({ hasText: 'First sync' }).waitFor();
+  const outcome = wizard.outcome();
+  await outcome.waitFor({ timeout: 120_000 });
+  await screenshot(page, '07-wizard-first-sync');
+  assert.match(await outcome.innerText(), /Sync finished/);
+
+  // The truth is in PostgreSQL: one row per live or deleted document, less the skipped ones
+  // (checked exactly against the run's skipped list in the history step).
+  expectedRows = await couchDocTotal();
+  // couchdb_all: one row per (source, _id); couchdb itself keeps one row per _id, as cht-sync does.
+  const inPg = await pgCount('select count(*) as n from v1.couchdb_all');
+  assert.ok(inPg <= expectedRows && inPg >= expectedRows * 0.95, `PostgreSQL has ${inPg} rows, CouchDB ${expectedRows} documents`);
+  await wizard.openDashboard();
+});
+
+step('the dashboard shows every database synced, with words and not colour alone', async () => {
+  const { page } = app;
+  const dash = new DashboardPage(page);
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  for (const db of DATABASES) {
+    await dash.row(db).waitFor();
+    const badge = (await dash.stateOf(db).innerText()).trim();
+    assert.ok(badge.length > 0, `${db} has a state in words`);
+    assert.match(await dash.row(db).innerText(), /Done/, `${db}'s last run is shown as Done`);
+  }
+  assert.match(await dash.currentAsOf().innerText(), /Data current as of/);
+  // Keyboard: after a fresh load the skip link is the first tab stop and moves focus to the main content.
+  await page.reload();
+  await dash.row('medic').waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Skip to main content');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate('document.activeElement?.id'), 'main');
+  await screenshot(page, '08-dashboard');
+});
+
+step('a manual sync reports exactly what it did, and the run is in the history', async () => {
+  const { page } = app;
+  const dash = new DashboardPage(page);
+  await dash.syncNow();
+  const done = dash.outcome('Sync finished');
+  await done.waitFor({ timeout: 60_000 });
+  assert.match(await done.innerText(), /0 documents copied/);
+
+  const history = new HistoryPage(page);
+  await history.open();
+  await eventually(() => history.rows().count(), (n) => assert.ok(n >= 2, `${n} runs listed`));
+  await screenshot(page, '09-history');
+  await history.filterKind('Transform');
+  await page.getByText('No runs match these filters.').waitFor();
+  await history.filterKind('Sync');
+  const firstRunId = Number(await history.rows().last().getAttribute('data-run-id'));
+  await history.openRun(firstRunId);
+  const dbs = history.section('Databases');
+  for (const db of DATABASES) await dbs.getByRole('rowheader', { name: db, exact: true }).waitFor();
+  // Skipped column (5th cell): every document is either in PostgreSQL or listed as skipped.
+  let skipped = 0;
+  for (const row of await dbs.locator('tbody tr').all()) skipped += Number((await row.locator('td').nth(3).innerText()).replace(/\D/g, ''));
+  assert.equal((await pgCount('select count(*) as n from v1.couchdb_all')) + skipped, expectedRows, 'rows in PostgreSQL + skipped = documents in CouchDB');
+  if (skipped > 0) await history.section(`Skipped documents (${skipped})`).waitFor();
+  const report = await history.copyDiagnostics();
+  assert.match(report, new RegExp(`${firstRunId}`));
+  assert.ok(!report.includes(app.couch.password), 'diagnostics carry no CouchDB password');
+  await screenshot(page, '10-run-detail');
+});
+
+step('transforms run from the dashboard and their models are listed', async () => {
+  const { page } = app;
+  const dash = new DashboardPage(page);
+  await dash.open();
+  await dash.dismissOutcomes();
+  await dash.runTransforms();
+  const outcome = dash.outcome(/^Transforms/);
+  await outcome.waitFor({ timeout: 180_000 });
+  await screenshot(page, '11-dashboard-transforms');
+  assert.match(await outcome.innerText(), /Transforms finished/);
+  await outcome.getByRole('link', { name: 'See the details of this run' }).click();
+  const history = new HistoryPage(page);
+  const models = history.section('Models');
+  await models.waitFor();
+  assert.ok((await models.locator('tbody tr').count()) > 0, 'the run lists its models');
+  await screenshot(page, '12-transform-detail');
+});
+
+step('the data screen previews, filters and exports a table', async () => {
+  const { page } = app;
+  const data = new DataPage(page);
+  await data.open();
+  await eventually(() => data.tableButtons().count(), (n) => assert.ok(n > 1, `${n} tables listed`));
+  await data.selectTable('v1.couchdb');
+  const total = await pgCount('select count(*) as n from v1.couchdb');
+  await eventually(() => data.range().innerText(), (t) => assert.match(t, new RegExp(`of ${total.toLocaleString('en-GB')}$`)));
+  assert.equal(await data.previewRows().count(), Math.min(50, total));
+  await screenshot(page, '13-data');
+
+  await data.filter('source', 'contains', 'medic-sentinel');
+  const sentinel = await pgCount(`select count(*) as n from v1.couchdb where source like '%medic-sentinel'`);
+  await eventually(() => data.range().innerText(), (t) => assert.match(t, new RegExp(`of ${sentinel.toLocaleString('en-GB')} matching`)));
+  const filtered = await data.export('Export filtered rows (CSV)');
+  const rows = parseCsv(filtered.text);
+  assert.match(filtered.name, /\.csv$/);
+  assert.ok(rows[0]?.includes('_id'), 'the CSV has a header row');
+  assert.equal(rows.length - 1, sentinel, 'the filtered export holds exactly the filtered rows');
+  await page.getByRole('status').filter({ hasText: `Exported ${sentinel.toLocaleString('en-GB')} rows` }).waitFor();
+
+  const whole = await data.export('Export table (CSV)');
+  assert.equal(parseCsv(whole.text).length - 1, total);
+  const connection = await data.connection().innerText();
+  assert.match(connection, new RegExp(app.postgres.database));
+  await screenshot(page, '14-data-filtered');
+});
+
+step('the charts screen draws from the analytics tables and the run history', async () => {
+  const { page } = app;
+  const charts = new ChartsPage(page);
+  await charts.open();
+  for (const name of ['reports-per-form-week', 'contacts-per-week', 'sync-throughput'] as const) {
+    const chart = charts.chart(name);
+    await chart.locator('svg[role="img"], .empty-chart').first().waitFor();
+  }
+  // Sync throughput comes from this session's runs: it must draw.
+  const throughput = charts.chart('sync-throughput').locator('svg[role="img"]');
+  await throughput.waitFor();
+  assert.match((await throughput.locator('title').textContent()) ?? '', /Sync throughput: \d+ series/);
+  // The weekly charts cover recent weeks; generated data may be older than that, in which case the
+  // engine's reason is shown instead (never a blank box). Either way there is data behind it:
+  const reports = await pgCount('select count(*) as n from v1.data_record');
+  assert.ok(reports > 0, 'transforms built data_record');
+  for (const name of ['reports-per-form-week', 'contacts-per-week'] as const) {
+    const text = await charts.chart(name).innerText();
+    const hasSvg = (await charts.chart(name).locator('svg[role="img"]').count()) > 0;
+    assert.ok(hasSvg || /No (reports|contacts)/.test(text), `${name}: neither a chart nor a reason: ${text}`);
+  }
+  await screenshot(page, '15-charts');
+  await page.evaluate('window.scrollTo(0, document.body.scrollHeight)');
+  await screenshot(page, '16-charts-bottom');
+});
+
+step('the dashboard says "offline" when CouchDB goes away and recovers when it returns', async () => {
+  const { page } = app;
+  const dash = new DashboardPage(page);
+  await dash.open();
+  await dash.dismissOutcomes();
+  await app.couch.gate.close();
+  try {
+    await dash.syncNow();
+    const offline = dash.outcome(/^Offline/);
+    await offline.waitFor({ timeout: 90_000 });
+    const text = await offline.innerText();
+    assert.match(text, /could not reach the CHT server/);
+    assert.match(text, /What to do next/);
+    assert.doesNotMatch(text, /Sync finished/);
+    await screenshot(page, '17-dashboard-offline');
+    await page.getByRole('link', { name: 'Run history' }).click();
+    await new HistoryPage(page).filterOutcome('Offline');
+    await eventually(() => new HistoryPage(page).rows().count(), (n) => assert.ok(n >= 1));
+    await dash.open();
+  } finally {
+    await app.couch.gate.open();
+  }
+  // New documents written while "offline" arrive once the server is back.
+  await fetch(`${app.couch.server.url}/medic`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...adminAuth() },
+    body: JSON.stringify({ _id: 'e2e-after-outage', type: 'data_record', form: 'e2e' }),
+  });
+  await dash.syncNow();
+  const back = dash.outcome('Sync finished');
+  await back.waitFor({ timeout: 90_000 });
+  assert.match(await back.innerText(), /1 documents copied/);
+  assert.equal(await pgCount(`select count(*) as n from v1.couchdb where _id = 'e2e-after-outage'`), 1);
+  await screenshot(page, '18-dashboard-recovered');
+});
+
+step('settings switch the whole UI to French and back', async () => {
+  const { page } = app;
+  const settings = new SettingsPage(page);
+  await settings.open();
+  await page.getByText('Advanced options').click();
+  await screenshot(page, '19-settings');
+  await settings.setLanguage('Français');
+  await page.getByRole('navigation').getByRole('link', { name: 'Tableau de bord' }).waitFor();
+  await page.getByRole('link', { name: 'Tableau de bord' }).click();
+  await page.getByRole('button', { name: 'Synchroniser' }).waitFor();
+  await screenshot(page, '20-dashboard-fr');
+  await settings.open();
+  await settings.setLanguage('English');
+  await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).waitFor();
+});

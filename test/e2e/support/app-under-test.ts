@@ -1,0 +1,131 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { resolveConfig } from '../../../app/config';
+import { memoryLogger } from '../../../app/core/logger';
+import { createEngine } from '../../../app/engine/create-engine';
+import { generateChtDocs, seedCouch } from '../../../app/generator';
+import { startHttpHost, type HttpHost } from '../../../app/host/http-host';
+import { startPouchServer, type PouchServer } from '../../support/pouchdb-server';
+import { createTestDatabase } from '../../support/postgres';
+import { startTcpGate, type TcpGate } from './tcp-gate';
+
+export const SCREENSHOT_DIR = path.resolve('test-results/screenshots');
+export const VIEWPORT = { width: 1366, height: 768 };
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Build the renderer the way resources/scripts/build.mjs does, into a private folder (dist/ may be rebuilt meanwhile). */
+export async function buildRenderer(outdir: string): Promise<void> {
+  await build({
+    entryPoints: ['renderer/index.tsx'],
+    outdir,
+    bundle: true,
+    platform: 'browser',
+    target: 'chrome120',
+    format: 'esm',
+    minify: true,
+    define: { 'process.env.NODE_ENV': '"production"' },
+    loader: { '.woff2': 'file', '.svg': 'file', '.png': 'file' },
+    logLevel: 'warning',
+  });
+  const { cpSync } = await import('node:fs');
+  cpSync('renderer/public', outdir, { recursive: true });
+}
+
+export interface AppUnderTest {
+  /** The CouchDB endpoint the app is told about (a gate in front of pouchdb-server). */
+  couch: { url: string; username: string; password: string; gate: TcpGate; server: PouchServer };
+  postgres: { url: string; host: string; port: number; database: string; username: string; password: string };
+  seeded: Record<string, number>;
+  host: HttpHost;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything real: a pouchdb-server seeded by the generator, a fresh database on the
+ * test PostgreSQL, the engine on an EMPTY data folder, the HTTP host serving the
+ * freshly built renderer, and Debian's Chromium at 1366×768.
+ */
+export async function startAppUnderTest(o: { docs: number; seed?: number }): Promise<AppUnderTest> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch((e: unknown) => console.error('e2e cleanup:', e));
+  };
+  try {
+    const work = mkdtempSync(path.join(tmpdir(), 'cht-e2e-'));
+    stops.push(async () => rmSync(work, { recursive: true, force: true }));
+    const staticDir = path.join(work, 'renderer');
+    const dataDir = path.join(work, 'data');
+    mkdirSync(dataDir);
+    await buildRenderer(staticDir);
+
+    const server = await startPouchServer();
+    stops.push(() => server.stop());
+    const seeded = await seedCouch(server.url, { username: server.username, password: server.password }, generateChtDocs({ seed: o.seed ?? 7, docs: o.docs }));
+    const gate = await startTcpGate({ host: '127.0.0.1', port: server.port });
+    stops.push(() => gate.close());
+
+    const db = await createTestDatabase('e2e');
+    stops.push(() => db.drop());
+    const pgUrl = new URL(db.url);
+
+    const logger = memoryLogger();
+    const config = resolveConfig({ flags: {}, env: {}, saved: null, dataDir });
+    const engine = await createEngine({ dataDir, config, logger, host: 'http' });
+    stops.push(() => engine.close());
+    const host = await startHttpHost(engine, { staticDir, logger });
+    stops.push(() => host.close());
+
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    stops.push(() => browser.close());
+    const context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true, locale: 'en-GB' });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: host.url });
+    const page = await context.newPage();
+    // Offline-first: the page may talk to its own origin only.
+    const foreign: string[] = [];
+    page.on('request', (req) => {
+      const u = req.url();
+      if (!u.startsWith(host.url) && !u.startsWith('data:') && !u.startsWith('blob:')) foreign.push(u);
+    });
+    stops.push(async () => {
+      if (foreign.length) throw new Error(`the UI made requests outside its own origin: ${foreign.join(', ')}`);
+    });
+    rmSync(SCREENSHOT_DIR, { recursive: true, force: true });
+    mkdirSync(SCREENSHOT_DIR, { recursive: true });
+
+    return {
+      couch: { url: gate.url, username: server.username, password: server.password, gate, server },
+      postgres: {
+        url: db.url,
+        host: pgUrl.hostname,
+        port: Number(pgUrl.port || 5432),
+        database: db.name,
+        username: decodeURIComponent(pgUrl.username),
+        password: decodeURIComponent(pgUrl.password),
+      },
+      seeded: seeded.counts,
+      host,
+      browser,
+      context,
+      page,
+      dataDir,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
+}
