@@ -67,9 +67,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
   if (interrupted) logger.warn('runs left unfinished by a previous process were marked failed', { count: interrupted });
   const bus = new EventBus(logger);
   const startupConfig = o.config;
-  const reresolve =
-    o.resolveConfig ??
-    ((saved: SavedSettings): EngineConfig => resolveConfig({ flags: {}, env: process.env, saved, dataDir: o.dataDir, secrets: store.secrets }));
+  const reresolve = o.resolveConfig ?? savedOverStartup(startupConfig, (saved) => resolveConfig({ flags: {}, env: process.env, saved, dataDir: o.dataDir, secrets: store.secrets }), store.settings.get(), logger);
   let config = startupConfig;
   const info: AppInfo = { version: pkg.version, dataDir: o.dataDir, platform: `${process.platform}-${process.arch}`, host: o.host };
 
@@ -543,27 +541,38 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
   }
 
   // ---- settings ---------------------------------------------------------------------------------
+  /** What is in effect: flags and environment show through (they win over saved settings). */
   function settingsView(): SettingsView {
     const s = store.settings.get();
-    const fromConfig = !s.couch.url && config.couch ? config.couch : null;
-    const postgres: SettingsView['postgres'] =
-      s.postgres.kind === 'embedded'
-        ? { kind: 'embedded', port: pgState?.embedded?.port ?? s.postgres.port }
-        : { ...s.postgres, hasPassword: secret(SECRET_NAMES.postgresPassword) !== null };
+    let postgres: SettingsView['postgres'];
+    if (config.postgres.kind === 'external') {
+      const url = new URL(config.postgres.url);
+      postgres = {
+        kind: 'external',
+        host: url.hostname,
+        port: Number(url.port || 5432),
+        database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
+        username: decodeURIComponent(url.username),
+        hasPassword: url.password !== '' || secret(SECRET_NAMES.postgresPassword) !== null,
+        ssl: ['require', 'verify-ca', 'verify-full'].includes(url.searchParams.get('sslmode') ?? '') || url.searchParams.get('ssl') === 'true',
+      };
+    } else {
+      postgres = { kind: 'embedded', port: pgState?.embedded?.port ?? (s.postgres.kind === 'embedded' ? s.postgres.port : null) };
+    }
     return {
-      isSetupComplete: s.isSetupComplete || startupConfig.couch !== null,
+      isSetupComplete: s.isSetupComplete || config.couch !== null,
       couch: {
-        url: fromConfig?.url ?? s.couch.url,
-        username: fromConfig?.username ?? s.couch.username,
-        hasPassword: Boolean(fromConfig?.password) || secret(SECRET_NAMES.couchPassword) !== null,
-        databases: fromConfig?.databases ?? s.couch.databases,
+        url: config.couch?.url ?? s.couch.url,
+        username: config.couch ? (config.couch.username ?? null) : s.couch.username,
+        hasPassword: Boolean(config.couch?.password) || secret(SECRET_NAMES.couchPassword) !== null,
+        databases: config.couch?.databases ?? s.couch.databases,
       },
       postgres,
-      schema: s.schema,
-      table: s.table,
-      pipeline: s.pipeline,
+      schema: config.schema,
+      table: config.table,
+      pipeline: config.pipeline,
       schedule: s.schedule,
-      advanced: s.advanced,
+      advanced: { batchSize: config.batchSize, threads: config.transform.threads, transformBatchSize: config.transform.batchSize },
       language: s.language,
       isDemo: s.isDemo,
     };
@@ -834,6 +843,33 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
       store.close();
     },
   };
+}
+
+/**
+ * The default re-resolution after the UI saved settings: saved settings and the
+ * environment, as at startup, plus whatever the startup config set differently
+ * (command-line flags, or a config passed in by the caller) — flags keep winning
+ * over saved settings for the whole life of the process.
+ */
+function savedOverStartup(
+  startup: EngineConfig,
+  plain: (saved: SavedSettings) => EngineConfig,
+  savedAtStart: SavedSettings,
+  logger: Logger,
+): (saved: SavedSettings) => EngineConfig {
+  const keys = ['couch', 'postgres', 'schema', 'table', 'batchSize', 'maxBatchBytes', 'pipeline', 'transform'] as const;
+  const overrides: Partial<EngineConfig> = {};
+  try {
+    const base = plain(savedAtStart);
+    for (const key of keys) {
+      if (JSON.stringify(startup[key]) !== JSON.stringify(base[key])) (overrides as Record<string, unknown>)[key] = startup[key];
+    }
+  } catch (error) {
+    // The saved settings alone do not resolve: everything in the startup config stands.
+    logger.debug('saved settings alone do not resolve; keeping the startup configuration', { error });
+    for (const key of keys) (overrides as Record<string, unknown>)[key] = startup[key];
+  }
+  return (saved) => ({ ...plain(saved), ...overrides, dataDir: startup.dataDir });
 }
 
 function summaryOf(detail: RunSummary): RunSummary {

@@ -126,3 +126,27 @@ describe('setup.useDemo', { skip: !couchAdminUrl && 'needs test services' }, () 
     }
   });
 });
+
+describe('startup overrides (command-line flags) keep winning after a settings change', { skip: !couchAdminUrl && 'needs test services' }, () => {
+  it('an external --postgres-url is not replaced by the saved embedded default', async () => {
+    const { createTestDatabase } = await import('../../support/postgres');
+    const { resolveConfig } = await import('../../../app/config');
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'cht-flags-'));
+    const database = await createTestDatabase('flags');
+    const config = resolveConfig({ flags: { postgresUrl: database.url }, env: {}, saved: null, dataDir });
+    const engine = await createEngine({ dataDir, config, logger: silentLogger, host: 'in-process' });
+    try {
+      const client = createInProcessClient(engine);
+      const view = await client.invoke('settings.update', { couch: { url: couchUrl, databases: ['medic'] }, language: 'fr' });
+      assert.equal(view.postgres.kind, 'external');
+      assert.equal(view.couch.url, couchUrl);
+      assert.equal(view.language, 'fr');
+      const conn = await client.invoke('data.connection', {});
+      assert.equal(conn.database, database.name);
+    } finally {
+      await engine.close();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

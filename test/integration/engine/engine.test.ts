@@ -172,9 +172,11 @@ describe('engine (real store, PostgreSQL, pouchdb-server, sync)', { skip: !couch
   });
 
   it('settings never reveal a password, and runs.get of a missing run is NOT_FOUND', async () => {
-    const view = await client.invoke('settings.update', { couch: { password: 'new-secret-value' }, advanced: { batchSize: 50 } });
+    const view = await client.invoke('settings.update', { couch: { password: 'new-secret-value' }, schedule: { kind: 'interval', minutes: 15 } });
     assert.equal(view.couch.hasPassword, true);
-    assert.equal(view.advanced.batchSize, 50);
+    assert.deepEqual(view.schedule, { kind: 'interval', minutes: 15 });
+    // The startup config stands for what it set (as command-line flags do).
+    assert.equal(view.advanced.batchSize, 20);
     assert.ok(!JSON.stringify(view).includes('new-secret-value'));
     await client.invoke('settings.update', { couch: { password } });
     await assert.rejects(client.invoke('runs.get', { id: 999_999 }), (e: unknown) => e instanceof ClientError && e.code === 'NOT_FOUND');
@@ -188,11 +190,14 @@ describe('sync.runNow tells offline and refused apart', { skip: !couchAdminUrl &
     const db = uniqueName('medic').toLowerCase();
     await seed(db, medicDocs.slice(0, 3));
     const deadPort = await freePort();
+    const base = config(dataDir, database.url, { url: `http://127.0.0.1:${deadPort}`, username: 'admin', password: 'whatever', databases: [db] });
     const engine = await createEngine({
       dataDir,
-      config: config(dataDir, database.url, { url: `http://127.0.0.1:${deadPort}`, username: 'admin', password: 'whatever', databases: [db] }),
+      config: base,
       logger: silentLogger,
       host: 'in-process',
+      // As the CLI does without flags: saved settings decide after a change (the password comes from the secret store).
+      resolveConfig: (saved) => ({ ...base, couch: saved.couch.url ? { url: saved.couch.url, ...(saved.couch.username ? { username: saved.couch.username } : {}), databases: saved.couch.databases } : null }),
     });
     try {
       const client = createInProcessClient(engine);
