@@ -160,6 +160,7 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
     lastBatchAt = now;
     if (batch.isEnd) {
       reachedEnd = true;
+      lastError = undefined; // recovered: an earlier, retried failure is no longer this database's story
       tracker.reachedEnd();
       dispatch({ type: 'caught-up' });
     }
