@@ -36,7 +36,8 @@ const FLOAT_RE = /(?<!\.)(?:\d+_)*\d+(?:(?:\.(?:\d+_)*\d+)?[eE][+-]?(?:\d+_)*\d+
 const INT_RE = /0[bB](?:_?[01])+|0[oO](?:_?[0-7])+|0[xX](?:_?[\da-fA-F])+|(?:[1-9](?:_?\d)*|0(?:_?0)*)/y;
 const STRING_RE = /('([^'\\]*(?:\\.[^'\\]*)*)'|"([^"\\]*(?:\\.[^"\\]*)*)")/sy;
 const WS_RE = /\s+/y;
-const RAW_BEGIN_RE = /\{%([-+]?)\s*raw\s*([-+]?)%\}/y;
+// Jinja2 accepts `-%}` or `%}` (not `+%}`) after `raw`, but any modifier after `endraw`.
+const RAW_BEGIN_RE = /\{%([-+]?)\s*raw\s*(-?)%\}/y;
 const RAW_END_RE = /\{%([-+]?)\s*endraw\s*([-+]?)%\}/g;
 
 function countLines(s: string): number {
