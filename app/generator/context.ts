@@ -94,6 +94,8 @@ export class GenContext {
     const t = Math.floor(ms);
     if (this.edge('reportedDateString', 0.004)) return String(t);
     if (this.edge('reportedDateIso', 0.003)) return new Date(t).toISOString();
+    // imported docs sometimes have none; the caller drops the key
+    if (this.edge('reportedDateMissing', 0.001)) return undefined;
     return t;
   }
 

@@ -58,6 +58,7 @@ function* stream(seed: number): Generator<GeneratedDoc, never> {
 
   function* medic(doc: Doc, at: number, deletable = false): Generator<GeneratedDoc> {
     ctx.medicCount += 1;
+    if ('reported_date' in doc && doc.reported_date === undefined) delete doc.reported_date;
     let out = doc;
     const keepWhole = ctx.hasForcedEdge;
     ctx.hasForcedEdge = false;

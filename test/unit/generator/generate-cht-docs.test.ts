@@ -107,6 +107,7 @@ describe('generateChtDocs', () => {
       hugeDoc: () => TEN_K.some((d) => JSON.stringify(d.doc).length >= 1_000_000),
       reportedDateNumericString: () => medic.some((d) => typeof d.reported_date === 'string' && /^\d{13}$/.test(d.reported_date)),
       reportedDateIso: () => medic.some((d) => typeof d.reported_date === 'string' && /^\d{4}-\d\d-\d\dT/.test(d.reported_date)),
+      reportedDateMissing: () => medic.some((d) => (d.type === 'person' || d.type === 'data_record' || d.type === 'clinic') && !('reported_date' in d)),
       facilityIdArray: () => medic.some((d) => d.type === 'user-settings' && Array.isArray(d.facility_id)),
       facilityIdString: () => medic.some((d) => d.type === 'user-settings' && typeof d.facility_id === 'string'),
       patientIdNumber: () => medic.some((d) => typeof d.patient_id === 'number'),
