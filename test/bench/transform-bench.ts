@@ -110,6 +110,8 @@ export async function runTransformBench(ctx: BenchContext): Promise<BenchSection
       const incS = (performance.now() - t) / 1000;
       const ratio = incS / fullS;
       ctx.log(`transform: ${size} docs: full build ${fullS.toFixed(1)} s (${full.result.outcome}), +1k incremental ${incS.toFixed(2)} s (${inc.result.outcome}), ratio ${ratio.toFixed(3)}`);
+      const slowest = [...inc.result.models].sort((a, b) => b.seconds - a.seconds).slice(0, 4).map((m) => `${m.model} ${m.seconds.toFixed(2)} s`);
+      ctx.log(`transform: slowest incremental models: ${slowest.join(', ')}`);
       rows.push([size, fullS, incS, ratio, `${full.result.outcome}/${inc.result.outcome}`]);
       checks.push({ name: `incremental after 1k on ${size} is a small fraction of the full build`, pass: ratio < 0.25 && full.result.outcome === 'done' && inc.result.outcome === 'done', detail: `${incS.toFixed(2)} s vs ${fullS.toFixed(1)} s (${(ratio * 100).toFixed(1)} %)` });
     }

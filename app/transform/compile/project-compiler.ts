@@ -226,7 +226,8 @@ export class ProjectCompiler {
     // Materializations must be known before refs resolve to CTEs; parse everything first.
     for (const node of drafts) {
       const recorder: Recorder = { refs: [], sources: [], config: {} };
-      const ctx = this.context(this.baseContext({ mode: 'parse', packageName: node.packageName, modelName: node.name, recorder, config: node.config }));
+      const thisRelation = this.relationFor({ ...node, materialized: typeof node.config.materialized === 'string' ? node.config.materialized : 'view' });
+      const ctx = this.context(this.baseContext({ mode: 'parse', packageName: node.packageName, modelName: node.name, recorder, config: node.config, thisRelation }));
       try {
         node.parsedSql = await this.renderString(node.rawSql, templateName(node.packageName, node.file), ctx, { model: node.name, file: `${node.packageName}/${node.file}` });
       } catch (error) {
