@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -292,6 +295,42 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     for (const e of events.filter((x) => x.run.kind === 'transform')) assert.equal(e.run.outcome, 'done');
     const row = await pool.query(`select 1 from v1.data_record where uuid = 'cli-run-new-report'`).catch(() => null);
     assert.equal(row?.rowCount, 1, 'the new report reached the data_record model');
+  });
+
+  it('a self-signed HTTPS server: exit 2 saying so; trusted through NODE_EXTRA_CA_CERTS it syncs', async () => {
+    const certDir = mkdtempSync(path.join(tmpdir(), 'cht-cli-tls-'));
+    const key = path.join(certDir, 'key.pem');
+    const cert = path.join(certDir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    const proxy = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+      const upstream = http.request(`${couch.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    proxy.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const tlsUrl = `https://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    const tlsDataDir = mkdtempSync(path.join(tmpdir(), 'cht-cli-tls-data-'));
+    try {
+      const args = ['sync', '--once', '--couch-url', tlsUrl, '--postgres-url', pgDb.url, '--data-dir', tlsDataDir, '--databases', 'medic'];
+      const refused = await cli(args, { ...credentials(), NODE_EXTRA_CA_CERTS: '' });
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /certificate is self-signed/);
+      assert.match(refused.stderr, /SHA-256 fingerprint [0-9A-F:]{95}/);
+      assert.match(refused.stderr, /NODE_EXTRA_CA_CERTS/);
+      const trusted = await cli(args, { ...credentials(), NODE_EXTRA_CA_CERTS: cert });
+      assert.equal(trusted.code, 0, trusted.stderr + trusted.stdout);
+      // PostgreSQL holds the resume position for this source already: caught up, nothing new.
+      assert.match(trusted.stdout, /^medic\s+0\s+0\s+0\s+.*done$/m);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+      rmSync(certDir, { recursive: true, force: true });
+      rmSync(tlsDataDir, { recursive: true, force: true });
+    }
   });
 
   it('sync (follow) stops cleanly on SIGINT with exit 0', async () => {
