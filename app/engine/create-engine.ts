@@ -647,7 +647,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
       url: url.toString(),
       passwordHint: state.embedded
         ? `Kept in ${state.embedded.passwordFile} (the "password" value), readable only by your user. The embedded server listens on this computer only (127.0.0.1).`
-        : 'The password you entered in Settings (it is never shown here).',
+        : 'The password configured for this server (in Settings, or --postgres-url / POSTGRES_PASSWORD); it is never shown here.',
       schema: config.schema,
     };
   }
