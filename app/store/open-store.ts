@@ -51,6 +51,13 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   } catch (error) {
     db.close();
     if (error instanceof EngineError) throw error;
+    const code = (error as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new EngineError('STORE', `The app state file ${file} is damaged (${code}). Move it aside (the synced data in PostgreSQL is not affected; run history and settings start afresh), or use a different data folder (--data-dir / CHT_SYNC_DATA_DIR).`, { cause: error });
+    }
+    if (code === 'SQLITE_BUSY') {
+      throw new EngineError('STORE', `The app state file ${file} stayed locked by another CHT Sync process. Try again when it is idle.`, { retryable: true, cause: error });
+    }
     throw new EngineError('STORE', `The app state file ${file} could not be prepared: ${(error as Error).message}.`, { cause: error });
   }
   let isClosed = false;

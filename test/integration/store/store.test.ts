@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -72,6 +72,12 @@ describe('store: migrations', () => {
       () => openStore(file),
       (error: unknown) => error instanceof EngineError && error.code === 'STORE' && /written by a newer version/.test(error.message) && error.message.includes('--data-dir'),
     );
+  });
+
+  it('a damaged file: a STORE error that says what to do', () => {
+    const dir = tmpDataDir();
+    writeFileSync(storeFile(dir), 'this is not a database, just text that is long enough to have a header'.repeat(20));
+    assert.throws(() => openStore(storeFile(dir)), (error: unknown) => error instanceof EngineError && error.code === 'STORE' && /is damaged/.test(error.message) && /Move it aside/.test(error.message));
   });
 
   it('refuses an applied list that differs from the known one', () => {
