@@ -13,7 +13,16 @@ export async function checkDatabases(c: CouchTarget, databases: string[], opts: 
   const missing: string[] = [];
   for (const name of databases) {
     const response = await couchGet(c, `/${encodeURIComponent(name)}`, opts);
-    if (response.status === 200) continue;
+    if (response.status === 200) {
+      const info = response.json as { db_name?: unknown; doc_count?: unknown } | null;
+      if (info && typeof info === 'object' && (info.db_name !== undefined || info.doc_count !== undefined)) continue;
+      throw new EngineError(
+        'COUCH_PROTOCOL',
+        `${describeTarget(new URL(c.url))} answers for '${name}', but not as a CouchDB database (${response.body.trimStart().startsWith('<') ? 'it returned a web page' : 'unexpected content'}). ` +
+          'Check the CouchDB URL (--couch-url or COUCHDB_HOST/COUCHDB_PORT): it should be the CHT instance’s address or CouchDB itself, without a path.',
+        { details: { database: name } },
+      );
+    }
     if (response.status === 404) {
       missing.push(name);
       continue;

@@ -186,6 +186,7 @@ describe('probeCouch', () => {
     await new Promise<void>((r) => web.listen(port, '127.0.0.1', r));
     try {
       await expectError(probeCouch({ url: `http://127.0.0.1:${port}` }), 'COUCH_PROTOCOL', (m) => assert.match(m, /not as CouchDB \(it returned a web page\)/));
+      await expectError(checkDatabases({ url: `http://127.0.0.1:${port}` }, ['medic']), 'COUCH_PROTOCOL', (m) => assert.match(m, /answers for 'medic', but not as a CouchDB database \(it returned a web page\)/));
     } finally {
       await new Promise((r) => web.close(r));
     }
