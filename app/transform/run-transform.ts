@@ -106,7 +106,22 @@ function elapsed(t0: number): number {
   return Math.round((performance.now() - t0)) / 1000;
 }
 
+/** Runs the project; never throws: anything unexpected becomes a failed run with its reason. */
 export async function runTransform(o: TransformOptions): Promise<TransformOutcome> {
+  const startedAt = new Date().toISOString();
+  try {
+    return await runTransformInner(o);
+  } catch (error) {
+    const wire = toWireError(error);
+    o.logger.error('transform failed unexpectedly', { error: wire.message });
+    return {
+      result: { outcome: 'failed', startedAt, finishedAt: new Date().toISOString(), project: projectSource(o.project).label, models: [{ model: '(engine)', uniqueId: '(engine)', materialized: '', status: 'error', rowsAffected: null, seconds: 0, error: wire }], warnings: [wire.message] },
+      fingerprints: new Map(o.previousFingerprints ?? []),
+    };
+  }
+}
+
+async function runTransformInner(o: TransformOptions): Promise<TransformOutcome> {
   const startedAt = new Date().toISOString();
   const { source, label } = projectSource(o.project);
   const warnings: string[] = [];

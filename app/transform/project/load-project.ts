@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../../core/engine-error';
 import type { Logger } from '../../core/logger';
@@ -164,6 +164,8 @@ function satisfies(v: string, constraint: string): boolean {
   }
 }
 
+const HUB_RETRY_MS = 10 * 60_000;
+
 /** dbt Hub: the hub API names the tarball of each version; the unpacked tree is cached. */
 async function resolveHubPackage(name: string, version: unknown, guess: string, projectRoot: string, o: LoadOptions): Promise<string> {
   const constraints = (Array.isArray(version) ? version : version === null ? [] : [version]).map(String);
@@ -173,6 +175,13 @@ async function resolveHubPackage(name: string, version: unknown, guess: string, 
   if (!o.refresh && existsSync(pointer)) {
     const dir = readFileSync(pointer, 'utf8').trim();
     if (existsSync(dir)) return dir;
+  }
+  // After a failed attempt, do not try again for a while: an offline laptop runs transforms
+  // after every sync batch, and each attempt could wait for a network timeout.
+  const failedMarker = `${pointer}.failed`;
+  if (!o.refresh && existsSync(failedMarker) && Date.now() - statSync(failedMarker).mtimeMs < HUB_RETRY_MS) {
+    if (existsSync(path.join(installed, 'dbt_project.yml'))) return installed;
+    throw new Error(`the last download attempt failed (${readFileSync(failedMarker, 'utf8').trim()}); retrying after ${HUB_RETRY_MS / 60_000} minutes`);
   }
   try {
     const res = await fetch(`https://hub.getdbt.com/api/v1/${name}.json`, { signal: o.signal ?? AbortSignal.timeout(20_000) });
@@ -186,11 +195,17 @@ async function resolveHubPackage(name: string, version: unknown, guess: string, 
     const tarball = chosen ? index.versions?.[chosen]?.downloads?.tarball : undefined;
     if (!chosen || !tarball) throw new Error(`no version matches ${constraints.join(', ') || 'any'}`);
     const dir = (await fetchTree({ kind: 'archive-url', url: tarball }, path.join(o.cacheDir, 'packages'), o)).dir;
-    const { mkdirSync, writeFileSync } = await import('node:fs');
+    rmSync(failedMarker, { force: true });
     mkdirSync(path.dirname(pointer), { recursive: true });
     writeFileSync(pointer, dir);
     return dir;
   } catch (error) {
+    try {
+      mkdirSync(path.dirname(failedMarker), { recursive: true });
+      writeFileSync(failedMarker, (error as Error).message);
+    } catch {
+      // the cache folder is not writable: we simply try again next time
+    }
     if (existsSync(path.join(installed, 'dbt_project.yml'))) return installed;
     throw error;
   }

@@ -91,3 +91,21 @@ describe('engine behaviour on a real PostgreSQL', () => {
     assert.match(out.result.models[0]!.error!.message, /x → y → x|y → x → y/);
   });
 });
+
+describe('cancellation', () => {
+  it('an aborted run skips what has not started and reports cancelled', async () => {
+    const db = await createTestDatabase('tcan');
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+    try {
+      const dir = project({ 'models/a.sql': "{{ config(materialized='table') }}\nselect 1 as x", 'models/b.sql': "select * from {{ ref('a') }}" });
+      const ac = new AbortController();
+      ac.abort();
+      const out = await runTransform({ project: { kind: 'path', path: dir }, cacheDir: mkdtempSync(path.join(tmpdir(), 'cht-c-')), pool, database: db.name, schema: 'v1', table: 'couchdb', logger: silentLogger, signal: ac.signal });
+      assert.equal(out.result.outcome, 'cancelled');
+      assert.deepEqual(out.result.models.map((m) => m.status), ['skipped', 'skipped']);
+    } finally {
+      await pool.end();
+      await db.drop();
+    }
+  });
+});
