@@ -1,9 +1,15 @@
-import type { SyncRunResult, TransformRunResult } from '../app/contract/dto';
+import type { RunSummary, SyncRunResult, TransformRunResult } from '../app/contract/dto';
 import type { Tone } from './describe-state';
 import type { IconName } from './components/icon';
 import { OUTCOME_LOOK } from './components/outcome-badge';
 import { formatDateTime, formatDuration, formatNumber, runSeconds, type Lang } from './format';
 import type { Translate } from './i18n/use-t';
+
+/** A run's one-line summary in the UI's language, from its counts (the engine's own summary is English). */
+export function runSummaryText(r: Pick<RunSummary, 'kind' | 'count' | 'errorCount' | 'outcome'>, t: Translate, lang: Lang): string {
+  const main = r.kind === 'sync' ? t('summary.sync', { n: formatNumber(lang, r.count) }) : t('summary.transform', { n: formatNumber(lang, r.count) });
+  return r.errorCount > 0 ? `${main} · ${t('history.errors', { n: formatNumber(lang, r.errorCount) })}` : main;
+}
 
 export interface OutcomeView {
   tone: Tone;

@@ -20,8 +20,29 @@ export function describeState(status: DatabaseStatus, t: Translate, formatTime: 
   const { state } = status;
   const code = state.error?.code;
   switch (state.kind) {
-    case 'idle':
-      return { tone: 'neutral', icon: 'idle', label: t('state.idle'), detail: t('state.idle.detail') };
+    case 'idle': {
+      // Not running: what matters is how the last attempt ended, so "offline" stays visible after a failed sync.
+      const last = status.lastRun;
+      const when = last?.finishedAt ? formatTime(last.finishedAt) : '';
+      switch (last?.outcome) {
+        case undefined:
+          return { tone: 'neutral', icon: 'idle', label: t('state.idle'), detail: t('state.idle.never') };
+        case 'done':
+          return { tone: 'ok', icon: 'check', label: t('state.synced'), detail: t('state.synced.detail', { time: when }) };
+        case 'offline':
+          return { tone: 'bad', icon: 'offline', label: t('state.offline'), detail: t('state.lastOffline', { time: when }) };
+        case 'timeout':
+          return { tone: 'warn', icon: 'clock', label: t('state.slow'), detail: t('state.lastTimeout', { time: when }) };
+        case 'refused':
+          return { tone: 'bad', icon: 'lock', label: t('state.refused'), detail: t('state.refused.detail') };
+        case 'partial':
+          return { tone: 'warn', icon: 'alert', label: t('state.partial'), detail: t('state.lastPartial', { time: when }) };
+        case 'failed':
+          return { tone: 'bad', icon: 'cross', label: t('state.error'), detail: t('state.lastFailed', { time: when }) };
+        default:
+          return { tone: 'neutral', icon: 'idle', label: t('state.idle'), detail: t('state.idle.detail') };
+      }
+    }
     case 'connecting':
       return { tone: 'busy', icon: 'sync', label: t('state.connecting'), detail: t('state.connecting.detail') };
     case 'catching-up': {

@@ -20,18 +20,22 @@ export function collapseSeries(series: ChartSeries[], otherLabel: string): Chart
   return [...sorted.slice(0, MAX_SERIES), { name: otherLabel, points: [...sums].map(([x, y]) => ({ x, y })) }];
 }
 
-function niceMax(v: number): number {
-  if (v <= 0) return 1;
-  const exp = 10 ** Math.floor(Math.log10(v));
-  const f = v / exp;
-  const nice = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
-  return nice * exp;
+/** A 1-2-5 step giving about four whole-number gridlines up to the largest value. */
+function niceScale(v: number): { max: number; step: number } {
+  if (v <= 0) return { max: 4, step: 1 };
+  const raw = v / 4;
+  const exp = 10 ** Math.floor(Math.log10(raw));
+  const f = raw / exp;
+  const step = Math.max(1, (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * exp);
+  return { max: Math.ceil(v / step) * step, step };
 }
 
 function xLabel(lang: Lang, x: string): string {
   if (/^\d{4}-\d{2}-\d{2}/.test(x)) {
     const d = new Date(x);
-    if (!Number.isNaN(d.getTime())) return new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { day: 'numeric', month: 'short' }).format(d);
+    // Week starts show the day; run timestamps also show the time (several runs a day).
+    const withTime = x.length > 10 ? { hour: '2-digit', minute: '2-digit' } as const : {};
+    if (!Number.isNaN(d.getTime())) return new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { day: 'numeric', month: 'short', ...withTime }).format(d);
   }
   return x;
 }
@@ -50,24 +54,30 @@ function Marker({ shape, x, y, colour }: { shape: number; x: number; y: number; 
 }
 
 /**
- * A small hand-written SVG chart (line or bars) with a legend and the same data as a
+ * A small hand-written SVG chart (lines, or stacked bars for parts of a whole) with a legend and the same data as a
  * table for screen readers and for people who want the numbers.
  */
-export function Chart({ series, variant, yLabel, summary }: { series: ChartSeries[]; variant: 'line' | 'bar'; yLabel: string; summary: string }) {
+export function Chart({ series, variant, yLabel, summary }: { series: ChartSeries[]; variant: 'line' | 'stacked'; yLabel: string; summary: string }) {
   const { t, lang } = useT();
   const titleId = useId();
   const shown = collapseSeries(series, t('charts.other'));
   const xs = [...new Set(shown.flatMap((s) => s.points.map((p) => p.x)))].sort();
   const values = new Map(shown.map((s) => [s.name, new Map(s.points.map((p) => [p.x, p.y]))]));
-  const maxY = niceMax(Math.max(0, ...shown.flatMap((s) => s.points.map((p) => p.y))));
+  const largest =
+    variant === 'stacked'
+      ? Math.max(0, ...xs.map((x) => shown.reduce((n, s) => n + (values.get(s.name)?.get(x) ?? 0), 0)))
+      : Math.max(0, ...shown.flatMap((s) => s.points.map((p) => p.y)));
+  const { max: maxY, step: tickStep } = niceScale(largest);
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const step = xs.length > 0 ? plotW / xs.length : plotW;
   const xAt = (i: number) => PAD.left + step * (i + 0.5);
   const yAt = (v: number) => PAD.top + plotH - (v / maxY) * plotH;
   const labelEvery = Math.max(1, Math.ceil(xs.length / 10));
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * maxY);
-  const barW = Math.max(2, (step * 0.8) / Math.max(1, shown.length));
+  const ticks = Array.from({ length: Math.round(maxY / tickStep) + 1 }, (_, i) => i * tickStep);
+  const barW = Math.max(2, step * 0.7);
+  // Running totals per x for stacking, bottom series first.
+  const stackBase = new Map<string, number>();
 
   return (
     <figure className="chart">
@@ -95,14 +105,16 @@ export function Chart({ series, variant, yLabel, summary }: { series: ChartSerie
         {shown.map((s, si) => {
           const colour = COLOURS[si % COLOURS.length] ?? '#000';
           const v = values.get(s.name);
-          if (variant === 'bar') {
+          if (variant === 'stacked') {
             return (
               <g key={s.name}>
                 {xs.map((x, i) => {
-                  const y = v?.get(x);
-                  if (y === undefined) return null;
-                  const left = xAt(i) - (barW * shown.length) / 2 + si * barW;
-                  return <rect key={x} x={left} y={yAt(y)} width={barW - 1} height={Math.max(0, yAt(0) - yAt(y))} fill={colour} />;
+                  const y = v?.get(x) ?? 0;
+                  const base = stackBase.get(x) ?? 0;
+                  stackBase.set(x, base + y);
+                  if (y <= 0) return null;
+                  // A 1px white gap between segments keeps adjacent colours apart.
+                  return <rect key={x} x={xAt(i) - barW / 2} y={yAt(base + y)} width={barW} height={Math.max(0, yAt(base) - yAt(base + y) - 1)} fill={colour} />;
                 })}
               </g>
             );
@@ -124,7 +136,7 @@ export function Chart({ series, variant, yLabel, summary }: { series: ChartSerie
           {shown.map((s, si) => (
             <li key={s.name}>
               <svg width={14} height={14} viewBox="0 0 14 14">
-                {variant === 'bar' ? <rect x={2} y={2} width={10} height={10} fill={COLOURS[si % COLOURS.length]} /> : <Marker shape={si} x={7} y={7} colour={COLOURS[si % COLOURS.length] ?? '#000'} />}
+                {variant === 'stacked' ? <rect x={2} y={2} width={10} height={10} fill={COLOURS[si % COLOURS.length]} /> : <Marker shape={si} x={7} y={7} colour={COLOURS[si % COLOURS.length] ?? '#000'} />}
               </svg>
               {s.name}
             </li>

@@ -24,11 +24,12 @@ export function isPipelineDraftComplete(d: PipelineDraft): boolean {
 }
 
 /** Which dbt project builds the analytics tables: bundled models, a folder, or a git URL (cached for offline use). */
-export function PipelineForm({ draft, onDraft }: { draft: PipelineDraft; onDraft: (d: PipelineDraft) => void }) {
+export function PipelineForm({ draft, onDraft, isLegendHidden = false }: { draft: PipelineDraft; onDraft: (d: PipelineDraft) => void; isLegendHidden?: boolean }) {
   const { t } = useT();
   return (
     <RadioGroup
       legend={t('pipeline.legend')}
+      isLegendHidden={isLegendHidden}
       value={draft.kind}
       onValue={(kind) => onDraft({ ...draft, kind })}
       options={[

@@ -52,7 +52,9 @@ export function PostgresForm({
   onDraft,
   onTested,
   hasStoredPassword = false,
+  isLegendHidden = false,
 }: {
+  isLegendHidden?: boolean;
   draft: PostgresDraft;
   onDraft: (d: PostgresDraft) => void;
   onTested?: (ok: boolean) => void;
@@ -91,6 +93,7 @@ export function PostgresForm({
     <div>
       <RadioGroup
         legend={t('pg.legend')}
+        isLegendHidden={isLegendHidden}
         value={draft.kind}
         onValue={(kind) => update({ kind })}
         options={[

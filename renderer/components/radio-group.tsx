@@ -6,8 +6,11 @@ export function RadioGroup<V extends string>({
   value,
   onValue,
   options,
+  isLegendHidden = false,
 }: {
   legend: string;
+  /** When a heading right above already says the same: keep the legend for screen readers only. */
+  isLegendHidden?: boolean;
   value: V;
   onValue: (value: V) => void;
   options: { value: V; label: string; description?: string; children?: ReactNode }[];
@@ -15,7 +18,7 @@ export function RadioGroup<V extends string>({
   const name = useId();
   return (
     <fieldset className="radio-group">
-      <legend>{legend}</legend>
+      <legend className={isLegendHidden ? 'visually-hidden' : undefined}>{legend}</legend>
       {options.map((o) => (
         <div key={o.value} className={`radio-option ${value === o.value ? 'is-selected' : ''}`}>
           <label>

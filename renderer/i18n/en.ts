@@ -153,6 +153,14 @@ export const en = {
 
   'state.idle': 'Idle',
   'state.idle.detail': 'Not syncing right now.',
+  'state.idle.never': 'Not synced yet. Press “Sync now”.',
+  'state.synced': 'Synced',
+  'state.synced.detail': 'Not syncing now. The last sync finished at {time}.',
+  'state.lastOffline': 'The last attempt ({time}) could not reach the CHT server.',
+  'state.lastTimeout': 'The last attempt ({time}) reached the server but was too slow to finish.',
+  'state.partial': 'Partly synced',
+  'state.lastPartial': 'The last attempt ({time}) did not finish; see its details.',
+  'state.lastFailed': 'The last attempt ({time}) failed; see its details.',
   'state.connecting': 'Connecting',
   'state.connecting.detail': 'Contacting the CHT server…',
   'state.catchingUp': 'Catching up',
@@ -267,6 +275,9 @@ export const en = {
   'history.more': 'Show older runs',
   'history.openRun': 'Open run {id}',
   'history.back': 'All runs',
+
+  'summary.sync': '{n} documents copied',
+  'summary.transform': '{n} models built',
 
   'trigger.manual': 'manual',
   'trigger.schedule': 'scheduled',

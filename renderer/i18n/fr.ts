@@ -155,6 +155,14 @@ export const fr = {
 
   'state.idle': 'Au repos',
   'state.idle.detail': 'Pas de synchronisation en ce moment.',
+  'state.idle.never': 'Pas encore synchronisé. Cliquez sur « Synchroniser ».',
+  'state.synced': 'Synchronisé',
+  'state.synced.detail': 'Pas de synchronisation en cours. La dernière s’est terminée à {time}.',
+  'state.lastOffline': 'La dernière tentative ({time}) n’a pas pu joindre le serveur CHT.',
+  'state.lastTimeout': 'La dernière tentative ({time}) a joint le serveur mais était trop lente pour finir.',
+  'state.partial': 'Partiellement synchronisé',
+  'state.lastPartial': 'La dernière tentative ({time}) n’a pas fini ; voir son détail.',
+  'state.lastFailed': 'La dernière tentative ({time}) a échoué ; voir son détail.',
   'state.connecting': 'Connexion',
   'state.connecting.detail': 'Contact du serveur CHT…',
   'state.catchingUp': 'Rattrapage',
@@ -269,6 +277,9 @@ export const fr = {
   'history.more': 'Afficher les plus anciennes',
   'history.openRun': 'Ouvrir l’exécution {id}',
   'history.back': 'Toutes les exécutions',
+
+  'summary.sync': '{n} documents copiés',
+  'summary.transform': '{n} modèles construits',
 
   'trigger.manual': 'manuelle',
   'trigger.schedule': 'planifiée',

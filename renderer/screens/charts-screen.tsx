@@ -8,9 +8,9 @@ import { formatNumber } from '../format';
 import type { MessageKey } from '../i18n/catalogue';
 import { useT } from '../i18n/use-t';
 
-const CHARTS: { chart: ChartName; title: MessageKey; intro: MessageKey; yLabel: MessageKey; variant: 'line' | 'bar' }[] = [
-  { chart: 'reports-per-form-week', title: 'charts.reports.title', intro: 'charts.reports.intro', yLabel: 'charts.reports.y', variant: 'line' },
-  { chart: 'contacts-per-week', title: 'charts.contacts.title', intro: 'charts.contacts.intro', yLabel: 'charts.contacts.y', variant: 'bar' },
+const CHARTS: { chart: ChartName; title: MessageKey; intro: MessageKey; yLabel: MessageKey; variant: 'line' | 'stacked' }[] = [
+  { chart: 'reports-per-form-week', title: 'charts.reports.title', intro: 'charts.reports.intro', yLabel: 'charts.reports.y', variant: 'stacked' },
+  { chart: 'contacts-per-week', title: 'charts.contacts.title', intro: 'charts.contacts.intro', yLabel: 'charts.contacts.y', variant: 'stacked' },
   { chart: 'sync-throughput', title: 'charts.sync.title', intro: 'charts.sync.intro', yLabel: 'charts.sync.y', variant: 'line' },
 ];
 

@@ -6,7 +6,7 @@ import { ErrorNotice } from '../components/error-notice';
 import { Icon } from '../components/icon';
 import { OutcomeBadge } from '../components/outcome-badge';
 import { OutcomeNotice } from '../components/outcome-notice';
-import { describeSyncResult, describeTransformResult, type OutcomeView } from '../describe-outcome';
+import { describeSyncResult, describeTransformResult, runSummaryText, type OutcomeView } from '../describe-outcome';
 import { describeState } from '../describe-state';
 import { explainError, type ErrorHelp } from '../error-help';
 import { formatAgo, formatDateTime, formatDuration, formatNumber } from '../format';
@@ -217,7 +217,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
         ) : (
           <p>
             <OutcomeBadge outcome={lastTransform.outcome} />{' '}
-            {t('dash.lastTransform', { when: formatDateTime(lang, lastTransform.finishedAt ?? lastTransform.startedAt), summary: lastTransform.summary })}{' '}
+            {t('dash.lastTransform', { when: formatDateTime(lang, lastTransform.finishedAt ?? lastTransform.startedAt), summary: runSummaryText(lastTransform, t, lang) })}{' '}
             <a href={`#/history/${lastTransform.id}`}>{t('outcome.seeDetails')}</a>
           </p>
         )}

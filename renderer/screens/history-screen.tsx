@@ -3,6 +3,7 @@ import type { RunKind, RunOutcome, RunSummary } from '../../app/contract/dto';
 import { useClient } from '../client-context';
 import { ErrorNotice } from '../components/error-notice';
 import { OutcomeBadge } from '../components/outcome-badge';
+import { runSummaryText } from '../describe-outcome';
 import { explainError, type ErrorHelp } from '../error-help';
 import { formatDateTime, formatDuration, runSeconds } from '../format';
 import { useEvent } from '../hooks/use-event';
@@ -111,9 +112,8 @@ function RunList() {
                   </td>
                   <td>{formatDateTime(lang, r.startedAt)}</td>
                   <td className="num">{formatDuration(lang, runSeconds(r.startedAt, r.finishedAt))}</td>
-                  <td className="summary-cell">
-                    {r.summary}
-                    {r.errorCount > 0 && <span className="error-count"> · {t('history.errors', { n: r.errorCount })}</span>}
+                  <td className={`summary-cell ${r.errorCount > 0 ? 'has-errors' : ''}`} title={r.summary}>
+                    {runSummaryText(r, t, lang)}
                   </td>
                 </tr>
               ))}

@@ -6,6 +6,7 @@ import { ErrorNotice } from '../components/error-notice';
 import { Icon } from '../components/icon';
 import { OutcomeBadge } from '../components/outcome-badge';
 import type { Tone } from '../describe-state';
+import { runSummaryText } from '../describe-outcome';
 import { explainError, type ErrorHelp } from '../error-help';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, runSeconds } from '../format';
 import { useEvent } from '../hooks/use-event';
@@ -74,7 +75,7 @@ export function RunDetailView({ runId }: { runId: number }) {
                 <OutcomeBadge outcome={run.outcome} /> <span>{t(`trigger.${run.trigger}`)}</span> ·{' '}
                 <span>{formatDateTime(lang, run.startedAt)}</span> · <span>{formatDuration(lang, runSeconds(run.startedAt, run.finishedAt))}</span>
               </p>
-              <p>{run.summary}</p>
+              <p title={run.summary}>{runSummaryText(run, t, lang)}</p>
             </div>
             <div className="toolbar">
               <button type="button" className="button" onClick={() => void copyDiagnostics()}>

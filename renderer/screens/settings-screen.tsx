@@ -135,12 +135,12 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
 
         <section className="card" aria-labelledby="settings-pg">
           <h2 id="settings-pg">{t('wizard.step.postgres')}</h2>
-          <PostgresForm draft={pg} onDraft={setPg} hasStoredPassword={settings.postgres.kind === 'external' && settings.postgres.hasPassword} />
+          <PostgresForm draft={pg} onDraft={setPg} isLegendHidden hasStoredPassword={settings.postgres.kind === 'external' && settings.postgres.hasPassword} />
         </section>
 
         <section className="card" aria-labelledby="settings-pipeline">
           <h2 id="settings-pipeline">{t('wizard.step.pipeline')}</h2>
-          <PipelineForm draft={pipeline} onDraft={setPipeline} />
+          <PipelineForm draft={pipeline} onDraft={setPipeline} isLegendHidden />
         </section>
 
         <section className="card" aria-labelledby="settings-schedule">

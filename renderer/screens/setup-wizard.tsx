@@ -297,7 +297,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
         <section>
           <p className="lead">{t('wizard.postgres.intro')}</p>
           <div className="card">
-            <PostgresForm draft={pg} onDraft={setPg} onTested={setPgTested} />
+            <PostgresForm draft={pg} onDraft={setPg} onTested={setPgTested} isLegendHidden />
             {pg.kind === 'external' && !pgTested && <p className="hint">{t('wizard.postgres.testFirst')}</p>}
           </div>
         </section>
@@ -307,7 +307,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
         <section>
           <p className="lead">{t('wizard.pipeline.intro')}</p>
           <div className="card">
-            <PipelineForm draft={pipeline} onDraft={setPipeline} />
+            <PipelineForm draft={pipeline} onDraft={setPipeline} isLegendHidden />
           </div>
         </section>
       )}

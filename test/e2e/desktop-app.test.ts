@@ -288,6 +288,8 @@ step('the dashboard says "offline" when CouchDB goes away and recovers when it r
     assert.match(text, /could not reach the CHT server/);
     assert.match(text, /What to do next/);
     assert.doesNotMatch(text, /Sync finished/);
+    // The state column says it too, in words (not only the red colour).
+    await eventually(() => dash.stateOf('medic').innerText(), (state) => assert.match(state, /Offline/));
     await screenshot(page, '17-dashboard-offline');
     await page.getByRole('link', { name: 'Run history' }).click();
     await new HistoryPage(page).filterOutcome('Offline');
@@ -306,6 +308,7 @@ step('the dashboard says "offline" when CouchDB goes away and recovers when it r
   const back = dash.outcome('Sync finished');
   await back.waitFor({ timeout: 90_000 });
   assert.match(await back.innerText(), /1 documents copied/);
+  await eventually(() => dash.stateOf('medic').innerText(), (state) => assert.match(state, /Synced/));
   assert.equal(await pgCount(`select count(*) as n from v1.couchdb where _id = 'e2e-after-outage'`), 1);
   await screenshot(page, '18-dashboard-recovered');
 });

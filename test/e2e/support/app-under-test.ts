@@ -34,11 +34,7 @@ export async function buildRenderer(outdir: string): Promise<void> {
   cpSync('renderer/public', outdir, { recursive: true });
 }
 
-export interface AppUnderTest {
-  /** The CouchDB endpoint the app is told about (a gate in front of pouchdb-server). */
-  couch: { url: string; username: string; password: string; gate: TcpGate; server: PouchServer };
-  postgres: { url: string; host: string; port: number; database: string; username: string; password: string };
-  seeded: Record<string, number>;
+export interface BareApp {
   host: HttpHost;
   browser: Browser;
   context: BrowserContext;
@@ -47,24 +43,75 @@ export interface AppUnderTest {
   stop(): Promise<void>;
 }
 
+export interface AppUnderTest extends BareApp {
+  /** The CouchDB endpoint the app is told about (a gate in front of pouchdb-server). */
+  couch: { url: string; username: string; password: string; gate: TcpGate; server: PouchServer };
+  postgres: { url: string; host: string; port: number; database: string; username: string; password: string };
+  seeded: Record<string, number>;
+}
+
+type Stops = (() => Promise<void>)[];
+
+async function runStops(stops: Stops): Promise<void> {
+  for (const s of stops.reverse()) await s().catch((e: unknown) => console.error('e2e cleanup:', e));
+}
+
+/** The engine on an EMPTY data folder, the HTTP host serving the freshly built renderer, Chromium at 1366×768. */
+async function startHostAndBrowser(stops: Stops): Promise<Omit<BareApp, 'stop'>> {
+  const work = mkdtempSync(path.join(tmpdir(), 'cht-e2e-'));
+  stops.push(async () => rmSync(work, { recursive: true, force: true }));
+  const staticDir = path.join(work, 'renderer');
+  const dataDir = path.join(work, 'data');
+  mkdirSync(dataDir);
+  await buildRenderer(staticDir);
+
+  const logger = memoryLogger();
+  const config = resolveConfig({ flags: {}, env: {}, saved: null, dataDir });
+  const engine = await createEngine({ dataDir, config, logger, host: 'http' });
+  stops.push(() => engine.close());
+  const host = await startHttpHost(engine, { staticDir, logger });
+  stops.push(() => host.close());
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  stops.push(() => browser.close());
+  const context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true, locale: 'en-GB' });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: host.url });
+  const page = await context.newPage();
+  // Offline-first: the page may talk to its own origin only.
+  const foreign: string[] = [];
+  page.on('request', (req) => {
+    const u = req.url();
+    if (!u.startsWith(host.url) && !u.startsWith('data:') && !u.startsWith('blob:')) foreign.push(u);
+  });
+  stops.push(async () => {
+    if (foreign.length) throw new Error(`the UI made requests outside its own origin: ${foreign.join(', ')}`);
+  });
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  return { host, browser, context, page, dataDir };
+}
+
+/** No CHT server and no PostgreSQL: what a newcomer has (the demo path). */
+export async function startBareApp(): Promise<BareApp> {
+  const stops: Stops = [];
+  try {
+    const parts = await startHostAndBrowser(stops);
+    return { ...parts, stop: () => runStops(stops) };
+  } catch (error) {
+    await runStops(stops);
+    throw error;
+  }
+}
+
 /**
- * Everything real: a pouchdb-server seeded by the generator, a fresh database on the
- * test PostgreSQL, the engine on an EMPTY data folder, the HTTP host serving the
- * freshly built renderer, and Debian's Chromium at 1366×768.
+ * Everything real: a pouchdb-server seeded by the generator (behind a TCP gate), a fresh
+ * database on the test PostgreSQL, and the app from startHostAndBrowser.
  */
 export async function startAppUnderTest(o: { docs: number; seed?: number }): Promise<AppUnderTest> {
-  const stops: (() => Promise<void>)[] = [];
-  const stop = async () => {
-    for (const s of stops.reverse()) await s().catch((e: unknown) => console.error('e2e cleanup:', e));
-  };
+  const stops: Stops = [];
   try {
-    const work = mkdtempSync(path.join(tmpdir(), 'cht-e2e-'));
-    stops.push(async () => rmSync(work, { recursive: true, force: true }));
-    const staticDir = path.join(work, 'renderer');
-    const dataDir = path.join(work, 'data');
-    mkdirSync(dataDir);
-    await buildRenderer(staticDir);
-
     const server = await startPouchServer();
     stops.push(() => server.stop());
     const seeded = await seedCouch(server.url, { username: server.username, password: server.password }, generateChtDocs({ seed: o.seed ?? 7, docs: o.docs }));
@@ -75,34 +122,9 @@ export async function startAppUnderTest(o: { docs: number; seed?: number }): Pro
     stops.push(() => db.drop());
     const pgUrl = new URL(db.url);
 
-    const logger = memoryLogger();
-    const config = resolveConfig({ flags: {}, env: {}, saved: null, dataDir });
-    const engine = await createEngine({ dataDir, config, logger, host: 'http' });
-    stops.push(() => engine.close());
-    const host = await startHttpHost(engine, { staticDir, logger });
-    stops.push(() => host.close());
-
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    stops.push(() => browser.close());
-    const context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true, locale: 'en-GB' });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: host.url });
-    const page = await context.newPage();
-    // Offline-first: the page may talk to its own origin only.
-    const foreign: string[] = [];
-    page.on('request', (req) => {
-      const u = req.url();
-      if (!u.startsWith(host.url) && !u.startsWith('data:') && !u.startsWith('blob:')) foreign.push(u);
-    });
-    stops.push(async () => {
-      if (foreign.length) throw new Error(`the UI made requests outside its own origin: ${foreign.join(', ')}`);
-    });
-    rmSync(SCREENSHOT_DIR, { recursive: true, force: true });
-    mkdirSync(SCREENSHOT_DIR, { recursive: true });
-
+    const parts = await startHostAndBrowser(stops);
     return {
+      ...parts,
       couch: { url: gate.url, username: server.username, password: server.password, gate, server },
       postgres: {
         url: db.url,
@@ -113,15 +135,10 @@ export async function startAppUnderTest(o: { docs: number; seed?: number }): Pro
         password: decodeURIComponent(pgUrl.password),
       },
       seeded: seeded.counts,
-      host,
-      browser,
-      context,
-      page,
-      dataDir,
-      stop,
+      stop: () => runStops(stops),
     };
   } catch (error) {
-    await stop();
+    await runStops(stops);
     throw error;
   }
 }
