@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { readEnvFile, resolveConfig, resolveDataDir, type CliFlags, type ResolvedConfig } from '../config';
+import { EngineError } from '../core/engine-error';
 import { createLogger, type Logger, type LogLevel } from '../core/logger';
 import { redact } from '../core/redact';
 import { openStore, storeFile, type SavedSettings, type SecretStore } from '../store';
@@ -67,6 +68,8 @@ export function createContext(opts: GlobalOptions, extraFlags: Partial<CliFlags>
   const target = logTarget(opts, env);
   const dataDir = overrides.dataDir ?? target.dataDir;
   const level = parseLevel(opts.logLevel);
+  ensureFolder(dataDir, 'The data folder', '--data-dir or CHT_SYNC_DATA_DIR');
+  ensureFolder(path.dirname(target.logFile), 'The log folder', '--log-file');
   // Synchronous writes: a CLI exits soon after its last line, and that line matters most.
   const destination: NodeJS.WritableStream = pino.destination({ dest: target.logFile, mkdir: true, sync: true }) as unknown as NodeJS.WritableStream;
   const fileLogger = createLogger({ level, destination });
@@ -112,6 +115,16 @@ export function createContext(opts: GlobalOptions, extraFlags: Partial<CliFlags>
       warningSink = sink;
     },
   };
+}
+
+function ensureFolder(dir: string, what: string, setting: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new EngineError('CONFIG_INVALID', `${what} ${dir} cannot be created or written (${code}). Choose another with ${setting}.`, { cause: error });
+  }
 }
 
 function parseLevel(value: string | undefined): LogLevel {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -59,6 +59,16 @@ describe('cht-sync program', () => {
     assert.equal(await runCli(['node', 'cht-sync', 'sync', '--once', '--json', '--data-dir', dataDir], json), 2);
     const parsed = JSON.parse(json.out.join('\n')) as { ok: boolean; error: { code: string } };
     assert.deepEqual([parsed.ok, parsed.error.code], [false, 'NOT_CONFIGURED']);
+  });
+
+  it('an unusable data folder is a user error naming the setting', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cht-cli-unit-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'a-file');
+    writeFileSync(file, '');
+    const io = captureIo();
+    assert.equal(await runCli(['node', 'cht-sync', 'status', '--data-dir', file], io), 2);
+    assert.match(io.err.join('\n'), /^error: The data folder .*a-file cannot be created or written \(\w+\)\. Choose another with --data-dir or CHT_SYNC_DATA_DIR\.$/);
   });
 
   it('status on an empty data folder', async () => {
