@@ -51,6 +51,8 @@ export interface CreateEngineOptions {
 
 /** Plain-language cap for the CSV export: beyond this a spreadsheet is the wrong tool. */
 const MAX_EXPORT_ROWS = 1_000_000;
+/** The in-memory export (one JSON value over IPC/HTTP) stops here; the streaming download does not. */
+const MAX_INLINE_EXPORT_BYTES = 64 * 1024 * 1024;
 const FOLLOW_RETRY_MS = [5_000, 15_000, 60_000];
 
 /**
@@ -769,7 +771,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
     },
     'runs.diagnostics': async ({ id }) => {
       let serverVersion: string | null = null;
-      if (pgState) serverVersion = await pgState.pool.query<{ v: string }>('show server_version').then((r) => r.rows[0]?.v ?? null, () => null);
+      if (pgState) serverVersion = await pgState.pool.query<{ v: string }>("select current_setting('server_version') as v").then((r) => r.rows[0]?.v ?? null, () => null);
       const report = diagnosticsReport({
         app: { version: info.version, host: info.host, platform: process.platform, arch: process.arch, node: process.versions.node, electron: o.electronVersion ?? null },
         settings: settingsView(),
@@ -785,7 +787,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
     'data.exportCsv': async (args) =>
       withPool(`exporting ${args.table}`, async (pool) => {
         const chunks: string[] = [];
-        const result = await exportTableCsv(pool, config.schema, { ...args, maxRows: MAX_EXPORT_ROWS }, (chunk) => chunks.push(chunk));
+        const result = await exportTableCsv(pool, config.schema, { ...args, maxRows: MAX_EXPORT_ROWS, maxBytes: MAX_INLINE_EXPORT_BYTES }, (chunk) => void chunks.push(chunk));
         return { fileName: result.fileName, csv: chunks.join(''), rows: result.rows };
       }),
     'data.connection': async () => connectionInfo(),
@@ -806,6 +808,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
     events: bus,
     syncNow,
     transformNow,
+    exportCsv: (args, write) => withPool(`exporting ${args.table}`, (pool) => exportTableCsv(pool, config.schema, { ...args, maxRows: MAX_EXPORT_ROWS }, write)),
     startDaemon(options) {
       daemon = { ...options };
       void stopDaemonParts().then(() => startDaemonParts());

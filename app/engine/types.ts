@@ -32,6 +32,8 @@ export interface Engine {
   /** `cht-sync run` (follow: true) or the desktop schedule (follow: false: the saved interval). */
   startDaemon(o: { follow: boolean; transforms: boolean }): void;
   stopDaemon(): Promise<void>;
+  /** Streams a table (or filtered view) as CSV chunks, for transports that can stream (HTTP download). */
+  exportCsv(args: ParsedArgs<'data.exportCsv'>, write: (chunk: string) => void | Promise<void>): Promise<{ fileName: string; rows: number }>;
   postgresUrl(): string;
   close(): Promise<void>;
 }

@@ -3,7 +3,8 @@ import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { EVENT_NAMES, type WireError } from '../contract';
+import { EVENT_NAMES, methodSchemas, type WireError } from '../contract';
+import { toWireError } from '../core/engine-error';
 import type { Logger } from '../core/logger';
 import { CONTENT_SECURITY_POLICY } from '../engine/csp';
 import { invokeHandler } from '../engine/invoke-handler';
@@ -51,7 +52,7 @@ const MIME: Record<string, string> = {
  * HttpOnly cookie set by the first `?token=` page load); requests from another
  * origin or for another Host name (DNS rebinding) are refused. Prints nothing.
  */
-export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'>, options: HttpHostOptions): Promise<HttpHost> {
+export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> & Partial<Pick<Engine, 'exportCsv'>>, options: HttpHostOptions): Promise<HttpHost> {
   const bindHost = options.host ?? '127.0.0.1';
   const token = randomBytes(24).toString('base64url');
   const logger = options.logger;
@@ -118,6 +119,10 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'>,
       if (req.method !== 'GET') return sendError(res, 405, 'INVALID_ARGUMENT', 'Use GET for the event stream.');
       return openEventStream(req, res);
     }
+    if (url.pathname === '/api/export.csv' && engine.exportCsv) {
+      if (req.method !== 'GET') return sendError(res, 405, 'INVALID_ARGUMENT', 'Use GET for downloads.');
+      return streamCsv(url, res, engine.exportCsv.bind(engine));
+    }
     if (url.pathname.startsWith('/api/')) return sendError(res, 404, 'NOT_FOUND', `No API endpoint ${url.pathname}.`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'INVALID_ARGUMENT', 'Only GET is served here.');
     return serveStatic(url.pathname, req, res);
@@ -128,6 +133,38 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'>,
     if (auth?.startsWith('Bearer ') && sameSecret(auth.slice(7).trim(), token)) return true;
     const cookie = parseCookies(req.headers.cookie)[COOKIE];
     return cookie !== undefined && sameSecret(cookie, token);
+  }
+
+  /**
+   * `GET /api/export.csv?table=…[&column=…&op=…&value=…]`: the same export as
+   * data.exportCsv, streamed as a download (no size cap beyond the row cap).
+   */
+  async function streamCsv(url: URL, res: http.ServerResponse, exportCsv: NonNullable<Engine['exportCsv']>): Promise<void> {
+    const q = url.searchParams;
+    const raw: Record<string, unknown> = { table: q.get('table') ?? '' };
+    if (q.has('column')) raw.filter = { column: q.get('column'), op: q.get('op'), value: q.get('value') ?? '' };
+    const parsed = methodSchemas['data.exportCsv'].safeParse(raw);
+    if (!parsed.success) {
+      const field = parsed.error.issues[0]?.path.map(String).join('.') || 'table';
+      return sendError(res, 400, 'INVALID_ARGUMENT', `Invalid download request: ${field} ${parsed.error.issues[0]?.message ?? 'is invalid'}.`);
+    }
+    const fileName = `${parsed.data.table}-${new Date().toISOString().slice(0, 10)}.csv`.replace(/[^A-Za-z0-9._-]/g, '_');
+    let isStarted = false;
+    try {
+      await exportCsv(parsed.data, async (chunk) => {
+        if (!isStarted) {
+          isStarted = true;
+          res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${fileName}"`, 'Cache-Control': 'no-store' });
+        }
+        if (res.destroyed) throw new Error('the download was cancelled');
+        if (!res.write(chunk)) await drained(res);
+      });
+      res.end();
+    } catch (error) {
+      if (!isStarted) return sendJson(res, 400, { ok: false, error: toWireError(error) });
+      logger.warn('csv download failed midway', { error });
+      res.destroy();
+    }
   }
 
   function openEventStream(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -215,6 +252,22 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'>,
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Resolves when the socket takes more data; rejects when the reader went away (stops the cursor). */
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = (): void => {
+      res.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      res.off('drain', onDrain);
+      reject(new Error('the download was cancelled'));
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
 }
 
 function portOf(hostHeader: string): number | null {

@@ -173,8 +173,8 @@ export interface CsvExport {
 export async function exportTableCsv(
   pool: pg.Pool,
   schema: string,
-  o: { table: string; filter?: TableFilter; maxRows?: number },
-  write: (chunk: string) => void,
+  o: { table: string; filter?: TableFilter; maxRows?: number; maxBytes?: number },
+  write: (chunk: string) => void | Promise<void>,
 ): Promise<CsvExport> {
   const columns = await describe(pool, schema, o.table);
   const params: unknown[] = [];
@@ -182,18 +182,25 @@ export async function exportTableCsv(
   const relation = `${quoteIdent(schema)}.${quoteIdent(o.table)}`;
   const client = await pool.connect();
   let rows = 0;
+  let bytes = 0;
   try {
     await client.query('begin read only');
     await client.query({ text: `declare cht_export no scroll cursor for select * from ${relation}${where}`, values: params });
-    write(CSV_BOM + csvLine(columns.map((c) => c.name)));
+    await write(CSV_BOM + csvLine(columns.map((c) => c.name)));
     for (;;) {
       const page = await client.query<unknown[]>({ text: 'fetch 2000 from cht_export', rowMode: 'array', types: displayTypes });
-      for (const row of page.rows) write(csvLine(row));
+      if (page.rows.length === 0) break;
+      const text = page.rows.map(csvLine).join('');
+      bytes += text.length;
       rows += page.rows.length;
       if (o.maxRows !== undefined && rows > o.maxRows) {
         throw new EngineError('INVALID_ARGUMENT', `This export has more than ${o.maxRows.toLocaleString('en')} rows, too many for a spreadsheet. Add a filter, or export with psql \\copy.`, { details: { field: 'filter' } });
       }
-      if (page.rows.length === 0) break;
+      if (o.maxBytes !== undefined && bytes > o.maxBytes) {
+        throw new EngineError('INVALID_ARGUMENT', `This export is larger than ${Math.round(o.maxBytes / 1024 / 1024)} MB, too much to hand over in one piece. Add a filter, or export with psql \\copy.`, { details: { field: 'filter' } });
+      }
+      // Awaited per page: a slow reader (a download) holds the cursor back instead of filling memory.
+      await write(text);
     }
     await client.query('commit');
   } catch (error) {

@@ -81,6 +81,20 @@ describe('http host in front of a real engine', { skip: !couchAdminUrl && 'needs
       assert.ok(events.some((e) => e.event === 'sync.stateChanged'));
       assert.ok(events.some((e) => e.event === 'sync.statusChanged'));
       stream.destroy();
+
+      // The streaming download: same CSV as data.exportCsv, as an attachment.
+      const download = await fetch(`${host.url}/api/export.csv?table=couchdb&column=_id&op=contains&value=d1`, { headers: { authorization: `Bearer ${host.token}` } });
+      assert.equal(download.status, 200);
+      assert.match(download.headers.get('content-disposition') ?? '', /attachment; filename="couchdb-\d{4}-\d\d-\d\d\.csv"/);
+      const csv = await download.text();
+      const lines = csv.replace(/^\uFEFF/, '').split('\r\n').filter(Boolean);
+      assert.equal(lines[0], 'saved_timestamp,_id,_deleted,source,doc');
+      assert.equal(lines.length - 1, 11, 'd1 and d10..d19');
+      const missing = await fetch(`${host.url}/api/export.csv?table=nope`, { headers: { authorization: `Bearer ${host.token}` } });
+      assert.equal(missing.status, 400);
+      assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
+      const anonymous = await fetch(`${host.url}/api/export.csv?table=couchdb`);
+      assert.equal(anonymous.status, 401);
     } finally {
       await host.close();
       await engine.close();
