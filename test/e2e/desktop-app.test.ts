@@ -307,10 +307,14 @@ step('the dashboard says "offline" when CouchDB goes away and recovers when it r
   await dash.syncNow();
   const back = dash.outcome('Sync finished');
   await back.waitFor({ timeout: 90_000 });
-  assert.match(await back.innerText(), /1 documents copied/);
+  assert.match(await back.innerText(), /1 document copied/);
   await eventually(() => dash.stateOf('medic').innerText(), (state) => assert.match(state, /Synced/));
   assert.equal(await pgCount(`select count(*) as n from v1.couchdb where _id = 'e2e-after-outage'`), 1);
   await screenshot(page, '18-dashboard-recovered');
+  const history = new HistoryPage(page);
+  await history.open();
+  await eventually(() => history.rows().count(), (n) => assert.ok(n >= 5, `${n} runs listed`));
+  await screenshot(page, '18-history-after-outage');
 });
 
 step('settings switch the whole UI to French and back', async () => {
