@@ -33,7 +33,11 @@ export async function preflightPostgres(ctx: CliContext): Promise<void> {
 }
 
 export async function openEngine(ctx: CliContext, host: 'in-process' | 'http', extra: Partial<Parameters<typeof createEngine>[0]> = {}): Promise<CliEngine> {
-  return createEngine({ dataDir: ctx.dataDir, config: ctx.config, logger: ctx.logger, host, ...extra });
+  const engine = await createEngine({ dataDir: ctx.dataDir, config: ctx.config, logger: ctx.logger, host, ...extra });
+  // A signal handler and the command's own cleanup both close the engine: both must wait for
+  // the same shutdown (the embedded PostgreSQL stopping), not return early on the second call.
+  let closing: Promise<void> | null = null;
+  return { ...engine, close: () => (closing ??= engine.close()) };
 }
 
 /** Starts (embedded) or connects to PostgreSQL; tells how to connect with psql, never the password. */
