@@ -100,22 +100,34 @@ describe('TransformDaemon', () => {
     let running = 0;
     let maxRunning = 0;
     let runs = 0;
+    const gates: (() => void)[] = [];
+    const until = async (f: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (!f()) {
+        if (Date.now() > deadline) throw new Error('timed out');
+        await wait(5);
+      }
+    };
     const daemon = new TransformDaemon(
       async () => {
         running++;
         maxRunning = Math.max(maxRunning, running);
         runs++;
-        await wait(60);
+        await new Promise<void>((release) => gates.push(release));
         running--;
       },
       { minIntervalMs: 0, debounceMs: 20 },
     );
     for (let i = 0; i < 5; i++) daemon.markDirty();
-    await wait(40);
-    assert.equal(runs, 1, 'a burst gives one run');
+    await until(() => runs === 1);
     daemon.markDirty();
     daemon.markDirty();
-    await wait(150);
+    await wait(60);
+    assert.equal(runs, 1, 'no second run while the first is in flight');
+    gates.shift()?.();
+    await until(() => runs === 2);
+    gates.shift()?.();
+    await wait(80);
     assert.equal(runs, 2, 'rows during a run give exactly one more');
     assert.equal(maxRunning, 1);
     await daemon.stop();
@@ -126,7 +138,7 @@ describe('TransformDaemon', () => {
     daemon.markDirty();
     await wait(30);
     daemon.markDirty();
-    await wait(250);
+    for (let i = 0; i < 300 && starts.length < 2; i++) await wait(10);
     await daemon.stop();
     assert.equal(starts.length, 2);
     assert.ok(starts[1]! - starts[0]! >= 140, `gap ${starts[1]! - starts[0]!} ms`);
