@@ -28,7 +28,8 @@ export function describeState(status: DatabaseStatus, t: Translate, formatTime: 
         case undefined:
           return { tone: 'neutral', icon: 'idle', label: t('state.idle'), detail: t('state.idle.never') };
         case 'done':
-          return { tone: 'ok', icon: 'check', label: t('state.synced'), detail: t('state.synced.detail', { time: when }) };
+          // The time is already in "Last success"; repeating it on every row is noise.
+          return { tone: 'ok', icon: 'check', label: t('state.synced'), detail: '' };
         case 'offline':
           return { tone: 'bad', icon: 'offline', label: t('state.offline'), detail: t('state.lastOffline', { time: when }) };
         case 'timeout':

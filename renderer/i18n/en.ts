@@ -155,7 +155,6 @@ export const en = {
   'state.idle.detail': 'Not syncing right now.',
   'state.idle.never': 'Not synced yet. Press “Sync now”.',
   'state.synced': 'Synced',
-  'state.synced.detail': 'Not syncing now. The last sync finished at {time}.',
   'state.lastOffline': 'The last attempt ({time}) could not reach the CHT server.',
   'state.lastTimeout': 'The last attempt ({time}) reached the server but was too slow to finish.',
   'state.partial': 'Partly synced',

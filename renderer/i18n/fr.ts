@@ -157,7 +157,6 @@ export const fr = {
   'state.idle.detail': 'Pas de synchronisation en ce moment.',
   'state.idle.never': 'Pas encore synchronisé. Cliquez sur « Synchroniser ».',
   'state.synced': 'Synchronisé',
-  'state.synced.detail': 'Pas de synchronisation en cours. La dernière s’est terminée à {time}.',
   'state.lastOffline': 'La dernière tentative ({time}) n’a pas pu joindre le serveur CHT.',
   'state.lastTimeout': 'La dernière tentative ({time}) a joint le serveur mais était trop lente pour finir.',
   'state.partial': 'Partiellement synchronisé',

@@ -181,7 +181,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
                       <Badge tone={view.tone} icon={view.icon}>
                         {view.label}
                       </Badge>
-                      <div className="cell-detail">{view.detail}</div>
+                      {view.detail && <div className="cell-detail">{view.detail}</div>}
                     </td>
                     <td className="num">{formatNumber(lang, s.pending)}</td>
                     <td className="num">{isActive && s.docsPerSecond !== null ? `${formatNumber(lang, s.docsPerSecond)} /s` : '—'}</td>

@@ -317,17 +317,51 @@ step('the dashboard says "offline" when CouchDB goes away and recovers when it r
   await screenshot(page, '18-history-after-outage');
 });
 
+step('pause and resume are told in words on every database', async () => {
+  const { page } = app;
+  const dash = new DashboardPage(page);
+  await dash.open();
+  await page.getByRole('button', { name: 'Pause' }).click();
+  for (const db of DATABASES) await eventually(() => dash.stateOf(db).innerText(), (s) => assert.match(s, /Paused/));
+  assert.equal(await page.getByRole('button', { name: 'Sync now' }).isDisabled(), true, 'no manual sync while paused');
+  await screenshot(page, '19-dashboard-paused');
+  await page.getByRole('button', { name: 'Resume' }).click();
+  await eventually(() => dash.stateOf('medic').innerText(), (s) => assert.doesNotMatch(s, /Paused/));
+  assert.equal(await page.getByRole('button', { name: 'Sync now' }).isDisabled(), false);
+});
+
+step('settings are saved and survive a reload', async () => {
+  const { page } = app;
+  const settings = new SettingsPage(page);
+  await settings.open();
+  await page.getByRole('radio', { name: /Automatically, every few minutes/ }).check();
+  await page.getByLabel('Every (minutes)').fill('45');
+  await page.getByText('Advanced options').click();
+  await page.getByLabel('Sync batch size (documents)').fill('250');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Settings saved.').waitFor();
+  await page.reload();
+  await settings.open();
+  assert.equal(await page.getByRole('radio', { name: /Automatically, every few minutes/ }).isChecked(), true);
+  assert.equal(await page.getByLabel('Every (minutes)').inputValue(), '45');
+  await page.getByText('Advanced options').click();
+  assert.equal(await page.getByLabel('Sync batch size (documents)').inputValue(), '250');
+  // Put the schedule back to manual so nothing runs behind the next steps.
+  await page.getByRole('radio', { name: /Only when I press/ }).check();
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByText('Settings saved.').waitFor();
+});
+
 step('settings switch the whole UI to French and back', async () => {
   const { page } = app;
   const settings = new SettingsPage(page);
   await settings.open();
-  await page.getByText('Advanced options').click();
-  await screenshot(page, '19-settings');
+  await screenshot(page, '20-settings');
   await settings.setLanguage('Français');
   await page.getByRole('navigation').getByRole('link', { name: 'Tableau de bord' }).waitFor();
   await page.getByRole('link', { name: 'Tableau de bord' }).click();
   await page.getByRole('button', { name: 'Synchroniser' }).waitFor();
-  await screenshot(page, '20-dashboard-fr');
+  await screenshot(page, '21-dashboard-fr');
   await settings.open();
   await settings.setLanguage('English');
   await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).waitFor();
