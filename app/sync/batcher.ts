@@ -28,6 +28,8 @@ export interface Batch {
 export interface BatchLimits {
   batchSize: number;
   maxBatchBytes: number;
+  /** Applied to each row as it arrives (the runner serialises and sanitises it there). */
+  compact?: (row: ChangeRow) => ChangeRow;
 }
 
 export async function* catchUpBatches(
@@ -52,7 +54,7 @@ export async function* catchUpBatches(
         end = item;
         continue;
       }
-      rows.push(item.row);
+      rows.push(limits.compact ? limits.compact(item.row) : item.row);
       bytes += item.row.bytes;
       pageRows++;
       pageBytes += item.row.bytes;
@@ -116,7 +118,7 @@ export async function* liveBatches(
         continue;
       }
       if (item.kind === 'end') break;
-      rows.push(item.row);
+      rows.push(limits.compact ? limits.compact(item.row) : item.row);
       bytes += item.row.bytes;
       if (item.row.seq !== null) lastSeq = item.row.seq;
       if (rows.length >= limits.batchSize || bytes >= limits.maxBatchBytes) yield flush(null);

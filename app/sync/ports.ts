@@ -15,6 +15,11 @@ export interface ChangeRow {
   rev: string | null;
   /** Bytes of the row as read from the wire: what batches are cut by. */
   bytes: number;
+  /**
+   * The sanitised doc text, when the row was compacted as it arrived (then `doc` is null): a
+   * waiting batch holds strings, not object trees several times their size.
+   */
+  json?: string;
 }
 
 export type PageItem = { kind: 'row'; row: ChangeRow } | { kind: 'end'; lastSeq: string; pending: number | null };

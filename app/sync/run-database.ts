@@ -9,7 +9,8 @@ import type { WireError } from '../contract/errors';
 import { EngineError } from '../core/engine-error';
 import { classifyCouchError } from '../couch/couch-errors';
 import { catchUpBatches, liveBatches, type Batch } from './batcher';
-import type { ChangesSource, RawSink, SinkBatch } from './ports';
+import type { ChangeRow, ChangesSource, RawSink, SinkBatch } from './ports';
+import { compactRow } from './sanitise';
 import { ProgressTracker } from './progress';
 import { FOLLOW_POLICY, ONCE_POLICY, initialState, transition, type SyncMachineEvent } from './state-machine';
 import type { SyncEvent, SyncOptions } from './types';
@@ -170,7 +171,12 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
     if (batch.rows.length || batch.isEnd) emitProgress();
   };
 
-  const limits = { batchSize: Math.max(1, options.batchSize), maxBatchBytes: Math.max(1, options.maxBatchBytes) };
+  const isUsersDb = database === '_users';
+  const limits = {
+    batchSize: Math.max(1, options.batchSize),
+    maxBatchBytes: Math.max(1, options.maxBatchBytes),
+    compact: (row: ChangeRow) => compactRow(row, isUsersDb),
+  };
   dispatch({ type: 'start' });
   try {
     while (!stop.aborted) {

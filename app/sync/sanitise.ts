@@ -37,6 +37,7 @@ export interface PreparedRow {
  * instead when there is nothing storable.
  */
 export function prepareRow(row: ChangeRow, isUsersDb: boolean): PreparedRow | { id: string; reason: string } {
+  if (row.json !== undefined) return { id: row.id, deleted: row.deleted, json: row.json };
   let doc = row.doc;
   const deleted = row.deleted || doc?._deleted === true;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
@@ -54,4 +55,11 @@ export function prepareRow(row: ChangeRow, isUsersDb: boolean): PreparedRow | { 
     if (copy) doc = copy;
   }
   return { id: row.id, deleted, json: stripNulEscapes(JSON.stringify(doc)) };
+}
+
+/** The row with its doc already serialised and sanitised (or unchanged when it cannot be). */
+export function compactRow(row: ChangeRow, isUsersDb: boolean): ChangeRow {
+  const prepared = prepareRow(row, isUsersDb);
+  if ('reason' in prepared) return row;
+  return { id: row.id, seq: row.seq, deleted: prepared.deleted, doc: null, rev: row.rev, bytes: row.bytes, json: prepared.json };
 }
