@@ -81,22 +81,38 @@ describe('sync under faults (pouchdb-server with 3,000 generated docs, real Post
     await assertSameAsCouch(pool, couch.url, DBS, HOST);
   });
 
-  it('kill -9 during a run, then resume: no loss, no duplicates', async () => {
-    const { pool, url } = await freshPg();
+  it('kill -9 while a batch transaction is open, then resume: no loss, no duplicates', async () => {
+    const { pool, url, name } = await freshPg();
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/integration/sync/sync-child.ts'], {
       env: { ...process.env, CHILD_PG_URL: url, CHILD_COUCH_URL: couch.url, CHILD_COUCH_USER: couch.username, CHILD_COUCH_PASSWORD: couch.password, CHILD_DBS: DBS.join(','), CHILD_BATCH: '40' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let seen = 0;
-    const killed = new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        seen += chunk.toString().split('\n').filter((l) => l.startsWith('batch')).length;
-        if (chunk.toString().includes('done')) reject(new Error('the child finished before it could be killed'));
-        if (seen >= 8 && child.exitCode === null && !child.killed) child.kill('SIGKILL');
-      });
-      child.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${String(signal)}`))));
+    let isDone = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      seen += chunk.toString().split('\n').filter((l) => l.startsWith('batch')).length;
+      if (chunk.toString().includes('done')) isDone = true;
     });
-    await killed;
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    // Strike while one of the child's batch transactions is open (COPY, upsert or progress not yet committed).
+    let inTransaction = 0;
+    const deadline = Date.now() + 60_000;
+    while (child.exitCode === null && Date.now() < deadline) {
+      if (seen >= 4) {
+        const open = await pool.query<{ n: string }>(
+          "select count(*) as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and backend_xid is not null",
+          [name],
+        );
+        inTransaction = Number(open.rows[0]?.n ?? 0);
+        if (inTransaction > 0) {
+          child.kill('SIGKILL');
+          break;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(await exited, 'SIGKILL', isDone ? 'the child finished before it could be killed' : 'the child was not killed');
+    assert.ok(inTransaction > 0, 'killed with a write transaction open');
     const partial = await pool.query<{ n: string }>('select count(*) as n from v1.couchdb_all');
     const copied = Number(partial.rows[0]?.n);
     assert.ok(copied > 0, 'some batches committed before the kill');
