@@ -2,16 +2,18 @@ import { createHash } from 'node:crypto';
 import type { ModelGraph } from '../graph/build-graph';
 
 /**
- * A model's fingerprint: its parse-time SQL (stable: no database values such as watermarks),
- * the configs that shape its table, its contract, and its parents' fingerprints — so a change
- * anywhere upstream marks the descendants as changed too.
+ * A model's fingerprint, in the spirit of dbt's state:modified: its SQL as written, the text
+ * of the macros it uses, the configs that shape its table, its contract, and its parents'
+ * fingerprints (a change upstream marks the descendants too). Not the rendered SQL: that
+ * changes with vars such as batch_size, and a var change must not rebuild every table.
  */
 export function computeFingerprints(graph: ModelGraph): void {
   for (const id of graph.order) {
     const n = graph.nodes.get(id)!;
     const { tags: _tags, meta: _meta, docs: _docs, ...shaping } = n.config;
     const h = createHash('sha256');
-    h.update(n.parsedSql);
+    h.update(n.rawSql);
+    for (const m of n.macroSources) h.update(`\0${m}`);
     h.update('\0');
     h.update(stableJson(shaping));
     h.update('\0');

@@ -129,7 +129,8 @@ export class ProjectCompiler {
   /** A full context (dbt globals + macros) ready for rendering. */
   context(input: ContextInput): Record<string, unknown> {
     const ctx = buildDbtContext({ ...input, dispatch: (name, ns) => (ctx.__dispatch as (n: string, s: string | null) => unknown)(name, ns) });
-    this.registry.install(ctx, input.packageName, input.mode);
+    const used = input.recorder?.macros;
+    this.registry.install(ctx, input.packageName, input.mode, used ? (e) => used.add(`${e.packageName}.${e.name}`) : undefined);
     return ctx;
   }
 
@@ -216,6 +217,7 @@ export class ProjectCompiler {
           contractEnforced: false,
           unitTests: pkg.unitTests.filter((u) => u.model === name),
           parsedSql: '',
+          macroSources: [],
           parseError: null,
           fingerprint: '',
         };
@@ -225,7 +227,7 @@ export class ProjectCompiler {
     }
     // Materializations must be known before refs resolve to CTEs; parse everything first.
     for (const node of drafts) {
-      const recorder: Recorder = { refs: [], sources: [], config: {} };
+      const recorder: Recorder = { refs: [], sources: [], config: {}, macros: new Set() };
       const thisRelation = this.relationFor({ ...node, materialized: typeof node.config.materialized === 'string' ? node.config.materialized : 'view' });
       const ctx = this.context(this.baseContext({ mode: 'parse', packageName: node.packageName, modelName: node.name, recorder, config: node.config, thisRelation }));
       try {
@@ -237,6 +239,7 @@ export class ProjectCompiler {
       node.config = mergeConfig(node.config, recorder.config);
       node.refs = recorder.refs;
       node.sources = recorder.sources;
+      node.macroSources = [...(recorder.macros ?? [])].sort().map((key) => `${key}\0${this.macroText(key)}`);
       this.finishConfig(node);
       try {
         await this.applyNameOverrides(node);
@@ -245,6 +248,11 @@ export class ProjectCompiler {
       }
     }
     return drafts;
+  }
+
+  private macroText(key: string): string {
+    const dot = key.indexOf('.');
+    return this.registry.byPackage.get(key.slice(0, dot))?.get(key.slice(dot + 1))?.source ?? '';
   }
 
   private finishConfig(node: ModelNode): void {

@@ -27,6 +27,8 @@ export interface TargetInfo {
 
 export interface Recorder {
   refs: { packageName: string | null; name: string }[];
+  /** `package.macro` of every macro the render looked up. */
+  macros?: Set<string>;
   sources: { source: string; table: string }[];
   config: ConfigMap;
 }

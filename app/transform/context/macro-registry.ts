@@ -18,6 +18,8 @@ export interface MacroEntry {
   name: string;
   packageName: string;
   file: string;
+  /** The macro's text (for fingerprints: a model changes when a macro it uses changes). */
+  source: string;
   /** One parsed template per mode (parse mode uses dbt's lenient Undefined). */
   templates: Record<RenderMode, Template>;
 }
@@ -78,7 +80,15 @@ export class MacroRegistry {
         } catch (error) {
           throw jinjaError(error, { file: `${pkg.name}/${f.path}` });
         }
-        for (const def of templates.run.macros) if (def.kind === 'macro') map.set(def.key, { name: def.key, packageName: pkg.name, file: f.path, templates });
+        // Each macro's own text: from its line to the next top-level definition, so editing one
+        // macro changes the fingerprints of the models that use it, not of the whole file's users.
+        const lines = f.text.split('\n');
+        const starts = [...templates.run.macros].map((d) => d.line).sort((a, b) => a - b);
+        for (const def of templates.run.macros) {
+          if (def.kind !== 'macro') continue;
+          const next = starts.find((l) => l > def.line) ?? lines.length + 1;
+          map.set(def.key, { name: def.key, packageName: pkg.name, file: f.path, source: lines.slice(def.line - 1, next - 1).join('\n'), templates });
+        }
       }
       this.byPackage.set(pkg.name, map);
     }
@@ -115,9 +125,10 @@ export class MacroRegistry {
   }
 
   /** Define macro names and package namespaces on `ctx` (bound lazily, once per context). */
-  install(ctx: Record<string, unknown>, callingPackage: string, mode: RenderMode): void {
+  install(ctx: Record<string, unknown>, callingPackage: string, mode: RenderMode, onUse?: (entry: MacroEntry) => void): void {
     const bound = new Map<Template, Record<string, unknown>>();
     const bind = (entry: MacroEntry): unknown => {
+      onUse?.(entry);
       const template = entry.templates[mode];
       let macros = bound.get(template);
       if (!macros) {

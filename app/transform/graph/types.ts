@@ -25,7 +25,9 @@ export interface ModelNode {
   unitTests: UnitTestProps[];
   /** SQL rendered by the recording context: stable, no database values. */
   parsedSql: string;
+  /** `package.macro\0text` of the macros the model uses (recorded while parsing). */
+  macroSources: string[];
   parseError: Error | null;
-  /** Fingerprint of parsedSql + config + parents'. */
+  /** Fingerprint of raw SQL + macros used + config + contract + parents'. */
   fingerprint: string;
 }

@@ -8,6 +8,7 @@
  *  - inside a tag, a closing delimiter is only recognised outside brackets (`{{ {'a': {}} }}`).
  */
 import { TemplateSyntaxError } from './errors';
+import { strRepr } from './values';
 
 export type TokenType =
   | 'data'
@@ -20,6 +21,7 @@ export type TokenType =
   | 'integer'
   | 'float'
   | 'op'
+  | 'error'
   | 'eof';
 
 export interface Token {
@@ -47,7 +49,7 @@ function countLines(s: string): number {
 }
 
 /** Decodes a Python string literal body (backslash escapes). */
-function unescape(body: string): string {
+function unescape(body: string, fail: (message: string) => never): string {
   return body.replace(/\\(x[\da-fA-F]{2}|u[\da-fA-F]{4}|U[\da-fA-F]{8}|N\{[^}]*\}|[0-7]{1,3}|[\s\S])/g, (_m, esc: string) => {
     switch (esc[0]) {
       case 'n':
@@ -74,8 +76,16 @@ function unescape(body: string): string {
         return '';
       case 'x':
       case 'u':
-      case 'U':
-        return String.fromCodePoint(parseInt(esc.slice(1), 16));
+      case 'U': {
+        const want = esc[0] === 'x' ? 2 : esc[0] === 'u' ? 4 : 8;
+        if (esc.length !== want + 1) fail(`truncated \\${esc[0]}${'X'.repeat(want)} escape`);
+        const cp = parseInt(esc.slice(1), 16);
+        if (cp > 0x10ffff) fail('illegal Unicode character');
+        return String.fromCodePoint(cp);
+      }
+      case 'N':
+        fail(esc.startsWith('N{') ? 'unknown Unicode character name' : 'malformed \\N character escape');
+        break;
       default:
         if (/^[0-7]+$/.test(esc)) return String.fromCodePoint(parseInt(esc, 8));
         return `\\${esc}`;
@@ -83,20 +93,42 @@ function unescape(body: string): string {
   });
 }
 
+/**
+ * Tokens of the whole template. A lexing error becomes an `error` token (followed by `eof`):
+ * Jinja2 lexes lazily, so the parser must report an earlier syntax error first and only hit
+ * the lexing error when it reaches that point.
+ */
 export function tokenize(sourceIn: string, name: string): Token[] {
+  const tokens: Token[] = [];
+  try {
+    lex(sourceIn, name, tokens);
+  } catch (e) {
+    if (!(e instanceof TemplateSyntaxError)) throw e;
+    tokens.push({ type: 'error', value: e.detail, line: e.line });
+    tokens.push({ type: 'eof', value: '', line: e.line });
+  }
+  return tokens;
+}
+
+function lex(sourceIn: string, name: string, tokens: Token[]): void {
   let source = sourceIn.replace(/\r\n|\r/g, '\n');
   if (source.endsWith('\n')) source = source.slice(0, -1);
-  const tokens: Token[] = [];
   let pos = 0;
   let line = 1;
   let pendingLstrip = false;
 
   const pushData = (text: string, rstrip: boolean): void => {
     let t = text;
-    if (pendingLstrip) t = t.replace(/^\s+/, '');
+    let startLine = line;
+    if (pendingLstrip) {
+      // The whitespace belongs to the preceding `-%}`: the data starts after it.
+      const ws = /^\s*/.exec(t)?.[0] ?? '';
+      startLine += countLines(ws);
+      t = t.slice(ws.length);
+    }
     if (rstrip) t = t.replace(/\s+$/, '');
     pendingLstrip = false;
-    if (t) tokens.push({ type: 'data', value: t, line });
+    if (t) tokens.push({ type: 'data', value: t, line: startLine });
   };
 
   while (pos < source.length) {
@@ -124,7 +156,11 @@ export function tokenize(sourceIn: string, name: string): Token[] {
         const afterBegin = start + raw[0].length;
         RAW_END_RE.lastIndex = afterBegin;
         const end = RAW_END_RE.exec(source);
-        if (!end) throw new TemplateSyntaxError(name, line, 'Missing end of raw directive');
+        if (!end) {
+          // Jinja2 reports the line after the `{% raw %}` tag (and the whitespace `-%}` ate).
+          const eaten = raw[2] === '-' ? (/^\s*/.exec(source.slice(afterBegin))?.[0] ?? '') : '';
+          throw new TemplateSyntaxError(name, line + countLines(raw[0]) + countLines(eaten), 'Missing end of raw directive');
+        }
         let body = source.slice(afterBegin, end.index);
         const beginLine = line;
         line += countLines(source.slice(start, end.index + end[0].length));
@@ -190,9 +226,12 @@ export function tokenize(sourceIn: string, name: string): Token[] {
       if (c === "'" || c === '"') {
         STRING_RE.lastIndex = p;
         const m = STRING_RE.exec(source);
-        if (!m) throw new TemplateSyntaxError(name, line, 'unexpected char ' + JSON.stringify(c));
+        if (!m) throw new TemplateSyntaxError(name, line, `unexpected char ${strRepr(c)} at ${p}`);
         const body = m[2] ?? m[3] ?? '';
-        tokens.push({ type: 'string', value: unescape(body.replace(/\r\n|\r/g, '\n')), line });
+        const fail = (message: string): never => {
+          throw new TemplateSyntaxError(name, line, message);
+        };
+        tokens.push({ type: 'string', value: unescape(body.replace(/\r\n|\r/g, '\n'), fail), line });
         line += countLines(m[0]);
         p += m[0].length;
         continue;
@@ -238,14 +277,14 @@ export function tokenize(sourceIn: string, name: string): Token[] {
         p += op.length;
         continue;
       }
-      throw new TemplateSyntaxError(name, line, `unexpected char ${JSON.stringify(c)} at ${p}`);
+      throw new TemplateSyntaxError(name, line, `unexpected char ${strRepr(c)} at ${p}`);
     }
     if (!closed) {
-      if (brackets.length) throw new TemplateSyntaxError(name, line, `unexpected end of template, expected '${brackets.at(-1) === '(' ? ')' : brackets.at(-1) === '[' ? ']' : '}'}'`);
-      throw new TemplateSyntaxError(name, tagLine, `unexpected end of template, expected '${isVar ? 'end of print statement' : 'end of statement block'}'`);
+      if (brackets.length) throw new TemplateSyntaxError(name, line, `unexpected end of template, expected '${brackets.at(-1) === '(' ? ')' : brackets.at(-1) === '[' ? ']' : '}'}'.`);
+      throw new TemplateSyntaxError(name, tagLine, `unexpected end of template, expected '${isVar ? 'end of print statement' : 'end of statement block'}'.`);
     }
     pos = p;
   }
-  tokens.push({ type: 'eof', value: '', line });
-  return tokens;
+  // Jinja2's end-of-stream token carries the line of the last token read (where it started).
+  tokens.push({ type: 'eof', value: '', line: tokens.at(-1)?.line ?? 1 });
 }

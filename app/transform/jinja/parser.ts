@@ -33,6 +33,8 @@ function describe(t: Token): string {
       return t.value;
     case 'op':
       return t.value;
+    case 'error':
+      return t.value;
   }
 }
 
@@ -42,12 +44,20 @@ export class Parser {
   private loopDepth = 0;
   /** Innermost-last stack of open block tags, for end-of-template messages. */
   private tagStack: string[] = [];
+  /** Innermost-last stack of the end tags each open body is looking for. */
+  private endTagStack: string[][] = [];
 
   constructor(
     source: string,
     private readonly name: string,
   ) {
     this.tokens = tokenize(source, name);
+    this.checkLexError(this.cur);
+  }
+
+  /** Jinja2 lexes lazily: a lexing error surfaces when the parser reaches that token. */
+  private checkLexError(t: Token): void {
+    if (t.type === 'error') throw new TemplateSyntaxError(this.name, t.line, t.value);
   }
 
   // --- token stream -----------------------------------------------------------------------
@@ -57,12 +67,15 @@ export class Parser {
   }
 
   private look(n = 1): Token {
-    return this.tokens[this.pos + n] ?? (this.tokens[this.tokens.length - 1] as Token);
+    const t = this.tokens[this.pos + n] ?? (this.tokens[this.tokens.length - 1] as Token);
+    this.checkLexError(t);
+    return t;
   }
 
   private next(): Token {
     const t = this.cur;
     if (this.pos < this.tokens.length - 1) this.pos++;
+    this.checkLexError(this.cur);
     return t;
   }
 
@@ -122,6 +135,15 @@ export class Parser {
   }
 
   private subparse(endTags: string[] | null): Stmt[] {
+    if (endTags) this.endTagStack.push(endTags);
+    try {
+      return this.subparseInner(endTags);
+    } finally {
+      if (endTags) this.endTagStack.pop();
+    }
+  }
+
+  private subparseInner(endTags: string[] | null): Stmt[] {
     const body: Stmt[] = [];
     for (;;) {
       const t = this.cur;
@@ -157,13 +179,17 @@ export class Parser {
     );
   }
 
-  private failUnknownTag(tag: string, endTags: string[] | null, line: number): never {
+  private failUnknownTag(tag: string, _endTags: string[] | null, line: number): never {
     let msg = `Encountered unknown tag '${tag}'.`;
-    if (endTags) {
-      msg += ` Jinja was looking for the following tags: ${endTags.map((t) => `'${t}'`).join(' or ')}.`;
-      const innermost = this.tagStack.at(-1);
-      if (innermost) msg += ` The innermost block that needs to be closed is '${innermost}'.`;
+    const looking = this.endTagStack.at(-1);
+    if (looking) {
+      const listed = looking.map((t) => `'${t}'`).join(' or ');
+      if (this.endTagStack.some((tags) => tags.includes(tag))) {
+        msg += ` You probably made a nesting mistake. Jinja is expecting this tag, but currently looking for ${listed}.`;
+      } else msg += ` Jinja was looking for the following tags: ${listed}.`;
     }
+    const innermost = this.tagStack.at(-1);
+    if (innermost) msg += ` The innermost block that needs to be closed is '${innermost}'.`;
     this.fail(msg, line);
   }
 
@@ -330,7 +356,6 @@ export class Parser {
     let sawDefault = false;
     while (!this.isOp(')')) {
       if (params.length) this.expectOp(',');
-      if (this.isOp(')')) break;
       const name = this.expectName();
       let def: Expr | null = null;
       if (this.skipOp('=')) {
@@ -439,7 +464,7 @@ export class Parser {
     let isTuple = false;
     for (;;) {
       if (items.length) this.expectOp(',');
-      if (this.isTupleEnd(o.extraEnd ?? []) || this.isOp('=')) break;
+      if (this.isTupleEnd(o.extraEnd ?? [])) break;
       items.push(this.parseTargetPrimary());
       if (this.isOp(',')) isTuple = true;
       else break;
@@ -465,15 +490,19 @@ export class Parser {
       this.expectOp(')');
       return inner;
     }
-    this.fail(`can't assign to ${describe(t)}`);
+    this.fail(`unexpected '${describe(t)}'`);
   }
 
   // --- expressions ------------------------------------------------------------------------------
 
-  private isTupleEnd(extraEnd: string[]): boolean {
+  /**
+   * Jinja2 3.1 also passes "extra end rules" (`in` for loop targets, `recursive`), but its
+   * `test_any(extra_end_rules)` call never matches them, so `{% for a, in x %}` is an error
+   * there. We do the same.
+   */
+  private isTupleEnd(_extraEnd: string[]): boolean {
     const t = this.cur;
-    if (t.type === 'var_end' || t.type === 'block_end' || this.isOp(')')) return true;
-    return t.type === 'name' && extraEnd.includes(t.value);
+    return t.type === 'var_end' || t.type === 'block_end' || this.isOp(')');
   }
 
   parseTuple(o: { withCondexpr: boolean; extraEnd?: string[]; explicitParens?: boolean }): Expr {

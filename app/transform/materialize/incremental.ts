@@ -86,12 +86,13 @@ async function processSchemaChanges(i: MaterializeInput, out: MaterializeOutput,
   }
   if (mode === 'sync_all_columns') {
     if (removed.length) await exec(i, out, `alter table ${t}\n  ${removed.map((c) => `drop column ${quoteIdent(c.name)}`).join(',\n  ')}`);
+    // As dbt: no explicit cast, so only conversions PostgreSQL assigns implicitly succeed.
     for (const c of changed) {
       const tmpCol = `${c.name}__dbt_alter`;
       await exec(
         i,
         out,
-        `alter table ${t} add column ${quoteIdent(tmpCol)} ${c.dataType};\nupdate ${t} set ${quoteIdent(tmpCol)} = ${quoteIdent(c.name)}::${c.dataType};\nalter table ${t} drop column ${quoteIdent(c.name)} cascade;\nalter table ${t} rename column ${quoteIdent(tmpCol)} to ${quoteIdent(c.name)}`,
+        `alter table ${t} add column ${quoteIdent(tmpCol)} ${c.dataType};\nupdate ${t} set ${quoteIdent(tmpCol)} = ${quoteIdent(c.name)};\nalter table ${t} drop column ${quoteIdent(c.name)} cascade;\nalter table ${t} rename column ${quoteIdent(tmpCol)} to ${quoteIdent(c.name)}`,
       );
     }
   }

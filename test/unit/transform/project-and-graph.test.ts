@@ -18,7 +18,7 @@ describe('transform: project loading', () => {
     const p = await loadProject({ kind: 'path', path: path.join(FIX, 'full') }, { cacheDir: mkdtempSync(path.join(tmpdir(), 'tp-')), logger: silentLogger });
     assert.deepEqual(p.packages.map((x) => x.name), ['fixture_root', 'fixture_helpers', 'fixture_nested']);
     assert.ok(!p.root.models.some((m) => m.path.includes('ignored')));
-    assert.equal(p.root.models.length, 10);
+    assert.equal(p.root.models.length, 14);
     assert.deepEqual(p.root.project.onRunEnd, ['{{ record_results(results) }}']);
     assert.equal(p.selectors[0]?.name, 'contacts_only');
     const docs = p.root.modelProps.find((m) => m.name === 'docs')!;
@@ -50,7 +50,7 @@ describe('transform: project loading', () => {
 describe('transform: graph', () => {
   const node = (name: string, refs: string[]): ModelNode => ({
     uniqueId: `model.p.${name}`, name, packageName: 'p', file: `models/${name}.sql`, absPath: '', fqn: [name], rawSql: '', config: {}, materialized: 'table', tags: [],
-    refs: refs.map((r) => ({ packageName: null, name: r })), sources: [], dependsOn: [], columns: [], constraints: [], contractEnforced: false, unitTests: [], parsedSql: '', parseError: null, fingerprint: '',
+    refs: refs.map((r) => ({ packageName: null, name: r })), sources: [], dependsOn: [], columns: [], constraints: [], contractEnforced: false, unitTests: [], parsedSql: '', macroSources: [], parseError: null, fingerprint: '',
   });
   it('orders parents first', () => {
     const g = buildGraph([node('c', ['b']), node('b', ['a']), node('a', [])]);
