@@ -206,8 +206,16 @@ describe('sync.runNow tells offline and refused apart', { skip: !couchAdminUrl &
       await client.invoke('settings.update', { couch: { url: couchUrl, username: 'admin', password: 'wrong-password', databases: [db] } });
       const refused = await client.invoke('sync.runNow', { timeoutSeconds: 20 });
       assert.equal(refused.outcome, 'refused', JSON.stringify(refused.databases[0]?.error));
+      const admin = new URL(couchAdminUrl);
+      await client.invoke('settings.update', { couch: { password: decodeURIComponent(admin.password), databases: [db, 'no-such-database'] } });
+      const partial = await client.invoke('sync.runNow', { timeoutSeconds: 20 });
+      assert.equal(partial.outcome, 'partial');
+      const byDb = new Map(partial.databases.map((d) => [d.database, d]));
+      assert.equal(byDb.get(db)?.outcome, 'done');
+      assert.notEqual(byDb.get('no-such-database')?.outcome, 'done');
+      assert.ok(byDb.get('no-such-database')?.error?.message.includes('no-such-database'), 'the error names the database');
       const history = await client.invoke('runs.list', {});
-      assert.deepEqual(history.map((r) => r.outcome), ['refused', 'offline']);
+      assert.deepEqual(history.map((r) => r.outcome), ['partial', 'refused', 'offline']);
     } finally {
       await engine.close();
       await database.drop();
