@@ -16,6 +16,8 @@ interface Case {
   expected?: string;
   error?: string;
   message?: string;
+  /** For syntax errors: the line Jinja2 reports. */
+  line?: number;
 }
 
 const cases = JSON.parse(
@@ -39,6 +41,12 @@ for (const c of cases) {
       async () => env.parse(c.template, c.name).render(structuredClone(c.context)),
       (e: unknown) => {
         assert.ok(e instanceof TemplateSyntaxError || e instanceof TemplateRuntimeError, `unexpected error type: ${String(e)}`);
+        if (c.error === 'TemplateSyntaxError') {
+          assert.ok(e instanceof TemplateSyntaxError, `expected a syntax error, got ${String(e)}`);
+          assert.equal(e.detail, c.message);
+          assert.equal(e.line, c.line);
+          return true;
+        }
         const firstSentence = (c.message ?? '').split(' (<')[0]?.split('. Jinja')[0] ?? '';
         assert.ok(e.detail.includes(firstSentence), `message ${JSON.stringify(e.detail)} lacks ${JSON.stringify(firstSentence)}`);
         return true;
