@@ -1,5 +1,6 @@
 import type { Migration } from './migration';
 import { migration0001 } from './0001-initial';
+import { migration0002 } from './0002-runs-by-finish-time';
 
 /** Every known migration, in order. Bundled into the build (no files read at run time). */
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
