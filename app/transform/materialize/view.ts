@@ -1,3 +1,4 @@
+import { assertColumnsEquivalent } from './contract';
 import { buildAndSwap, exec } from './steps';
 import type { MaterializeInput, MaterializeOutput } from './types';
 
@@ -7,6 +8,8 @@ export async function materializeView(i: MaterializeInput, out: MaterializeOutpu
     i,
     out,
     async (intermediate) => {
+      // dbt checks a view's contract columns too (views carry no constraints).
+      if (i.contractEnforced) await assertColumnsEquivalent(i.session, i.sql, i.columns, { model: i.model, file: i.file });
       await exec(i, out, `create view ${intermediate.render()}\n  \n  as (\n    ${i.sql}\n  );`);
       return null;
     },
