@@ -61,6 +61,7 @@ export const DEFAULTS = {
   postgresDatabase: 'postgres',
 } as const;
 
+const CHT_DATABASE_NAMES = ['medic', 'medic-sentinel', 'medic-users-meta', '_users', 'medic-logs'];
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // CouchDB's rule for database names (plus the system databases that start with `_`).
 const COUCH_DB_NAME = /^(?:[a-z][a-z0-9_$()+/-]*|_users|_replicator|_global_changes)$/;
@@ -205,6 +206,14 @@ function parseCouchUrl(raw: string, from: string, problems: string[]): { url: st
   const creds = takeCredentials(parsed);
   parsed.search = '';
   parsed.hash = '';
+  // A common slip: the URL of a database instead of the server (CouchDB behind a path prefix stays allowed).
+  const lastSegment = decodeURIComponent(parsed.pathname.replace(/\/+$/, '').split('/').pop() ?? '');
+  if (CHT_DATABASE_NAMES.includes(lastSegment)) {
+    const server = new URL(parsed.toString());
+    server.pathname = parsed.pathname.replace(/\/+$/, '').slice(0, -encodeURIComponent(lastSegment).length);
+    problems.push(`${from} must be the server's address, not a database: use ${stripTrailingSlash(server.toString())} and name '${lastSegment}' in --databases / COUCHDB_DBS.`);
+    return null;
+  }
   const result: { url: string; username?: string; password?: string } = { url: stripTrailingSlash(parsed.toString()) };
   if (creds.username) result.username = creds.username;
   if (creds.password) {

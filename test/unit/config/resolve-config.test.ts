@@ -201,6 +201,12 @@ describe('resolveConfig: validation names the setting and the fix', () => {
     assert.match(problemOf(() => resolve({ flags: { postgresUrl: 'mysql://h/db' } })), /--postgres-url must start with postgres:\/\//);
     assert.match(problemOf(() => resolve({ env: { COUCHDB_PORT: '5984' } })), /COUCHDB_HOST is not/);
   });
+  it('a database URL given as the server URL', () => {
+    assert.equal(problemOf(() => resolve({ flags: { couchUrl: 'https://cht.example.org/medic' } })), "--couch-url must be the server's address, not a database: use https://cht.example.org and name 'medic' in --databases / COUCHDB_DBS.");
+    assert.match(problemOf(() => resolve({ flags: { couchUrl: 'https://h.example/couchdb/medic-sentinel/' } })), /use https:\/\/h\.example\/couchdb and name 'medic-sentinel'/);
+    assert.equal(resolve({ flags: { couchUrl: 'https://h.example/couchdb/' } }).couch?.url, 'https://h.example/couchdb', 'a path prefix is kept');
+  });
+
   it('reports every problem at once', () => {
     const m = problemOf(() => resolve({ env: { COUCHDB_HOST: 'h', COUCHDB_PORT: 'x', POSTGRES_SCHEMA: '-' } }));
     assert.match(m, /2 problems/);
