@@ -85,6 +85,10 @@ export const methodSchemas = {
   }),
   'setup.useDemo': empty,
   'sync.status': empty,
+  /**
+   * While a one-off sync is running, a second request JOINS it (same runId, same result).
+   * While the continuous sync (`cht-sync run` / `sync` / `demo`) runs, it fails with BUSY.
+   */
   'sync.runNow': z.object({
     databases: z.array(z.string().min(1)).optional(),
     /** A manual sync that has not reached the feed's end by then reports `timeout`. */
@@ -92,6 +96,7 @@ export const methodSchemas = {
   }),
   'sync.pause': empty,
   'sync.resume': empty,
+  /** While a transform run is in progress, a second request fails with BUSY (retryable). */
   'transform.runNow': z.object({
     select: z.array(z.string()).optional(),
     exclude: z.array(z.string()).optional(),
