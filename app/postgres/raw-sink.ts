@@ -127,23 +127,23 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
         const ts = await c.query<{ ts: string }>(`select pg_advisory_xact_lock(hashtext($1::text)), (clock_timestamp() at time zone 'utc')::text as ts`, [n.lockKey]);
         const at = (ts.rows[0] as { ts: string }).ts;
         const params = [batch.source, batch.precedence as string[], at];
-        const other = await c.query<{ has: boolean }>(
-          `select exists (select 1 from ${STAGE} b join ${n.table} c on c._id = b._id where c.source is distinct from $1::text) as has`,
-          [batch.source],
-        );
-        if (!other.rows[0]?.has) {
-          await c.query(
+        // Rows whose _id is free or already this source's: one upsert. In the usual single-source
+        // batch this is the whole job.
+        const upsertOwn = (): Promise<pg.QueryResult> =>
+          c.query(
             `insert into ${n.table} (saved_timestamp, _id, _deleted, source, doc)
-             select $3::timestamp, _id, _deleted, $1::text, doc from ${STAGE} where $2::text[] is not null
+             select $3::timestamp, b._id, b._deleted, $1::text, b.doc from ${STAGE} b
+             where not exists (select 1 from ${n.table} c where c._id = b._id and c.source is distinct from $1::text) and $2::text[] is not null
              on conflict (_id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted,
                source = excluded.source, doc = excluded.doc`,
             params,
           );
-        } else {
+        const own = await upsertOwn();
+        if ((own.rowCount ?? 0) < written.length) {
           const rank = (expr: string): string => `coalesce(array_position($2::text[], ${expr}), ${NO_RANK})`;
-          // 1. rows held by a configured source this one outranks move to the shadow table. A holder
-          //    outside this run's configuration (another instance, another process) keeps its row:
-          //    first seen wins, so two processes never take a row from each other back and forth.
+          // Rows held by a configured source this one outranks move to the shadow table. A holder
+          // outside this run's configuration (another instance, another process) keeps its row:
+          // first seen wins, so two processes never take a row from each other back and forth.
           const moved = await c.query(
             `with moved as (
                delete from ${n.table} c using ${STAGE} b
@@ -154,7 +154,10 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
              on conflict (source, _id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted, doc = excluded.doc`,
             params,
           );
-          // 2. rows whose _id is held by a source that outranks (or ties with, first seen wins) this one
+          const isPromoted = (moved.rowCount ?? 0) > 0;
+          // The _ids just freed are this source's now.
+          if (isPromoted) await upsertOwn();
+          // What is still held by a source that outranks (or ties with: first seen wins) this one.
           await c.query(
             `insert into ${n.shadowed} (saved_timestamp, _id, _deleted, source, doc)
              select $3::timestamp, b._id, b._deleted, $1::text, b.doc from ${STAGE} b
@@ -162,17 +165,8 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
              on conflict (source, _id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted, doc = excluded.doc`,
             params,
           );
-          // 3. the rest is this source's to hold
-          await c.query(
-            `insert into ${n.table} (saved_timestamp, _id, _deleted, source, doc)
-             select $3::timestamp, b._id, b._deleted, $1::text, b.doc from ${STAGE} b
-             where not exists (select 1 from ${n.table} c where c._id = b._id and c.source is distinct from $1::text) and $2::text[] is not null
-             on conflict (_id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted,
-               source = excluded.source, doc = excluded.doc`,
-            params,
-          );
-          // 4. a promoted source's old shadow row goes (exactly one row per (source, _id))
-          if ((moved.rowCount ?? 0) > 0) {
+          // A promoted source's old shadow row goes (exactly one row per (source, _id)).
+          if (isPromoted) {
             await c.query(
               `delete from ${n.shadowed} s using ${STAGE} b
                where s.source = $1::text and s._id = b._id and exists (select 1 from ${n.table} c where c._id = b._id and c.source = $1::text)`,
