@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { prepareRow, stripNulEscapes } from '../../../app/sync/sanitise';
+import { compactRow, prepareRow, stripNulEscapes } from '../../../app/sync/sanitise';
 import { precedenceFor, sourceFor } from '../../../app/sync/source-name';
 import type { ChangeRow } from '../../../app/sync/ports';
 
@@ -48,6 +48,18 @@ describe('sanitising', () => {
     const full = prepareRow(row({ _id: 'p', type: 'person', _deleted: true }), false);
     assert.equal('json' in full && full.deleted, true, 'doc._deleted marks a delete too');
     assert.ok('reason' in prepareRow(row(null, { id: 'live' }), false));
+  });
+});
+
+describe('compacting rows as they arrive', () => {
+  it('keeps only the sanitised text, and prepares to the same result', () => {
+    const original = row({ _id: 'org.couchdb.user:z', type: 'user', salt: 's', note: 'a\u0000b' }, { deleted: false });
+    const compact = compactRow(original, true);
+    assert.equal(compact.doc, null);
+    assert.deepEqual(prepareRow(compact, true), prepareRow(original, true));
+    assert.equal(compact.json?.includes('salt'), false);
+    const bodiless = row(null, { id: 'live' });
+    assert.equal(compactRow(bodiless, false), bodiless, 'a row that cannot be stored stays as it is (and is skipped later)');
   });
 });
 
