@@ -16,11 +16,18 @@ export interface StateView {
 const SLOW_DOCS_PER_SECOND = 5;
 
 /** Words, colour and icon for a database's sync state. The engine's `state.kind` decides; we never guess from booleans. */
-export function describeState(status: DatabaseStatus, t: Translate, formatTime: (iso: string) => string): StateView {
+export function describeState(
+  status: DatabaseStatus,
+  t: Translate,
+  formatTime: (iso: string) => string,
+  live: { isSyncRunning?: boolean; copied?: string | null } = {},
+): StateView {
   const { state } = status;
   const code = state.error?.code;
   switch (state.kind) {
     case 'idle': {
+      // A database not started yet while its siblings sync: waiting, not "press Sync now".
+      if (live.isSyncRunning) return { tone: 'neutral', icon: 'clock', label: t('state.waiting'), detail: t('state.waiting.detail') };
       // Not running: what matters is how the last attempt ended, so "offline" stays visible after a failed sync.
       const last = status.lastRun;
       const when = last?.finishedAt ? formatTime(last.finishedAt) : '';
@@ -50,7 +57,7 @@ export function describeState(status: DatabaseStatus, t: Translate, formatTime: 
       const isSlow = status.docsPerSecond !== null && status.docsPerSecond < SLOW_DOCS_PER_SECOND && (status.pending ?? 1) > 0;
       return isSlow
         ? { tone: 'warn', icon: 'clock', label: t('state.catchingUpSlow'), detail: t('state.catchingUpSlow.detail') }
-        : { tone: 'busy', icon: 'sync', label: t('state.catchingUp'), detail: t('state.catchingUp.detail') };
+        : { tone: 'busy', icon: 'sync', label: t('state.catchingUp'), detail: live.copied ? t('state.copiedSoFar', { n: live.copied }) : t('state.catchingUp.detail') };
     }
     case 'live':
       return { tone: 'ok', icon: 'check', label: t('state.live'), detail: t('state.live.detail') };

@@ -25,6 +25,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
   const [syncOutcome, setSyncOutcome] = useState<OutcomeView | null>(null);
   const [transformOutcome, setTransformOutcome] = useState<OutcomeView | null>(null);
   const [error, setError] = useState<ErrorHelp | null>(null);
+  const [copied, setCopied] = useState<Record<string, number>>({});
   const [, setTick] = useState(0);
 
   const refresh = useCallback(async () => {
@@ -55,10 +56,14 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
   useEvent('sync.stateChanged', ({ database, state }) =>
     setStatuses((prev) => prev?.map((s) => (s.database === database ? { ...s, state } : s)) ?? prev),
   );
-  useEvent('sync.progress', (p) =>
-    setStatuses((prev) => prev?.map((s) => (s.database === p.database ? { ...s, pending: p.pending, docsPerSecond: p.docsPerSecond, etaSeconds: p.etaSeconds } : s)) ?? prev),
-  );
-  useEvent('run.started', (run) => setRunning((r) => ({ ...r, [run.kind]: true })));
+  useEvent('sync.progress', (p) => {
+    setCopied((prev) => ({ ...prev, [p.database]: p.docs + p.deletes }));
+    setStatuses((prev) => prev?.map((s) => (s.database === p.database ? { ...s, pending: p.pending, docsPerSecond: p.docsPerSecond, etaSeconds: p.etaSeconds } : s)) ?? prev);
+  });
+  useEvent('run.started', (run) => {
+    setRunning((r) => ({ ...r, [run.kind]: true }));
+    if (run.kind === 'sync') setCopied({});
+  });
   useEvent('run.finished', (run) => {
     setRunning((r) => ({ ...r, [run.kind]: false }));
     if (run.kind === 'transform') setLastTransform(run);
@@ -170,7 +175,10 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
             </thead>
             <tbody>
               {statuses.map((s) => {
-                const view = describeState(s, t, timeOf);
+                const view = describeState(s, t, timeOf, {
+                  isSyncRunning: running.sync,
+                  copied: copied[s.database] !== undefined ? formatNumber(lang, copied[s.database]) : null,
+                });
                 const isActive = s.state.kind === 'catching-up' || s.state.kind === 'connecting';
                 return (
                   <tr key={s.database} data-database={s.database}>

@@ -75,7 +75,9 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
 
   // Re-estimate whenever the selection changes on the databases step.
   useEffect(() => {
-    if (step !== 'databases' || selected.length === 0) {
+    // Kept when leaving the step: the review shows it too.
+    if (step !== 'databases') return;
+    if (selected.length === 0) {
       setEstimate(null);
       return;
     }

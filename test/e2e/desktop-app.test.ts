@@ -132,6 +132,7 @@ step('the wizard completes from an empty data folder and runs the first sync', a
   await wizard.heading().filter({ hasText: 'Review and finish' }).waitFor();
   const review = await page.locator('dl.review').innerText();
   assert.match(review, new RegExp(app.postgres.database));
+  assert.match(review, /Estimate/);
   assert.ok(!review.includes(app.couch.password), 'no password on the review page');
   await screenshot(page, '06-wizard-review');
   await wizard.finish();
