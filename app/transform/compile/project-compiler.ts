@@ -221,6 +221,12 @@ export class ProjectCompiler {
           parseError: null,
           fingerprint: '',
         };
+        const clash = this.nodes.get(node.uniqueId);
+        if (clash) {
+          throw new EngineError('PROJECT_LOAD', `Two models of ${pkg.name} are named ${name}: ${clash.file} and ${f.path}. Model names must be unique within a package; rename one (or set a different alias and name).`, {
+            details: { file: `${pkg.name}/${f.path}`, model: name },
+          });
+        }
         drafts.push(node);
         this.nodes.set(node.uniqueId, node);
       }

@@ -6,6 +6,7 @@ import { callable, isMapping, mapGet, Namespace, pyStr, toJs } from '../jinja/va
 import type { PgSession } from '../materialize/pg-session';
 import type { ConfigMap } from '../project/types';
 import { AgateTable, statementResult, type StatementResult } from './agate';
+import { datetimeModule, PyDateTime } from './py-datetime';
 import { quoteIdent, Relation, type RelationType } from './relation';
 
 /**
@@ -328,7 +329,7 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     flags: { FULL_REFRESH: c.fullRefresh, WHICH: 'run' },
     target: c.target,
     invocation_id: c.invocationId,
-    run_started_at: c.runStartedAt,
+    run_started_at: new PyDateTime(Date.parse(c.runStartedAt) || Date.now(), true),
     project_name: c.packageName,
     model: modelInfo,
     adapter,
@@ -336,7 +337,7 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     exceptions,
     namespace: undefined as unknown,
     results: c.results ?? [],
-    modules: { datetime: undefined },
+    modules: { datetime: datetimeModule },
     tojson: callable((args) => JSON.stringify(toJs(args[0]))),
     fromjson: callable((args) => {
       try {

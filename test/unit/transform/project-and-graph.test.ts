@@ -70,3 +70,13 @@ describe('transform: ephemeral CTE injection', () => {
     assert.equal(injectCtes('-- c\nselect 1', [{ name: 'e', sql: 'select 2' }]), '-- c\nwith __dbt__cte__e as (\nselect 2\n)\nselect 1');
   });
 });
+
+describe('transform: python datetime', () => {
+  it('prints like str(datetime) and formats with strftime', async () => {
+    const { PyDateTime } = await import('../../../app/transform/context/py-datetime');
+    const d = new PyDateTime(Date.UTC(2024, 6, 31, 10, 5, 9, 123), true);
+    assert.equal(String(d), '2024-07-31 10:05:09.123000+00:00');
+    assert.equal(d.strftime(['%Y%m%d_%H%M%S'], {}), '20240731_100509');
+    assert.equal(d.isoformat([], {}), '2024-07-31T10:05:09.123000+00:00');
+  });
+});
