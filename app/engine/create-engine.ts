@@ -27,7 +27,7 @@ import { diagnosticsReport } from './diagnostics';
 import { EventBus } from './event-bus';
 import type { DemoCouchHandle, EngineModules, SyncEvent } from './modules';
 import { translatePgError } from './pg-errors';
-import { combineOutcomes, SyncStatusBoard } from './sync-status';
+import { combineOutcomes, shortSeq, SyncStatusBoard } from './sync-status';
 import { TransformDaemon } from './transform-daemon';
 import type { Engine, HandlerTable, Trigger } from './types';
 
@@ -194,7 +194,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
       const lastRow = lastDetail?.databases?.find((x) => x.database === database);
       const success = details.find((d) => d.databases?.some((x) => x.database === database && (x.outcome === 'done' || x.reachedEnd)));
       return {
-        seqShort: checkpoint ? (checkpoint.seq.length > 16 ? `${checkpoint.seq.slice(0, 12)}…` : checkpoint.seq) : null,
+        seqShort: checkpoint ? shortSeq(checkpoint.seq) : null,
         pending: checkpoint?.pending ?? null,
         lastRun: lastDetail && lastRow ? { runId: lastDetail.id, outcome: lastRow.outcome, finishedAt: lastDetail.finishedAt } : null,
         lastSuccessAt: success?.finishedAt ?? null,
@@ -799,7 +799,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
   };
 
   seedStatus();
-  void ensureDemo();
+  // The demo server (a saved demo setup) starts when a sync first needs it, not for `status` or `transform`.
 
   let isClosed = false;
   return {
