@@ -7,12 +7,53 @@
  */
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import tls from 'node:tls';
 import { CouchTimeoutError, couchHttpError } from './couch-errors';
 
 export interface CouchConnection {
   url: string;
   username?: string;
   password?: string;
+  /**
+   * A self-signed server the user chose to trust: the SHA-256 fingerprint of its certificate
+   * (as preflight reports it in a COUCH_TLS error's details.fingerprint256).
+   */
+  trustedFingerprint256?: string;
+}
+
+/**
+ * Certificate pinning for a self-signed CHT install: the TLS socket is handed to a request only
+ * once the server's certificate has the trusted fingerprint, so no byte (credentials) goes out first.
+ */
+class PinnedAgent extends https.Agent {
+  constructor(
+    private readonly fingerprint: string,
+    options: https.AgentOptions,
+  ) {
+    super(options);
+  }
+
+  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+    const socket = tls.connect({ ...(options as tls.ConnectionOptions), rejectUnauthorized: false });
+    let isDone = false;
+    const done = (error: Error | null): void => {
+      if (isDone) return;
+      isDone = true;
+      callback?.(error, socket);
+    };
+    socket.once('secureConnect', () => {
+      const presented = socket.getPeerCertificate().fingerprint256?.toUpperCase();
+      if (presented === this.fingerprint) {
+        done(null);
+        return;
+      }
+      socket.destroy();
+      done(Object.assign(new Error(`the server's certificate (${presented ?? 'none'}) is not the one trusted`), { code: 'ERR_TLS_CERT_NOT_TRUSTED' }));
+    });
+    socket.once('error', (error) => done(error));
+    return undefined;
+  }
 }
 
 export interface CouchHttp {
@@ -29,7 +70,12 @@ export function createCouchHttp(conn: CouchConnection): CouchHttp {
   base.username = '';
   base.password = '';
   const isHttps = base.protocol === 'https:';
-  const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: 2 }) : new http.Agent({ keepAlive: true, maxSockets: 2 });
+  const trusted = conn.trustedFingerprint256?.toUpperCase();
+  const agent = isHttps
+    ? trusted
+      ? new PinnedAgent(trusted, { keepAlive: true, maxSockets: 2 })
+      : new https.Agent({ keepAlive: true, maxSockets: 2 })
+    : new http.Agent({ keepAlive: true, maxSockets: 2 });
   const basePath = base.pathname.replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'identity' };
   if (username !== undefined && username !== '') {

@@ -10,7 +10,8 @@ export type SyncEvent =
   | { type: 'batch'; database: string; source: string; docs: number; deletes: number; skipped: number; bytes: number; seconds: number; seq: string | null };
 
 export interface SyncOptions {
-  couch: { url: string; username?: string; password?: string };
+  /** `trustedFingerprint256`: accept this self-signed certificate (SHA-256, as preflight reports it). */
+  couch: { url: string; username?: string; password?: string; trustedFingerprint256?: string };
   databases: string[];
   /** The caller owns it; each database stream holds one connection while it runs. */
   pool: pg.Pool;

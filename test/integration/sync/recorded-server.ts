@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
@@ -27,7 +28,7 @@ export interface RecordedServer {
   close(): Promise<void>;
 }
 
-export async function startRecordedServer(): Promise<RecordedServer> {
+export async function startRecordedServer(o: { tls?: { key: string; cert: string } } = {}): Promise<RecordedServer> {
   const index = JSON.parse(readFileSync(path.join(DIR, 'index.json'), 'utf8')) as RecordedIndex;
   const state: RecordedServer = {
     url: '',
@@ -37,7 +38,7 @@ export async function startRecordedServer(): Promise<RecordedServer> {
     cutNext: 0,
     close: async () => undefined,
   };
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     state.requests.push({ url: req.url ?? '', headers: req.headers });
     const url = new URL(req.url ?? '/', 'http://x');
     if (state.failWith !== null) {
@@ -85,9 +86,10 @@ export async function startRecordedServer(): Promise<RecordedServer> {
       res.end();
     };
     writeMore();
-  });
+  };
+  const server = o.tls ? https.createServer(o.tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  state.url = `${o.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   state.close = () =>
     new Promise<void>((resolve) => {
       server.closeAllConnections();
