@@ -1,5 +1,5 @@
 import { EngineError } from '../core/engine-error';
-import { couchGet, describeTarget, type CouchTarget, type ProbeOptions } from './couch-request';
+import { couchGet, describeTarget, normaliseTarget, type CouchTarget, type ProbeOptions } from './couch-request';
 import { statusError } from './couch-status';
 import { nearMiss } from './near-miss';
 import { listDatabaseNames } from './probe-couch';
@@ -9,7 +9,8 @@ import { listDatabaseNames } from './probe-couch';
  * lists each missing name with the nearest existing one (`medic_sentinel` →
  * `medic-sentinel`).
  */
-export async function checkDatabases(c: CouchTarget, databases: string[], opts: ProbeOptions = {}): Promise<void> {
+export async function checkDatabases(target: CouchTarget, databases: string[], opts: ProbeOptions = {}): Promise<void> {
+  const c = normaliseTarget(target);
   const missing: string[] = [];
   for (const name of databases) {
     const response = await couchGet(c, `/${encodeURIComponent(name)}`, opts);

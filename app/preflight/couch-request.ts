@@ -4,6 +4,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { EngineError } from '../core/engine-error';
+import { registerSecret } from '../core/redact';
 
 export interface CouchTarget {
   url: string;
@@ -28,6 +29,26 @@ export interface CouchResponse {
 }
 
 const USUAL_PORT_HINT = 'CHT behind its nginx answers on https port 443 (https://host); CouchDB itself listens on port 5984 (http://host:5984).';
+
+/**
+ * Credentials typed into the URL (`https://user:pass@host`) move to their own fields, so
+ * messages can name the user and the URL we print never carries them.
+ */
+export function normaliseTarget(c: CouchTarget): CouchTarget {
+  let url: URL;
+  try {
+    url = new URL(c.url);
+  } catch {
+    throw new EngineError('CONFIG_INVALID', 'The CouchDB URL is not a valid URL: it should look like https://cht.example.org.');
+  }
+  if (!url.username && !url.password) return c;
+  const username = c.username ?? (decodeURIComponent(url.username) || undefined);
+  const password = c.password ?? (decodeURIComponent(url.password) || undefined);
+  registerSecret(password);
+  url.username = '';
+  url.password = '';
+  return { url: url.toString().replace(/\/+$/, ''), ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+}
 
 /** Where we are talking to, for messages: scheme, host and port, never credentials. */
 export function describeTarget(url: URL): string {

@@ -1,6 +1,6 @@
 import type { CouchDatabaseInfo, CouchTestResult } from '../contract/dto';
 import { EngineError } from '../core/engine-error';
-import { couchGet, describeTarget, type CouchTarget, type ProbeOptions } from './couch-request';
+import { couchGet, describeTarget, normaliseTarget, type CouchTarget, type ProbeOptions } from './couch-request';
 import { statusError } from './couch-status';
 
 /** The databases a CHT instance syncs by default (the wizard preselects them). */
@@ -16,7 +16,8 @@ const MAX_INFO = 200;
  * version and the databases (with counts and sizes) for the setup wizard.
  * Throws an EngineError naming the setting and the fix; never the password.
  */
-export async function probeCouch(c: CouchTarget, opts: ProbeOptions = {}): Promise<CouchTestResult> {
+export async function probeCouch(target: CouchTarget, opts: ProbeOptions = {}): Promise<CouchTestResult> {
+  const c = normaliseTarget(target);
   const root = await couchGet(c, '/', opts);
   const rootError = statusError(root, c, 'the server');
   if (rootError) throw rootError;

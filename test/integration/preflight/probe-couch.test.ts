@@ -80,6 +80,15 @@ describe('probeCouch', () => {
     assert.equal(result.databases.find((d) => d.name === 'other')?.isUsual, false);
   });
 
+  it('credentials inside the URL work, and a wrong one there is reported without it', async () => {
+    const ok = await probeCouch({ url: couch.adminUrl });
+    assert.ok(ok.databases.some((d) => d.name === 'medic'));
+    await expectError(probeCouch({ url: couch.url.replace('//', '//admin:url-secret-xyz@') }), 'COUCH_AUTH', (m) => {
+      assert.match(m, /rejected the user 'admin'/);
+      assert.doesNotMatch(m, /url-secret-xyz/);
+    });
+  });
+
   it('a wrong password: COUCH_AUTH naming the user and the settings, never the password', async () => {
     await expectError(probeCouch({ url: couch.url, username: 'admin', password: 'not-the-password' }), 'COUCH_AUTH', (m) => {
       assert.match(m, /rejected the user 'admin'/);
