@@ -188,6 +188,10 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
     const prev = o.previousFingerprints?.get(id);
     if (prev === undefined || prev === n.fingerprint) continue;
     if (n.materialized !== 'incremental' && n.materialized !== 'materialized_view') continue;
+    if (n.config.full_refresh === false) {
+      warnings.push(`Model ${n.name} changed since its last build but has full_refresh: false, so it is not rebuilt; new rows use the new logic, old rows keep the old.`);
+      continue;
+    }
     const changedParent = n.dependsOn.find((p) => {
       const pp = o.previousFingerprints?.get(p);
       return pp !== undefined && pp !== graph.nodes.get(p)?.fingerprint;

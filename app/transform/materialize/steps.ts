@@ -1,5 +1,5 @@
 import { quoteIdent, type Relation } from '../context/relation';
-import { foreignKeysReferencing, type ReferencingForeignKey } from './catalog';
+import { foreignKeysReferencing, relationType, type ReferencingForeignKey } from './catalog';
 import { assertColumnsEquivalent, contractedCreateTableAs } from './contract';
 import { createIndexSql, parseIndexes } from './indexes';
 import { queryError, type QueryOutcome } from './pg-session';
@@ -77,8 +77,11 @@ export async function buildAndSwap(
 ): Promise<number | null> {
   const intermediate = i.target.withIdentifier(`${i.target.identifier}__dbt_tmp`, intermediateType);
   const backup = i.target.withIdentifier(`${i.target.identifier}__dbt_backup`, i.existing?.type ?? 'table');
-  await exec(i, out, dropSql(intermediate));
-  await exec(i, out, dropSql(backup));
+  // Leftovers of an interrupted run may be of another kind (a view where a table is built now).
+  for (const leftover of [intermediate, backup]) {
+    const kind = i.target.schema ? await relationType(i.session, i.target.schema, leftover.identifier) : null;
+    if (kind) await exec(i, out, dropSql(leftover.withIdentifier(leftover.identifier, kind)));
+  }
   let childKeys: ReferencingForeignKey[] = [];
   if (i.existing?.type === 'table' && i.target.schema) childKeys = await foreignKeysReferencing(i.session, i.target.schema, i.target.identifier);
   const rows = await inTransaction(i, out, async () => {

@@ -150,6 +150,13 @@ describe('materializations (dbt-postgres sequences)', () => {
     assert.equal((await rows(`select * from v1.mv`)).length, 5);
   });
 
+  it('leftovers of an interrupted run are dropped whatever their kind', async () => {
+    await s.script(`create view v1.left__dbt_tmp as select 1 as x; create table v1.left__dbt_backup (x int);`);
+    await materialize(await input({ model: 'left', materialized: 'table', sql: `select 2 as x` }));
+    assert.deepEqual(await rows(`select x from v1.left`), [{ x: 2 }]);
+    assert.equal((await rows(`select 1 from pg_class where relname in ('left__dbt_tmp', 'left__dbt_backup')`)).length, 0);
+  });
+
   it('a failing statement names the model and carries the SQL fragment and line', async () => {
     await assert.rejects(materialize(await input({ model: 'broken', materialized: 'table', sql: `select\n  nope_column\nfrom v1.src` })), (e: Error & { details?: Record<string, unknown> }) => {
       assert.match(e.message, /Model broken \(models\/broken\.sql\) failed in PostgreSQL: column "nope_column" does not exist/);
