@@ -7,3 +7,5 @@ export { createCouchChangesSource } from '../couch/couch-changes-source';
 export type { SyncOptions, SyncEvent } from './types';
 export type { ChangesSource, RawSink, CheckpointStore, ChangeRow, SinkBatch, SinkResult } from './ports';
 export { transition, initialState, backoffDelayMs, ONCE_POLICY, FOLLOW_POLICY, type RetryPolicy, type SyncMachineEvent } from './state-machine';
+/** For benchmarks: the reader alone (read-only ceiling) — `for await (const b of catchUpBatches(createCouchChangesSource(conn, db), null, limits, signal))`. */
+export { catchUpBatches, type Batch, type BatchLimits } from './batcher';
