@@ -156,7 +156,7 @@ async function classifyNetworkError(error: unknown, url: URL, timeoutMs: number,
     const fix = code === 'CERT_FINGERPRINT_MISMATCH'
       ? 'If the server\'s certificate was renewed, trust the new one; otherwise do not connect: another server may be answering.'
       : isSelfSigned || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
-      ? `If this is your own server, trust this certificate${fingerprint ? ` (SHA-256 fingerprint ${fingerprint})` : ''}: in the app choose "Trust this certificate", or for the command line save the server's certificate to a file and start with NODE_EXTRA_CA_CERTS=<file>.`
+      ? `If this is your own server, trust this certificate${fingerprint ? ` (SHA-256 fingerprint ${fingerprint})` : ''}: in the app choose "Trust this certificate", or for the command line save it (openssl s_client -connect ${url.hostname}:${port} </dev/null | openssl x509 > cht-server.pem) and start with NODE_EXTRA_CA_CERTS=cht-server.pem.`
       : 'Fix the certificate on the server, or check the URL names the server its certificate was issued for.';
     return new EngineError('COUCH_TLS', `The secure connection to ${where} failed: ${why}. ${fix}`, {
       details: { ...details, isSelfSigned, fingerprint256: fingerprint, trustedFingerprintMismatch: trusted !== undefined },
