@@ -83,6 +83,11 @@ step('the wizard explains a refused password in plain words', async () => {
   assert.ok(!page.url().includes('token='), `token still in the address bar: ${page.url()}`);
   await screenshot(page, '01-wizard-connect-empty');
 
+  // Address mistakes are pointed out while typing, before any request.
+  await page.getByLabel('CHT instance address').fill('https://cht.example.org:5984');
+  await page.getByText(/Port 5984 is CouchDB’s internal port/).waitFor();
+  await page.getByLabel('CHT instance address').fill('cht.example.org');
+  await page.getByText(/should start with https:\/\//).waitFor();
   await wizard.fillConnection({ url: app.couch.url, username: app.couch.username, password: 'not-the-password' });
   await wizard.testConnection();
   const alert = wizard.failure();
