@@ -34,6 +34,8 @@ export interface TransformOptions {
   threads?: number;
   previousFingerprints?: Map<string, string>;
   env?: Record<string, string>;
+  /** Download git/tarball/hub sources again even when cached (an explicit "update project"). */
+  refreshProject?: boolean;
   logger: Logger;
   signal?: AbortSignal;
   onModelFinished?: (m: ModelRunResult) => void;
@@ -137,7 +139,7 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
   let selected: string[];
   try {
     const t0 = performance.now();
-    const project = await loadProject(source, { cacheDir: o.cacheDir, logger: o.logger, ...(o.signal ? { signal: o.signal } : {}) });
+    const project = await loadProject(source, { cacheDir: o.cacheDir, logger: o.logger, ...(o.signal ? { signal: o.signal } : {}), ...(o.refreshProject ? { refresh: true } : {}) });
     warnings.push(...project.warnings);
     const tLoad = performance.now();
     const target = targetInfo(o, threads);
