@@ -308,7 +308,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
         throw translatePgError(error, 'starting the sync');
       });
       result = await modules.syncOnce({
-        couch: { url: couch.url, ...(couch.username ? { username: couch.username } : {}), ...(couch.password ? { password: couch.password } : {}) },
+        couch: couchTarget(couch),
         databases: selected,
         pool,
         schema: config.schema,
@@ -363,7 +363,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
             throw translatePgError(error, 'starting the continuous sync');
           });
           result = await modules.syncFollow({
-            couch: { url: couch.url, ...(couch.username ? { username: couch.username } : {}), ...(couch.password ? { password: couch.password } : {}) },
+            couch: couchTarget(couch),
             databases: couch.databases,
             pool,
             schema: config.schema,
@@ -873,6 +873,12 @@ function savedOverStartup(
     for (const key of keys) (overrides as Record<string, unknown>)[key] = startup[key];
   }
   return (saved) => ({ ...plain(saved), ...overrides, dataDir: startup.dataDir });
+}
+
+/** The connection part of the couch config, passing through whatever else it carries (e.g. a pinned certificate). */
+function couchTarget(couch: { url: string; username?: string; password?: string; databases: string[] }): { url: string; username?: string; password?: string } {
+  const { databases: _databases, ...target } = couch;
+  return target;
 }
 
 function summaryOf(detail: RunSummary): RunSummary {
