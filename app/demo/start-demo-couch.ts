@@ -89,7 +89,9 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
   const authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
   const bin = pouchServerBin();
   const args = [bin, '--port', String(port), '--host', '127.0.0.1', '--dir', dir, '--config', path.join(dir, 'config.json'), '--no-stdout-logs'];
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  // Inside Electron, process.execPath is the app itself: ELECTRON_RUN_AS_NODE makes it a plain Node for the child.
+  const env = { ...process.env, NODE_OPTIONS: '', ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

@@ -240,7 +240,8 @@ export function buildUser(ctx: GenContext, user: UserRef, roles: string[], delet
 /** The legacy sentinel tombstone doc (CHT ≤ 4.2) kept in medic for a deleted report. */
 export function buildLegacyTombstone(ctx: GenContext, deleted: Doc): Doc {
   const rev = String(deleted._rev);
-  return { _id: `${String(deleted._id)}____${rev}____tombstone`, _rev: ctx.ids.rev(1), type: 'tombstone', tombstone: { ...deleted, _deleted: undefined } };
+  const { _deleted: _unused, ...body } = deleted;
+  return { _id: `${String(deleted._id)}____${rev}____tombstone`, _rev: ctx.ids.rev(1), type: 'tombstone', tombstone: body };
 }
 
 /** Compiled JavaScript-like text for the settings doc (real ones embed ~100 KB of it). */
