@@ -100,10 +100,17 @@ export function createCouchHttp(conn: CouchConnection): CouchHttp {
           agent,
           signal: o.signal,
         });
-        // Idle timeout: no byte for this long while connected = "slow", not "down".
-        req.setTimeout(o.idleTimeoutMs, () => req.destroy(new CouchTimeoutError(o.idleTimeoutMs)));
+        // Idle timeout: no byte for this long while connected = "slow", not "down". Once the body
+        // streams, the response is destroyed with the timeout error so the reader sees it as such.
+        let response: IncomingMessage | null = null;
+        req.setTimeout(o.idleTimeoutMs, () => {
+          const error = new CouchTimeoutError(o.idleTimeoutMs);
+          response?.destroy(error);
+          req.destroy(error);
+        });
         req.on('error', reject);
         req.on('response', (res) => {
+          response = res;
           const status = res.statusCode ?? 0;
           if (status === 200) {
             resolve(res);

@@ -141,6 +141,7 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
     };
     const isWrite = batch.rows.length > 0 || forceProgress;
     const result = isWrite ? await sink.writeBatch(sinkBatch) : { docs: 0, deletes: 0, bytes: 0, skipped: [] };
+    if (isWrite) dispatch({ type: 'progressed' });
     if (batch.seq !== null && (batch.rows.length > 0 || forceProgress)) {
       seqAfter = batch.seq;
       hasProgressRow = true;

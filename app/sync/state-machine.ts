@@ -12,6 +12,8 @@ import type { WireError } from '../contract/errors';
 export type SyncMachineEvent =
   | { type: 'start' }
   | { type: 'connected' }
+  /** A batch was committed: the failure count starts again (a server that answers and then fails never does this). */
+  | { type: 'progressed' }
   | { type: 'caught-up' }
   | { type: 'failed'; error: WireError }
   | { type: 'retry' }
@@ -69,16 +71,20 @@ export function transition(state: SyncState, event: SyncMachineEvent, now: Date,
     case 'idle':
       return event.type === 'start' ? make('connecting', now, { attempt: 0 }) : state;
     case 'connecting':
-      if (event.type === 'connected') return make('catching-up', now, { attempt: 0 });
+      // The attempt count survives `connected`: only committed progress resets it, so a server that
+      // answers and then fails every time still runs out of attempts.
+      if (event.type === 'connected') return make('catching-up', now, { attempt: state.attempt ?? 0 });
       if (event.type === 'caught-up') return make('live', now, { attempt: 0 });
       if (event.type === 'failed') return onFailure(state, event.error, now, policy);
       return state;
     case 'catching-up':
       if (event.type === 'caught-up') return make('live', now, { attempt: 0 });
       if (event.type === 'failed') return onFailure(state, event.error, now, policy);
+      if (event.type === 'progressed' && (state.attempt ?? 0) > 0) return Object.freeze({ ...state, attempt: 0 });
       return state;
     case 'live':
       if (event.type === 'failed') return onFailure(state, event.error, now, policy);
+      if (event.type === 'progressed' && (state.attempt ?? 0) > 0) return Object.freeze({ ...state, attempt: 0 });
       return state;
     case 'backing-off':
       // `start` = "retry now" from the UI; the attempt count is kept so backoff stays bounded.

@@ -25,6 +25,8 @@ export interface RecordedServer {
   failWith: number | null;
   /** Cut the next N _changes bodies half-way. */
   cutNext: number;
+  /** Send half of the next N _changes bodies, then nothing (the socket stays open). */
+  stallNext: number;
   close(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startRecordedServer(o: { tls?: { key: string; cert: string
     requests: [],
     failWith: null,
     cutNext: 0,
+    stallNext: 0,
     close: async () => undefined,
   };
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -66,6 +69,11 @@ export async function startRecordedServer(o: { tls?: { key: string; cert: string
     }
     const body = readFileSync(path.join(DIR, entry.file));
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    if (state.stallNext > 0 && body.length > 100) {
+      state.stallNext--;
+      res.write(body.subarray(0, Math.floor(body.length / 2)));
+      return;
+    }
     if (state.cutNext > 0 && body.length > 100) {
       state.cutNext--;
       res.write(body.subarray(0, Math.floor(body.length / 2)), () => setTimeout(() => res.socket?.destroy(), 20));

@@ -113,6 +113,25 @@ describe('sync against recorded CouchDB 3 responses (opaque seqs, seq_interval n
     await assertContents('rec_c');
   });
 
+  it('a server that stalls mid-response is "slow" (COUCH_TIMEOUT): retried, then reported as timeout', async () => {
+    server.stallNext = 1;
+    const events: SyncEvent[] = [];
+    const once = await syncOnce(options('rec_s1', { requestTimeoutMs: 300, onEvent: (e) => events.push(e) }));
+    assert.equal(once.outcome, 'done', JSON.stringify(once.databases[0]?.error));
+    const backingOff = events.find((e) => e.type === 'state' && e.state.kind === 'backing-off');
+    assert.equal(backingOff?.type === 'state' && backingOff.state.error?.code, 'COUCH_TIMEOUT');
+    await assertContents('rec_s1');
+
+    server.stallNext = 100;
+    try {
+      const stalled = await syncOnce(options('rec_s2', { requestTimeoutMs: 200 }));
+      assert.equal(stalled.outcome, 'timeout');
+      assert.equal(stalled.databases[0]?.error?.code, 'COUCH_TIMEOUT');
+    } finally {
+      server.stallNext = 0;
+    }
+  });
+
   it('credentials inside the URL travel in the Authorization header, never in a message', async () => {
     server.requests.length = 0;
     const url = server.url.replace('http://', 'http://reader:url-secret-1@');

@@ -12,6 +12,7 @@ const FATAL: WireError = { code: 'COUCH_AUTH', message: '401', retryable: false 
 const EVENTS: Record<SyncMachineEventType, SyncMachineEvent> = {
   start: { type: 'start' },
   connected: { type: 'connected' },
+  progressed: { type: 'progressed' },
   'caught-up': { type: 'caught-up' },
   failed: { type: 'failed', error: DOWN },
   retry: { type: 'retry' },
@@ -32,13 +33,13 @@ const STATES: Record<SyncStateKind, SyncState> = {
 
 /** Expected next kind for every (state × event); '=' means the event is ignored (same object back). */
 const TABLE: Record<SyncStateKind, Record<SyncMachineEventType, SyncStateKind | '='>> = {
-  idle: { start: 'connecting', connected: '=', 'caught-up': '=', failed: '=', retry: '=', pause: 'paused', resume: '=', stop: '=' },
-  connecting: { start: '=', connected: 'catching-up', 'caught-up': 'live', failed: 'backing-off', retry: '=', pause: 'paused', resume: '=', stop: 'idle' },
-  'catching-up': { start: '=', connected: '=', 'caught-up': 'live', failed: 'backing-off', retry: '=', pause: 'paused', resume: '=', stop: 'idle' },
-  live: { start: '=', connected: '=', 'caught-up': '=', failed: 'backing-off', retry: '=', pause: 'paused', resume: '=', stop: 'idle' },
-  'backing-off': { start: 'connecting', connected: '=', 'caught-up': '=', failed: '=', retry: 'connecting', pause: 'paused', resume: '=', stop: 'idle' },
-  paused: { start: 'connecting', connected: '=', 'caught-up': '=', failed: '=', retry: '=', pause: '=', resume: 'connecting', stop: 'idle' },
-  error: { start: 'connecting', connected: '=', 'caught-up': '=', failed: '=', retry: '=', pause: 'paused', resume: 'connecting', stop: 'idle' },
+  idle: { start: 'connecting', connected: '=', progressed: '=', 'caught-up': '=', failed: '=', retry: '=', pause: 'paused', resume: '=', stop: '=' },
+  connecting: { start: '=', connected: 'catching-up', progressed: '=', 'caught-up': 'live', failed: 'backing-off', retry: '=', pause: 'paused', resume: '=', stop: 'idle' },
+  'catching-up': { start: '=', connected: '=', progressed: '=', 'caught-up': 'live', failed: 'backing-off', retry: '=', pause: 'paused', resume: '=', stop: 'idle' },
+  live: { start: '=', connected: '=', progressed: '=', 'caught-up': '=', failed: 'backing-off', retry: '=', pause: 'paused', resume: '=', stop: 'idle' },
+  'backing-off': { start: 'connecting', connected: '=', progressed: '=', 'caught-up': '=', failed: '=', retry: 'connecting', pause: 'paused', resume: '=', stop: 'idle' },
+  paused: { start: 'connecting', connected: '=', progressed: '=', 'caught-up': '=', failed: '=', retry: '=', pause: '=', resume: 'connecting', stop: 'idle' },
+  error: { start: 'connecting', connected: '=', progressed: '=', 'caught-up': '=', failed: '=', retry: '=', pause: 'paused', resume: 'connecting', stop: 'idle' },
 };
 
 describe('sync state machine', () => {
@@ -82,15 +83,22 @@ describe('sync state machine', () => {
     assert.deepEqual(kinds, ['backing-off:1', 'backing-off:2', 'backing-off:3', 'error:4']);
   });
 
-  it('a successful connection resets the attempt count', () => {
+  it('committed progress resets the attempt count; a mere connection does not', () => {
     let state = transition(STATES.connecting, EVENTS.failed, NOW, POLICY);
     state = transition(state, EVENTS.retry, NOW, POLICY);
     assert.equal(state.attempt, 2);
     state = transition(state, EVENTS.connected, NOW, POLICY);
-    assert.equal(state.attempt, 0);
-    state = transition(state, EVENTS.failed, NOW, POLICY);
+    assert.equal(state.kind, 'catching-up');
+    assert.equal(state.attempt, 2, 'a server that answers and then fails still runs out of attempts');
+    const progressed = transition(state, EVENTS.progressed, NOW, POLICY);
+    assert.equal(progressed.kind, 'catching-up');
+    assert.equal(progressed.attempt, 0);
+    assert.equal(progressed.since, state.since, 'the same state, only the count reset');
+    state = transition(progressed, EVENTS.failed, NOW, POLICY);
     assert.equal(state.attempt, 1);
     assert.equal(state.retryAt, new Date(NOW.getTime() + 1000).toISOString());
+    const liveAfterRetries = transition({ kind: 'live', since: NOW.toISOString(), attempt: 3 }, EVENTS.progressed, NOW, POLICY);
+    assert.equal(liveAfterRetries.attempt, 0);
   });
 
   it('backoff doubles, is capped, and waits longer for a slow server than for a down one', () => {
