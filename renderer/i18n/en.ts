@@ -52,6 +52,7 @@ export const en = {
 
   'wizard.title': 'First-time setup',
   'wizard.progress': 'Setup steps',
+  'wizard.stepDone': 'done',
   'wizard.step.connect': 'Connect to CHT',
   'wizard.step.databases': 'Choose databases',
   'wizard.step.postgres': 'Analytics database',
@@ -242,6 +243,7 @@ export const en = {
   'dash.resume': 'Resume',
   'dash.syncRunning': 'Sync in progress…',
   'dash.transformRunning': 'Transforms in progress…',
+  'dash.modelsSoFar': '{ok} {ok:model|models} built so far, {failed} failed.',
   'dash.databases': 'Databases',
   'dash.noDatabases': 'No databases are selected. Choose them in Settings.',
   'dash.col.database': 'Database',

@@ -54,6 +54,7 @@ export const fr = {
 
   'wizard.title': 'Première configuration',
   'wizard.progress': 'Étapes de configuration',
+  'wizard.stepDone': 'terminé',
   'wizard.step.connect': 'Connexion à CHT',
   'wizard.step.databases': 'Choix des bases',
   'wizard.step.postgres': 'Base d’analyse',
@@ -244,6 +245,7 @@ export const fr = {
   'dash.resume': 'Reprendre',
   'dash.syncRunning': 'Synchronisation en cours…',
   'dash.transformRunning': 'Transformations en cours…',
+  'dash.modelsSoFar': '{ok} {ok:modèle construit|modèles construits} pour l’instant, {failed} en échec.',
   'dash.databases': 'Bases',
   'dash.noDatabases': 'Aucune base sélectionnée. Choisissez-les dans les Paramètres.',
   'dash.col.database': 'Base',

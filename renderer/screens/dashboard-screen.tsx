@@ -26,6 +26,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
   const [transformOutcome, setTransformOutcome] = useState<OutcomeView | null>(null);
   const [error, setError] = useState<ErrorHelp | null>(null);
   const [copied, setCopied] = useState<Record<string, number>>({});
+  const [modelsDone, setModelsDone] = useState<{ ok: number; failed: number }>({ ok: 0, failed: 0 });
   const [, setTick] = useState(0);
 
   const refresh = useCallback(async () => {
@@ -63,7 +64,11 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
   useEvent('run.started', (run) => {
     setRunning((r) => ({ ...r, [run.kind]: true }));
     if (run.kind === 'sync') setCopied({});
+    else setModelsDone({ ok: 0, failed: 0 });
   });
+  useEvent('transform.modelFinished', ({ model }) =>
+    setModelsDone((m) => (model.status === 'error' ? { ...m, failed: m.failed + 1 } : model.status === 'success' ? { ...m, ok: m.ok + 1 } : m)),
+  );
   useEvent('run.finished', (run) => {
     setRunning((r) => ({ ...r, [run.kind]: false }));
     if (run.kind === 'transform') setLastTransform(run);
@@ -87,6 +92,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
 
   const transformNow = async () => {
     setTransformOutcome(null);
+    setModelsDone({ ok: 0, failed: 0 });
     setError(null);
     setRunning((r) => ({ ...r, transform: true }));
     try {
@@ -147,7 +153,11 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
         {syncOutcome && <OutcomeNotice view={syncOutcome} onDismiss={() => setSyncOutcome(null)} />}
         {running.transform && !transformOutcome && (
           <p className="notice tone-busy" role="status">
-            <Icon name="sync" size={20} /> <span>{t('dash.transformRunning')}</span>
+            <Icon name="sync" size={20} />{' '}
+            <span>
+              {t('dash.transformRunning')}
+              {modelsDone.ok + modelsDone.failed > 0 && ` ${t('dash.modelsSoFar', { ok: formatNumber(lang, modelsDone.ok), failed: formatNumber(lang, modelsDone.failed) })}`}
+            </span>
           </p>
         )}
         {transformOutcome && <OutcomeNotice view={transformOutcome} onDismiss={() => setTransformOutcome(null)} />}

@@ -67,7 +67,8 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
       setCouch(result);
       setSelected(result.databases.filter((d) => d.isUsual).map((d) => d.name));
     } catch (e) {
-      setCouchError(explainError(e, t, { couchUrl: url }));
+      // Address hints are already shown under the field while typing: not repeated here.
+      setCouchError(explainError(e, t));
     } finally {
       setTesting(false);
     }
@@ -163,6 +164,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
           <li key={s.step} aria-current={s.step === step ? 'step' : undefined} className={i < stepIndex ? 'is-done' : ''}>
             <span className="step-number" aria-hidden="true">{i < stepIndex ? '✓' : i + 1}</span>
             <span>{t(s.key)}</span>
+            {i < stepIndex && <span className="visually-hidden"> ({t('wizard.stepDone')})</span>}
           </li>
         ))}
       </ol>
