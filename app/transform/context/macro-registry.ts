@@ -76,7 +76,17 @@ export class MacroRegistry {
       for (const f of pkg.macros) {
         let templates: Record<RenderMode, Template>;
         try {
-          templates = { run: this.envs.run.parse(f.text, templateName(pkg.name, f.path)), parse: this.envs.parse.parse(f.text, templateName(pkg.name, f.path)) };
+          const run = this.envs.run.parse(f.text, templateName(pkg.name, f.path));
+          const parseEnv = this.envs.parse;
+          let parsed: Template | null = null;
+          // The parse-mode copy is only needed while parsing models: build it on first use.
+          templates = {
+            run,
+            get parse(): Template {
+              parsed ??= parseEnv.parse(f.text, templateName(pkg.name, f.path));
+              return parsed;
+            },
+          };
         } catch (error) {
           throw jinjaError(error, { file: `${pkg.name}/${f.path}` });
         }
