@@ -47,7 +47,7 @@ export function couchHttpError(status: number, body: string, database: string, b
     return new EngineError('COUCH_SERVER', `${where} failed with a server error (HTTP ${status})${said}. It will be retried; if it persists, check the CouchDB server's logs.`, { retryable: true, details });
   }
   if (status === 400) {
-    return new EngineError('COUCH_PROTOCOL', `${where} rejected the changes request (HTTP 400)${said}. If the database was restored, recreated or moved to another cluster, the saved position no longer applies. Fix: delete this database's row from couchdb_progress (source ${database}) to copy it again from the start.`, { details });
+    return new EngineError('COUCH_PROTOCOL', `${where} rejected the changes request (HTTP 400)${said}. If the database was restored, recreated or moved to another cluster, the saved position no longer applies. Fix: delete the couchdb_progress row whose source ends in "/${database}" to copy it again from the start.`, { details });
   }
   return new EngineError('COUCH_PROTOCOL', `${where} answered HTTP ${status}${said}, which a CouchDB _changes request should not get. Fix: check that the URL points at CouchDB itself, not a web page or proxy.`, { details });
 }
