@@ -154,6 +154,7 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
       logger: o.logger,
     });
     const nodes = await compiler.parseModels();
+    warnings.push(...compiler.warnings.splice(0));
     graph = buildGraph(nodes.filter((n) => n.config.enabled !== false));
     computeFingerprints(graph);
     selected = selectModels(graph, {
@@ -403,6 +404,8 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
   }
 
   const hooksEndOk = await runProjectHooks('onRunEnd');
+  // exceptions.warn() calls made while compiling and in hooks.
+  warnings.push(...compiler.warnings.splice(0));
   const errors = models.filter((m) => m.status === 'error').length;
   const successes = models.filter((m) => m.status === 'success').length;
   if (cancelled) return finish('cancelled');

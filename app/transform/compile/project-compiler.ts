@@ -187,7 +187,41 @@ export class ProjectCompiler {
   }
 
   /** Parse stage: render every model with the recording context. */
+  /**
+   * dbt renders dbt_project.yml when it loads it (vars and model configs may use env_var/var),
+   * except hooks, which are rendered when they run.
+   */
+  async renderProjectFiles(): Promise<void> {
+    for (const pkg of this.o.project.packages) {
+      const ctx = this.context(this.baseContext({ mode: 'parse', packageName: pkg.name }));
+      const where = { file: `${pkg.name}/dbt_project.yml` };
+      const walk = async (v: unknown, key: string): Promise<unknown> => {
+        if (/^\+?(pre|post)[-_]hook$/.test(key)) return v;
+        if (typeof v === 'string') {
+          if (!v.includes('{{') && !v.includes('{%')) return v;
+          try {
+            return await this.renderString(v, `${pkg.name}/dbt_project.yml:${key}`, ctx, where);
+          } catch (error) {
+            // Left as written; a model that uses it will show the problem in context.
+            this.warnings.push(`${pkg.name}/dbt_project.yml: ${key} could not be rendered (${(error as Error).message}).`);
+            return v;
+          }
+        }
+        if (Array.isArray(v)) return Promise.all(v.map((x) => walk(x, key)));
+        if (v && typeof v === 'object') {
+          const out: Record<string, unknown> = {};
+          for (const [k, x] of Object.entries(v)) out[k] = await walk(x, k);
+          return out;
+        }
+        return v;
+      };
+      pkg.project.vars = (await walk(pkg.project.vars, 'vars')) as Record<string, unknown>;
+      pkg.project.models = (await walk(pkg.project.models, 'models')) as ConfigMap;
+    }
+  }
+
   async parseModels(): Promise<ModelNode[]> {
+    await this.renderProjectFiles();
     await this.resolveSources();
     const root = this.o.project.root;
     const drafts: ModelNode[] = [];

@@ -375,18 +375,23 @@ export class Interpreter implements EvalContext {
           return o.join('');
         }
       : null;
+    // Jinja2 runs the `else` block unless some iteration reached the end of the body: a
+    // `break`, or a `continue` in every iteration, leaves it armed (observed in 3.1.6).
+    let completed = false;
     for (let i = 0; i < items.length; i++) {
       const s = scope.child();
       s.vars.set('loop', new LoopContext(items, i, depth0, recurse, changed));
       this.assign(stmt.target, items[i], s);
       try {
         await this.execBody(stmt.body, s, out);
+        completed = true;
       } catch (e) {
         if (e === BREAK) break;
         if (e === CONTINUE) continue;
         throw e;
       }
     }
+    if (!completed && stmt.else.length) await this.execBody(stmt.else, scope.child(), out);
   }
 
   private assign(target: Target, value: unknown, scope: Scope): void {

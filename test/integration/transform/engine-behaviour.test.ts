@@ -83,6 +83,17 @@ describe('engine behaviour on a real PostgreSQL', () => {
     assert.match(k.error!.message, /must set on_schema_change to 'append_new_columns' or 'fail'/);
   });
 
+  it('dbt_project.yml vars and model configs are rendered (env_var), hooks are not', async () => {
+    const dir = project({
+      'dbt_project.yml': "name: 'probe'\nversion: '1'\nconfig-version: 2\nvars:\n  region: \"{{ env_var('PROBE_REGION', 'north') }}\"\nmodels:\n  probe:\n    +schema: \"{{ env_var('PROBE_SCHEMA') }}\"\n    +post-hook: \"insert into v1.ticks values ('{{ this.name }}', now(), 'hook')\"\n",
+      'models/r.sql': "{{ config(materialized='table') }}\nselect '{{ var('region') }}' as region",
+    });
+    const out = await run(dir, { env: { PROBE_SCHEMA: 'rendered' } });
+    assert.equal(out.result.outcome, 'done', JSON.stringify(out.result.models));
+    assert.deepEqual((await pool.query(`select region from v1_rendered.r`)).rows, [{ region: 'north' }]);
+    assert.equal((await pool.query(`select 1 from v1.ticks where model = 'r' and what = 'hook'`)).rowCount, 1);
+  });
+
   it('a cycle fails the run and prints it', async () => {
     const dir = project({ 'models/x.sql': "select * from {{ ref('y') }}", 'models/y.sql': "select * from {{ ref('x') }}" });
     const out = await run(dir);
