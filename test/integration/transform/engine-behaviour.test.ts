@@ -94,6 +94,23 @@ describe('engine behaviour on a real PostgreSQL', () => {
     assert.equal((await pool.query(`select 1 from v1.ticks where model = 'r' and what = 'hook'`)).rowCount, 1);
   });
 
+  it('template errors name the file and line: syntax in a model, undefined names in a macro', async () => {
+    const dir = project({
+      'models/syn.sql': "select 1 as x\n{% if %}\n",
+      'macros/m.sql': "{% macro broken_macro() %}\n  {{ no_such_thing.attr }}\n{% endmacro %}",
+      'models/rt.sql': "select {{ broken_macro() }} as x",
+    });
+    const out = await run(dir);
+    const syn = out.result.models.find((m) => m.model === 'syn')!;
+    assert.equal(syn.error?.code, 'TEMPLATE_SYNTAX');
+    assert.equal(syn.error?.details?.line, 2);
+    assert.equal(syn.error?.details?.file, 'probe/models/syn.sql');
+    const rt = out.result.models.find((m) => m.model === 'rt')!;
+    assert.equal(rt.error?.code, 'TEMPLATE_RUNTIME');
+    assert.match(rt.error!.message, /no_such_thing/);
+    assert.match(rt.error!.message, /probe\/macros\/m\.sql, line 2/);
+  });
+
   it('a cycle fails the run and prints it', async () => {
     const dir = project({ 'models/x.sql': "select * from {{ ref('y') }}", 'models/y.sql': "select * from {{ ref('x') }}" });
     const out = await run(dir);
