@@ -1,5 +1,6 @@
 import type { ChtSyncBridge } from '../../app/contract/bridge';
-import { ClientError, type EngineClient, type EventMap, type EventName } from '../../app/contract';
+import { ClientError, type EngineClient } from '../../app/contract/client';
+import type { EventMap, EventName } from '../../app/contract/events';
 
 /** The EngineClient over the Electron preload's `window.chtSync` bridge. */
 export function createElectronClient(bridge: ChtSyncBridge): EngineClient {

@@ -1,4 +1,5 @@
-import { ClientError, EVENT_NAMES, type EngineClient, type EventMap, type EventName, type Wire } from '../../app/contract';
+import { ClientError, type EngineClient, type Wire } from '../../app/contract/client';
+import { EVENT_NAMES, type EventMap, type EventName } from '../../app/contract/events';
 
 export interface HttpClientOptions {
   /** For scripts outside the browser; a page loaded from `cht-sync serve` authenticates with its cookie. */

@@ -25,20 +25,20 @@ export async function chartData(
     case 'reports-per-form-week':
       return weekly(o.pool, o.schema, {
         chart: name,
-        title: `Reports per form per week (last ${WEEKS} weeks)`,
+        title: `Reports per form per week (${WEEKS} weeks to the newest report)`,
         table: 'data_record',
         seriesColumn: 'form',
         missing: 'No report table yet: run transforms to build data_record.',
-        empty: `No reports in the last ${WEEKS} weeks.`,
+        empty: 'No reports yet.',
       });
     case 'contacts-per-week':
       return weekly(o.pool, o.schema, {
         chart: name,
-        title: `New contacts per week by type (last ${WEEKS} weeks)`,
+        title: `New contacts per week by type (${WEEKS} weeks to the newest contact)`,
         table: 'contact',
         seriesColumn: 'contact_type',
         missing: 'No contact table yet: run transforms to build contact.',
-        empty: `No contacts registered in the last ${WEEKS} weeks.`,
+        empty: 'No contacts yet.',
       });
     case 'sync-throughput':
       return throughputChart(o.throughput);
@@ -61,16 +61,27 @@ async function weekly(
   // `reported` is when the health worker recorded it; fall back to when it arrived.
   const timeColumn = names.has('reported') ? 'reported' : names.has('saved_timestamp') ? 'saved_timestamp' : null;
   if (!timeColumn || !names.has(c.seriesColumn)) return { ...base, emptyReason: `${c.table} has no ${timeColumn ? c.seriesColumn : 'reported'} column: is it built by a different pipeline?` };
+  // The window ends at the newest week with data (never in the future), not at today: a laptop
+  // that synced weeks ago, or demo data, still shows its last half-year instead of an empty chart.
+  const col = quoteIdent(timeColumn);
+  const relation = `${quoteIdent(schema)}.${quoteIdent(c.table)}`;
+  const newest = await pool.query<{ anchor: string | null }>(
+    `select to_char(date_trunc('week', max(${col})), 'YYYY-MM-DD') as anchor
+       from ${relation} where ${col} <= now() + interval '1 day'`,
+  );
+  const anchor = newest.rows[0]?.anchor ?? null;
+  if (!anchor) return { ...base, emptyReason: c.empty };
   const { rows } = await pool.query<{ week: string; name: string | null; n: string }>(
-    `select to_char(date_trunc('week', ${quoteIdent(timeColumn)}), 'YYYY-MM-DD') as week,
+    `select to_char(date_trunc('week', ${col}), 'YYYY-MM-DD') as week,
             ${quoteIdent(c.seriesColumn)}::text as name, count(*)::text as n
-       from ${quoteIdent(schema)}.${quoteIdent(c.table)}
-      where ${quoteIdent(timeColumn)} >= date_trunc('week', now()) - interval '${WEEKS - 1} weeks'
-        and ${quoteIdent(timeColumn)} <= now() + interval '1 day'
+       from ${relation}
+      where ${col} >= $1::date - interval '${WEEKS - 1} weeks'
+        and ${col} < $1::date + interval '1 week'
       group by 1, 2 order by 1`,
+    [anchor],
   );
   if (rows.length === 0) return { ...base, emptyReason: c.empty };
-  const weeks = weekStarts();
+  const weeks = weekStarts(new Date(`${anchor}T00:00:00Z`));
   const totals = new Map<string, number>();
   for (const r of rows) totals.set(r.name ?? '(none)', (totals.get(r.name ?? '(none)') ?? 0) + Number(r.n));
   const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([n]) => n);
@@ -89,9 +100,9 @@ async function weekly(
   };
 }
 
-/** Monday-start weeks (PostgreSQL's date_trunc('week')), oldest first, in UTC. */
-function weekStarts(now = new Date()): string[] {
-  const day = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+/** Monday-start weeks (PostgreSQL's date_trunc('week')) ending with the one holding `end`, oldest first, in UTC. */
+function weekStarts(end: Date): string[] {
+  const day = new Date(Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), end.getUTCDate()));
   const sinceMonday = (day.getUTCDay() + 6) % 7;
   day.setUTCDate(day.getUTCDate() - sinceMonday);
   const out: string[] = [];
