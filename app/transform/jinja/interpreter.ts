@@ -4,6 +4,7 @@
  */
 import { PyError, TemplateRuntimeError, typeError, valueError } from './errors';
 import { pyMethod } from './methods';
+import { undefinedAtStart } from './scoping';
 import { macroKey, type CallArgs, type Expr, type MacroNode, type MacroParam, type Stmt, type Target } from './nodes';
 import {
   Cycler,
@@ -226,7 +227,7 @@ export class Interpreter implements EvalContext {
   // --- entry points ---------------------------------------------------------------------------
 
   async render(body: Stmt[], context: Context | (() => Context)): Promise<string> {
-    const scope = new Scope(null, new Root(context, null));
+    const scope = this.frame(new Scope(null, new Root(context, null)), body);
     const out: string[] = [];
     await this.execBody(body, scope, out);
     return out.join('');
@@ -256,6 +257,13 @@ export class Interpreter implements EvalContext {
   }
 
   // --- statements -----------------------------------------------------------------------------
+
+  /** A new frame for `body`: names it assigns before any other use start out undefined (scoping.ts). */
+  private frame(parent: Scope, body: readonly Stmt[]): Scope {
+    const s = parent.child();
+    for (const name of undefinedAtStart(body)) s.vars.set(name, new Undefined(name));
+    return s;
+  }
 
   private async execBody(body: Stmt[], scope: Scope, out: string[]): Promise<void> {
     for (const stmt of body) {
@@ -306,7 +314,7 @@ export class Interpreter implements EvalContext {
         return;
       }
       case 'setblock': {
-        let v: unknown = await this.renderBody(stmt.body, scope);
+        let v: unknown = await this.renderBody(stmt.body, this.frame(scope, stmt.body));
         for (const f of stmt.filters) v = await this.evFilterChain(f, v, scope);
         this.assign(stmt.target, v, scope);
         return;
@@ -326,13 +334,13 @@ export class Interpreter implements EvalContext {
         return;
       }
       case 'filterblock': {
-        let v: unknown = await this.renderBody(stmt.body, scope);
+        let v: unknown = await this.renderBody(stmt.body, this.frame(scope, stmt.body));
         for (const f of stmt.filters) v = await this.evFilterChain(f, v, scope);
         out.push(pyStr(v));
         return;
       }
       case 'with': {
-        const inner = scope.child();
+        const inner = this.frame(scope, stmt.body);
         for (const t of stmt.targets) this.assign(t.target, await this.ev(t.value, scope), inner);
         await this.execBody(stmt.body, inner, out);
         return;
@@ -364,7 +372,7 @@ export class Interpreter implements EvalContext {
       items = kept;
     } else items = [...items];
     if (items.length === 0) {
-      await this.execBody(stmt.else, scope.child(), out);
+      await this.execBody(stmt.else, this.frame(scope, stmt.else), out);
       return;
     }
     const changed = { value: MISSING as unknown[] | typeof MISSING };
@@ -379,7 +387,7 @@ export class Interpreter implements EvalContext {
     // `break`, or a `continue` in every iteration, leaves it armed (observed in 3.1.6).
     let completed = false;
     for (let i = 0; i < items.length; i++) {
-      const s = scope.child();
+      const s = this.frame(scope, stmt.body);
       s.vars.set('loop', new LoopContext(items, i, depth0, recurse, changed));
       this.assign(stmt.target, items[i], s);
       try {
@@ -391,7 +399,7 @@ export class Interpreter implements EvalContext {
         throw e;
       }
     }
-    if (!completed && stmt.else.length) await this.execBody(stmt.else, scope.child(), out);
+    if (!completed && stmt.else.length) await this.execBody(stmt.else, this.frame(scope, stmt.else), out);
   }
 
   private assign(target: Target, value: unknown, scope: Scope): void {
@@ -445,7 +453,7 @@ export class Interpreter implements EvalContext {
     kwargsIn: Record<string, unknown>,
     catchReturn: boolean,
   ): Promise<unknown> {
-    const scope = closure.child();
+    const scope = this.frame(closure, body);
     const kwargs = { ...kwargsIn };
     const hasCaller = Object.prototype.hasOwnProperty.call(kwargs, 'caller');
     let caller: unknown;

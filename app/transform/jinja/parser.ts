@@ -5,6 +5,7 @@
 import { TemplateSyntaxError } from './errors';
 import { tokenize, type Token } from './lexer';
 import type { CallArgs, Expr, MacroNode, MacroParam, Stmt, Target } from './nodes';
+import { analyzeScopes } from './scoping';
 import { mkFloat } from './values';
 
 const COMPARE_OPS = new Set(['==', '!=', '<', '<=', '>', '>=']);
@@ -859,5 +860,7 @@ function usedNames(nodes: unknown): Set<string> {
 }
 
 export function parse(source: string, name: string): Stmt[] {
-  return new Parser(source, name).parseTemplate();
+  const body = new Parser(source, name).parseTemplate();
+  analyzeScopes(body);
+  return body;
 }
