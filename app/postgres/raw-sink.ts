@@ -127,19 +127,22 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
         const ts = await c.query<{ ts: string }>(`select pg_advisory_xact_lock(hashtext($1::text)), (clock_timestamp() at time zone 'utc')::text as ts`, [n.lockKey]);
         const at = (ts.rows[0] as { ts: string }).ts;
         const params = [batch.source, batch.precedence as string[], at];
-        // Rows whose _id is free or already this source's: one upsert. In the usual single-source
-        // batch this is the whole job.
+        // Rows whose _id is free or already this source's: one upsert (one index probe per row; an
+        // _id held by another source is left alone by the WHERE). In the usual single-source batch
+        // this is the whole job.
         const upsertOwn = (): Promise<pg.QueryResult> =>
           c.query(
-            `insert into ${n.table} (saved_timestamp, _id, _deleted, source, doc)
-             select $3::timestamp, b._id, b._deleted, $1::text, b.doc from ${STAGE} b
-             where not exists (select 1 from ${n.table} c where c._id = b._id and c.source is distinct from $1::text) and $2::text[] is not null
+            `insert into ${n.table} as c (saved_timestamp, _id, _deleted, source, doc)
+             select $3::timestamp, b._id, b._deleted, $1::text, b.doc from ${STAGE} b where $2::text[] is not null
              on conflict (_id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted,
-               source = excluded.source, doc = excluded.doc`,
+               source = excluded.source, doc = excluded.doc
+             where c.source is not distinct from excluded.source`,
             params,
           );
         const own = await upsertOwn();
         if ((own.rowCount ?? 0) < written.length) {
+          // The temp table has no statistics; without them the joins below hash the whole table.
+          await c.query(`analyze ${STAGE}`);
           const rank = (expr: string): string => `coalesce(array_position($2::text[], ${expr}), ${NO_RANK})`;
           // Rows held by a configured source this one outranks move to the shadow table. A holder
           // outside this run's configuration (another instance, another process) keeps its row:
