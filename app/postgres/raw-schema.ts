@@ -38,14 +38,17 @@ export async function ensureRawSchema(pool: pg.Pool, schema: string, table: stri
   try {
     await client.query('begin');
     // Two processes creating the same tables at once collide in the catalog: take turns.
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`${n.lockKey}:ddl`]);
+    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`cht-sync:${schema}:ddl`]);
     await client.query(`create schema if not exists ${quoteIdent(schema)}`);
     await client.query(`create table if not exists ${n.table} (
       saved_timestamp timestamp, _id varchar primary key, _deleted boolean, source varchar, doc jsonb)`);
-    // cht-sync's index names, so an existing cht-sync database is not indexed twice.
-    await client.query(`create index if not exists _deleted on ${n.table} (_deleted)`);
-    await client.query(`create index if not exists saved_timestamp on ${n.table} (saved_timestamp)`);
-    await client.query(`create index if not exists source on ${n.table} (source)`);
+    // cht-sync's index names for its default table, so an existing cht-sync database is not indexed
+    // twice; other table names get their own prefix (index names are per schema, and IF NOT EXISTS
+    // would silently skip a second table's index).
+    const indexName = (column: string): string => quoteIdent(table === 'couchdb' ? column : `${table}_${column}`);
+    for (const column of ['_deleted', 'saved_timestamp', 'source']) {
+      await client.query(`create index if not exists ${indexName(column)} on ${n.table} (${column})`);
+    }
     await client.query(`create table if not exists ${n.shadowed} (
       saved_timestamp timestamp, _id varchar not null, _deleted boolean, source varchar not null, doc jsonb,
       primary key (source, _id))`);
