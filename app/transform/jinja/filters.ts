@@ -51,7 +51,8 @@ function bind(filter: string, params: Params, args: unknown[], kwargs: Record<st
 const REQUIRED = Symbol('required');
 
 function required(filter: string, v: unknown, name: string): unknown {
-  if (v === REQUIRED) throw typeError(`${filter}() missing required argument: '${name}'`);
+  // Worded like the Python TypeError Jinja2 raises from its do_<filter> function.
+  if (v === REQUIRED) throw typeError(`do_${filter}() missing 1 required positional argument: '${name}'`);
   return v;
 }
 

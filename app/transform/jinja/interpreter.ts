@@ -274,7 +274,8 @@ export class Interpreter implements EvalContext {
       try {
         await this.exec(stmt, scope, out);
       } catch (e) {
-        throw this.wrap(e, stmt.line);
+        // Like Jinja2, an error is located at its statement (a print: its expression).
+        throw this.wrap(e, stmt.kind === 'print' ? stmt.expr.line : stmt.line);
       }
     }
   }
@@ -367,7 +368,13 @@ export class Interpreter implements EvalContext {
       for (const item of items) {
         const s = scope.child();
         this.assign(stmt.target, item, s);
-        if (truthy(await this.ev(stmt.filter, s))) kept.push(item);
+        let keep: unknown;
+        try {
+          keep = await this.ev(stmt.filter, s);
+        } catch (e) {
+          throw this.wrap(e, stmt.filter.line);
+        }
+        if (truthy(keep)) kept.push(item);
       }
       items = kept;
     } else items = [...items];
@@ -473,7 +480,11 @@ export class Interpreter implements EvalContext {
         value = kwargs[p.name];
         delete kwargs[p.name];
       } else if (p.default) {
-        value = await this.ev(p.default, scope);
+        try {
+          value = await this.ev(p.default, scope);
+        } catch (e) {
+          throw this.wrap(e, (flags as { line?: number }).line ?? p.default.line);
+        }
       } else {
         value = new Undefined(p.name, MISSING, `parameter ${pyRepr(p.name)} was not provided`);
       }
@@ -518,14 +529,6 @@ export class Interpreter implements EvalContext {
   // --- expressions ----------------------------------------------------------------------------
 
   async ev(e: Expr, scope: Scope): Promise<unknown> {
-    try {
-      return await this.evInner(e, scope);
-    } catch (err) {
-      throw this.wrap(err, e.line);
-    }
-  }
-
-  private async evInner(e: Expr, scope: Scope): Promise<unknown> {
     switch (e.kind) {
       case 'const':
         return e.value;

@@ -563,7 +563,6 @@ export class Parser {
   }
 
   private parseCompare(): Expr {
-    const line = this.cur.line;
     const first = this.parseMath1();
     const ops: { op: string; expr: Expr }[] = [];
     for (;;) {
@@ -579,7 +578,8 @@ export class Parser {
         ops.push({ op: 'notin', expr: this.parseMath1() });
       } else break;
     }
-    return ops.length ? { kind: 'compare', first, ops, line } : first;
+    // Jinja2 locates a comparison at the token that follows it (observed in its tracebacks).
+    return ops.length ? { kind: 'compare', first, ops, line: this.cur.line } : first;
   }
 
   private parseMath1(): Expr {

@@ -16,7 +16,7 @@ interface Case {
   expected?: string;
   error?: string;
   message?: string;
-  /** For syntax errors: the line Jinja2 reports. */
+  /** The template line Jinja2 reports for the error. */
   line?: number;
 }
 
@@ -49,6 +49,7 @@ for (const c of cases) {
         }
         const firstSentence = (c.message ?? '').split(' (<')[0]?.split('. Jinja')[0] ?? '';
         assert.ok(e.detail.includes(firstSentence), `message ${JSON.stringify(e.detail)} lacks ${JSON.stringify(firstSentence)}`);
+        if (typeof c.line === 'number') assert.equal(e.line, c.line, 'error line');
         return true;
       },
     );
