@@ -355,6 +355,10 @@ export function pyRepr(v: unknown, seen: Set<unknown> = new Set(), sortKeys = fa
     seen.delete(v);
     return `<Namespace {${inner.join(', ')}}>`;
   }
+  if (isPlainObject(v) && Object.prototype.hasOwnProperty.call(v, 'toString') && typeof v.toString === 'function') {
+    // A JS object literal with its own toString() is meant as an object, not a dict.
+    return String(v);
+  }
   if (isMapping(v)) {
     seen.add(v);
     const entries = mapEntries(v);

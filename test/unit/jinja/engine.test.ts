@@ -269,6 +269,11 @@ describe('options and interop', () => {
     assert.equal(await render('{{ dbt_utils.dateadd("day", 1, "x") }}', { dbt_utils: missing }), 'no dateadd');
   });
 
+  test('a plain object with its own toString() prints through it', async () => {
+    const rel = { schema: 'v1', name: 'user', toString: () => '"db"."v1"."user"' };
+    assert.equal(await render('{{ rel }} {{ rel.schema }} {{ "from " ~ rel }}', { rel }), '"db"."v1"."user" v1 from "db"."v1"."user"');
+  });
+
   test('toJs converts template values for JS consumers', async () => {
     let captured: unknown;
     const config = callable((_a, kw) => {
