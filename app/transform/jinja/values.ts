@@ -367,7 +367,7 @@ export function pyRepr(v: unknown, seen: Set<unknown> = new Set(), sortKeys = fa
     seen.delete(v);
     return `{${inner.join(', ')}}`;
   }
-  if (v instanceof Set) return `{${[...v].map((x) => pyRepr(x, seen)).join(', ')}}`;
+  if (v instanceof Set) return v.size ? `{${[...v].map((x) => pyRepr(x, seen)).join(', ')}}` : 'set()';
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'object' && hasCustomToString(v)) return String(v);
   return `<${typeName(v)} object>`;
@@ -794,6 +794,9 @@ export function percentFormat(fmt: string, args: unknown): string {
 // str.format
 
 export function applyFormatSpec(value: unknown, specText: string): string {
+  // Objects may format themselves like Python's __format__ (e.g. datetimes: '{:%Y-%m-%d}').
+  const own = value !== null && typeof value === 'object' ? (value as { __format__?: unknown }).__format__ : undefined;
+  if (typeof own === 'function') return String((own as (spec: string) => unknown).call(value, specText));
   const m = /^(?:(.)?([<>=^]))?([-+ ])?(#)?(0)?(\d+)?([,_])?(?:\.(\d+))?([bcdeEfFgGnosxX%])?$/s.exec(specText);
   if (!m) throw valueError(`Invalid format specifier '${specText}'`);
   const [, fillCh, align, signIn, alt, zero, widthText, grouping, precText, type] = m;

@@ -274,6 +274,11 @@ describe('options and interop', () => {
     assert.equal(await render('{{ rel }} {{ rel.schema }} {{ "from " ~ rel }}', { rel }), '"db"."v1"."user" v1 from "db"."v1"."user"');
   });
 
+  test('str.format honours __format__ (datetime-like objects) and sets print like Python', async () => {
+    const day = { __format__: (spec: string) => (spec === '%Y-%m-%d' ? '2024-07-31' : 'other'), toString: () => '2024-07-31 00:00:00' };
+    assert.equal(await render("{{ '{:%Y-%m-%d}'.format(d) }} {{ '{}'.format(d) }} {{ s }} {{ e }}", { d: day, s: new Set([1, 'a']), e: new Set() }), "2024-07-31 other {1, 'a'} set()");
+  });
+
   test('toJs converts template values for JS consumers', async () => {
     let captured: unknown;
     const config = callable((_a, kw) => {
