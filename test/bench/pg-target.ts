@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../app/postgres/embedded';
+import { removeEmbeddedCluster, startEmbeddedPostgres } from '../../app/postgres/embedded';
 
 /**
  * The PostgreSQL the bench writes to: CHT_SYNC_BENCH_PG_URL, else CHT_SYNC_TEST_PG_URL, else the
@@ -45,7 +45,7 @@ export async function benchPostgres(): Promise<BenchPostgres> {
     stopEmbedded = async () => {
       await embedded.stop();
       rmSync(dataDir, { recursive: true, force: true });
-      rmSync(embedded.clusterDir, { recursive: true, force: true });
+      removeEmbeddedCluster(embedded.clusterDir);
     };
   }
   const name = `cht_bench_${Date.now().toString(36)}`;

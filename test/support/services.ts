@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../app/postgres/embedded';
+import { removeEmbeddedCluster, startEmbeddedPostgres } from '../../app/postgres/embedded';
 import { startPouchServer } from './pouchdb-server';
 
 export interface TestServices {
@@ -27,7 +27,7 @@ export async function startTestServices(): Promise<TestServices> {
     stops.push(async () => {
       await embedded.stop();
       rmSync(dataDir, { recursive: true, force: true });
-      rmSync(embedded.clusterDir, { recursive: true, force: true });
+      removeEmbeddedCluster(embedded.clusterDir);
     });
   }
   env.CHT_SYNC_TEST_PG_URL = pgUrl;

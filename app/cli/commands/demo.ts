@@ -1,4 +1,6 @@
 import { resolveConfig, type CliFlags } from '../../config';
+import { addDemoActivity } from '../../demo';
+import { SECRET_NAMES } from '../../store';
 import { startHttpHost } from '../../host/http-host';
 import { announcePostgres, openEngine, syncSummary, transformSummary, untilStopped, watchSync } from '../common';
 import { rendererDir, type CliContext } from '../context';
@@ -66,11 +68,28 @@ export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions, fla
       ctx.say(`Query the data: psql "<the PostgreSQL URL above>" -c "select source, count(*) from ${ctx.config.schema}.${ctx.config.table} group by 1"`);
       ctx.say('Following the demo server live. Press Ctrl-C to stop.');
     }
+    const activity = startDemoActivity(ctx, settings.couch.url, settings.couch.username);
     await untilStopped(ctx);
+    clearInterval(activity);
     offFinished();
     await host.close();
     return EXIT.ok;
   } finally {
     await engine.close();
   }
+}
+
+/** Demo activity: a few new, edited and deleted documents every 20 s, so the live feed, the daemon's
+ * incremental models and the dashboard visibly move. Failures are logged, never fatal. */
+function startDemoActivity(ctx: CliContext, url: string | null, username: string | null): NodeJS.Timeout {
+  const password = ctx.secrets.get(SECRET_NAMES.couchPassword);
+  const timer = setInterval(() => {
+    if (!url || !username || !password) return;
+    addDemoActivity({ url, username, password }, 12).then(
+      (r) => ctx.logger.info('demo activity', { ...r }),
+      (error: unknown) => ctx.logger.warn('demo activity failed', { error: error instanceof Error ? error.message : String(error) }),
+    );
+  }, 20_000);
+  timer.unref();
+  return timer;
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { EngineError } from '../../../app/core/engine-error';
-import { freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../../app/postgres/embedded';
+import { freePort, removeEmbeddedCluster, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../../app/postgres/embedded';
 import { probePostgres } from '../../../app/preflight';
 import { createTestDatabase, uniqueName } from '../../support/postgres';
 
@@ -105,7 +105,7 @@ describe('probePostgres against a password-protected (scram) server', () => {
   after(async () => {
     await embedded?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    if (embedded) rmSync(embedded.clusterDir, { recursive: true, force: true });
+    if (embedded) removeEmbeddedCluster(embedded.clusterDir);
   });
 
   it('a wrong password: PG_AUTH naming the user and POSTGRES_PASSWORD, never the password', async () => {

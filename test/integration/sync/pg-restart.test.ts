@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { memoryLogger } from '../../../app/core/logger';
 import { generateChtDocs, seedCouch } from '../../../app/generator';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../../app/postgres/embedded';
+import { removeEmbeddedCluster, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../../app/postgres/embedded';
 import { syncOnce } from '../../../app/sync/sync-once';
 import { startPouchServer, type PouchServer } from '../../support/pouchdb-server';
 import { assertSameAsCouch, memoryCheckpoints, newPool } from './helpers';
@@ -29,7 +29,7 @@ describe('PostgreSQL restarted during a run (embedded PostgreSQL, stopped and st
   after(async () => {
     await pool?.end().catch(() => undefined);
     await postgres?.stop().catch(() => undefined);
-    if (postgres) rmSync(postgres.clusterDir, { recursive: true, force: true });
+    if (postgres) removeEmbeddedCluster(postgres.clusterDir);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     await couch?.stop();
   });
