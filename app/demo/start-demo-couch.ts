@@ -91,7 +91,9 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
   const args = [bin, '--port', String(port), '--host', '127.0.0.1', '--dir', dir, '--config', path.join(dir, 'config.json'), '--no-stdout-logs'];
   // Inside Electron, process.execPath is the app itself: ELECTRON_RUN_AS_NODE makes it a plain Node for the child.
   const env = { ...process.env, NODE_OPTIONS: '', ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env });
+  // Its own process group: a terminal's Ctrl-C reaches only us, and we stop the server in order
+  // (after the sync has finished its batch) instead of it dying under the sync's feet.
+  const child: ChildProcess = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env, detached: true });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);

