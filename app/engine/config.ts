@@ -1,18 +1,8 @@
-import type { PipelineSetting } from '../contract';
+import type { ResolvedConfig } from '../config';
 import type { SavedSettings } from '../store';
 
-/** What the engine needs from the resolved configuration (structurally app/config's ResolvedConfig). */
-export interface EngineConfig {
-  dataDir: string;
-  couch: { url: string; username?: string; password?: string; databases: string[] } | null;
-  postgres: { kind: 'embedded' } | { kind: 'external'; url: string };
-  schema: string;
-  table: string;
-  batchSize: number;
-  maxBatchBytes: number;
-  pipeline: PipelineSetting;
-  transform: { threads: number; batchSize: number | null; selector: string | null; intervalSeconds: number };
-}
+/** What the engine runs on: app/config's resolved configuration. */
+export type EngineConfig = ResolvedConfig;
 
 /**
  * Saved settings alone → config: used after the UI changes settings, when the
