@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -14,7 +14,23 @@ import { startTcpGate, type TcpGate } from './tcp-gate';
 
 export const SCREENSHOT_DIR = path.resolve('test-results/screenshots');
 export const VIEWPORT = { width: 1366, height: 768 };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** The system's Chromium or Chrome (playwright-core downloads no browser): CHROMIUM_PATH, else the usual places. */
+function findChromium(): string {
+  const candidates = [
+    process.env.CHROMIUM_PATH,
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+    'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
+  ].filter((c): c is string => Boolean(c));
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) {
+    throw new Error(`The UI tests need Chromium or Chrome and found none (looked in ${candidates.join(', ')}). Install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM_PATH.`);
+  }
+  return found;
+}
 
 /** Build the renderer the way resources/scripts/build.mjs does, into a private folder (dist/ may be rebuilt meanwhile). */
 export async function buildRenderer(outdir: string): Promise<void> {
@@ -73,7 +89,7 @@ async function startHostAndBrowser(stops: Stops): Promise<Omit<BareApp, 'stop'>>
   stops.push(() => host.close());
 
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: findChromium(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   stops.push(() => browser.close());
