@@ -80,7 +80,9 @@ describe('engine daemon and timeouts', { skip: !couchAdminUrl && 'needs test ser
         contact: { _id: 'nonexistent-contact' },
         fields: {},
       };
-      assert.ok((await fetch(`${couchUrl}/${db}/${report._id}`, { method: 'PUT', headers, body: JSON.stringify(report) })).ok);
+      const created = await fetch(`${couchUrl}/${db}/${report._id}`, { method: 'PUT', headers, body: JSON.stringify(report) });
+      assert.ok(created.ok);
+      const { rev } = (await created.json()) as { rev: string };
       const row = await until('the new report in data_record', async () => {
         const page = await client.invoke('data.preview', { table: 'data_record', filter: { column: 'form', op: 'eq', value: 'daemon_test_form' } });
         return page.total === 1 ? page : null;
@@ -88,6 +90,26 @@ describe('engine daemon and timeouts', { skip: !couchAdminUrl && 'needs test ser
       assert.equal(row.total, 1);
       const chart = await client.invoke('data.chart', { chart: 'reports-per-form-week' });
       assert.ok(chart.series.some((s) => s.name === 'daemon_test_form' && s.points.some((p) => p.y === 1)), JSON.stringify(chart).slice(0, 300));
+
+      // An edit reaches the derived table in place of the old row…
+      const edited = await fetch(`${couchUrl}/${db}/${report._id}`, { method: 'PUT', headers, body: JSON.stringify({ ...report, _rev: rev, form: 'daemon_test_form_edited' }) });
+      assert.ok(edited.ok);
+      const { rev: rev2 } = (await edited.json()) as { rev: string };
+      await until('the edit in data_record', async () => {
+        const page = await client.invoke('data.preview', { table: 'data_record', filter: { column: 'uuid', op: 'eq', value: report._id } });
+        return page.total === 1 && page.rows[0]?.includes('daemon_test_form_edited') ? page : null;
+      });
+      // …and a delete (saved whole with _deleted, as the CHT webapp does) removes it.
+      const deleted = await fetch(`${couchUrl}/${db}/${report._id}`, { method: 'PUT', headers, body: JSON.stringify({ ...report, _rev: rev2, form: 'daemon_test_form_edited', _deleted: true }) });
+      assert.ok(deleted.ok);
+      await until('the delete in data_record', async () => {
+        const page = await client.invoke('data.preview', { table: 'data_record', filter: { column: 'uuid', op: 'eq', value: report._id } });
+        return page.total === 0 ? page : null;
+      });
+      // Every step is in the run history.
+      const transforms = await client.invoke('runs.list', { kind: 'transform' });
+      assert.ok(transforms.length >= 3, `a transform run per step: ${transforms.length}`);
+      assert.ok(transforms.every((r) => r.outcome === 'done' || r.outcome === 'running'), JSON.stringify(transforms.map((r) => r.outcome)));
       assert.ok(busyTransforms.every((n) => n === 1), 'never two transform runs at once');
       await engine.stopDaemon();
       const syncRuns = await client.invoke('runs.list', { kind: 'sync' });
