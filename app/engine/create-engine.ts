@@ -14,6 +14,7 @@ import type {
   WireError,
 } from '../contract';
 import { EngineError, toWireError } from '../core/engine-error';
+import { outcomeForError } from '../sync';
 import type { Logger } from '../core/logger';
 import { registerSecret, safeUrl } from '../core/redact';
 import type { EmbeddedPostgresHandle } from '../postgres/embedded';
@@ -25,7 +26,7 @@ import { exportTableCsv, listTables, previewTable } from './data/tables';
 import { defaultModules } from './default-modules';
 import { diagnosticsReport } from './diagnostics';
 import { EventBus } from './event-bus';
-import type { DemoCouchHandle, EngineModules, SyncEvent } from './modules';
+import type { DemoCouchHandle, EngineModules, SyncEvent, SyncOptions } from './modules';
 import { translatePgError } from './pg-errors';
 import { combineOutcomes, shortSeq, SyncStatusBoard } from './sync-status';
 import { TransformDaemon } from './transform-daemon';
@@ -301,6 +302,30 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
     return { runId, ...normalised };
   }
 
+  /** What both sync modes run with: the configured target, this run's logger, signal and event sink. */
+  function syncOptions(
+    couch: ReturnType<typeof couchConnection>,
+    databases: string[],
+    pool: pg.Pool,
+    runId: number,
+    signal: AbortSignal,
+    onEvent: (event: SyncEvent) => void,
+  ): SyncOptions {
+    return {
+      couch: couchTarget(couch),
+      databases,
+      pool,
+      schema: config.schema,
+      table: config.table,
+      batchSize: config.batchSize,
+      maxBatchBytes: config.maxBatchBytes,
+      checkpoints: store.checkpoints,
+      logger: logger.child({ part: 'sync', runId }),
+      signal,
+      onEvent,
+    };
+  }
+
   async function runSyncOnce(trigger: Trigger, databases: string[] | undefined, timeoutSeconds: number | undefined, abort: AbortController): Promise<SyncRunResult> {
     await ensureDemo();
     const couch = couchConnection();
@@ -315,17 +340,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
         throw translatePgError(error, 'starting the sync');
       });
       result = await modules.syncOnce({
-        couch: couchTarget(couch),
-        databases: selected,
-        pool,
-        schema: config.schema,
-        table: config.table,
-        batchSize: config.batchSize,
-        maxBatchBytes: config.maxBatchBytes,
-        checkpoints: store.checkpoints,
-        logger: logger.child({ part: 'sync', runId }),
-        signal: abort.signal,
-        onEvent: (event) => onSyncEvent(event),
+        ...syncOptions(couch, selected, pool, runId, abort.signal, (event) => onSyncEvent(event)),
         ...(timeoutSeconds ? { timeoutSeconds } : {}),
       });
     } catch (error) {
@@ -369,19 +384,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
           const pool = await getPool().catch((error: unknown) => {
             throw translatePgError(error, 'starting the continuous sync');
           });
-          result = await modules.syncFollow({
-            couch: couchTarget(couch),
-            databases: couch.databases,
-            pool,
-            schema: config.schema,
-            table: config.table,
-            batchSize: config.batchSize,
-            maxBatchBytes: config.maxBatchBytes,
-            checkpoints: store.checkpoints,
-            logger: logger.child({ part: 'sync', runId }),
-            signal: abort.signal,
-            onEvent: (event) => onSyncEvent(event, onBatch),
-          });
+          result = await modules.syncFollow(syncOptions(couch, couch.databases, pool, runId, abort.signal, (event) => onSyncEvent(event, onBatch)));
         } catch (error) {
           result = failedSync(couch.databases, error, startedAt, (db) => modules.sourceFor(couch.url, db));
         }
@@ -898,21 +901,6 @@ function normaliseOutcome(result: Omit<SyncRunResult, 'runId'>): SyncRunResult['
   return combineOutcomes(result.databases.map((d) => d.outcome));
 }
 
-function outcomeForError(error: WireError): SyncRunResult['outcome'] {
-  switch (error.code) {
-    case 'COUCH_UNREACHABLE':
-      return 'offline';
-    case 'COUCH_TIMEOUT':
-      return 'timeout';
-    case 'COUCH_AUTH':
-    case 'COUCH_FORBIDDEN':
-      return 'refused';
-    case 'CANCELLED':
-      return 'cancelled';
-    default:
-      return 'failed';
-  }
-}
 
 function parseUrl(text: string): URL {
   try {

@@ -28,6 +28,7 @@ export interface DatabaseRunContext {
   isDeadline: () => boolean;
 }
 
+/** How a run that ended on this error is reported: offline (down), timeout (slow), refused (credentials). */
 export function outcomeForError(error: WireError): RunOutcome {
   switch (error.code) {
     case 'COUCH_UNREACHABLE':
@@ -37,6 +38,8 @@ export function outcomeForError(error: WireError): RunOutcome {
     case 'COUCH_AUTH':
     case 'COUCH_FORBIDDEN':
       return 'refused';
+    case 'CANCELLED':
+      return 'cancelled';
     default:
       return 'failed';
   }
