@@ -2,7 +2,7 @@
 // main process and preload, and the renderer bundle. esbuild only transpiles; the
 // type-check is `npm run typecheck`.
 import { build } from 'esbuild';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,5 +52,7 @@ if (existsSync(path.join(root, 'renderer/index.tsx'))) {
   );
 }
 await Promise.all(jobs);
+// The `cht-sync` bin: npx and npm link run it directly, so it must be executable.
+chmodSync(path.join(dist, 'cli.cjs'), 0o755);
 if (existsSync(path.join(root, 'renderer/public'))) cpSync(path.join(root, 'renderer/public'), path.join(dist, 'renderer'), { recursive: true });
 console.log('built dist/');

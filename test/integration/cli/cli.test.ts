@@ -81,14 +81,16 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('the built bin answers --help (when built)', { skip: !existsSync(BUILT) && 'run `npm run build` first' }, async () => {
+  it('the built bin runs as npx runs it (directly: shebang, executable) and answers --help', { skip: !existsSync(BUILT) && 'run `npm run build` first' }, async () => {
     const ran = await new Promise<Ran>((resolve) => {
-      const child = spawn(process.execPath, [BUILT, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const [command, args] = process.platform === 'win32' ? [process.execPath, [BUILT, '--help']] : [BUILT, ['--help']];
+      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.on('error', (error) => resolve({ code: -1, stdout: '', stderr: error.message }));
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.on('exit', (code) => resolve({ code, stdout, stderr: '' }));
     });
-    assert.equal(ran.code, 0);
+    assert.equal(ran.code, 0, ran.stderr);
     assert.match(ran.stdout, /Usage: cht-sync/);
   });
 
