@@ -4,7 +4,6 @@ import pkg from '../../package.json';
 import type {
   AppInfo,
   ConnectionInfo,
-  DatabaseRunResult,
   ParsedArgs,
   RunSummary,
   SettingsView,
@@ -14,7 +13,8 @@ import type {
   WireError,
 } from '../contract';
 import { EngineError, toWireError } from '../core/engine-error';
-import { outcomeForError } from '../sync';
+import { sleep } from '../core/sleep';
+import { failedDatabaseResult, outcomeForError } from '../sync';
 import type { Logger } from '../core/logger';
 import { registerSecret, safeUrl } from '../core/redact';
 import type { EmbeddedPostgresHandle } from '../postgres/embedded';
@@ -267,22 +267,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
       outcome,
       startedAt,
       finishedAt: new Date().toISOString(),
-      databases: databases.map(
-        (database): DatabaseRunResult => ({
-          database,
-          source: sourceOf(database),
-          outcome,
-          docs: 0,
-          deletes: 0,
-          skipped: [],
-          bytes: 0,
-          seconds: 0,
-          seqBefore: null,
-          seqAfter: null,
-          reachedEnd: false,
-          error: wire,
-        }),
-      ),
+      databases: databases.map((database) => failedDatabaseResult(database, sourceOf(database), wire)),
     };
   }
 
@@ -919,15 +904,3 @@ async function isReachable(url: string): Promise<boolean> {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
-}

@@ -1,7 +1,7 @@
 export { syncOnce } from './sync-once';
 export { syncFollow } from './sync-follow';
 export { sourceFor, precedenceFor } from './source-name';
-export { outcomeForError } from './run-database';
+export { failedDatabaseResult, outcomeForError } from './run-database';
 export { ensureRawSchema, readProgress, rawNames } from '../postgres/raw-schema';
 export { createPgRawSink } from '../postgres/raw-sink';
 export { createCouchChangesSource } from '../couch/couch-changes-source';

@@ -7,6 +7,7 @@
 import type { DatabaseRunResult, RunOutcome, SkippedDoc, SyncState } from '../contract/dto';
 import type { WireError } from '../contract/errors';
 import { EngineError } from '../core/engine-error';
+import { sleep } from '../core/sleep';
 import { classifyCouchError } from '../couch/couch-errors';
 import { catchUpBatches, liveBatches, type Batch } from './batcher';
 import type { ChangeRow, ChangesSource, RawSink, SinkBatch } from './ports';
@@ -28,6 +29,24 @@ export interface DatabaseRunContext {
   isDeadline: () => boolean;
 }
 
+/** A database's result when its sync never got going: nothing written, the error and its outcome. */
+export function failedDatabaseResult(database: string, source: string, error: WireError): DatabaseRunResult {
+  return {
+    database,
+    source,
+    outcome: outcomeForError(error),
+    docs: 0,
+    deletes: 0,
+    skipped: [],
+    bytes: 0,
+    seconds: 0,
+    seqBefore: null,
+    seqAfter: null,
+    reachedEnd: false,
+    error,
+  };
+}
+
 /** How a run that ended on this error is reported: offline (down), timeout (slow), refused (credentials). */
 export function outcomeForError(error: WireError): RunOutcome {
   switch (error.code) {
@@ -45,18 +64,6 @@ export function outcomeForError(error: WireError): RunOutcome {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** Drive a batch generator with one batch of read-ahead: batch N+1 is read while batch N is written. */
 async function pump(make: (signal: AbortSignal) => AsyncGenerator<Batch>, write: (b: Batch) => Promise<void>, stop: AbortSignal): Promise<void> {

@@ -9,7 +9,7 @@ import { createCouchChangesSource } from '../couch/couch-changes-source';
 import { classifyPgError } from '../postgres/raw-errors';
 import { ensureRawSchema } from '../postgres/raw-schema';
 import { createPgRawSink } from '../postgres/raw-sink';
-import { runDatabase } from './run-database';
+import { failedDatabaseResult, runDatabase } from './run-database';
 import { precedenceFor, sourceFor } from './source-name';
 import type { SyncOptions } from './types';
 
@@ -44,20 +44,9 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow'): Pr
       : undefined;
   const stop = AbortSignal.any([userSignal, deadline.signal]);
   const failAll = (error: EngineError): DatabaseRunResult[] =>
-    (options.databases.length ? [...new Set(options.databases)] : ['(none)']).map((database) => ({
-      database,
-      source: safeSource(options.couch.url, database),
-      outcome: error.code.startsWith('COUCH_') ? 'offline' : 'failed',
-      docs: 0,
-      deletes: 0,
-      skipped: [],
-      bytes: 0,
-      seconds: 0,
-      seqBefore: null,
-      seqAfter: null,
-      reachedEnd: false,
-      error: error.toWire(),
-    }));
+    (options.databases.length ? [...new Set(options.databases)] : ['(none)']).map((database) =>
+      failedDatabaseResult(database, safeSource(options.couch.url, database), error.toWire()),
+    );
 
   let databases: DatabaseRunResult[];
   try {
