@@ -26,17 +26,43 @@ export function seqToString(seq: unknown): string | null {
   return JSON.stringify(seq);
 }
 
-export function toChangeRow(raw: WireRow, bytes: number): ChangeRow {
+/** What the parser found of the numbers in a doc it cut out: all written as JavaScript writes them, one is not, or a token it could not see whole. */
+type DocNumbers = 'as-written' | 'rewritten' | 'unknown';
+
+export function toChangeRow(raw: WireRow, bytes: number, docText?: string, numbers?: DocNumbers): ChangeRow {
   if (typeof raw.id !== 'string') throw new SyntaxError('a changes row has no string "id"');
   const changes = Array.isArray(raw.changes) ? (raw.changes as { rev?: unknown }[]) : [];
   const rev = changes[0] && typeof changes[0].rev === 'string' ? changes[0].rev : null;
-  const doc = raw.doc && typeof raw.doc === 'object' && !Array.isArray(raw.doc) ? (raw.doc as Record<string, unknown>) : null;
-  return { id: raw.id, seq: seqToString(raw.seq), deleted: raw.deleted === true, doc, rev, bytes };
+  const row: ChangeRow = { id: raw.id, seq: seqToString(raw.seq), deleted: raw.deleted === true, doc: null, rev, bytes };
+  if (docText !== undefined) {
+    row.docText = docText;
+    if (numbers === 'as-written' || numbers === 'rewritten') row.docNumbersAsWritten = numbers === 'as-written';
+  } else if (raw.doc && typeof raw.doc === 'object' && !Array.isArray(raw.doc)) row.doc = raw.doc as Record<string, unknown>;
+  return row;
 }
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const COLON = 0x3a;
 
+/** Whether the string starting at `i` is the key `"doc"` (followed by `:`), all within this chunk. */
+function isDocKey(chunk: Buffer, i: number): boolean {
+  if (chunk[i + 1] !== 0x64 || chunk[i + 2] !== 0x6f || chunk[i + 3] !== 0x63 || chunk[i + 4] !== QUOTE) return false;
+  for (let j = i + 5; j < chunk.length; j++) {
+    const b = chunk[j];
+    if (b === COLON) return true;
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  }
+  return false;
+}
+
+/**
+ * Rows are parsed without their doc: the parser notes where the row's `"doc": {…}` value starts
+ * and ends while it tracks depth, parses the rest of the row (seq, id, changes, deleted) and hands
+ * the doc on as its JSON text (ChangeRow.docText), which is most often stored as it came
+ * (sync/sanitise.ts decides). When the span cannot be cut cleanly (a key split across chunks),
+ * the whole row is parsed as before.
+ */
 export class NormalFeedParser {
   private depth = 0;
   private inString = false;
@@ -46,11 +72,18 @@ export class NormalFeedParser {
   private rowParts: Buffer[] = [];
   private isInRow = false;
   private isResultsDone = false;
+  /** Absolute byte positions (in the whole response) of the current row and of its doc value. */
+  private rowStart = 0;
+  private docStart = -1;
+  private docEnd = -1;
+  private isAfterDocKey = false;
+  private docNumbers: DocNumbers = 'as-written';
   /** Bytes consumed so far. */
   bytes = 0;
 
   /** Feed a chunk; returns the rows completed by it. */
   push(chunk: Buffer): ChangeRow[] {
+    const base = this.bytes;
     this.bytes += chunk.length;
     const rows: ChangeRow[] = [];
     let segStart = 0; // start of the current envelope or row segment within this chunk
@@ -83,6 +116,7 @@ export class NormalFeedParser {
       const b = chunk[i] as number;
       if (b === QUOTE) {
         this.inString = true;
+        if (this.isInRow && this.depth === 3) this.isAfterDocKey = isDocKey(chunk, i);
       } else if (b === 0x7b || b === 0x5b) {
         // { or [
         if (this.inResults && this.depth === 2) {
@@ -90,7 +124,18 @@ export class NormalFeedParser {
             this.isInRow = true;
             segStart = i;
             this.rowParts = [];
+            this.rowStart = base + i;
+            this.docStart = -1;
+            this.docEnd = -1;
+            this.isAfterDocKey = false;
           }
+        } else if (this.isInRow && this.depth === 3) {
+          if (b === 0x7b && this.isAfterDocKey) {
+            this.docStart = base + i;
+            this.docEnd = -1;
+            this.docNumbers = 'as-written';
+          }
+          this.isAfterDocKey = false;
         } else if (!this.inResults && !this.isResultsDone && this.depth === 1 && b === 0x5b) {
           this.envelope.push(chunk.subarray(segStart, i + 1));
           if (/"results"\s*:\s*\[$/.test(Buffer.concat(this.envelope).toString('utf8').slice(-64))) {
@@ -99,15 +144,20 @@ export class NormalFeedParser {
           segStart = i + 1;
         }
         this.depth++;
+      } else if ((b === 0x2d || (b >= 0x30 && b <= 0x39)) && this.docStart >= 0 && this.docEnd < 0) {
+        // a number token of the doc (outside strings, only numbers hold '-' and digits)
+        i = this.checkNumber(chunk, i);
+        continue;
       } else if (b === 0x7d || b === 0x5d) {
         this.depth--;
         if (this.inResults) {
-          if (this.isInRow && this.depth === 2) {
+          if (this.isInRow && this.depth === 3) {
+            if (this.docStart >= 0 && this.docEnd < 0) this.docEnd = base + i + 1;
+          } else if (this.isInRow && this.depth === 2) {
             this.rowParts.push(chunk.subarray(segStart, i + 1));
-            const text = Buffer.concat(this.rowParts);
+            rows.push(this.rowFrom(this.rowParts.length === 1 ? (this.rowParts[0] as Buffer) : Buffer.concat(this.rowParts)));
             this.rowParts = [];
             this.isInRow = false;
-            rows.push(toChangeRow(JSON.parse(text.toString('utf8')) as WireRow, text.length));
             segStart = i + 1;
           } else if (this.depth === 1) {
             // end of the results array: resume the envelope with the closing bracket
@@ -125,6 +175,51 @@ export class NormalFeedParser {
       this.envelope.push(chunk.subarray(segStart));
     }
     return rows;
+  }
+
+  /**
+   * Reads the number token at `i` and notes whether jsonb would store it differently from
+   * JavaScript's rewrite of it (see storableAsReceived in sync/sanitise.ts). A fraction ending
+   * in 0 always is (`12.0` vs `12`) and so is `-0`; any other token of at most 15 digits is not
+   * (a double keeps 15 significant digits, so JavaScript writes the same digits, at most in
+   * exponent form, which jsonb reads to the same numeric); longer or exponent tokens are
+   * compared with their rewrite. Returns the index after the token.
+   */
+  private checkNumber(chunk: Buffer, i: number): number {
+    let j = i + 1;
+    let hasDot = false;
+    let hasExponent = false;
+    for (; j < chunk.length; j++) {
+      const c = chunk[j] as number;
+      if (c >= 0x30 && c <= 0x39) continue;
+      if (c === 0x2e) hasDot = true;
+      else if (c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d) hasExponent = true;
+      else break;
+    }
+    if (this.docNumbers === 'rewritten') return j;
+    if (j === chunk.length) {
+      this.docNumbers = 'unknown'; // the token may go on in the next chunk
+      return j;
+    }
+    const isNegative = chunk[i] === 0x2d;
+    if (!hasExponent) {
+      if (hasDot ? chunk[j - 1] === 0x30 : j - i === 2 && isNegative && chunk[i + 1] === 0x30) {
+        this.docNumbers = 'rewritten';
+        return j;
+      }
+      if (j - i - (hasDot ? 1 : 0) - (isNegative ? 1 : 0) <= 15) return j;
+    }
+    const token = chunk.toString('latin1', i, j);
+    if (String(Number(token)) !== token) this.docNumbers = 'rewritten';
+    return j;
+  }
+
+  private rowFrom(text: Buffer): ChangeRow {
+    if (this.docStart < 0 || this.docEnd < 0) return toChangeRow(JSON.parse(text.toString('utf8')) as WireRow, text.length);
+    const s = this.docStart - this.rowStart;
+    const e = this.docEnd - this.rowStart;
+    const rest = `${text.toString('utf8', 0, s)}null${text.toString('utf8', e)}`;
+    return toChangeRow(JSON.parse(rest) as WireRow, text.length, text.toString('utf8', s, e), this.docNumbers);
   }
 
   /** After the last chunk: the feed's end, or a SyntaxError when the body was cut short. */

@@ -11,6 +11,16 @@ export interface ChangeRow {
   deleted: boolean;
   /** The doc as sent with include_docs (may be a tombstone stub, a full-body tombstone, or absent). */
   doc: Record<string, unknown> | null;
+  /**
+   * The doc's JSON text exactly as it came, when the feed parser cut it out of the row unparsed
+   * (then `doc` is null; rowDoc() parses it on demand).
+   */
+  docText?: string;
+  /**
+   * Whether every number in docText is written as JavaScript writes it, as the feed parser
+   * found while cutting the text out; absent when it could not tell.
+   */
+  docNumbersAsWritten?: boolean;
   /** First rev of `changes[]`: used to build a stub when a delete arrives without a body. */
   rev: string | null;
   /** Bytes of the row as read from the wire: what batches are cut by. */

@@ -20,8 +20,54 @@ export function stripNulEscapes(json: string): string {
   return json.replace(NUL_OR_ESCAPED_BACKSLASH, (m) => (m.length === 2 ? m : ''));
 }
 
+const USER_ID_PREFIX = 'org.couchdb.user:';
+
 function isUserDoc(doc: Record<string, unknown>): boolean {
-  return typeof doc._id === 'string' && doc._id.startsWith('org.couchdb.user:') && doc.type === 'user';
+  return typeof doc._id === 'string' && doc._id.startsWith(USER_ID_PREFIX) && doc.type === 'user';
+}
+
+/**
+ * The number tokens whose text JavaScript might write differently: those with a fraction or an
+ * exponent, integers of 16 digits or more, and `-0`, each in a value position (after `:`, `[`
+ * or `,`, and followed by `,`, `]` or `}`). Shorter plain integers are always written as they
+ * came. Matches inside strings are possible; they only cost a needless check.
+ */
+const NUMBER_TO_CHECK = /[:,[]\s*(-?(?:0|[1-9]\d*)(?:\.\d+)?[eE][+-]?\d+|-?(?:0|[1-9]\d*)\.\d+|-?[1-9]\d{15,}|-0)(?=\s*[,\]}])/g;
+
+/**
+ * Whether re-serialising would write every number of `text` as it is. jsonb keeps a numeric's
+ * text (`12.0` stays `12.0`, `1e2` becomes `100`) where JSON.stringify writes the shortest
+ * round-trip form (`12`, `100`), so a token survives exactly when `String(Number(token))` is
+ * the token itself.
+ */
+function numbersWrittenAsReceived(text: string): boolean {
+  NUMBER_TO_CHECK.lastIndex = 0;
+  for (let m = NUMBER_TO_CHECK.exec(text); m !== null; m = NUMBER_TO_CHECK.exec(text)) {
+    const token = m[1] as string;
+    if (String(Number(token)) !== token) return false;
+  }
+  return true;
+}
+
+/**
+ * The doc text to store as it came, when that is exactly what re-serialising the parsed doc
+ * would store (the jsonb CHT Sync writes): not a user doc (those lose their password fields),
+ * no `_deleted` in the body of a row not marked deleted, every number written as JavaScript
+ * writes it. Returns null when the doc must go through the parsed path.
+ */
+function storableAsReceived(row: ChangeRow, isUsersDb: boolean): string | null {
+  const text = row.docText;
+  if (text === undefined || isUsersDb || row.id.startsWith(USER_ID_PREFIX)) return null;
+  if (!row.deleted && text.includes('"_deleted"')) return null;
+  if (!(row.docNumbersAsWritten ?? numbersWrittenAsReceived(text))) return null;
+  return stripNulEscapes(text);
+}
+
+/** The row's doc as an object (parsing docText when the feed parser left it as text). */
+export function rowDoc(row: ChangeRow): Record<string, unknown> | null {
+  if (row.doc || row.docText === undefined) return row.doc;
+  const doc: unknown = JSON.parse(row.docText);
+  return doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>) : null;
 }
 
 export interface PreparedRow {
@@ -38,7 +84,14 @@ export interface PreparedRow {
  */
 export function prepareRow(row: ChangeRow, isUsersDb: boolean): PreparedRow | { id: string; reason: string } {
   if (row.json !== undefined) return { id: row.id, deleted: row.deleted, json: row.json };
-  let doc = row.doc;
+  const asReceived = storableAsReceived(row, isUsersDb);
+  if (asReceived !== null) return { id: row.id, deleted: row.deleted, json: asReceived };
+  let doc: Record<string, unknown> | null;
+  try {
+    doc = rowDoc(row);
+  } catch (error) {
+    return { id: row.id, reason: `the document is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
   const deleted = row.deleted || doc?._deleted === true;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
     if (!deleted) return { id: row.id, reason: 'the changes feed sent no document body (include_docs) for a live document' };

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ContinuousFeedParser, NormalFeedParser } from '../../../app/couch/changes-parser';
 import type { ChangeRow } from '../../../app/sync/ports';
+import { rowDoc } from '../../../app/sync/sanitise';
 
 const RECORDED = readFileSync('test/fixtures/couchdb-recorded/medic-changes-1.json');
 const SINGLE_LINE = Buffer.from(
@@ -15,6 +16,9 @@ const SINGLE_LINE = Buffer.from(
     last_seq: 3,
   }),
 );
+
+/** A row as the sync sees it, whether the parser cut its doc out as text or parsed it. */
+const logical = (row: ChangeRow): unknown => ({ ...row, doc: rowDoc(row), docText: undefined, docNumbersAsWritten: undefined });
 
 function parseIn(body: Buffer, chunkSizes: (i: number) => number): { rows: ChangeRow[]; end: { lastSeq: string; pending: number | null } } {
   const parser = new NormalFeedParser();
@@ -37,7 +41,7 @@ describe('NormalFeedParser', () => {
     assert.equal(rows[1]?.seq, null);
     assert.equal(rows[1]?.deleted, true);
     assert.equal(rows[1]?.rev, '3-d0de18aa9e1cd1409c23bf9921a2e7a1');
-    assert.equal(rows[2]?.doc?.name, 'Grace Wanjiku (duplicate)');
+    assert.equal(rowDoc(rows[2] as ChangeRow)?.name, 'Grace Wanjiku (duplicate)');
     assert.match(end.lastSeq, /^5-g1AAAAIr/);
     assert.equal(end.pending, 4);
   });
@@ -46,14 +50,41 @@ describe('NormalFeedParser', () => {
     const whole = parseIn(SINGLE_LINE, () => SINGLE_LINE.length);
     assert.equal(whole.rows.length, 3);
     assert.equal(whole.rows[0]?.seq, '1', 'integer seqs (pouchdb-server) become strings');
-    assert.equal(whole.rows[0]?.doc?.text, 'brace } bracket ] quote " backslash \\ ');
+    assert.equal(rowDoc(whole.rows[0] as ChangeRow)?.text, 'brace } bracket ] quote " backslash \\ ');
     assert.equal(whole.end.pending, null);
     for (let split = 1; split < SINGLE_LINE.length; split++) {
       const two = parseIn(SINGLE_LINE, (i) => (i === 0 ? split : SINGLE_LINE.length));
-      assert.deepEqual(two.rows, whole.rows, `split at ${split}`);
+      assert.deepEqual(two.rows.map(logical), whole.rows.map(logical), `split at ${split}`);
     }
     const bytewise = parseIn(SINGLE_LINE, () => 1);
-    assert.deepEqual(bytewise.rows, whole.rows);
+    assert.deepEqual(bytewise.rows.map(logical), whole.rows.map(logical));
+  });
+
+  it('hands each doc on as its exact text, cut out of the row unparsed', () => {
+    const { rows } = parseIn(RECORDED, () => RECORDED.length);
+    const body = RECORDED.toString('utf8');
+    for (const row of rows) {
+      assert.equal(row.doc, null, `${row.id}: not parsed`);
+      assert.ok(row.docText && body.includes(row.docText), `${row.id}: the doc text is a verbatim slice of the response`);
+      assert.equal((JSON.parse(row.docText) as { _id: string })._id, row.id);
+    }
+    const whole = parseIn(SINGLE_LINE, () => SINGLE_LINE.length);
+    assert.equal(whole.rows[2]?.docText, JSON.stringify(JSON.parse(SINGLE_LINE.toString('utf8')).results[2].doc));
+  });
+
+  it('finds the doc whatever the key order and spacing, and ignores "doc" keys inside the doc', () => {
+    const body = Buffer.from(
+      '{"results":[\n' +
+        '{ "doc" : {"_id":"a","doc":{"x":1},"t":"\\"doc\\":{"}, "seq":1, "id":"a", "changes":[{"rev":"1-a"}] },\n' +
+        '{"seq":2,"id":"b","changes":[{"rev":"2-b"}],"deleted":true,"doc":null},\n' +
+        '{"seq":3,"id":"c","doc":"not an object","changes":[{"rev":"1-c"}]}\n' +
+        '],"last_seq":3}',
+    );
+    const { rows } = parseIn(body, () => body.length);
+    assert.equal(rows[0]?.docText, '{"_id":"a","doc":{"x":1},"t":"\\"doc\\":{"}');
+    assert.equal(rows[0]?.seq, '1');
+    assert.deepEqual([rows[1]?.doc, rows[1]?.docText, rows[1]?.deleted], [null, undefined, true]);
+    assert.deepEqual([rows[2]?.doc, rows[2]?.docText], [null, undefined], 'a doc that is not an object is no doc');
   });
 
   it('counts each row by its bytes on the wire', () => {
