@@ -4,6 +4,7 @@
  * EngineError (classifyCouchError), so the sync loop only sees engine codes.
  */
 import type { IncomingMessage } from 'node:http';
+import { setImmediate } from 'node:timers/promises';
 import type { ChangesSource, DatabaseInfo, FollowItem, PageItem } from '../sync/ports';
 import { ContinuousFeedParser, NormalFeedParser } from './changes-parser';
 import { classifyCouchError } from './couch-errors';
@@ -33,6 +34,7 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
         const parser = new NormalFeedParser();
         for await (const chunk of res as AsyncIterable<Buffer>) {
           for (const row of parser.push(chunk)) yield { kind: 'row', row };
+          await setImmediate();
         }
         const end = parser.end();
         yield { kind: 'end', lastSeq: end.lastSeq, pending: end.pending };
