@@ -31,10 +31,18 @@ export interface PgRawSinkOptions {
   retryDelayMs?: number;
 }
 
-/** COPY text format: backslash, newline, carriage return and tab must be escaped. */
+/** COPY text format: backslash (first, so the others' backslashes are not doubled), newline, carriage return and tab are escaped. */
+const COPY_ESCAPES = [
+  ['\\', '\\\\'],
+  ['\n', '\\n'],
+  ['\r', '\\r'],
+  ['\t', '\\t'],
+] as const;
+
 function copyEscape(text: string): string {
-  if (!/[\\\n\r\t]/.test(text)) return text;
-  return text.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
+  let out = text;
+  for (const [char, escaped] of COPY_ESCAPES) if (out.includes(char)) out = out.replaceAll(char, escaped);
+  return out;
 }
 
 function* copyChunks(rows: readonly PreparedRow[]): Generator<string> {
@@ -76,6 +84,11 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
     isBroken = false;
     c.on('error', onClientError);
     try {
+      // This session's commits return without waiting for the WAL flush (the lock of a batch is
+      // held through its COMMIT, so a slow disk would serialise every database on it). Durable
+      // enough by construction: a batch's rows and position commit together, so a PostgreSQL
+      // crash can only take back the last few batches whole, and the next run reads them again.
+      await c.query('set synchronous_commit = off');
       await c.query(`create temp table if not exists ${STAGE} (_id varchar, _deleted boolean, doc jsonb) on commit delete rows`);
     } catch (error) {
       c.removeListener('error', onClientError);
@@ -121,26 +134,35 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
       await loadBisecting(c, prepared, skipped);
       const skippedIds = new Set(skipped.map((s) => s.id));
       const written = prepared.filter((r) => !skippedIds.has(r.id));
+      const isProgressDue = batch.seq !== null && (prepared.length > 0 || batch.forceProgress);
+      const progressSql = (seq: string, pending: string, source: string): string =>
+        `insert into ${n.progress} (seq, pending, updated_at, source) values (${seq}, ${pending}, now(), ${source})
+         on conflict (source) do update set seq = excluded.seq, pending = excluded.pending, updated_at = excluded.updated_at`;
       if (written.length > 0) {
         // Serialise timestamp assignment + upsert + commit across every writer of this table, so
         // saved_timestamp grows in commit order (incremental models never miss a late commit).
-        const ts = await c.query<{ ts: string }>(`select pg_advisory_xact_lock(hashtext($1::text)), (clock_timestamp() at time zone 'utc')::text as ts`, [n.lockKey]);
-        const at = (ts.rows[0] as { ts: string }).ts;
+        // The lock is taken inside the statement that upserts (and records the position), so
+        // it is held for two round trips — this statement and COMMIT — however busy this
+        // process is. Rows whose _id is free or already this source's are the whole job in
+        // the usual single-source batch (one index probe per row; an _id held by another
+        // source is left alone by the WHERE).
+        const upsertOwnSql = (at: string, from: string): string =>
+          `insert into ${n.table} as c (saved_timestamp, _id, _deleted, source, doc)
+           select ${at}, b._id, b._deleted, $1::text, b.doc from ${from}
+           on conflict (_id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted,
+             source = excluded.source, doc = excluded.doc
+           where c.source is not distinct from excluded.source`;
+        const first = await c.query<{ at: string; n: number }>(
+          `with l as materialized (select pg_advisory_xact_lock(hashtext($2::text)) as locked, clock_timestamp() at time zone 'utc' as at),
+           own as (${upsertOwnSql('l.at', `${STAGE} b cross join l`)} returning 1)
+           ${isProgressDue ? `, progress as (${progressSql('$3::text', '$4::integer', '$1::text')})` : ''}
+           select l.at::text as at, (select count(*) from own)::int as n from l`,
+          isProgressDue ? [batch.source, n.lockKey, batch.seq, batch.pending] : [batch.source, n.lockKey],
+        );
+        const { at, n: ownCount } = first.rows[0] as { at: string; n: number };
         const params = [batch.source, batch.precedence as string[], at];
-        // Rows whose _id is free or already this source's: one upsert (one index probe per row; an
-        // _id held by another source is left alone by the WHERE). In the usual single-source batch
-        // this is the whole job.
-        const upsertOwn = (): Promise<pg.QueryResult> =>
-          c.query(
-            `insert into ${n.table} as c (saved_timestamp, _id, _deleted, source, doc)
-             select $3::timestamp, b._id, b._deleted, $1::text, b.doc from ${STAGE} b where $2::text[] is not null
-             on conflict (_id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted,
-               source = excluded.source, doc = excluded.doc
-             where c.source is not distinct from excluded.source`,
-            params,
-          );
-        const own = await upsertOwn();
-        if ((own.rowCount ?? 0) < written.length) {
+        const upsertOwn = (): Promise<pg.QueryResult> => c.query(upsertOwnSql('$3::timestamp', `${STAGE} b where $2::text[] is not null`), params);
+        if (ownCount < written.length) {
           // The temp table has no statistics; without them the joins below hash the whole table.
           await c.query(`analyze ${STAGE}`);
           const rank = (expr: string): string => `coalesce(array_position($2::text[], ${expr}), ${NO_RANK})`;
@@ -177,13 +199,8 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
             );
           }
         }
-      }
-      if (batch.seq !== null && (prepared.length > 0 || batch.forceProgress)) {
-        await c.query(
-          `insert into ${n.progress} (seq, pending, updated_at, source) values ($1::text, $2, now(), $3)
-           on conflict (source) do update set seq = excluded.seq, pending = excluded.pending, updated_at = excluded.updated_at`,
-          [batch.seq, batch.pending, batch.source],
-        );
+      } else if (isProgressDue) {
+        await c.query(progressSql('$1::text', '$2::integer', '$3::text'), [batch.seq, batch.pending, batch.source]);
       }
       await c.query('commit');
       let docs = 0;
