@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — the benchmark behind the README's figures.
  *   node --import tsx test/bench/run.ts [--docs 100000[,1000000]] [--seed N] [--no-pouch] [--no-naive]
- *                                       [--batch 1000] [--only sync,…]
+ *                                       [--batch 1000] [--repeat 3] [--only sync,…]
  * Sections live in their own files (sync-bench.ts; a transform section can be added the same way:
  * a function returning BenchSectionResult, registered in SECTIONS). Output: Markdown tables on
  * stdout, test-results/bench.json and test-results/bench.md.
@@ -36,6 +36,7 @@ const SECTIONS: Record<string, Section> = {
       pouch: ctx.args['no-pouch'] !== true && (ctx.args.pouch === true || (ctx.sizes[0] ?? 0) <= 200_000),
       naive: ctx.args['no-naive'] !== true,
       batchSize: Number(ctx.args.batch ?? 1000),
+      repeat: Math.max(1, Number(ctx.args.repeat ?? 3)),
       workDir: ctx.workDir,
       pg: ctx.pg,
       log: ctx.log,
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
       docs: { type: 'string', default: '100000' },
       seed: { type: 'string', default: '20261128' },
       batch: { type: 'string', default: '1000' },
+      repeat: { type: 'string', default: '3' },
       only: { type: 'string' },
       pouch: { type: 'boolean' },
       'no-pouch': { type: 'boolean' },
