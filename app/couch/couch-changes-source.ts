@@ -10,6 +10,8 @@ import { ContinuousFeedParser, NormalFeedParser } from './changes-parser';
 import { classifyCouchError } from './couch-errors';
 import { createCouchHttp, type CouchConnection } from './couch-http';
 
+const YIELD_EVERY_MS = 4;
+
 export interface CouchChangesSourceOptions {
   /** No byte for this long during a normal-feed request counts as a timeout (default 60 s). */
   requestTimeoutMs?: number;
@@ -32,9 +34,15 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
         res = await httpClient.get(`${dbPath}/_changes?${query.toString()}`, { signal, idleTimeoutMs: requestTimeoutMs, database });
         onOpen?.();
         const parser = new NormalFeedParser();
+        let lastYield = performance.now();
         for await (const chunk of res as AsyncIterable<Buffer>) {
           for (const row of parser.push(chunk)) yield { kind: 'row', row };
-          await setImmediate();
+          // A page that arrived at once would be parsed in one go: let the other databases'
+          // PostgreSQL replies in every few milliseconds (not after every small chunk).
+          if (performance.now() - lastYield > YIELD_EVERY_MS) {
+            await setImmediate();
+            lastYield = performance.now();
+          }
         }
         const end = parser.end();
         yield { kind: 'end', lastSeq: end.lastSeq, pending: end.pending };
