@@ -10,6 +10,7 @@ import { openStore, storeFile, type SavedSettings, type SecretStore } from '../s
 /** The options every command accepts (commander's camelCase names). */
 export interface GlobalOptions {
   couchUrl?: string;
+  trustCertificate?: string;
   postgresUrl?: string;
   dataDir?: string;
   databases?: string;
@@ -89,6 +90,7 @@ export function createContext(opts: GlobalOptions, extraFlags: Partial<CliFlags>
     saved = store.settings.hasSaved() ? store.settings.get() : null;
     const flags: Partial<CliFlags> = { ...extraFlags };
     if (opts.couchUrl !== undefined) flags.couchUrl = opts.couchUrl;
+    if (opts.trustCertificate !== undefined) flags.trustCertificate = opts.trustCertificate;
     if (opts.postgresUrl !== undefined) flags.postgresUrl = opts.postgresUrl;
     if (opts.databases !== undefined) flags.databases = opts.databases;
     if (opts.schema !== undefined) flags.schema = opts.schema;

@@ -9,6 +9,8 @@ import { SECRET_NAMES } from '../store/saved-settings';
 export interface CliFlags {
   couchUrl: string;
   couchUser: string;
+  /** SHA-256 fingerprint of a self-signed CouchDB certificate to accept. */
+  trustCertificate: string;
   postgresUrl: string;
   dataDir: string;
   /** Comma- or space-separated, or already split. */
@@ -28,7 +30,7 @@ export interface CliFlags {
 export interface ResolvedConfig {
   dataDir: string;
   /** `url` never carries credentials; they are split out into username/password. */
-  couch: { url: string; username?: string; password?: string; databases: string[] } | null;
+  couch: { url: string; username?: string; password?: string; trustedFingerprint256?: string; databases: string[] } | null;
   /** An external url may carry the password: never log it (use safeUrl). */
   postgres: { kind: 'embedded' } | { kind: 'external'; url: string };
   schema: string;
@@ -146,10 +148,37 @@ function resolveCouch(
       problems.push(`${dbs.from} contains '${db}', which is not a CouchDB database name (lowercase letters, digits and _$()+-/, starting with a letter).`);
     }
   }
+  // A saved trust belongs to the saved server: it is not carried over to another URL.
+  const savedTrust = saved?.couch.url && sameServer(saved.couch.url, base.url) ? (saved.couch.trustedFingerprint256 ?? undefined) : undefined;
+  const trust = pickRaw<string | null>(flags.trustCertificate, '--trust-certificate', env.CHT_SYNC_TRUST_CERTIFICATE, 'CHT_SYNC_TRUST_CERTIFICATE', savedTrust, 'the saved trusted certificate', null);
+  const hasTrust = trust.value !== null && trust.value !== '';
+  const fingerprint = hasTrust ? normaliseFingerprint(String(trust.value)) : null;
+  if (hasTrust && fingerprint === null) {
+    problems.push(`${trust.from} is not a SHA-256 certificate fingerprint: 32 pairs of hex digits separated by colons (AB:CD:…), as the connection error prints it.`);
+  }
+
   const out: NonNullable<ResolvedConfig['couch']> = { url: base.url, databases: [...new Set(databases)] };
   if (username !== undefined && username !== '') out.username = username;
   if (password !== undefined && password !== '') out.password = password;
+  if (fingerprint) out.trustedFingerprint256 = fingerprint;
   return out;
+}
+
+/** A SHA-256 certificate fingerprint as Node reports it (upper-case hex pairs joined by colons), or null. */
+export function normaliseFingerprint(value: string): string | null {
+  const hex = value.trim().replace(/^sha256\s*fingerprint\s*=\s*/i, '').replace(/[:\s]/g, '').toUpperCase();
+  if (!/^[0-9A-F]{64}$/.test(hex)) return null;
+  return hex.match(/../g)!.join(':');
+}
+
+function sameServer(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    return x.protocol === y.protocol && x.host === y.host;
+  } catch {
+    return false;
+  }
 }
 
 function couchFromEnv(env: Record<string, string>, problems: string[]): { url: string; username?: string; password?: string } | null {

@@ -151,6 +151,8 @@ export interface SettingsView {
     username: string | null;
     hasPassword: boolean;
     databases: string[];
+    /** The self-signed certificate the user chose to trust for this server, if any. */
+    trustedFingerprint256: string | null;
   };
   postgres:
     | { kind: 'embedded'; port: number | null }

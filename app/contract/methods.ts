@@ -20,10 +20,15 @@ import type {
  * The runtime schema of every method's single argument object. Each transport
  * (IPC, HTTP, in-process) validates with these before a handler runs.
  */
+/** A SHA-256 certificate fingerprint as a COUCH_TLS error reports it (details.fingerprint256). */
+const fingerprint256 = z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}$/, 'must be a SHA-256 fingerprint (AB:CD:… , 32 pairs)');
+
 const couchCredentials = z.object({
   url: z.string().min(1),
   username: z.string().optional(),
   password: z.string().optional(),
+  /** Accept this self-signed certificate (the user chose to trust it). */
+  trustedFingerprint256: fingerprint256.optional(),
 });
 
 const postgresSetting = z.discriminatedUnion('kind', [
@@ -54,7 +59,8 @@ const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain
 
 const settingsPatch = z
   .object({
-    couch: couchCredentials.extend({ databases: z.array(z.string().min(1)).optional() }).partial(),
+    /** `trustedFingerprint256: null` forgets a trusted certificate; a new `url` forgets it too unless one is given. */
+    couch: couchCredentials.extend({ databases: z.array(z.string().min(1)).optional(), trustedFingerprint256: fingerprint256.nullable().optional() }).partial(),
     postgres: postgresSetting,
     schema: identifier,
     table: identifier,

@@ -563,6 +563,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
         username: config.couch ? (config.couch.username ?? null) : s.couch.username,
         hasPassword: Boolean(config.couch?.password) || secret(SECRET_NAMES.couchPassword) !== null,
         databases: config.couch?.databases ?? s.couch.databases,
+        trustedFingerprint256: config.couch ? (config.couch.trustedFingerprint256 ?? null) : s.couch.trustedFingerprint256,
       },
       postgres,
       schema: config.schema,
@@ -587,7 +588,10 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
         parsed.username = '';
         parsed.password = '';
         couch.url = parsed.toString().replace(/\/+$/, '');
+        // A trusted certificate belongs to one server.
+        if (couch.url !== store.settings.get().couch.url) couch.trustedFingerprint256 = null;
       }
+      if (patch.couch.trustedFingerprint256 !== undefined) couch.trustedFingerprint256 = patch.couch.trustedFingerprint256?.toUpperCase() ?? null;
       if (patch.couch.username !== undefined) couch.username = patch.couch.username || null;
       if (patch.couch.databases !== undefined) couch.databases = patch.couch.databases;
       if (patch.couch.password !== undefined) store.secrets.set(SECRET_NAMES.couchPassword, patch.couch.password === '' ? null : patch.couch.password);
@@ -726,7 +730,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
     'setup.useDemo': async () => {
       const handle = demo ?? (await startDemo());
       store.settings.update({
-        couch: { url: handle.url, username: handle.username, databases: handle.databases },
+        couch: { url: handle.url, username: handle.username, databases: handle.databases, trustedFingerprint256: null },
         isDemo: true,
         isSetupComplete: true,
       });

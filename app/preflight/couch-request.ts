@@ -10,16 +10,16 @@ export interface CouchTarget {
   url: string;
   username?: string;
   password?: string;
-}
-
-export interface ProbeOptions {
-  timeoutMs?: number;
   /**
    * Accept this server's certificate even though no CA vouches for it (a
    * self-signed CHT install): the SHA-256 fingerprint the user chose to trust,
    * as reported in a COUCH_TLS error's details.fingerprint256.
    */
   trustedFingerprint256?: string;
+}
+
+export interface ProbeOptions {
+  timeoutMs?: number;
 }
 
 export interface CouchResponse {
@@ -47,7 +47,12 @@ export function normaliseTarget(c: CouchTarget): CouchTarget {
   registerSecret(password);
   url.username = '';
   url.password = '';
-  return { url: url.toString().replace(/\/+$/, ''), ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+  return {
+    ...c,
+    url: url.toString().replace(/\/+$/, ''),
+    ...(username !== undefined ? { username } : {}),
+    ...(password !== undefined ? { password } : {}),
+  };
 }
 
 /** Where we are talking to, for messages: scheme, host and port, never credentials. */
@@ -70,7 +75,7 @@ export async function couchGet(target: CouchTarget, pathname: string, options: P
     headers.authorization = `Basic ${Buffer.from(`${target.username}:${target.password ?? ''}`).toString('base64')}`;
   }
   const isHttps = url.protocol === 'https:';
-  const trusted = options.trustedFingerprint256?.toUpperCase();
+  const trusted = target.trustedFingerprint256?.toUpperCase();
   try {
     return await new Promise<CouchResponse>((resolve, reject) => {
       const request = (isHttps ? https : http).request(
@@ -156,7 +161,9 @@ async function classifyNetworkError(error: unknown, url: URL, timeoutMs: number,
     const fix = code === 'CERT_FINGERPRINT_MISMATCH'
       ? 'If the server\'s certificate was renewed, trust the new one; otherwise do not connect: another server may be answering.'
       : isSelfSigned || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
-      ? `If this is your own server, trust this certificate${fingerprint ? ` (SHA-256 fingerprint ${fingerprint})` : ''}: in the app choose "Trust this certificate", or for the command line save it (openssl s_client -connect ${url.hostname}:${port} </dev/null | openssl x509 > cht-server.pem) and start with NODE_EXTRA_CA_CERTS=cht-server.pem.`
+      ? fingerprint
+        ? `If this is your own server, trust this certificate (SHA-256 fingerprint ${fingerprint}; compare it with the one your server administrator gives you): in the app choose "Trust this certificate"; on the command line pass --trust-certificate ${fingerprint}.`
+        : `If this is your own server, save its certificate (openssl s_client -connect ${url.hostname}:${port} </dev/null | openssl x509 > cht-server.pem) and start with NODE_EXTRA_CA_CERTS=cht-server.pem.`
       : 'Fix the certificate on the server, or check the URL names the server its certificate was issued for.';
     return new EngineError('COUCH_TLS', `The secure connection to ${where} failed: ${why}. ${fix}`, {
       details: { ...details, isSelfSigned, fingerprint256: fingerprint, trustedFingerprintMismatch: trusted !== undefined },

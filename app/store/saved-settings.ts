@@ -6,7 +6,8 @@ import type { PipelineSetting, ScheduleSetting } from '../contract/dto';
  */
 export interface SavedSettings {
   isSetupComplete: boolean;
-  couch: { url: string | null; username: string | null; databases: string[] };
+  /** `trustedFingerprint256`: the self-signed certificate the user chose to trust for `url` (SHA-256, upper case). */
+  couch: { url: string | null; username: string | null; databases: string[]; trustedFingerprint256: string | null };
   postgres:
     | { kind: 'embedded'; port: number | null }
     | { kind: 'external'; host: string; port: number; database: string; username: string; ssl: boolean };
@@ -27,7 +28,7 @@ export const SECRET_NAMES = {
 export function defaultSavedSettings(): SavedSettings {
   return {
     isSetupComplete: false,
-    couch: { url: null, username: null, databases: [] },
+    couch: { url: null, username: null, databases: [], trustedFingerprint256: null },
     postgres: { kind: 'embedded', port: null },
     schema: 'v1',
     table: 'couchdb',

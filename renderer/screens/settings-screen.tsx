@@ -81,6 +81,15 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
     }
   };
 
+  const forgetCertificate = async () => {
+    setError(null);
+    try {
+      onSaved(await client.invoke('settings.update', { couch: { trustedFingerprint256: null } }));
+    } catch (err) {
+      setError(explainError(err, t));
+    }
+  };
+
   const changeLanguage = async (next: Lang) => {
     setLang(next);
     try {
@@ -112,6 +121,14 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
           <h2 id="settings-couch">{t('settings.instance')}</h2>
           {settings.isDemo && <p className="hint">{t('settings.demoNote')}</p>}
           <TextField label={t('wizard.url')} value={url} onValue={setUrl} type="url" spellCheck={false} autoComplete="url" />
+          {settings.couch.trustedFingerprint256 && (
+            <div className="trusted-certificate">
+              <p className="hint fingerprint">{t('wizard.trust.active', { fingerprint: settings.couch.trustedFingerprint256 })}</p>
+              <button type="button" className="button" onClick={() => void forgetCertificate()}>
+                {t('settings.trust.forget')}
+              </button>
+            </div>
+          )}
           {hints.length > 0 && (
             <ul className="inline-hints">
               {hints.map((h) => (

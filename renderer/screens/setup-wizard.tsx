@@ -7,7 +7,7 @@ import { isPipelineDraftComplete, PipelineForm, pipelineDraftFrom, pipelineInput
 import { isPostgresDraftComplete, PostgresForm, postgresDraftFrom, postgresInput, type PostgresDraft } from '../components/postgres-form';
 import { isScheduleDraftComplete, ScheduleForm, scheduleDraftFrom, scheduleInput, type ScheduleDraft } from '../components/schedule-form';
 import { TextField } from '../components/text-field';
-import { explainError, urlHints, type ErrorHelp } from '../error-help';
+import { explainError, toWire, urlHints, type ErrorHelp } from '../error-help';
 import { formatBytes, formatDuration, formatNumber } from '../format';
 import type { MessageKey } from '../i18n/catalogue';
 import { useT } from '../i18n/use-t';
@@ -36,6 +36,9 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
   const [testing, setTesting] = useState(false);
   const [couch, setCouch] = useState<CouchTestResult | null>(null);
   const [couchError, setCouchError] = useState<ErrorHelp | null>(null);
+  /** The self-signed certificate the user chose to trust for this address, and one the server presents that they could. */
+  const [trusted, setTrusted] = useState<string | null>(settings.couch.trustedFingerprint256);
+  const [offeredCertificate, setOfferedCertificate] = useState<string | null>(null);
 
   const [selected, setSelected] = useState<string[]>([]);
   const [estimate, setEstimate] = useState<Estimate | null>(null);
@@ -50,7 +53,12 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
   const [finishError, setFinishError] = useState<ErrorHelp | null>(null);
   const [completed, setCompleted] = useState<SettingsView | null>(null);
 
-  const creds = () => ({ url: url.trim(), ...(username.trim() ? { username: username.trim() } : {}), ...(password ? { password } : {}) });
+  const creds = (trust = trusted) => ({
+    url: url.trim(),
+    ...(username.trim() ? { username: username.trim() } : {}),
+    ...(password ? { password } : {}),
+    ...(trust ? { trustedFingerprint256: trust } : {}),
+  });
 
   const goTo = (next: Step) => {
     setStep(next);
@@ -58,20 +66,34 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
     requestAnimationFrame(() => headingRef.current?.focus());
   };
 
-  const testCouch = async () => {
+  const testCouch = async (trust = trusted) => {
     setTesting(true);
     setCouch(null);
     setCouchError(null);
+    setOfferedCertificate(null);
     try {
-      const result = await client.invoke('setup.testCouch', creds());
+      const result = await client.invoke('setup.testCouch', creds(trust));
       setCouch(result);
       setSelected(result.databases.filter((d) => d.isUsual).map((d) => d.name));
     } catch (e) {
+      const { code, details } = toWire(e);
+      const presented = details?.fingerprint256;
+      const isChanged = details?.trustedFingerprintMismatch === true;
+      if (code === 'COUCH_TLS' && typeof presented === 'string' && (details?.isSelfSigned === true || isChanged)) {
+        setOfferedCertificate(presented);
+        // A first self-signed certificate: the offer below says it all. A changed one: the error warns first.
+        if (!isChanged) return;
+      }
       // Address hints are already shown under the field while typing: not repeated here.
       setCouchError(explainError(e, t));
     } finally {
       setTesting(false);
     }
+  };
+
+  const trustAndRetry = (fingerprint: string) => {
+    setTrusted(fingerprint);
+    void testCouch(fingerprint);
   };
 
   // Re-estimate whenever the selection changes on the databases step.
@@ -84,7 +106,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
     }
     let isCurrent = true;
     setEstimateError(null);
-    const args = { url: url.trim(), ...(username.trim() ? { username: username.trim() } : {}), ...(password ? { password } : {}), databases: selected };
+    const args = { ...creds(), databases: selected };
     client.invoke('setup.estimate', args).then(
       (e) => isCurrent && setEstimate(e),
       (e: unknown) => isCurrent && setEstimateError(explainError(e, t, { couchUrl: url })),
@@ -92,7 +114,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
     return () => {
       isCurrent = false;
     };
-  }, [step, selected, client, url, username, password, t]);
+  }, [step, selected, client, url, username, password, trusted, t]);
 
   const finish = async () => {
     setFinishing(true);
@@ -186,6 +208,8 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
               onValue={(v) => {
                 setUrl(v);
                 setCouch(null);
+                // a trusted certificate belongs to one server
+                setTrusted(null);
               }}
               type="url"
               placeholder="https://my-project.app.medicmobile.org"
@@ -216,11 +240,27 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
                   <div>
                     <p className="notice-title">{t('wizard.connected')}</p>
                     <p>{t('wizard.connected.detail', { vendor: couch.vendor, version: couch.serverVersion, n: couch.databases.length })}</p>
+                    {trusted && <p className="fingerprint">{t('wizard.trust.active', { fingerprint: trusted })}</p>}
                   </div>
                 </div>
               )}
             </div>
             {couchError && <ErrorNotice help={couchError} title={t('wizard.testFailed')} />}
+            {offeredCertificate && (
+              <div className="notice tone-warn" role="group" aria-labelledby="trust-title">
+                <Icon name="lock" size={20} />
+                <div>
+                  <p className="notice-title" id="trust-title">{t('wizard.trust.title')}</p>
+                  <p>{t('wizard.trust.text')}</p>
+                  <p>
+                    <code className="fingerprint">{offeredCertificate}</code>
+                  </p>
+                  <button type="button" className="button" onClick={() => trustAndRetry(offeredCertificate)} disabled={testing}>
+                    {t('wizard.trust.button')}
+                  </button>
+                </div>
+              </div>
+            )}
           </form>
           <aside className="card demo-card" aria-labelledby="demo-heading">
             <h2 id="demo-heading">{t('wizard.demo.title')}</h2>

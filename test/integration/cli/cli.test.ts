@@ -299,7 +299,7 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     assert.equal(row?.rowCount, 1, 'the new report reached the data_record model');
   });
 
-  it('a self-signed HTTPS server: exit 2 saying so; trusted through NODE_EXTRA_CA_CERTS it syncs', async () => {
+  it('a self-signed HTTPS server: exit 2 saying so; trusted by its fingerprint (or NODE_EXTRA_CA_CERTS) it syncs', async () => {
     const certDir = mkdtempSync(path.join(tmpdir(), 'cht-cli-tls-'));
     const key = path.join(certDir, 'key.pem');
     const cert = path.join(certDir, 'cert.pem');
@@ -321,12 +321,20 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
       const refused = await cli(args, { ...credentials(), NODE_EXTRA_CA_CERTS: '' });
       assert.equal(refused.code, 2, refused.stderr);
       assert.match(refused.stderr, /certificate is self-signed/);
-      assert.match(refused.stderr, /SHA-256 fingerprint [0-9A-F:]{95}/);
-      assert.match(refused.stderr, /NODE_EXTRA_CA_CERTS/);
+      const fingerprint = /--trust-certificate ([0-9A-F:]{95})/.exec(refused.stderr)?.[1];
+      assert.ok(fingerprint, `the error gives the flag to pass, with the fingerprint: ${refused.stderr}`);
+      const pinned = await cli([...args, '--trust-certificate', fingerprint.toLowerCase()], { ...credentials(), NODE_EXTRA_CA_CERTS: '' });
+      assert.equal(pinned.code, 0, pinned.stderr + pinned.stdout);
+      // PostgreSQL holds the resume position for this source already: caught up, nothing new.
+      assert.match(pinned.stdout, /^medic\s+0\s+0\s+0\s+.*done$/m);
+      const wrong = await cli([...args, '--trust-certificate', `${fingerprint.slice(0, -2)}00`], { ...credentials(), NODE_EXTRA_CA_CERTS: '' });
+      assert.equal(wrong.code, 2, wrong.stderr);
+      assert.match(wrong.stderr, /not the one you chose to trust/);
+      const malformed = await cli([...args, '--trust-certificate', 'AB:CD'], { ...credentials(), NODE_EXTRA_CA_CERTS: '' });
+      assert.notEqual(malformed.code, 0);
+      assert.match(malformed.stderr, /--trust-certificate is not a SHA-256 certificate fingerprint/);
       const trusted = await cli(args, { ...credentials(), NODE_EXTRA_CA_CERTS: cert });
       assert.equal(trusted.code, 0, trusted.stderr + trusted.stdout);
-      // PostgreSQL holds the resume position for this source already: caught up, nothing new.
-      assert.match(trusted.stdout, /^medic\s+0\s+0\s+0\s+.*done$/m);
     } finally {
       proxy.closeAllConnections();
       await new Promise((r) => proxy.close(r));

@@ -143,6 +143,13 @@ describe('startup overrides (command-line flags) keep winning after a settings c
       assert.equal(view.language, 'fr');
       const conn = await client.invoke('data.connection', {});
       assert.equal(conn.database, database.name);
+
+      // A trusted certificate is saved with its server, and forgotten when the server changes.
+      const fingerprint = Array.from({ length: 32 }, (_, i) => (i * 7).toString(16).padStart(2, '0')).join(':');
+      const trusted = await client.invoke('settings.update', { couch: { trustedFingerprint256: fingerprint } });
+      assert.equal(trusted.couch.trustedFingerprint256, fingerprint.toUpperCase());
+      const moved = await client.invoke('settings.update', { couch: { url: `${couchUrl.replace(/\/$/, '')}/other-prefix` } });
+      assert.equal(moved.couch.trustedFingerprint256, null);
     } finally {
       await engine.close();
       await database.drop();

@@ -181,9 +181,9 @@ describe('probeCouch', () => {
     });
     const expected = execFileSync('openssl', ['x509', '-in', path.join(certDir, 'cert.pem'), '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1]!.trim();
     assert.equal(fingerprint, expected);
-    const trusted = await probeCouch({ ...admin(), url: tlsUrl }, { trustedFingerprint256: fingerprint });
+    const trusted = await probeCouch({ ...admin(), url: tlsUrl, trustedFingerprint256: fingerprint });
     assert.ok(trusted.databases.some((d) => d.name === 'medic'));
-    await expectError(probeCouch({ ...admin(), url: tlsUrl }, { trustedFingerprint256: 'AA:BB' }), 'COUCH_TLS', () => undefined);
+    await expectError(probeCouch({ ...admin(), url: tlsUrl, trustedFingerprint256: 'AA:BB' }), 'COUCH_TLS', () => undefined);
   });
 
   it('a web page instead of CouchDB: COUCH_PROTOCOL', async () => {

@@ -93,9 +93,9 @@ describe('store: repositories', () => {
     const store = openStore(storeFile(tmpDataDir()));
     assert.equal(store.settings.hasSaved(), false);
     assert.equal(store.settings.get().schema, 'v1');
-    store.settings.update({ couch: { url: 'https://cht.example', username: 'reader', databases: ['medic'] } });
+    store.settings.update({ couch: { url: 'https://cht.example', username: 'reader', databases: ['medic'], trustedFingerprint256: null } });
     const next = store.settings.update({ couch: { databases: ['medic', '_users'] } as never, schema: 'raw' });
-    assert.deepEqual(next.couch, { url: 'https://cht.example', username: 'reader', databases: ['medic', '_users'] });
+    assert.deepEqual(next.couch, { url: 'https://cht.example', username: 'reader', databases: ['medic', '_users'], trustedFingerprint256: null });
     assert.equal(next.schema, 'raw');
     assert.equal(store.settings.hasSaved(), true);
     store.close();

@@ -110,7 +110,7 @@ describe('resolveConfig: a cht-sync env file works unchanged', () => {
 describe('resolveConfig: precedence flags > env > saved > defaults', () => {
   const env = { COUCHDB_HOST: 'env-host', COUCHDB_USER: 'env-user', COUCHDB_PASSWORD: 'env-password', COUCHDB_DBS: 'medic', POSTGRES_SCHEMA: 'env_schema', POSTGRES_TABLE: 'env_table', DBT_THREAD_COUNT: '3' };
   const stored = saved({
-    couch: { url: 'https://saved-host', username: 'saved-user', databases: ['medic-sentinel'] },
+    couch: { url: 'https://saved-host', username: 'saved-user', databases: ['medic-sentinel'], trustedFingerprint256: null },
     postgres: { kind: 'external', host: 'saved-pg', port: 5433, database: 'analytics', username: 'saved-pg-user', ssl: true },
     schema: 'saved_schema',
     table: 'saved_table',
@@ -212,6 +212,29 @@ describe('resolveConfig: validation names the setting and the fix', () => {
     assert.match(m, /2 problems/);
     assert.match(m, /COUCHDB_PORT/);
     assert.match(m, /POSTGRES_SCHEMA/);
+  });
+});
+
+describe('resolveConfig: a trusted self-signed certificate', () => {
+  const FP = 'ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89';
+  const OTHER = FP.replace(/^ab/, '00').toUpperCase();
+
+  it('--trust-certificate > CHT_SYNC_TRUST_CERTIFICATE > saved; written as Node reports it (upper case, colons)', () => {
+    const withSaved = saved({ couch: { url: 'https://cht.example.org', username: null, databases: ['medic'], trustedFingerprint256: OTHER } });
+    assert.equal(resolve({ saved: withSaved }).couch?.trustedFingerprint256, OTHER);
+    assert.equal(resolve({ saved: withSaved, env: { CHT_SYNC_TRUST_CERTIFICATE: FP.replace(/:/g, '') } }).couch?.trustedFingerprint256, FP.toUpperCase());
+    assert.equal(resolve({ saved: withSaved, flags: { trustCertificate: FP } }).couch?.trustedFingerprint256, FP.toUpperCase());
+  });
+
+  it('a saved trust belongs to the saved server: not carried to another URL', () => {
+    const withSaved = saved({ couch: { url: 'https://cht.example.org', username: null, databases: ['medic'], trustedFingerprint256: OTHER } });
+    assert.equal(resolve({ saved: withSaved, flags: { couchUrl: 'https://cht.example.org' } }).couch?.trustedFingerprint256, OTHER);
+    assert.equal(resolve({ saved: withSaved, flags: { couchUrl: 'https://other.example.org' } }).couch?.trustedFingerprint256, undefined);
+  });
+
+  it('a value that is not a SHA-256 fingerprint is refused, naming the setting', () => {
+    const message = problemOf(() => resolve({ flags: { couchUrl: 'https://cht.example.org', trustCertificate: 'AB:CD' } }));
+    assert.match(message, /--trust-certificate is not a SHA-256 certificate fingerprint/);
   });
 });
 

@@ -5,7 +5,7 @@ import { defaultSavedSettings, mergeSettings } from '../../../app/store/saved-se
 describe('saved settings merge', () => {
   it('merges couch and advanced field by field, replaces tagged unions whole', () => {
     const base = mergeSettings(defaultSavedSettings(), {
-      couch: { url: 'https://a', username: 'u', databases: ['medic'] },
+      couch: { url: 'https://a', username: 'u', databases: ['medic'], trustedFingerprint256: null },
       postgres: { kind: 'external', host: 'h', port: 5432, database: 'd', username: 'p', ssl: true },
       schedule: { kind: 'interval', minutes: 30 },
     });
@@ -15,7 +15,7 @@ describe('saved settings merge', () => {
       postgres: { kind: 'embedded', port: null },
       schedule: { kind: 'manual' },
     });
-    assert.deepEqual(next.couch, { url: 'https://a', username: 'u', databases: ['medic', '_users'] });
+    assert.deepEqual(next.couch, { url: 'https://a', username: 'u', databases: ['medic', '_users'], trustedFingerprint256: null });
     assert.deepEqual(next.advanced, { batchSize: 1000, threads: 4, transformBatchSize: null });
     assert.deepEqual(next.postgres, { kind: 'embedded', port: null });
     assert.deepEqual(next.schedule, { kind: 'manual' });
