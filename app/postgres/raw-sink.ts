@@ -103,26 +103,30 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
     await pipeline(Readable.from(copyChunks(rows)), c.query(copyFrom(`copy ${STAGE} (_id, _deleted, doc) from stdin`)));
   };
 
-  /** Load rows; when PostgreSQL refuses some, find them by halving (savepoints) and skip them. */
+  /** Rows PostgreSQL refused (as `error`) as a whole: skip the one, or load each half on its own. */
+  const splitRefused = async (c: pg.PoolClient, rows: readonly PreparedRow[], error: unknown, skipped: SkippedDoc[]): Promise<void> => {
+    if (rows.length === 1) {
+      const row = rows[0] as PreparedRow;
+      skipped.push({ id: row.id, reason: `PostgreSQL rejected the document: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
+    const half = Math.ceil(rows.length / 2);
+    await loadBisecting(c, rows.slice(0, half), skipped);
+    await loadBisecting(c, rows.slice(half), skipped);
+  };
+
+  /** Load rows under a savepoint; when PostgreSQL refuses some, find them by halving and skip them. */
   const loadBisecting = async (c: pg.PoolClient, rows: readonly PreparedRow[], skipped: SkippedDoc[]): Promise<void> => {
     if (rows.length === 0) return;
     await c.query('savepoint cht_load');
     try {
       await copyRows(c, rows);
       await c.query('release savepoint cht_load');
-      return;
     } catch (error) {
       if (!isDocRejection(error)) throw error;
       await c.query('rollback to savepoint cht_load');
       await c.query('release savepoint cht_load');
-      if (rows.length === 1) {
-        const row = rows[0] as PreparedRow;
-        skipped.push({ id: row.id, reason: `PostgreSQL rejected the document: ${error instanceof Error ? error.message : String(error)}` });
-        return;
-      }
-      const half = Math.ceil(rows.length / 2);
-      await loadBisecting(c, rows.slice(0, half), skipped);
-      await loadBisecting(c, rows.slice(half), skipped);
+      await splitRefused(c, rows, error, skipped);
     }
   };
 
@@ -131,7 +135,16 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
     const skipped = [...skippedBefore];
     try {
       await c.query('begin');
-      await loadBisecting(c, prepared, skipped);
+      // The usual case, in one round trip: PostgreSQL takes every document. When it refuses one,
+      // the batch starts again and the refused documents are found by halving, under savepoints.
+      try {
+        if (prepared.length > 0) await copyRows(c, prepared);
+      } catch (error) {
+        if (!isDocRejection(error)) throw error;
+        await c.query('rollback');
+        await c.query('begin');
+        await splitRefused(c, prepared, error, skipped);
+      }
       const skippedIds = new Set(skipped.map((s) => s.id));
       const written = prepared.filter((r) => !skippedIds.has(r.id));
       const isProgressDue = batch.seq !== null && (prepared.length > 0 || batch.forceProgress);

@@ -160,4 +160,19 @@ describe('docs stored as received', () => {
     const stored = await pool.query<{ _id: string; doc: unknown }>('select _id, doc from copy_chars.couchdb order by _id');
     assert.deepEqual(stored.rows, [...docs].sort((a, b) => (a._id < b._id ? -1 : 1)).map((d) => ({ _id: d._id, doc: d })));
   });
+
+  it('a batch with documents PostgreSQL refuses: those are skipped with the reason, the rest written in the same batch', async () => {
+    await ensureRawSchema(pool, 'refused', 'couchdb');
+    const sink = createPgRawSink({ pool, schema: 'refused', table: 'couchdb', logger: silentLogger });
+    const texts = Array.from({ length: 10 }, (_, i) => (i === 3 || i === 8 ? `{"_id":"bad-${i}","s":"\\ud800"}` : `{"_id":"ok-${i}","n":${i}}`));
+    const result = await sink.writeBatch({ source: 'h/medic', precedence: ['h/medic'], rows: parsedRows(texts, 1 << 16), seq: '10', pending: 0, isUsersDb: false, forceProgress: false });
+    await sink.close();
+    assert.deepEqual(result.skipped.map((s) => s.id), ['bad-3', 'bad-8']);
+    assert.match(result.skipped[0]?.reason ?? '', /PostgreSQL rejected the document: .*(surrogate|json)/i);
+    assert.equal(result.docs, 8);
+    const stored = await pool.query<{ _id: string }>('select _id from refused.couchdb order by _id');
+    assert.deepEqual(stored.rows.map((r) => r._id), ['ok-0', 'ok-1', 'ok-2', 'ok-4', 'ok-5', 'ok-6', 'ok-7', 'ok-9']);
+    const progress = await pool.query<{ seq: string }>("select seq from refused.couchdb_progress where source = 'h/medic'");
+    assert.equal(progress.rows[0]?.seq, '10', 'the position moves past the refused documents');
+  });
 });
