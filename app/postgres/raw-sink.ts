@@ -130,12 +130,25 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
     }
   };
 
+  /** The position of a source, from SQL expressions for its three values. */
+  const progressSql = (seq: string, pending: string, source: string): string =>
+    `insert into ${n.progress} (seq, pending, updated_at, source) values (${seq}, ${pending}, now(), ${source})
+     on conflict (source) do update set seq = excluded.seq, pending = excluded.pending, updated_at = excluded.updated_at`;
+
+  /** The staged rows ($1 = source) whose _id is free or already this source's, stamped `at`. */
+  const upsertOwnSql = (at: string, from: string): string =>
+    `insert into ${n.table} as c (saved_timestamp, _id, _deleted, source, doc)
+     select ${at}, b._id, b._deleted, $1::text, b.doc from ${from}
+     on conflict (_id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted,
+       source = excluded.source, doc = excluded.doc
+     where c.source is not distinct from excluded.source`;
+
   const writeOnce = async (batch: SinkBatch, prepared: readonly PreparedRow[], skippedBefore: readonly SkippedDoc[]): Promise<SinkResult> => {
     const c = await connection();
     const skipped = [...skippedBefore];
     try {
       await c.query('begin');
-      // The usual case, in one round trip: PostgreSQL takes every document. When it refuses one,
+      // The usual case: one COPY, and PostgreSQL takes every document. When it refuses one,
       // the batch starts again and the refused documents are found by halving, under savepoints.
       try {
         if (prepared.length > 0) await copyRows(c, prepared);
@@ -148,9 +161,6 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
       const skippedIds = new Set(skipped.map((s) => s.id));
       const written = prepared.filter((r) => !skippedIds.has(r.id));
       const isProgressDue = batch.seq !== null && (prepared.length > 0 || batch.forceProgress);
-      const progressSql = (seq: string, pending: string, source: string): string =>
-        `insert into ${n.progress} (seq, pending, updated_at, source) values (${seq}, ${pending}, now(), ${source})
-         on conflict (source) do update set seq = excluded.seq, pending = excluded.pending, updated_at = excluded.updated_at`;
       if (written.length > 0) {
         // Serialise timestamp assignment + upsert + commit across every writer of this table, so
         // saved_timestamp grows in commit order (incremental models never miss a late commit).
@@ -159,12 +169,6 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
         // process is. Rows whose _id is free or already this source's are the whole job in
         // the usual single-source batch (one index probe per row; an _id held by another
         // source is left alone by the WHERE).
-        const upsertOwnSql = (at: string, from: string): string =>
-          `insert into ${n.table} as c (saved_timestamp, _id, _deleted, source, doc)
-           select ${at}, b._id, b._deleted, $1::text, b.doc from ${from}
-           on conflict (_id) do update set saved_timestamp = excluded.saved_timestamp, _deleted = excluded._deleted,
-             source = excluded.source, doc = excluded.doc
-           where c.source is not distinct from excluded.source`;
         const first = await c.query<{ at: string; n: number }>(
           `with l as materialized (select pg_advisory_xact_lock(hashtext($2::text)) as locked, clock_timestamp() at time zone 'utc' as at),
            own as (${upsertOwnSql('l.at', `${STAGE} b cross join l`)} returning 1)

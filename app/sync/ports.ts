@@ -17,8 +17,9 @@ export interface ChangeRow {
    */
   docText?: string;
   /**
-   * Whether every number in docText is written as JavaScript writes it, as the feed parser
-   * found while cutting the text out; absent when it could not tell.
+   * Whether every number in docText is stored by jsonb as JavaScript's rewrite of it would be,
+   * as the feed parser found while cutting the text out; absent when it could not tell (then
+   * the doc is parsed and re-serialised).
    */
   docNumbersAsWritten?: boolean;
   /** First rev of `changes[]`: used to build a stub when a delete arrives without a body. */

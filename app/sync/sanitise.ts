@@ -27,39 +27,17 @@ function isUserDoc(doc: Record<string, unknown>): boolean {
 }
 
 /**
- * The number tokens whose text JavaScript might write differently: those with a fraction or an
- * exponent, integers of 16 digits or more, and `-0`, each in a value position (after `:`, `[`
- * or `,`, and followed by `,`, `]` or `}`). Shorter plain integers are always written as they
- * came. Matches inside strings are possible; they only cost a needless check.
- */
-const NUMBER_TO_CHECK = /[:,[]\s*(-?(?:0|[1-9]\d*)(?:\.\d+)?[eE][+-]?\d+|-?(?:0|[1-9]\d*)\.\d+|-?[1-9]\d{15,}|-0)(?=\s*[,\]}])/g;
-
-/**
- * Whether re-serialising would write every number of `text` as it is. jsonb keeps a numeric's
- * text (`12.0` stays `12.0`, `1e2` becomes `100`) where JSON.stringify writes the shortest
- * round-trip form (`12`, `100`), so a token survives exactly when `String(Number(token))` is
- * the token itself.
- */
-function numbersWrittenAsReceived(text: string): boolean {
-  NUMBER_TO_CHECK.lastIndex = 0;
-  for (let m = NUMBER_TO_CHECK.exec(text); m !== null; m = NUMBER_TO_CHECK.exec(text)) {
-    const token = m[1] as string;
-    if (String(Number(token)) !== token) return false;
-  }
-  return true;
-}
-
-/**
  * The doc text to store as it came, when that is exactly what re-serialising the parsed doc
  * would store (the jsonb CHT Sync writes): not a user doc (those lose their password fields),
- * no `_deleted` in the body of a row not marked deleted, every number written as JavaScript
- * writes it. Returns null when the doc must go through the parsed path.
+ * no `_deleted` in the body of a row not marked deleted, and every number known to be stored
+ * as JavaScript would write it — jsonb keeps a numeric's text (`12.0` stays `12.0`) where
+ * JSON.stringify writes `12`; the feed parser checks the numbers as it cuts the text out
+ * (ChangeRow.docNumbersAsWritten). Returns null when the doc must go through the parsed path.
  */
 function storableAsReceived(row: ChangeRow, isUsersDb: boolean): string | null {
   const text = row.docText;
-  if (text === undefined || isUsersDb || row.id.startsWith(USER_ID_PREFIX)) return null;
+  if (text === undefined || row.docNumbersAsWritten !== true || isUsersDb || row.id.startsWith(USER_ID_PREFIX)) return null;
   if (!row.deleted && text.includes('"_deleted"')) return null;
-  if (!(row.docNumbersAsWritten ?? numbersWrittenAsReceived(text))) return null;
   return stripNulEscapes(text);
 }
 

@@ -32,6 +32,8 @@ export interface ChildReport {
   bytes: number;
   maxRssMb: number;
   cpuSeconds: number;
+  /** Peaks sampled every 25 ms: JS heap used and reserved, and memory outside the heap (Buffers). */
+  memory?: Record<string, number>;
   outcome: string;
   detail?: unknown;
 }
@@ -209,12 +211,22 @@ async function runSync(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 
 
 async function main(): Promise<void> {
   const started = process.hrtime.bigint();
+  // Where the peak RSS comes from: the largest JS heap and off-heap (Buffers) seen, sampled.
+  const peak = { heapUsedMb: 0, heapTotalMb: 0, externalMb: 0 };
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peak.heapUsedMb = Math.max(peak.heapUsedMb, m.heapUsed / 2 ** 20);
+    peak.heapTotalMb = Math.max(peak.heapTotalMb, m.heapTotal / 2 ** 20);
+    peak.externalMb = Math.max(peak.externalMb, m.external / 2 ** 20);
+  }, 25);
   const runs = { read: runRead, naive: runNaive, copy: runCopy, 'copy-upsert': runCopyUpsert, sync: runSync } satisfies Record<ChildTask['mode'], unknown>;
   const work = runs[task.mode]();
   const out = await work;
+  clearInterval(sampler);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const usage = process.resourceUsage();
-  const report: ChildReport = { ...out, seconds, maxRssMb: usage.maxRSS / 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6 };
+  const memory = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v)]));
+  const report: ChildReport = { ...out, seconds, maxRssMb: usage.maxRSS / 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, memory };
   process.stdout.write(`${JSON.stringify(report)}\n`);
   agent.destroy();
 }

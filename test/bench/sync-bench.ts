@@ -148,7 +148,7 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
       // the backends exit after the child closed its connections: give the postmaster a moment to reap them
       if (pgCpu) await new Promise((resolve) => setTimeout(resolve, 300));
       const m: Measured = { ...r, source, run, size, pgCpuSeconds: pgCpu ? pgCpu() - pgBefore : null, runs: 1, range: [rate(r), rate(r)] };
-      o.log(`  → ${Math.round(rate(m))} docs/s, ${m.seconds.toFixed(1)} s, peak RSS ${m.maxRssMb.toFixed(0)} MB, CPU ${m.cpuSeconds.toFixed(1)} s${m.pgCpuSeconds === null ? '' : ` + PostgreSQL ${m.pgCpuSeconds.toFixed(1)} s`}, outcome ${m.outcome}`);
+      o.log(`  → ${Math.round(rate(m))} docs/s, ${m.seconds.toFixed(1)} s, peak RSS ${m.maxRssMb.toFixed(0)} MB (heap ${m.memory?.heapUsedMb ?? '?'} used / ${m.memory?.heapTotalMb ?? '?'} reserved, ${m.memory?.externalMb ?? '?'} outside), CPU ${m.cpuSeconds.toFixed(1)} s${m.pgCpuSeconds === null ? '' : ` + PostgreSQL ${m.pgCpuSeconds.toFixed(1)} s`}, outcome ${m.outcome}`);
       return m;
     };
     const record = (runs: Measured[]): Measured => {

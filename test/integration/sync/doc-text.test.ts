@@ -36,18 +36,7 @@ function numberDocs(): string[] {
   ]);
 }
 
-const rowFor = (docText: string, extra: Partial<ChangeRow> = {}): ChangeRow => ({
-  id: (JSON.parse(docText) as { _id: string })._id,
-  seq: null,
-  deleted: false,
-  doc: null,
-  rev: null,
-  bytes: docText.length,
-  docText,
-  ...extra,
-});
-
-/** The same docs as the feed parser hands them on (which checks their numbers as it goes), in chunks of `chunk` bytes. */
+/** The docs as the feed parser hands them on (cutting each doc's text out and checking its numbers), read in chunks of `chunk` bytes. */
 function parsedRows(docTexts: string[], chunk: number): ChangeRow[] {
   const body = Buffer.from(`{"results":[\n${docTexts.map((d, i) => `{"seq":${i + 1},"id":${JSON.stringify((JSON.parse(d) as { _id: string })._id)},"changes":[{"rev":"1-a"}],"doc":${d}}`).join(',\n')}\n],"last_seq":${docTexts.length}}`);
   const parser = new NormalFeedParser();
@@ -56,6 +45,8 @@ function parsedRows(docTexts: string[], chunk: number): ChangeRow[] {
   parser.end();
   return rows;
 }
+
+const rowFor = (docText: string, extra: Partial<ChangeRow> = {}): ChangeRow => ({ ...(parsedRows([docText], 1 << 16)[0] as ChangeRow), ...extra });
 
 describe('docs stored as received', () => {
   let pgDb: { url: string; drop(): Promise<void> };
@@ -91,33 +82,27 @@ describe('docs stored as received', () => {
 
   it('stores every number token exactly as re-serialising would, wherever it sits', async () => {
     const docs = numberDocs();
-    const stored = await storedBothWays(docs.map((d) => rowFor(d)));
-    stored.forEach((s, i) => assert.equal(s.ours, s.reference, docs[i]));
-    // as the feed parser hands them on, whole and cut at every few bytes (tokens split across chunks)
+    // read whole, and cut every few bytes (tokens split across chunks are not trusted: re-serialised)
     for (const chunk of [1 << 16, 7, 3]) {
       const rows = parsedRows(docs, chunk);
       assert.ok(chunk < 100 || rows.every((r) => r.docNumbersAsWritten !== undefined), 'whole tokens are all checked by the parser');
-      const viaParser = await storedBothWays(rows);
-      viaParser.forEach((s, i) => assert.equal(s.ours, s.reference, `${docs[i]} (chunks of ${chunk})`));
+      const stored = await storedBothWays(rows);
+      stored.forEach((s, i) => assert.equal(s.ours, s.reference, `${docs[i]} (chunks of ${chunk})`));
+      // Not vacuous: some are stored as received, and some had to be rewritten.
+      if (chunk > 100) assert.ok(stored.some((s) => s.asReceived) && stored.some((s) => !s.asReceived));
     }
-    // The check is not vacuous: these really differ when stored as received.
+    // What is at stake: jsonb keeps the text of a number.
     const raw = await pool.query<{ t: string }>(`select '{"a":12.0}'::jsonb::text as t`);
     assert.equal(raw.rows[0]?.t, '{"a": 12.0}');
-    assert.ok(stored.some((s) => s.asReceived) && stored.some((s) => !s.asReceived));
   });
 
   it('stores the shared fixtures and generated CHT docs as received, most of them without re-serialising', async () => {
     const texts = [...FIXTURE_DOCS.map((d) => JSON.stringify(d)), ...[...generateChtDocs({ seed: 7, docs: 3000 })].filter((g) => g.database !== '_users').map((g) => JSON.stringify(g.doc))];
     const deleted = texts.map((t) => (JSON.parse(t) as { _deleted?: boolean })._deleted === true);
-    for (const [how, rows] of [
-      ['checked by the sink', texts.map((t, i) => rowFor(t, { deleted: deleted[i] as boolean }))],
-      ['checked by the feed parser', parsedRows(texts, 1 << 16).map((r, i) => ({ ...r, deleted: deleted[i] as boolean }))],
-    ] as const) {
-      const stored = await storedBothWays([...rows]);
-      stored.forEach((s, i) => assert.equal(s.ours, s.reference, `doc #${i}, ${how}`));
-      const share = stored.filter((s) => s.asReceived).length / stored.length;
-      assert.ok(share > 0.99, `share stored without re-serialising, ${how}: ${share.toFixed(3)}`);
-    }
+    const stored = await storedBothWays(parsedRows(texts, 1 << 16).map((r, i) => ({ ...r, deleted: deleted[i] as boolean })));
+    stored.forEach((s, i) => assert.equal(s.ours, s.reference, `doc #${i}`));
+    const share = stored.filter((s) => s.asReceived).length / stored.length;
+    assert.ok(share > 0.99, `share stored without re-serialising: ${share.toFixed(3)}`);
   });
 
   it('still sanitises: NULs removed, password fields stripped, a body-only delete recognised', async () => {
