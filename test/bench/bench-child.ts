@@ -32,7 +32,7 @@ export interface ChildReport {
   bytes: number;
   maxRssMb: number;
   cpuSeconds: number;
-  /** Peaks sampled every 25 ms: JS heap used and reserved, and memory outside the heap (Buffers). */
+  /** Peaks sampled every 100 ms: JS heap used and reserved, and memory outside the heap (Buffers). */
   memory?: Record<string, number>;
   outcome: string;
   detail?: unknown;
@@ -211,14 +211,15 @@ async function runSync(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 
 
 async function main(): Promise<void> {
   const started = process.hrtime.bigint();
-  // Where the peak RSS comes from: the largest JS heap and off-heap (Buffers) seen, sampled.
+  // Where the peak RSS comes from: the largest JS heap and off-heap (Buffers) seen, sampled every 100 ms
+  // (process.memoryUsage() is not free: sampling faster shows in the measured CPU).
   const peak = { heapUsedMb: 0, heapTotalMb: 0, externalMb: 0 };
   const sampler = setInterval(() => {
     const m = process.memoryUsage();
     peak.heapUsedMb = Math.max(peak.heapUsedMb, m.heapUsed / 2 ** 20);
     peak.heapTotalMb = Math.max(peak.heapTotalMb, m.heapTotal / 2 ** 20);
     peak.externalMb = Math.max(peak.externalMb, m.external / 2 ** 20);
-  }, 25);
+  }, 100);
   const runs = { read: runRead, naive: runNaive, copy: runCopy, 'copy-upsert': runCopyUpsert, sync: runSync } satisfies Record<ChildTask['mode'], unknown>;
   const work = runs[task.mode]();
   const out = await work;
