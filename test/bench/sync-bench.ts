@@ -21,7 +21,7 @@ export interface SyncBenchOptions {
   pouch: boolean;
   naive: boolean;
   batchSize: number;
-  /** Rounds of (COPY ceiling, sync from the replay source), interleaved; the medians are reported. */
+  /** Rounds of each headline pair (COPY ceiling + sync from the replay source; read ceiling + sync from pouchdb-server), interleaved; medians are reported. */
   repeat: number;
   workDir: string;
   pg: BenchPostgres;
