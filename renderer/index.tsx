@@ -6,10 +6,13 @@ import { App } from './app';
 import { ClientContext } from './client-context';
 import './styles.css';
 
-/** Inside the desktop app the preload exposes window.chtSync; in a browser the host serves UI and API on one origin. */
+/**
+ * Inside the desktop app the preload exposes window.chtSync; in a browser the host serves UI and
+ * API under the page's own folder (`/s/<instance>/`, where its session cookie is valid).
+ */
 function pickClient(): EngineClient {
   const bridge = electronBridge();
-  return bridge ? createElectronClient(bridge) : createHttpClient(window.location.origin);
+  return bridge ? createElectronClient(bridge) : createHttpClient(window.location.origin + window.location.pathname.replace(/[^/]*$/, ''));
 }
 
 const root = document.getElementById('root');

@@ -29,11 +29,29 @@ export interface CliIo {
   isTty: boolean;
 }
 
+/**
+ * The terminal. A reader that went away (`cht-sync status | head -1`) closes the pipe: what is
+ * left to print is dropped and the command finishes with its own exit code (see `keepPipesQuiet`).
+ */
 export const processIo: CliIo = {
-  stdout: (text) => process.stdout.write(`${text}\n`),
-  stderr: (text) => process.stderr.write(`${text}\n`),
+  stdout: (text) => {
+    if (!process.stdout.destroyed) process.stdout.write(`${text}\n`);
+  },
+  stderr: (text) => {
+    if (!process.stderr.destroyed) process.stderr.write(`${text}\n`);
+  },
   isTty: Boolean(process.stderr.isTTY),
 };
+
+/** EPIPE on standard output or error is a reader that stopped reading, not a failure of the command. */
+export function keepPipesQuiet(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') return;
+      throw error;
+    });
+  }
+}
 
 export interface CliContext {
   dataDir: string;

@@ -1,6 +1,9 @@
 // The `cht-sync` command (bin: dist/cli.cjs, built by resources/scripts/build.mjs).
 import { redact } from '../core/redact';
+import { keepPipesQuiet } from './context';
 import { runCli } from './program';
+
+keepPipesQuiet();
 
 runCli(process.argv).then(
   (code) => {

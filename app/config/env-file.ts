@@ -12,7 +12,8 @@ export function parseEnvFile(text: string): Record<string, string> {
     const line = rawLine.trim();
     if (line === '' || line.startsWith('#')) continue;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) throw new EngineError('CONFIG_INVALID', `Line ${index + 1} of the env file is not KEY=value: "${line.slice(0, 60)}".`);
+    // The line itself is never shown: a wrong file (a password file, /etc/shadow) must not be echoed.
+    if (!match) throw new EngineError('CONFIG_INVALID', `Line ${index + 1} of the env file is not KEY=value (KEY: letters, digits and _; nothing of the line is shown). Check that --env-file names your cht-sync .env.`);
     const key = match[1]!;
     let value = match[2] ?? '';
     const quote = value[0];

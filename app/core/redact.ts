@@ -11,10 +11,19 @@ const registered = new Set<string>();
 
 export function registerSecret(value: string | undefined | null): void {
   // Very short values would mask ordinary words; a 1–3 character password is masked via URL/key rules only.
-  if (value && value.length >= 4) registered.add(value);
+  if (value && value.length >= 4) {
+    registered.add(value);
+    // As it appears inside a URL, too (`p@ss` is `p%40ss` there).
+    registered.add(encodeURIComponent(value));
+  }
 }
 
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s@/]*)@/gi;
+/**
+ * `scheme://user:password@`: the password runs to the LAST `@` of the address, so one holding
+ * `@` or `/` (`admin:Pa@ss@host`, `admin:Pa/ss@host`, which URL parsers split differently) is
+ * masked whole. Over-masking a later `@` in a path is the safe side.
+ */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@'"<>]*):([^\s'"<>]*)@/gi;
 const SECRET_KEY = '(?:password|passwd|pwd|secret|token|api[_-]?key|authorization|derived_key|salt|cookie)';
 const KEY_EQUALS = new RegExp(`\\b(${SECRET_KEY}[A-Za-z_]*\\s*[=:]\\s*)([^\\s&,;"']+)`, 'gi');
 const JSON_PAIR = new RegExp(`("${SECRET_KEY}[A-Za-z_]*"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi');

@@ -17,19 +17,32 @@ export interface HttpHostOptions {
   logger: Logger;
   /** Server-sent-events heartbeat; proxies and browsers drop idle streams. */
   heartbeatMs?: number;
+  /**
+   * Called when the printed link has been used: it is single-use, so the host makes the next
+   * one (the CLI prints it, so the terminal always shows a link that works).
+   */
+  onLinkUsed?: (nextLink: string) => void;
 }
 
 export interface HttpHost {
   /** Base URL, no token. */
   url: string;
+  /** For scripts: `Authorization: Bearer <token>`. Never put in a URL. */
   token: string;
-  /** What the CLI prints: the first load sets the cookie and strips the token from the address bar. */
-  urlWithToken: string;
+  /** The page's own address after sign-in (`<url>/s/<instance>/`): the session cookie is scoped to it. */
+  appUrl: string;
+  /**
+   * What the CLI prints: a single-use link. Its first load sets this instance's session cookie
+   * and redirects to `appUrl`, so the address bar and history keep a link that no longer works.
+   * Read it again for a fresh link.
+   */
+  readonly urlWithToken: string;
   close(): Promise<void>;
 }
 
-const COOKIE = 'cht_sync_token';
 const MAX_BODY = 1024 * 1024;
+/** A body larger than MAX_BODY is read and dropped up to this size (so the client sees the 413), then the connection is cut. */
+const MAX_DISCARD = 64 * 1024 * 1024;
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -48,18 +61,30 @@ const MIME: Record<string, string> = {
 /**
  * The headless host behind `cht-sync serve`: the renderer bundle, the typed API
  * (`POST /api/invoke/:method`) and engine events (`GET /api/events`, SSE) on
- * loopback. Every request needs the per-start token (Bearer header or the
- * HttpOnly cookie set by the first `?token=` page load); requests from another
- * origin or for another Host name (DNS rebinding) are refused. Prints nothing.
+ * loopback. Every request needs the per-start token (Bearer header) or this
+ * instance's session cookie; requests from another origin or for another Host
+ * name (DNS rebinding) are refused. Prints nothing.
+ *
+ * The session is per instance: the cookie's name and Path (`/s/<instance>/`) are
+ * unique to this start, so a browser never sends it to another service on
+ * 127.0.0.1 (cookies ignore ports; paths they do not) and two instances never
+ * overwrite each other's cookie. The browser gets it from a single-use link
+ * (`/?token=<link code>`), redirected at once to the clean `/s/<instance>/`.
  */
 export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> & Partial<Pick<Engine, 'exportCsv'>>, options: HttpHostOptions): Promise<HttpHost> {
   const bindHost = options.host ?? '127.0.0.1';
   const token = randomBytes(24).toString('base64url');
+  const instance = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
+  const session = randomBytes(24).toString('base64url');
+  const cookieName = `cht_sync_${instance}`;
+  const appPath = `/s/${instance}/`;
+  let linkCode = randomBytes(24).toString('base64url');
   const logger = options.logger;
   const staticRoot = path.resolve(options.staticDir);
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const streams = new Set<http.ServerResponse>();
   let isAllowedHost: (hostHeader: string) => boolean = () => false;
+  let baseUrl = '';
 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -87,23 +112,36 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
     const url = new URL(req.url ?? '/', 'http://local');
     const queryToken = url.searchParams.get('token');
     if (req.method === 'GET' && queryToken !== null && !url.pathname.startsWith('/api/')) {
-      if (!sameSecret(queryToken, token)) return sendError(res, 401, 'INVALID_ARGUMENT', 'This link has an old or wrong token. Open the URL printed by `cht-sync serve` again.');
-      url.searchParams.delete('token');
-      res.setHeader('Set-Cookie', `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-      res.setHeader('Location', url.pathname + url.search);
-      res.writeHead(303).end();
-      return;
+      if (!sameSecret(queryToken, linkCode)) {
+        // A used link reopened in the browser that used it: the session is there, go to the app.
+        if (hasSession(req)) return redirect(res, appPath);
+        return sendError(res, 401, 'INVALID_ARGUMENT', 'This link has already been used or is from an earlier start (links are single-use). Open the newest link printed by `cht-sync serve`.');
+      }
+      linkCode = randomBytes(24).toString('base64url');
+      options.onLinkUsed?.(linkWith(linkCode));
+      res.setHeader('Set-Cookie', `${cookieName}=${session}; HttpOnly; SameSite=Strict; Path=${appPath}`);
+      // Always this instance's own page: never a path taken from the request (no open redirect).
+      return redirect(res, appPath);
     }
-    if (!isAuthorised(req)) {
-      return sendError(res, 401, 'INVALID_ARGUMENT', 'Not signed in: open the URL printed by `cht-sync serve` (it includes the access token).');
+    // Inside the instance's path, the cookie is accepted and the prefix is removed.
+    const isInApp = url.pathname === appPath.slice(0, -1) || url.pathname.startsWith(appPath);
+    const pathname = isInApp ? '/' + url.pathname.slice(appPath.length) : url.pathname;
+    if (!isAuthorised(req, isInApp)) {
+      return sendError(res, 401, 'INVALID_ARGUMENT', 'Not signed in: open the newest link printed by `cht-sync serve` (it includes a single-use access code).');
     }
+    if (isInApp && url.pathname === appPath.slice(0, -1)) return redirect(res, appPath);
 
-    if (url.pathname.startsWith('/api/invoke/')) {
+    if (pathname.startsWith('/api/invoke/')) {
       if (req.method !== 'POST') return sendError(res, 405, 'INVALID_ARGUMENT', 'Use POST for API calls.');
       const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       // JSON only: an HTML form cannot send it, which closes the classic CSRF path even without the cookie rule.
       if (contentType !== 'application/json') return sendError(res, 415, 'INVALID_ARGUMENT', 'API calls must send Content-Type: application/json.');
-      const method = decodeURIComponent(url.pathname.slice('/api/invoke/'.length));
+      let method: string;
+      try {
+        method = decodeURIComponent(pathname.slice('/api/invoke/'.length));
+      } catch {
+        return sendError(res, 400, 'INVALID_ARGUMENT', 'The API method name in the address is not valid (bad %-encoding).');
+      }
       let body: unknown;
       try {
         const text = await readBody(req);
@@ -115,24 +153,38 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
       const wire = await invokeHandler(engine, method, body);
       return sendJson(res, 200, wire);
     }
-    if (url.pathname === '/api/events') {
+    if (pathname === '/api/events') {
       if (req.method !== 'GET') return sendError(res, 405, 'INVALID_ARGUMENT', 'Use GET for the event stream.');
       return openEventStream(req, res);
     }
-    if (url.pathname === '/api/export.csv' && engine.exportCsv) {
+    if (pathname === '/api/export.csv' && engine.exportCsv) {
       if (req.method !== 'GET') return sendError(res, 405, 'INVALID_ARGUMENT', 'Use GET for downloads.');
       return streamCsv(url, res, engine.exportCsv.bind(engine));
     }
-    if (url.pathname.startsWith('/api/')) return sendError(res, 404, 'NOT_FOUND', `No API endpoint ${url.pathname}.`);
+    if (pathname.startsWith('/api/')) return sendError(res, 404, 'NOT_FOUND', `No API endpoint ${pathname}.`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'INVALID_ARGUMENT', 'Only GET is served here.');
-    return serveStatic(url.pathname, req, res);
+    return serveStatic(pathname, req, res);
   }
 
-  function isAuthorised(req: http.IncomingMessage): boolean {
+  function isAuthorised(req: http.IncomingMessage, isInApp: boolean): boolean {
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ') && sameSecret(auth.slice(7).trim(), token)) return true;
-    const cookie = parseCookies(req.headers.cookie)[COOKIE];
-    return cookie !== undefined && sameSecret(cookie, token);
+    return isInApp && hasSession(req);
+  }
+
+  function hasSession(req: http.IncomingMessage): boolean {
+    const cookie = parseCookies(req.headers.cookie)[cookieName];
+    return cookie !== undefined && sameSecret(cookie, session);
+  }
+
+  function redirect(res: http.ServerResponse, location: string): void {
+    res.setHeader('Location', location);
+    res.setHeader('Cache-Control', 'no-store');
+    res.writeHead(303).end();
+  }
+
+  function linkWith(code: string): string {
+    return `${baseUrl}/?token=${code}`;
   }
 
   /**
@@ -239,12 +291,15 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
   const isWildcard = bindHost === '0.0.0.0' || bindHost === '::';
   const hosts = new Set([...names].map((n) => `${n}:${port}`.toLowerCase()));
   isAllowedHost = (h) => hosts.has(h) || (isWildcard && portOf(h) === port);
-  const url = `http://${hostForUrl === '0.0.0.0' || hostForUrl === '[::]' ? '127.0.0.1' : hostForUrl}:${port}`;
-  logger.info('http host listening', { url });
+  baseUrl = `http://${hostForUrl === '0.0.0.0' || hostForUrl === '[::]' ? '127.0.0.1' : hostForUrl}:${port}`;
+  logger.info('http host listening', { url: baseUrl });
   return {
-    url,
+    url: baseUrl,
     token,
-    urlWithToken: `${url}/?token=${token}`,
+    appUrl: `${baseUrl}${appPath}`,
+    get urlWithToken() {
+      return linkWith(linkCode);
+    },
     async close() {
       for (const stream of streams) stream.end();
       streams.clear();
@@ -323,18 +378,22 @@ function statOrNull(file: string): ReturnType<typeof statSync> | null {
 
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
     const chunks: Buffer[] = [];
     let size = 0;
+    let isTooLarge = declared > MAX_BODY;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new Error('too large'));
-        req.destroy();
+      if (size > MAX_BODY) isTooLarge = true;
+      // Too large: read and drop the rest, so the client gets its 413 instead of a reset connection.
+      if (isTooLarge) {
+        chunks.length = 0;
+        if (size > MAX_DISCARD) req.destroy();
         return;
       }
       chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => (isTooLarge ? reject(new Error('too large')) : resolve(Buffer.concat(chunks).toString('utf8'))));
     req.on('error', reject);
   });
 }

@@ -23,7 +23,9 @@ const node = {
 };
 
 const jobs = [
-  build({ ...node, entryPoints: ['app/cli/main.ts'], outfile: 'dist/cli.cjs', banner: { js: '#!/usr/bin/env node' } }),
+  // `node --`: Node 20 takes an `--env-file` anywhere on the command line as its own option (it
+  // exits 9 on a missing file before this program runs); after `--` every argument is ours.
+  build({ ...node, entryPoints: ['app/cli/main.ts'], outfile: 'dist/cli.cjs', banner: { js: '#!/usr/bin/env -S node --' } }),
 ];
 if (existsSync(path.join(root, 'main/main.ts'))) {
   jobs.push(

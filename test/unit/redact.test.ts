@@ -10,6 +10,13 @@ describe('redact', () => {
     assert.equal(redact('postgres://cht:p%40ss@db:5432/x'), 'postgres://cht:***@db:5432/x');
   });
 
+  it('issue 11 #4: a password holding @ or / is masked whole, in a URL as typed and percent-encoded', () => {
+    assert.equal(redact('connect http://admin:Pa@ssLeak1@host.example:5984 failed'), 'connect http://admin:***@host.example:5984 failed');
+    assert.equal(redact("--couch-url must be a URL (got 'http://admin:Pa/ssLeak2@127.0.0.1:1')."), "--couch-url must be a URL (got 'http://admin:***@127.0.0.1:1').");
+    registerSecret('Zeb@ra/Secret9');
+    assert.doesNotMatch(redact('url http://x.example/?p=Zeb%40ra%2FSecret9 and Zeb@ra/Secret9'), /Zeb|Secret9/);
+  });
+
   it('masks values of secret-named keys in text and JSON', () => {
     assert.equal(redact('password=hunter22 user=bob'), 'password=*** user=bob');
     assert.equal(redact('{"derived_key":"abc123","name":"joyce"}'), '{"derived_key":"***","name":"joyce"}');

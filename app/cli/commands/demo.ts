@@ -6,7 +6,7 @@ import { announcePostgres, openEngine, syncSummary, transformSummary, untilStopp
 import { rendererDir, type CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { count } from '../output';
-import { parsePort } from './serve';
+import { announceNextLink, parsePort } from './serve';
 
 export interface DemoCommandOptions {
   port?: string;
@@ -56,7 +56,13 @@ export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions, fla
     });
     engine.startDaemon({ follow: true, transforms: true });
     const staticDir = rendererDir();
-    const host = await startHttpHost(engine, { ...(port !== undefined ? { port } : {}), host: '127.0.0.1', staticDir: staticDir ?? '/nonexistent', logger: ctx.logger.child({ part: 'http' }) });
+    const host = await startHttpHost(engine, {
+      ...(port !== undefined ? { port } : {}),
+      host: '127.0.0.1',
+      staticDir: staticDir ?? '/nonexistent',
+      logger: ctx.logger.child({ part: 'http' }),
+      onLinkUsed: (next) => announceNextLink(ctx, next),
+    });
     const docs = sync.databases.reduce((n, d) => n + d.docs, 0);
     if (ctx.isJson) {
       ctx.io.stdout(JSON.stringify({ event: 'ready', ui: host.urlWithToken, postgres: pgUrl.replace(/:[^:@/]*@/, ':***@'), docs }));
@@ -64,7 +70,7 @@ export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions, fla
       ctx.say('');
       ctx.say(`Synced ${count(docs)} documents from ${databases.length} databases into ${ctx.config.schema}.${ctx.config.table}.`);
       if (!staticDir) ctx.say('The UI is not built (run `npm run build`); the API is served anyway.');
-      ctx.say(`Open the app: ${host.urlWithToken}`);
+      ctx.say(`Open the app: ${host.urlWithToken}  (single-use link)`);
       ctx.say(`Query the data: psql "<the PostgreSQL URL above>" -c "select source, count(*) from ${ctx.config.schema}.${ctx.config.table} group by 1"`);
       ctx.say('Following the demo server live. Press Ctrl-C to stop.');
     }

@@ -20,12 +20,18 @@ export async function serveCommand(ctx: CliContext, opts: ServeCommandOptions): 
   try {
     const staticDir = rendererDir();
     if (!staticDir) ctx.io.stderr('warning: the UI is not built (dist/renderer is missing): run `npm run build`. The API is served anyway.');
-    const host = await startHttpHost(engine, { ...(port !== undefined ? { port } : {}), host: opts.host ?? '127.0.0.1', staticDir: staticDir ?? '/nonexistent', logger: ctx.logger.child({ part: 'http' }) });
+    const host = await startHttpHost(engine, {
+      ...(port !== undefined ? { port } : {}),
+      host: opts.host ?? '127.0.0.1',
+      staticDir: staticDir ?? '/nonexistent',
+      logger: ctx.logger.child({ part: 'http' }),
+      onLinkUsed: (next) => announceNextLink(ctx, next),
+    });
     engine.startDaemon({ follow: false, transforms: true });
-    if (ctx.isJson) ctx.io.stdout(JSON.stringify({ url: host.url, urlWithToken: host.urlWithToken }));
+    if (ctx.isJson) ctx.io.stdout(JSON.stringify({ url: host.url, urlWithToken: host.urlWithToken, appUrl: host.appUrl, token: host.token }));
     else {
       ctx.say(`CHT Sync Desktop is served at: ${host.urlWithToken}`);
-      ctx.say('Open that link in a browser (it includes this session’s access token). Press Ctrl-C to stop.');
+      ctx.say('Open that link in a browser: it signs the browser in once (single-use) and leaves a clean address. Press Ctrl-C to stop.');
     }
     await untilStopped(ctx);
     await host.close();
@@ -33,6 +39,12 @@ export async function serveCommand(ctx: CliContext, opts: ServeCommandOptions): 
   } finally {
     await engine.close();
   }
+}
+
+/** Links are single-use: once one is opened, the terminal shows the next (another browser, or after closing this one). */
+export function announceNextLink(ctx: CliContext, next: string): void {
+  if (ctx.isJson) ctx.io.stdout(JSON.stringify({ event: 'link', urlWithToken: next }));
+  else ctx.io.stderr(`The link was used to sign a browser in. For another browser: ${next}`);
 }
 
 export function parsePort(value: string | undefined): number | undefined {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -141,6 +141,35 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     assert.match(human.stdout, /^medic\s+\S+\s+\S+\s+#2 .* done$/m);
   });
 
+  it('issue 11 #9: `status | head -1` and `sync --once | head -1` end with their own exit code, no EPIPE crash', async () => {
+    for (const command of [['status'], ['sync', '--once']]) {
+      const args = [...ENTRY, ...command, ...common()].map((a) => `'${a}'`).join(' ');
+      const ran = spawnSync('bash', ['-c', `'${process.execPath}' ${args} | head -1; echo "exit=\${PIPESTATUS[0]}" >&2`], { env: { ...process.env, ...credentials() }, encoding: 'utf8' });
+      assert.equal(ran.stdout.split('\n').filter(Boolean).length, 1, ran.stdout);
+      assert.doesNotMatch(ran.stderr, /EPIPE|Unhandled/, ran.stderr);
+      assert.match(ran.stderr, /exit=0\n$/, `${command.join(' ')}: ${ran.stderr}`);
+    }
+  });
+
+  it('issue 11 #4/#9: --env-file that is missing or not an env file: exit 2, nothing of the file echoed', { skip: !existsSync(BUILT) && 'run `npm run build` first' }, async () => {
+    const shadow = path.join(dataDir, 'shadow-like');
+    writeFileSync(shadow, 'root:$6$SaltSalt$HashHashHash:19000:0:99999:7:::\n');
+    for (const file of ['missing.env', shadow]) {
+      // As npx runs it: the built bin, directly (Node 20 itself claims --env-file before the program runs).
+      const ran = await new Promise<Ran>((resolve) => {
+        const child = spawn(BUILT, ['status', '--env-file', file, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('exit', (code) => resolve({ code, stdout, stderr }));
+      });
+      assert.equal(ran.code, 2, ran.stderr);
+      assert.match(ran.stderr, /--env-file|env file/);
+      assert.doesNotMatch(ran.stderr + ran.stdout, /root|SaltSalt|HashHash/);
+    }
+  });
+
   it('a wrong password: exit 2, names COUCHDB_USER and the URL, no password, no stack trace', async () => {
     const wrong = 'definitely-wrong-pass';
     const ran = await cli(['sync', '--once', ...common()], { COUCHDB_USER: 'admin', COUCHDB_PASSWORD: wrong });
@@ -212,17 +241,20 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     assert.match(none.stderr, /no model matches --select no_model_by_this_name/);
   });
 
-  it('serve prints a tokened URL, answers the API with the token, and stops on SIGINT', async () => {
-    let info: { url: string; urlWithToken: string } | null = null;
+  it('serve prints a single-use link (and the next one once used), answers the API with the token, and stops on SIGINT', async () => {
+    let info: { url: string; urlWithToken: string; token: string } | null = null;
     let checks: Promise<void> | null = null;
     const ran = await cli(['serve', '--json', '--port', '0', ...common()], credentials(), (out, child) => {
       if (info || !out.includes('urlWithToken')) return;
-      info = JSON.parse(out.trim().split('\n').pop()!) as { url: string; urlWithToken: string };
-      const { url, urlWithToken } = info;
+      info = JSON.parse(out.trim().split('\n').pop()!) as { url: string; urlWithToken: string; token: string };
+      const { url, urlWithToken, token } = info;
       checks = (async () => {
         try {
-          const token = new URL(urlWithToken).searchParams.get('token');
           assert.ok(token);
+          assert.ok(!urlWithToken.includes(token), 'the API token is never put in a link');
+          const signIn = await fetch(urlWithToken, { redirect: 'manual' });
+          assert.equal(signIn.status, 303);
+          assert.equal((await fetch(urlWithToken, { redirect: 'manual' })).status, 401, 'a used link is refused');
           assert.match(url, /^http:\/\/127\.0\.0\.1:\d+/);
           const refused = await fetch(`${url}/api/invoke/runs.list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
           assert.equal(refused.status, 401);
@@ -238,6 +270,7 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     assert.ok(info, ran.stdout + ran.stderr);
     await checks;
     assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /"event":"link","urlWithToken":"http:\/\/127\.0\.0\.1:\d+\/\?token=/, 'the next link is printed');
   });
 
   it('with no PostgreSQL configured, the embedded one is started and how to connect is printed (password masked)', async () => {

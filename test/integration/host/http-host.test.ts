@@ -66,7 +66,9 @@ describe('http host', () => {
   it('binds loopback and uses a fresh random token', () => {
     assert.match(host.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.ok(host.token.length >= 32);
-    assert.equal(host.urlWithToken, `${host.url}/?token=${host.token}`);
+    assert.match(host.urlWithToken, new RegExp(`^${host.url}/\\?token=[\\w-]{32}$`));
+    // The printed link never carries the API token.
+    assert.ok(!host.urlWithToken.includes(host.token));
   });
 
   it('refuses API calls and pages without the token, or with a wrong one', async () => {
@@ -111,31 +113,95 @@ describe('http host', () => {
     assert.equal(rebind.status, 403);
   });
 
-  it('the token link sets an HttpOnly SameSite=Strict cookie and redirects it away', async () => {
-    const first = await request(`${host.url}/?token=${host.token}`);
+  it('the link sets an HttpOnly SameSite=Strict cookie scoped to this instance and redirects to the clean address', async () => {
+    const first = await request(host.urlWithToken);
     assert.equal(first.status, 303);
-    assert.equal(first.headers.location, '/');
+    assert.equal(first.headers.location, new URL(host.appUrl).pathname);
+    assert.match(host.appUrl, /\/s\/\w+\/$/);
     const cookie = first.headers['set-cookie']?.[0] ?? '';
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Strict/);
+    assert.match(cookie, new RegExp(`Path=${new URL(host.appUrl).pathname}(;|$)`));
     const pair = cookie.split(';')[0] ?? '';
-    const page = await request(`${host.url}/`, { headers: { cookie: pair } });
+    const app = host.appUrl.replace(/\/$/, '');
+    const page = await request(`${app}/`, { headers: { cookie: pair } });
     assert.equal(page.status, 200);
     assert.match(page.body, /CHT Sync/);
     assert.match(String(page.headers['content-security-policy']), /script-src 'self'/);
     assert.doesNotMatch(String(page.headers['content-security-policy']), /unsafe-eval|unsafe-inline/);
-    const script = await request(`${host.url}/index.js`, { headers: { cookie: pair } });
+    const script = await request(`${app}/index.js`, { headers: { cookie: pair } });
     assert.equal(script.status, 200);
     assert.match(String(script.headers['content-type']), /javascript/);
-    const route = await request(`${host.url}/history`, { headers: { cookie: pair } });
+    const route = await request(`${app}/history`, { headers: { cookie: pair } });
     assert.match(route.body, /CHT Sync/);
     // A file next to the static folder must stay out of reach of encoded ../ paths.
     writeFileSync(path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`), 'SECRET-CONTENT');
-    const traversal = await request(`${host.url}/..%2f${path.basename(staticDir)}-secret.txt`, { headers: { cookie: pair } });
+    const traversal = await request(`${app}/..%2f${path.basename(staticDir)}-secret.txt`, { headers: { cookie: pair } });
     assert.doesNotMatch(traversal.body, /SECRET-CONTENT/);
     rmSync(path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`));
-    const invoke = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: pair }, body: '{}' });
+    const invoke = await request(`${app}/api/invoke/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: pair }, body: '{}' });
     assert.equal(invoke.status, 200);
+    // Outside the instance's path the cookie is worth nothing (a browser would not even send it there).
+    const outside = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: pair }, body: '{}' });
+    assert.equal(outside.status, 401);
+  });
+
+  it('issue 11 #2: each instance has its own cookie name and path; one instance never accepts or replaces the other’s', async () => {
+    const other = await startHttpHost(transportEngine(), { staticDir, logger: silentLogger });
+    try {
+      const a = (await request(host.urlWithToken)).headers['set-cookie']?.[0] ?? '';
+      const b = (await request(other.urlWithToken)).headers['set-cookie']?.[0] ?? '';
+      const [nameA, pathA] = [a.split('=')[0], /Path=([^;]+)/.exec(a)?.[1]];
+      const [nameB, pathB] = [b.split('=')[0], /Path=([^;]+)/.exec(b)?.[1]];
+      assert.notEqual(nameA, nameB);
+      assert.notEqual(pathA, pathB);
+      assert.notEqual(pathA, '/');
+      // A's cookie presented to B, even on B's own path: refused.
+      const bPath = other.appUrl.replace(/\/$/, '');
+      const stolen = await request(`${bPath}/api/invoke/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: a.split(';')[0]! }, body: '{}' });
+      assert.equal(stolen.status, 401);
+      // Both cookies side by side (one browser, two instances): each host picks its own.
+      const both = `${a.split(';')[0]}; ${b.split(';')[0]}`;
+      assert.equal((await request(`${bPath}/api/invoke/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: both }, body: '{}' })).status, 200);
+      assert.equal((await request(`${host.appUrl}api/invoke/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: both }, body: '{}' })).status, 200);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('issue 11 #3: the printed link is single-use; the next one is announced; a used link only works where it was used', async () => {
+    const announced: string[] = [];
+    const own = await startHttpHost(transportEngine(), { staticDir, logger: silentLogger, onLinkUsed: (next) => announced.push(next) });
+    try {
+      const link = own.urlWithToken;
+      const first = await request(link);
+      assert.equal(first.status, 303);
+      const pair = first.headers['set-cookie']?.[0]?.split(';')[0] ?? '';
+      // Replayed from the history by someone without the session: refused.
+      const replay = await request(link);
+      assert.equal(replay.status, 401);
+      assert.equal(replay.headers['set-cookie'], undefined);
+      // Reopened in the browser that used it: straight to the app, no new cookie.
+      const reopened = await request(link, { headers: { cookie: pair } });
+      assert.equal(reopened.status, 303);
+      assert.equal(reopened.headers['set-cookie'], undefined);
+      assert.deepEqual(announced, [own.urlWithToken]);
+      assert.notEqual(own.urlWithToken, link);
+      assert.equal((await request(own.urlWithToken)).status, 303);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('issue 11 #7: no open redirect, 413 for a large body, 400 for a bad %-encoding', async () => {
+    const sneaky = await request(`${host.url}/.//evil.example/?token=${new URL(host.urlWithToken).searchParams.get('token')}`);
+    assert.equal(sneaky.status, 303);
+    assert.equal(sneaky.headers.location, new URL(host.appUrl).pathname);
+    assert.ok(sneaky.headers.location?.startsWith('/s/'));
+    const big = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: json(host.token), body: 'x'.repeat(3 * 1024 * 1024) });
+    assert.equal(big.status, 413);
+    const badEncoding = await request(`${host.url}/api/invoke/%E0%A4%A`, { method: 'POST', headers: json(host.token), body: '{}' });
+    assert.equal(badEncoding.status, 400);
   });
 
   it('streams engine events over SSE with heartbeats', async () => {
