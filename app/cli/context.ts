@@ -4,6 +4,7 @@ import pino from 'pino';
 import { readEnvFile, resolveConfig, resolveDataDir, type CliFlags, type ResolvedConfig } from '../config';
 import { EngineError } from '../core/engine-error';
 import { createLogger, type Logger, type LogLevel } from '../core/logger';
+import { cleanText } from '../core/clean-text';
 import { redact } from '../core/redact';
 import { openStore, storeFile, type SavedSettings, type SecretStore } from '../store';
 
@@ -32,13 +33,14 @@ export interface CliIo {
 /**
  * The terminal. A reader that went away (`cht-sync status | head -1`) closes the pipe: what is
  * left to print is dropped and the command finishes with its own exit code (see `keepPipesQuiet`).
+ * Every line goes through the one sanitiser: a server's words never drive the terminal.
  */
 export const processIo: CliIo = {
   stdout: (text) => {
-    if (!process.stdout.destroyed) process.stdout.write(`${text}\n`);
+    if (!process.stdout.destroyed) process.stdout.write(`${cleanText(text)}\n`);
   },
   stderr: (text) => {
-    if (!process.stderr.destroyed) process.stderr.write(`${text}\n`);
+    if (!process.stderr.destroyed) process.stderr.write(`${cleanText(text)}\n`);
   },
   isTty: Boolean(process.stderr.isTTY),
 };

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { cleanText } from '../core/clean-text';
 import type { SyncProgress, SyncState } from '../contract/dto';
 import { count } from './output';
 
@@ -47,7 +48,7 @@ function ttyReporter(databases: string[]): ProgressReporter {
         const size = options.barsize ?? 24;
         const done = payload.hasTotal ? Math.round(params.progress * size) : 0;
         const bar = payload.hasTotal ? `${'█'.repeat(done)}${'░'.repeat(size - done)}` : ' '.repeat(size);
-        return `${payload.database.padEnd(width)} ${bar} ${payload.state.padEnd(11)} ${payload.text}`;
+        return `${cleanText(payload.database, { multiline: false }).padEnd(width)} ${bar} ${payload.state.padEnd(11)} ${payload.text}`;
       },
     },
     cliProgress.Presets.shades_classic,
@@ -87,7 +88,8 @@ function ttyReporter(databases: string[]): ProgressReporter {
       render(p.database);
     },
     log(line) {
-      multi.log(`${line}\n`);
+      // cli-progress writes to the terminal itself: the same sanitiser as every other line.
+      multi.log(`${cleanText(line)}\n`);
     },
     stop() {
       multi.stop();

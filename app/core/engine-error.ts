@@ -1,4 +1,5 @@
 import type { ErrorCode, WireError } from '../contract/errors';
+import { cleanDeep, cleanText } from './clean-text';
 import { redact } from './redact';
 
 export interface EngineErrorOptions {
@@ -18,7 +19,8 @@ export class EngineError extends Error {
   readonly details: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, message: string, options: EngineErrorOptions = {}) {
-    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    // A server's words often end up in the message: cleaned here, so no error carries escapes.
+    super(cleanText(redact(message)), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'EngineError';
     this.code = code;
     this.retryable = options.retryable ?? false;
@@ -40,9 +42,9 @@ export function isEngineError(value: unknown): value is EngineError {
 export function toWireError(error: unknown): WireError {
   if (error instanceof EngineError) return error.toWire();
   const message = error instanceof Error ? error.message : String(error);
-  return { code: 'INTERNAL', message: redact(message), retryable: false };
+  return { code: 'INTERNAL', message: cleanText(redact(message)), retryable: false };
 }
 
 function redactDetails(details: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(redact(JSON.stringify(details))) as Record<string, unknown>;
+  return cleanDeep(JSON.parse(redact(JSON.stringify(details))) as Record<string, unknown>);
 }

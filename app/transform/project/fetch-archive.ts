@@ -114,6 +114,7 @@ export async function fetchTree(
   cacheDir: string,
   opts: { refresh?: boolean; signal?: AbortSignal } = {},
 ): Promise<FetchedTree> {
+  if (o.kind === 'git') refuseOptionLike(o.url, o.ref);
   const spec = o.kind === 'git' ? `git:${o.url}#${o.ref ?? ''}` : `url:${o.url}`;
   const dir = path.join(cacheDir, cacheKey(spec));
   const hit = cached(dir);
@@ -140,13 +141,15 @@ export async function fetchTree(
         const env = { ...process.env, GIT_TERMINAL_PROMPT: '0' };
         const ref = o.ref && o.ref !== 'HEAD' ? o.ref : null;
         try {
-          await run('git', ['clone', '--depth', '1', ...(ref ? ['--branch', ref] : []), o.url, tree], { timeout: 180_000, env });
+          // `--` before what the user typed: a URL is never read as an option.
+          await run('git', ['clone', '--depth', '1', ...(ref ? [`--branch=${ref}`] : []), '--', o.url, tree], { timeout: 180_000, env });
         } catch (error) {
           // A commit sha cannot be cloned by name: clone everything, then check it out.
           if (!ref) throw error;
           rmSync(tree, { recursive: true, force: true });
-          await run('git', ['clone', o.url, tree], { timeout: 300_000, env });
-          await run('git', ['-C', tree, 'checkout', '--detach', ref], { timeout: 60_000, env });
+          await run('git', ['clone', '--', o.url, tree], { timeout: 300_000, env });
+          // `<ref> --`: the ref is a revision, nothing after it a path (and it cannot start with '-').
+          await run('git', ['-C', tree, 'checkout', '--detach', ref, '--'], { timeout: 60_000, env });
         }
         rmSync(path.join(tree, '.git'), { recursive: true, force: true });
         root = tree;
@@ -163,6 +166,12 @@ export async function fetchTree(
     const what = o.kind === 'git' ? `${safeUrl(o.url)}${o.ref ? `#${o.ref}` : ''}` : safeUrl(o.url);
     throw new EngineError('PROJECT_PACKAGE', `Could not download ${what} and no cached copy exists: ${(error as Error).message}. Connect to the network once, or use a local folder.`, { retryable: true, cause: error });
   }
+}
+
+/** A git URL or ref starting with '-' would be an option to git (`--upload-pack=…` runs a command): refused. */
+function refuseOptionLike(url: string, ref: string | null): void {
+  if (url.trim().startsWith('-')) throw new EngineError('CONFIG_INVALID', `The project's git URL starts with '-' ('${url.slice(0, 40)}'): give a URL such as https://github.com/org/repo.git.`);
+  if (ref !== null && ref.trim().startsWith('-')) throw new EngineError('CONFIG_INVALID', `The project's git branch, tag or commit starts with '-' ('${ref.slice(0, 40)}'): give a name such as main or v1.2.0 after the #.`);
 }
 
 /** Unpack a local .zip/.tar.gz into the cache (keyed by path, size and mtime). */

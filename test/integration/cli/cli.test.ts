@@ -170,6 +170,25 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     }
   });
 
+  it('issue 11 #5: escape sequences in a server’s error never reach the terminal', async () => {
+    const hostile = http.createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/') return void res.end('{"couchdb":"Welcome","version":"3.3.3"}');
+      res.writeHead(500).end(JSON.stringify({ error: '\u001b]0;owned\u0007x', reason: '\u001b[2Jcleared \u001b]8;;http://evil.example\u0007click\u001b]8;;\u0007 \u009b2J\u202eok' }));
+    });
+    await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
+      const ran = await cli(['sync', '--once', '--couch-url', url, '--databases', 'medic', '--postgres-url', pgDb.url, '--data-dir', dataDir]);
+      assert.equal(ran.code, 2, ran.stderr);
+      assert.match(ran.stderr, /x: cleared click ok/);
+      // eslint-disable-next-line no-control-regex
+      assert.doesNotMatch(ran.stderr + ran.stdout, /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    } finally {
+      hostile.close();
+    }
+  });
+
   it('a wrong password: exit 2, names COUCHDB_USER and the URL, no password, no stack trace', async () => {
     const wrong = 'definitely-wrong-pass';
     const ran = await cli(['sync', '--once', ...common()], { COUCHDB_USER: 'admin', COUCHDB_PASSWORD: wrong });
