@@ -24,6 +24,13 @@ export default tseslint.config(
     },
   },
   {
+    // The Jinja engine stands on its own (its README, its corpus): it imports only its own files and Node.
+    files: ['app/transform/jinja/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'app/ is the engine: it never imports electron (DESIGN.md §2).' }], patterns: [{ group: ['../*', '**/main/**', '**/renderer/**'], message: 'app/transform/jinja stands on its own: import only files of its own folder.' }] }],
+    },
+  },
+  {
     files: ['app/contract/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'os', 'pg', 'better-sqlite3', 'nano', 'electron', '../*', '!./*'], message: 'app/contract is plain TypeScript shared with the renderer: no Node, no engine, no electron.' }] }],
