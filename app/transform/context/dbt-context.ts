@@ -1,12 +1,16 @@
+import { createHash } from 'node:crypto';
 import YAML from 'yaml';
 import { EngineError } from '../../core/engine-error';
 import type { Logger } from '../../core/logger';
 import { ReturnSignal } from '../jinja';
-import { callable, isMapping, mapGet, Namespace, pyStr, toJs } from '../jinja/values';
+import { pyJsonDumps } from '../jinja/filters';
+import { callable, isMapping, mapGet, Namespace, pyIter, pyStr, toJs, tuple } from '../jinja/values';
 import type { PgSession } from '../materialize/pg-session';
 import type { ConfigMap } from '../project/types';
 import { AgateTable, statementResult, type StatementResult } from './agate';
-import { datetimeModule, PyDateTime } from './py-datetime';
+import { Column, columnApi } from './column';
+import { datetimeModule, PyDateTime, pytzModule } from './py-datetime';
+import { reModule } from './py-re';
 import { quoteIdent, Relation, type RelationType } from './relation';
 
 /**
@@ -62,7 +66,16 @@ export interface ContextInput {
   /** Dispatch: find `<adapter>__name` / `default__name` macros in the search order. */
   dispatch?: (name: string, namespace: string | null) => unknown;
   onWarning?: (message: string) => void;
+  /** dbt's `graph` (nodes, sources, …), built on first use. */
+  graph?: () => unknown;
+  /** `selected_resources`: unique ids of the nodes this invocation selected. */
+  selectedResources?: string[];
+  /** `flags.WHICH`: the dbt command running (run, build, compile, …). */
+  which?: string;
 }
+
+/** The dbt version we answer to `dbt_version` (the dbt-core line whose behaviour we follow). */
+export const DBT_VERSION = '1.10.0';
 
 /** Python-ish kwargs merge: positional arguments first, then keywords by name. */
 function arg(args: unknown[], kwargs: Record<string, unknown>, index: number, name: string, fallback: unknown = undefined): unknown {
@@ -75,31 +88,33 @@ export function templateError(message: string, details?: Record<string, unknown>
   return new EngineError('TEMPLATE_RUNTIME', message, details ? { details } : {});
 }
 
-/** dbt's `as_bool` / `as_number` / `as_native` / `as_text` filters. */
+/**
+ * dbt's `as_bool` / `as_number` / `as_native` / `as_text` filters. In dbt they return *markers*:
+ * strings (`"5"|as_number` prints `5`, and `"5"|as_number + 1` is str + int) that only become
+ * native values when a whole YAML value (profiles.yml, dbt_project.yml configs) renders to one
+ * marker — `nativeValue()` below does that conversion for such renders.
+ */
 export const dbtFilters = {
   as_text: (v: unknown) => (v === null || v === undefined ? '' : pyStr(v)),
-  as_bool: (v: unknown) => {
-    if (typeof v === 'boolean') return v;
-    const s = pyStr(v).trim().toLowerCase();
-    if (s === 'true') return true;
-    if (s === 'false') return false;
-    return v;
-  },
-  as_number: (v: unknown) => {
-    if (typeof v === 'number') return v;
-    const n = Number(pyStr(v).trim());
-    if (pyStr(v).trim() !== '' && Number.isFinite(n)) return n;
-    throw templateError(`as_number: ${pyStr(v)} is not a number`);
-  },
-  as_native: (v: unknown) => {
-    if (typeof v !== 'string') return v;
-    try {
-      return YAML.parse(v) as unknown;
-    } catch {
-      return v;
-    }
-  },
+  as_bool: (v: unknown) => pyStr(v),
+  as_number: (v: unknown) => pyStr(v),
+  as_native: (v: unknown) => pyStr(v),
 };
+
+/** The native value of a YAML field that rendered to `text` through as_number/as_bool/as_native. */
+export function nativeValue(text: string): unknown {
+  const t = text.trim();
+  if (/^[+-]?\d+$/.test(t)) return Number(t);
+  if (/^[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?$/.test(t)) return Number(t);
+  if (t === 'True' || t === 'true') return true;
+  if (t === 'False' || t === 'false') return false;
+  if (t === 'None') return null;
+  try {
+    return YAML.parse(t) as unknown;
+  } catch {
+    return text;
+  }
+}
 
 export function buildDbtContext(c: ContextInput): Record<string, unknown> {
   const execute = c.mode === 'run';
@@ -231,9 +246,10 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     return '';
   });
 
+  // dbt's Relation.create leaves out what it is not given (no default database or schema).
   const relationCreate = callable((args, kwargs) => {
-    const database = arg(args, kwargs, 0, 'database', c.target.database);
-    const schema = arg(args, kwargs, 1, 'schema', c.target.schema);
+    const database = arg(args, kwargs, 0, 'database', null);
+    const schema = arg(args, kwargs, 1, 'schema', null);
     const identifier = arg(args, kwargs, 2, 'identifier', null);
     const type = arg(args, kwargs, 3, 'type', null);
     return new Relation({
@@ -244,13 +260,18 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     });
   });
 
-  const adapter = {
+  const adapter: Record<string, unknown> = {
     type: callable(() => 'postgres'),
     quote: callable((args) => quoteIdent(pyStr(args[0]))),
     quote_as_configured: callable((args) => quoteIdent(pyStr(args[0]))),
     commit: callable(async () => {
       if (execute && c.session) await c.session.query('commit').catch(() => undefined);
       return '';
+    }),
+    load_relation: callable(async (args, kwargs) => {
+      const rel = arg(args, kwargs, 0, 'relation');
+      if (!(rel instanceof Relation)) return null;
+      return (adapter.get_relation as (a: unknown[], k: Record<string, unknown>) => Promise<unknown>)([rel.database, rel.schema, rel.identifier], {});
     }),
     get_relation: callable(async (args, kwargs) => {
       const database = pyStr(arg(args, kwargs, 0, 'database', c.target.database) ?? c.target.database);
@@ -266,15 +287,76 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
       const type: RelationType = kind === 'v' ? 'view' : kind === 'm' ? 'materialized_view' : 'table';
       return new Relation({ database, schema, identifier, type });
     }),
-    get_columns_in_relation: callable(async (args) => {
-      const rel = args[0];
+    // dbt-postgres reads information_schema.columns: name, type, char length, precision, scale.
+    get_columns_in_relation: callable(async (args, kwargs) => {
+      const rel = arg(args, kwargs, 0, 'relation');
       if (!execute || !c.session || !(rel instanceof Relation)) return [];
       const r = await c.session.query(
-        `select a.attname as name, format_type(a.atttypid, a.atttypmod) as data_type from pg_catalog.pg_attribute a where a.attrelid = to_regclass($1) and a.attnum > 0 and not a.attisdropped order by a.attnum`,
-        [rel.qualified],
+        `select column_name, data_type, character_maximum_length, numeric_precision, numeric_scale from information_schema.columns where table_name = $1 and ($2::text is null or table_schema = $2) order by ordinal_position`,
+        [rel.identifier, rel.schema],
       );
-      return r.rows.map((x) => ({ name: x.name, column: x.name, data_type: x.data_type, dtype: x.data_type, quoted: quoteIdent(String(x.name)) }));
+      const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+      return r.rows.map((x) => new Column(String(x.column_name), String(x.data_type), n(x.character_maximum_length), n(x.numeric_precision), n(x.numeric_scale)));
     }),
+    get_missing_columns: callable(async (args) => {
+      const [from, to] = args;
+      const cols = async (rel: unknown): Promise<Column[]> => (await (adapter.get_columns_in_relation as (a: unknown[], k: Record<string, unknown>) => Promise<Column[]>)([rel], {})) ?? [];
+      const target = new Set((await cols(to)).map((x) => x.name));
+      return (await cols(from)).filter((x) => !target.has(x.name));
+    }),
+    list_relations_without_caching: callable(async (args) => {
+      const rel = args[0];
+      if (!execute || !c.session || !(rel instanceof Relation) || !rel.schema) return AgateTable.empty();
+      return (await runSql(relationsSql(rel.schema))).table;
+    }),
+    drop_relation: callable(async (args, kwargs) => {
+      const rel = arg(args, kwargs, 0, 'relation');
+      if (!execute || !c.session || !(rel instanceof Relation)) return '';
+      const kind = rel.type === 'view' ? 'view' : rel.type === 'materialized_view' ? 'materialized view' : 'table';
+      await c.session.query(`drop ${kind} if exists ${rel.qualified} cascade`);
+      return '';
+    }),
+    truncate_relation: callable(async (args) => {
+      const rel = args[0];
+      if (execute && c.session && rel instanceof Relation) await c.session.query(`truncate table ${rel.qualified}`);
+      return '';
+    }),
+    rename_relation: callable(async (args) => {
+      const [from, to] = args;
+      if (!execute || !c.session || !(from instanceof Relation) || !(to instanceof Relation)) return '';
+      const kind = from.type === 'view' ? 'view' : from.type === 'materialized_view' ? 'materialized view' : 'table';
+      await c.session.query(`alter ${kind} ${from.qualified} rename to ${quoteIdent(to.identifier)}`);
+      return '';
+    }),
+    create_schema: callable(async (args) => {
+      const rel = args[0];
+      if (execute && c.session && rel instanceof Relation && rel.schema) await c.session.query(`create schema if not exists ${quoteIdent(rel.schema)}`);
+      return '';
+    }),
+    drop_schema: callable(async (args) => {
+      const rel = args[0];
+      if (execute && c.session && rel instanceof Relation && rel.schema) await c.session.query(`drop schema if exists ${quoteIdent(rel.schema)} cascade`);
+      return '';
+    }),
+    check_schema_exists: callable(async (args) => {
+      if (!execute || !c.session) return false;
+      const r = await c.session.query(`select 1 from pg_catalog.pg_namespace where nspname = $1`, [pyStr(args[1] ?? args[0])]);
+      return r.rows.length > 0;
+    }),
+    list_schemas: callable(async () => {
+      if (!execute || !c.session) return [];
+      const r = await c.session.query(`select nspname from pg_catalog.pg_namespace order by 1`);
+      return r.rows.map((x) => x.nspname);
+    }),
+    expand_target_column_types: callable(() => ''),
+    get_column_schema_from_query: callable(async (args) => {
+      if (!execute || !c.session) return [];
+      const r = await c.session.query(pyStr(args[0]));
+      const types = await c.session.query(`select oid, format_type(oid, null) as t from pg_catalog.pg_type where oid = any($1::oid[])`, [r.fields.map((f) => f.dataTypeID)]);
+      const byOid = new Map(types.rows.map((x) => [Number(x.oid), String(x.t)]));
+      return r.fields.map((f) => Column.fromDescription(f.name, byOid.get(f.dataTypeID) ?? 'text'));
+    }),
+    behavior: { enable_truthy_nulls_equals_macro: { no_warn: false, setting: false }, require_batched_execution_for_custom_microbatch_strategy: { no_warn: false, setting: false } },
     already_exists: callable(async (args) => {
       if (!execute || !c.session) return false;
       const r = await c.session.query(`select 1 from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2`, [pyStr(args[0]), pyStr(args[1])]);
@@ -301,6 +383,12 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     raise_not_implemented: callable((args) => {
       throw templateError(pyStr(args[0]));
     }),
+    raise_fail_fast_error: callable((args) => {
+      throw templateError(pyStr(args[0]));
+    }),
+    column_type_missing: callable((_a, kw) => {
+      throw templateError(`Contracted models require data_type to be defined for each column. Please ensure that the column name and data_type are defined within the YAML configuration for the ${pyStr(kw.column_names)} column(s).`);
+    }),
   };
 
   const modelInfo = c.modelName
@@ -313,6 +401,8 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     return: callable((args) => {
       throw new ReturnSignal(args[0] ?? null);
     }),
+    // dbt keeps the originals here so a project overriding ref/source can still call them.
+    builtins: { ref, source, config, var: var_, env_var: envVar, statement, load_result: loadResult, run_query: runQuery, log, return: callable((args) => { throw new ReturnSignal(args[0] ?? null); }) },
     ref,
     source,
     config,
@@ -326,19 +416,26 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     this: c.thisRelation,
     is_incremental: callable(() => execute && c.isIncremental),
     should_full_refresh: callable(() => c.fullRefresh),
-    flags: { FULL_REFRESH: c.fullRefresh, WHICH: 'run' },
-    target: c.target,
+    flags: { FULL_REFRESH: c.fullRefresh, WHICH: c.which ?? 'run', STORE_FAILURES: false, EMPTY: false, WARN_ERROR: false, FAIL_FAST: false, USE_COLORS: false, PARTIAL_PARSE: false, STATE_MODIFIED_COMPARE_MORE_UNRENDERED_VALUES: false, INTROSPECT: true, SEND_ANONYMOUS_USAGE_STATS: false },
+    target: { ...c.target, profile_name: c.target.name, target_name: c.target.name },
     invocation_id: c.invocationId,
     run_started_at: new PyDateTime(Date.parse(c.runStartedAt) || Date.now(), true),
     project_name: c.packageName,
     model: modelInfo,
     adapter,
-    api: { Relation: { create: relationCreate } },
+    api: {
+      Relation: {
+        create: relationCreate,
+        add_ephemeral_prefix: callable(([name]) => `__dbt__cte__${pyStr(name)}`),
+      },
+      Column: columnApi,
+    },
     exceptions,
     namespace: undefined as unknown,
     results: c.results ?? [],
-    modules: { datetime: datetimeModule },
-    tojson: callable((args) => JSON.stringify(toJs(args[0]))),
+    modules: { datetime: datetimeModule, pytz: pytzModule, re: reModule, itertools: itertoolsModule },
+    // Python's json.dumps: ", " and ": " separators, ASCII escapes, sort_keys on request.
+    tojson: callable((args, kwargs) => pyJsonDumps(args[0], null, 0, Boolean(arg(args, kwargs, 1, 'sort_keys', false)))),
     fromjson: callable((args) => {
       try {
         return JSON.parse(pyStr(args[0])) as unknown;
@@ -348,12 +445,19 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     }),
     toyaml: callable((args) => YAML.stringify(toJs(args[0]))),
     fromyaml: callable((args) => YAML.parse(pyStr(args[0])) as unknown),
+    // zip() yields tuples (a list here: printing a zip object is never wanted).
     zip: callable((args) => {
-      const lists = args.map((a) => (Array.isArray(a) ? a : []));
-      const n = Math.min(...lists.map((l) => l.length));
-      return Array.from({ length: n }, (_, i) => lists.map((l) => l[i]));
+      const lists = args.map((a) => pyIter(a));
+      const n = lists.length ? Math.min(...lists.map((l) => l.length)) : 0;
+      return Array.from({ length: n }, (_, i) => tuple(lists.map((l) => l[i])));
     }),
-    set: callable((args) => [...new Set(Array.isArray(args[0]) ? args[0] : [])]),
+    set: callable((args) => [...new Set(args[0] === undefined ? [] : pyIter(args[0]))]),
+    local_md5: callable((args) => createHash('md5').update(pyStr(args[0])).digest('hex')),
+    dbt_version: DBT_VERSION,
+    selected_resources: c.selectedResources ?? [],
+    get graph(): unknown {
+      return c.graph ? c.graph() : { nodes: {}, sources: {}, exposures: {}, metrics: {}, groups: {}, semantic_models: {}, saved_queries: {}, unit_tests: {} };
+    },
     ...c.extra,
   };
 }
@@ -371,5 +475,32 @@ class ParseTimeTable {
     },
   });
 }
+
+/** The SQL listing a schema's relations the way dbt-postgres's list_relations does. */
+function relationsSql(schema: string): string {
+  const lit = `'${schema.replace(/'/g, "''")}'`;
+  return `select current_database() as database, tablename as name, schemaname as schema, 'table' as type from pg_tables where schemaname ilike ${lit}
+union all select current_database(), viewname, schemaname, 'view' from pg_views where schemaname ilike ${lit}
+union all select current_database(), matviewname, schemaname, 'materialized_view' from pg_matviews where schemaname ilike ${lit}`;
+}
+
+const itertoolsModule = {
+  chain: callable((args) => args.flatMap((a) => pyIter(a))),
+  product: callable((args) => args.map((a) => pyIter(a)).reduce<unknown[][]>((acc, xs) => acc.flatMap((p) => xs.map((x) => [...p, x])), [[]]).map((p) => tuple(p))),
+  combinations: callable(([it, r]) => {
+    const xs = pyIter(it);
+    const k = Number(r);
+    const out: unknown[] = [];
+    const rec = (start: number, cur: unknown[]): void => {
+      if (cur.length === k) {
+        out.push(tuple([...cur]));
+        return;
+      }
+      for (let i = start; i < xs.length; i++) rec(i + 1, [...cur, xs[i]]);
+    };
+    rec(0, []);
+    return out;
+  }),
+};
 
 export { mapGet, Namespace };

@@ -4,6 +4,7 @@ import { TemplateRuntimeError, TemplateSyntaxError } from '../jinja/errors';
 import { callable } from '../jinja/values';
 import type { LoadedProject, MissingPackage } from '../project/types';
 import { dbtFilters } from './dbt-context';
+import { GLOBAL_PACKAGE, globalMacroFiles } from './global-project';
 
 /**
  * Every `{% macro %}` of every package, parsed once. For each render, `install()` puts them in
@@ -13,6 +14,9 @@ import { dbtFilters } from './dbt-context';
  * its macros is called, naming it.
  */
 export type RenderMode = 'parse' | 'run';
+
+/** Global-project macros that live in the dbt context (TypeScript), reachable as `dbt.<name>` too. */
+const GLOBAL_BUILTINS = ['run_query', 'statement', 'is_incremental', 'should_full_refresh', 'load_result', 'log'];
 
 export interface MacroEntry {
   name: string;
@@ -68,10 +72,11 @@ export class MacroRegistry {
       parse: new Environment({ filters: { ...dbtFilters }, lenientUndefined: true }),
     };
     this.rootName = project.root.name;
-    this.packageOrder = project.packages.map((p) => p.name);
+    this.packageOrder = [...project.packages.map((p) => p.name), GLOBAL_PACKAGE];
     this.missing = project.missing;
     this.dispatchOrder = new Map(project.root.project.dispatch.map((d) => [d.macroNamespace, d.searchOrder]));
-    for (const pkg of project.packages) {
+    const sources = [...project.packages.map((p) => ({ name: p.name, macros: p.macros })), { name: GLOBAL_PACKAGE, macros: globalMacroFiles() }];
+    for (const pkg of sources) {
       const map = new Map<string, MacroEntry>();
       for (const f of pkg.macros) {
         let templates: Record<RenderMode, Template>;
@@ -158,6 +163,10 @@ export class MacroRegistry {
     for (const [pkgName, map] of this.byPackage) {
       const ns: Record<string, unknown> = {};
       for (const entry of map.values()) Object.defineProperty(ns, entry.name, { get: () => bind(entry), enumerable: true });
+      // dbt's global macros this engine implements in the context itself (dbt.run_query, …).
+      if (pkgName === GLOBAL_PACKAGE) {
+        for (const name of GLOBAL_BUILTINS) if (!(name in ns)) Object.defineProperty(ns, name, { get: () => ctx[name], enumerable: true });
+      }
       if (!Object.prototype.hasOwnProperty.call(ctx, pkgName)) Object.defineProperty(ctx, pkgName, { value: ns, enumerable: true, configurable: true });
     }
     for (const m of this.missing) {

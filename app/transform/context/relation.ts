@@ -9,6 +9,12 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** Keyword arguments and dict literals reach methods as plain objects or Maps. */
+function plain(v: unknown): Record<string, unknown> {
+  if (v instanceof Map) return Object.fromEntries([...v.entries()].map(([k, x]) => [String(k), x]));
+  return v && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+}
+
 export class Relation {
   readonly database: string | null;
   readonly schema: string | null;
@@ -57,18 +63,46 @@ export class Relation {
   }
 
   /** `relation.include(database=False)` */
-  include(o: { database?: boolean; schema?: boolean; identifier?: boolean } = {}): Relation {
-    return new Relation({ database: this.database, schema: this.schema, identifier: this.identifier, type: this.type, include: { ...this.includes, ...o } });
+  include(o: unknown = {}): Relation {
+    const inc = plain(o) as { database?: boolean; schema?: boolean; identifier?: boolean };
+    return new Relation({ database: this.database, schema: this.schema, identifier: this.identifier, type: this.type, include: { ...this.includes, ...inc } });
   }
 
-  incorporate(o: { path?: { database?: string; schema?: string; identifier?: string }; type?: RelationType } = {}): Relation {
+  /** `relation.replace_path(identifier=…)` */
+  replace_path(o: unknown = {}): Relation {
+    return this.incorporate({ path: plain(o) });
+  }
+
+  /** `relation.incorporate(path={...}, type=...)`: a key given as none clears that part (dbt-postgres temp relations). */
+  incorporate(o: unknown = {}): Relation {
+    const opts = plain(o);
+    const p = plain(opts.path);
+    const pick = (k: 'database' | 'schema' | 'identifier', cur: string | null): string | null => (k in p ? (p[k] === null || p[k] === undefined ? null : String(p[k])) : cur);
     return new Relation({
-      database: o.path?.database ?? this.database,
-      schema: o.path?.schema ?? this.schema,
-      identifier: o.path?.identifier ?? this.identifier,
-      type: o.type ?? this.type,
+      database: pick('database', this.database),
+      schema: pick('schema', this.schema),
+      identifier: pick('identifier', this.identifier) ?? this.identifier,
+      type: 'type' in opts && opts.type !== undefined ? (opts.type as RelationType) : this.type,
       include: this.includes,
     });
+  }
+
+  /** PostgreSQL's identifier limit (NAMEDATALEN - 1). */
+  relation_max_name_length(): number {
+    return 63;
+  }
+
+  /** `relation.information_schema('columns')` → `"db".information_schema."columns"`. */
+  information_schema(view?: string): string {
+    const db = this.database ? `${quoteIdent(this.database)}.` : '';
+    return `${db}information_schema${view ? `."${view}"` : ''}`;
+  }
+
+  get quote_policy(): Record<string, boolean> {
+    return { database: true, schema: true, identifier: true };
+  }
+  get is_function(): boolean {
+    return false;
   }
 
   /** Schema-qualified without database: what we use in our own DDL (PG cannot cross databases anyway). */

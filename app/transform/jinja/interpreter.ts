@@ -724,6 +724,12 @@ export class Interpreter implements EvalContext {
         }
         return v;
       }
+      // Jinja2's getattr falls back to the item (`row.name` on a row indexed by column name).
+      const gi = (obj as { __getitem__?: unknown }).__getitem__;
+      if (typeof gi === 'function') {
+        const v: unknown = (gi as (k: unknown) => unknown).call(obj, name);
+        if (v !== undefined) return v;
+      }
       return new Undefined(name, obj);
     }
     if (isNumeric(obj)) {

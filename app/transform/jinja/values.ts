@@ -388,8 +388,22 @@ export function truthy(v: unknown): boolean {
   return true;
 }
 
+/**
+ * Operator protocol for host objects (e.g. dbt's datetime values): an object may define
+ * `__add__(other)`, `__sub__(other)`, `__eq__(other)`, `__cmp__(other)` (-1/0/1). Returning
+ * `undefined` means NotImplemented (Python then tries the other operand / raises).
+ */
+type OpHost = { __add__?: (o: unknown) => unknown; __sub__?: (o: unknown) => unknown; __eq__?: (o: unknown) => unknown; __cmp__?: (o: unknown) => unknown };
+function hostOp(a: unknown, op: keyof OpHost, b: unknown): unknown {
+  if (a === null || typeof a !== 'object') return undefined;
+  const f = (a as OpHost)[op];
+  return typeof f === 'function' ? f.call(a, b) : undefined;
+}
+
 export function pyEq(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  const eq = hostOp(a, '__eq__', b) ?? hostOp(b, '__eq__', a);
+  if (eq !== undefined) return eq === true;
   if (isNumeric(a) && isNumeric(b)) return num(a) === num(b);
   const ua = a === undefined || a instanceof Undefined;
   const ub = b === undefined || b instanceof Undefined;
@@ -423,6 +437,8 @@ export function pyCmp(a: unknown, b: unknown, op: string = 'lt'): number {
     // Python compares code points; JS compares UTF-16 units (same order outside astral planes).
     return a < b ? -1 : a > b ? 1 : 0;
   }
+  const host = hostOp(a, '__cmp__', b);
+  if (typeof host === 'number') return host;
   if (Array.isArray(a) && Array.isArray(b) && isTuple(a) === isTuple(b)) {
     const n = Math.min(a.length, b.length);
     for (let i = 0; i < n; i++) {
@@ -514,12 +530,16 @@ export function pyAdd(a: unknown, b: unknown): unknown {
     const t = isTuple(a) ? 'tuple' : 'list';
     throw typeError(`can only concatenate ${t} (not "${typeName(b)}") to ${t}`);
   }
+  const host = hostOp(a, '__add__', b) ?? hostOp(b, '__add__', a);
+  if (host !== undefined) return host;
   throw unsupported('+', a, b);
 }
 
 export function pySub(a: unknown, b: unknown): unknown {
   checkDefined(a, b);
   if (isNumeric(a) && isNumeric(b)) return numResult(num(a) - num(b), a, b);
+  const host = hostOp(a, '__sub__', b);
+  if (host !== undefined) return host;
   throw unsupported('-', a, b);
 }
 
