@@ -12,6 +12,7 @@ import { openStore, storeFile, type SavedSettings, type SecretStore } from '../s
 export interface GlobalOptions {
   couchUrl?: string;
   trustCertificate?: string;
+  scope?: string;
   postgresUrl?: string;
   dataDir?: string;
   databases?: string;
@@ -111,6 +112,7 @@ export function createContext(opts: GlobalOptions, extraFlags: Partial<CliFlags>
     const flags: Partial<CliFlags> = { ...extraFlags };
     if (opts.couchUrl !== undefined) flags.couchUrl = opts.couchUrl;
     if (opts.trustCertificate !== undefined) flags.trustCertificate = opts.trustCertificate;
+    if (opts.scope !== undefined) flags.scope = opts.scope;
     if (opts.postgresUrl !== undefined) flags.postgresUrl = opts.postgresUrl;
     if (opts.databases !== undefined) flags.databases = opts.databases;
     if (opts.schema !== undefined) flags.schema = opts.schema;

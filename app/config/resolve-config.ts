@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { PipelineSetting } from '../contract/dto';
 import { EngineError } from '../core/engine-error';
 import { registerSecret } from '../core/redact';
+import { parseScopeList } from '../scope/selector';
 import type { SavedSettings } from '../store/saved-settings';
 import { SECRET_NAMES } from '../store/saved-settings';
 
@@ -11,6 +12,8 @@ export interface CliFlags {
   couchUser: string;
   /** SHA-256 fingerprint of a self-signed CouchDB certificate to accept. */
   trustCertificate: string;
+  /** Place `_id`s whose subtrees alone are synced (comma- or space-separated). */
+  scope: string | string[];
   postgresUrl: string;
   dataDir: string;
   /** Comma- or space-separated, or already split. */
@@ -30,7 +33,7 @@ export interface CliFlags {
 export interface ResolvedConfig {
   dataDir: string;
   /** `url` never carries credentials; they are split out into username/password. */
-  couch: { url: string; username?: string; password?: string; trustedFingerprint256?: string; databases: string[] } | null;
+  couch: { url: string; username?: string; password?: string; trustedFingerprint256?: string; databases: string[]; scope?: string[] } | null;
   /** An external url may carry the password: never log it (use safeUrl). */
   postgres: { kind: 'embedded' } | { kind: 'external'; url: string };
   schema: string;
@@ -157,7 +160,14 @@ function resolveCouch(
     problems.push(`${trust.from} is not a SHA-256 certificate fingerprint: 32 pairs of hex digits separated by colons (AB:CD:…), as the connection error prints it.`);
   }
 
+  const scopeRaw = pickRaw<string | string[]>(flags.scope, '--scope', env.CHT_SYNC_SCOPE, 'CHT_SYNC_SCOPE', saved?.couch.scope?.length ? saved.couch.scope : undefined, 'the saved district', []);
+  const scope = parseScopeList(scopeRaw.value);
+  for (const id of scope) {
+    if (id.startsWith('_') || id.length > 200) problems.push(`${scopeRaw.from} contains '${id.slice(0, 60)}', which is not a place _id (a CHT place id is a uuid such as 0485b8cd-0e9d-4f9d-b28b-4479da034a09).`);
+  }
+
   const out: NonNullable<ResolvedConfig['couch']> = { url: base.url, databases: [...new Set(databases)] };
+  if (scope.length > 0) out.scope = scope;
   if (username !== undefined && username !== '') out.username = username;
   if (password !== undefined && password !== '') out.password = password;
   if (fingerprint) out.trustedFingerprint256 = fingerprint;

@@ -77,12 +77,20 @@ export interface DatabaseRunResult {
   error?: import('./errors').WireError;
 }
 
+/** A sync limited to some places' subtrees (`--scope`): what it was resolved to at the start. */
+export interface ScopeInfo {
+  places: { id: string; name: string; type: string }[];
+  /** The users whose facility is in the scope (their user docs, tasks, targets, telemetry travel). */
+  userCount: number;
+}
+
 export interface SyncRunResult {
   runId: number;
   outcome: RunOutcome;
   startedAt: string;
   finishedAt: string;
   databases: DatabaseRunResult[];
+  scope?: ScopeInfo;
 }
 
 export type ModelStatus = 'success' | 'error' | 'skipped' | 'running' | 'pending';

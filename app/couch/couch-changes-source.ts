@@ -15,6 +15,11 @@ const YIELD_EVERY_MS = 4;
 export interface CouchChangesSourceOptions {
   /** No byte for this long during a normal-feed request counts as a timeout (default 60 s). */
   requestTimeoutMs?: number;
+  /**
+   * Only the documents this Mango selector matches travel (a scope, app/scope): every feed
+   * request becomes `POST _changes?filter=_selector` with `{"selector": …}`, as CouchDB 2+/3 asks.
+   */
+  selector?: Record<string, unknown>;
 }
 
 export function createCouchChangesSource(conn: CouchConnection, database: string, options: CouchChangesSourceOptions = {}): ChangesSource {
@@ -22,6 +27,12 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
   const dbPath = `/${encodeURIComponent(database)}`;
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const classify = (error: unknown, signal: AbortSignal): unknown => (signal.aborted ? signal.reason : classifyCouchError(error, database, conn.url));
+  const selector = options.selector;
+  const changes = (query: URLSearchParams, o: { signal: AbortSignal; idleTimeoutMs: number; database: string }): Promise<IncomingMessage> => {
+    if (!selector) return httpClient.get(`${dbPath}/_changes?${query.toString()}`, o);
+    query.set('filter', '_selector');
+    return httpClient.post(`${dbPath}/_changes?${query.toString()}`, { selector }, o);
+  };
 
   return {
     database,
@@ -31,7 +42,7 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
       if (since !== null) query.set('since', since);
       let res: IncomingMessage | null = null;
       try {
-        res = await httpClient.get(`${dbPath}/_changes?${query.toString()}`, { signal, idleTimeoutMs: requestTimeoutMs, database });
+        res = await changes(query, { signal, idleTimeoutMs: requestTimeoutMs, database });
         onOpen?.();
         const parser = new NormalFeedParser();
         let lastYield = performance.now();
@@ -58,7 +69,7 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
       if (since !== null) query.set('since', since);
       let res: IncomingMessage | null = null;
       try {
-        res = await httpClient.get(`${dbPath}/_changes?${query.toString()}`, { signal, idleTimeoutMs: Math.max(3 * heartbeatMs, 30_000), database });
+        res = await changes(query, { signal, idleTimeoutMs: Math.max(3 * heartbeatMs, 30_000), database });
         onOpen?.();
         const parser = new ContinuousFeedParser();
         for await (const chunk of res as AsyncIterable<Buffer>) {

@@ -59,6 +59,8 @@ class PinnedAgent extends https.Agent {
 export interface CouchHttp {
   /** Resolves with a 200 response (streaming) or rejects with a classified error. */
   get(pathAndQuery: string, o: { signal: AbortSignal; idleTimeoutMs: number; database: string }): Promise<IncomingMessage>;
+  /** A POST with a JSON body (a `_changes` selector, `_all_docs` keys, `_find`); resolves as `get`. */
+  post(pathAndQuery: string, body: unknown, o: { signal: AbortSignal; idleTimeoutMs: number; database: string }): Promise<IncomingMessage>;
   close(): void;
 }
 
@@ -83,9 +85,8 @@ export function createCouchHttp(conn: CouchConnection): CouchHttp {
   }
   const baseUrl = base.toString();
 
-  return {
-    get(pathAndQuery, o) {
-      return new Promise<IncomingMessage>((resolve, reject) => {
+  const send = (method: 'GET' | 'POST', pathAndQuery: string, body: string | null, o: { signal: AbortSignal; idleTimeoutMs: number; database: string }): Promise<IncomingMessage> =>
+      new Promise<IncomingMessage>((resolve, reject) => {
         if (o.signal.aborted) {
           reject(o.signal.reason);
           return;
@@ -95,8 +96,8 @@ export function createCouchHttp(conn: CouchConnection): CouchHttp {
           hostname: base.hostname.replace(/^\[|\]$/g, ''),
           port: base.port || (isHttps ? 443 : 80),
           path: `${basePath}${pathAndQuery}`,
-          method: 'GET',
-          headers,
+          method,
+          headers: body === null ? headers : { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
           agent,
           signal: o.signal,
         });
@@ -124,9 +125,12 @@ export function createCouchHttp(conn: CouchConnection): CouchHttp {
           res.on('end', () => reject(couchHttpError(status, body, o.database, baseUrl)));
           res.on('error', () => reject(couchHttpError(status, body, o.database, baseUrl)));
         });
-        req.end();
+        req.end(body ?? undefined);
       });
-    },
+
+  return {
+    get: (pathAndQuery, o) => send('GET', pathAndQuery, null, o),
+    post: (pathAndQuery, body, o) => send('POST', pathAndQuery, JSON.stringify(body), o),
     close() {
       agent.destroy();
     },

@@ -82,7 +82,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
   };
   registerSecret(config.couch?.password);
 
-  function couchConnection(): { url: string; username?: string; password?: string; databases: string[] } {
+  function couchConnection(): { url: string; username?: string; password?: string; databases: string[]; scope?: string[] } {
     if (!config.couch) throw new EngineError('NOT_CONFIGURED', 'No CHT instance is configured yet. Finish the setup (or pass --couch-url / COUCHDB_HOST).');
     const password = config.couch.password ?? secret(SECRET_NAMES.couchPassword) ?? undefined;
     return { ...config.couch, ...(password ? { password } : {}) };
@@ -299,6 +299,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<Engine & { e
     return {
       couch: couchTarget(couch),
       databases,
+      ...(couch.scope?.length ? { scope: couch.scope } : {}),
       pool,
       schema: config.schema,
       table: config.table,

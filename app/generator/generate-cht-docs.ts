@@ -17,6 +17,8 @@ export interface GenerateOptions {
   seed: number;
   /** How many documents to yield, all databases together. */
   docs: number;
+  /** CHW areas per branch (district_hospital); default 20. Tests use fewer to get several districts from few documents. */
+  areasPerBranch?: number;
 }
 
 /** One CHW area every this many is a new branch (district_hospital) with its own manager. */
@@ -38,7 +40,7 @@ export function generateChtDocs(o: GenerateOptions): Iterable<GeneratedDoc> {
     *[Symbol.iterator]() {
       if (o.docs === 0) return;
       let n = 0;
-      for (const item of stream(o.seed)) {
+      for (const item of stream(o.seed, o.areasPerBranch ?? AREAS_PER_BRANCH)) {
         yield item;
         n += 1;
         if (n >= o.docs) return;
@@ -52,7 +54,7 @@ function revGeneration(doc: Doc): number {
   return Number.parseInt(rev, 10) || 1;
 }
 
-function* stream(seed: number): Generator<GeneratedDoc, never> {
+function* stream(seed: number, areasPerBranch: number): Generator<GeneratedDoc, never> {
   const ctx = new GenContext(seed);
   const { rng } = ctx;
 
@@ -86,9 +88,9 @@ function* stream(seed: number): Generator<GeneratedDoc, never> {
     const start = HISTORY_START + rng.int(150) * DAY_MS;
     const end = HISTORY_END - rng.int(20) * DAY_MS;
 
-    if (area % AREAS_PER_BRANCH === 0 || !branch) {
+    if (area % areasPerBranch === 0 || !branch) {
       const managerId = ctx.docId(start);
-      const dh = buildDistrict(ctx, start - 30 * DAY_MS, `${rng.pick(['Kiambu', 'Ruiru', 'Thika', 'Kisumu', 'Pokhara', 'Kassala', 'Bahir Dar'])} Branch ${area / AREAS_PER_BRANCH + 1}`, managerId);
+      const dh = buildDistrict(ctx, start - 30 * DAY_MS, `${rng.pick(['Kiambu', 'Ruiru', 'Thika', 'Kisumu', 'Pokhara', 'Kassala', 'Bahir Dar'])} Branch ${area / areasPerBranch + 1}`, managerId);
       branch = dh.ref;
       yield* medic(dh.doc, start);
       const manager = buildPerson(ctx, start, { id: managerId, household: branch, script, creator: { user: 'admin', personId: '', placeId: '' }, role: 'manager', adult: true });

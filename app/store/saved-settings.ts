@@ -7,7 +7,8 @@ import type { PipelineSetting, ScheduleSetting } from '../contract/dto';
 export interface SavedSettings {
   isSetupComplete: boolean;
   /** `trustedFingerprint256`: the self-signed certificate the user chose to trust for `url` (SHA-256, upper case). */
-  couch: { url: string | null; username: string | null; databases: string[]; trustedFingerprint256: string | null };
+  /** `scope`: place `_id`s whose subtrees alone are synced (the wizard's district step); empty = everything. */
+  couch: { url: string | null; username: string | null; databases: string[]; trustedFingerprint256: string | null; scope?: string[] };
   postgres:
     | { kind: 'embedded'; port: number | null }
     | { kind: 'external'; host: string; port: number; database: string; username: string; ssl: boolean };

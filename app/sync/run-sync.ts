@@ -3,12 +3,16 @@
  * (each with its own feed connection and its own PostgreSQL connection), and fold the
  * per-database results into one run result. Never throws.
  */
-import type { DatabaseRunResult, RunOutcome, SyncRunResult } from '../contract/dto';
+import type { DatabaseRunResult, RunOutcome, ScopeInfo, SyncRunResult } from '../contract/dto';
 import { EngineError } from '../core/engine-error';
+import { classifyCouchError } from '../couch/couch-errors';
 import { createCouchChangesSource } from '../couch/couch-changes-source';
 import { classifyPgError } from '../postgres/raw-errors';
 import { ensureRawSchema } from '../postgres/raw-schema';
 import { createPgRawSink } from '../postgres/raw-sink';
+import { createCouchJson } from '../scope/couch-json';
+import { resolveScope } from '../scope/resolve-scope';
+import { medicDatabaseOf, scopeSelector, type MangoSelector } from '../scope/selector';
 import { failedDatabaseResult, runDatabase } from './run-database';
 import { precedenceFor, sourceFor } from './source-name';
 import type { SyncOptions } from './types';
@@ -49,6 +53,7 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow'): Pr
     );
 
   let databases: DatabaseRunResult[];
+  let scopeInfo: ScopeInfo | undefined;
   try {
     let precedence: string[];
     try {
@@ -64,11 +69,27 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow'): Pr
     if (options.databases.length === 0) {
       throw new EngineError('CONFIG_INVALID', 'No CouchDB database is configured. Fix: set COUCHDB_DBS (e.g. medic,medic-sentinel,medic-users-meta,_users) or choose databases in Settings.');
     }
+    const selectors = new Map<string, MangoSelector>();
+    if (options.scope && options.scope.length > 0) {
+      const placeIds = [...options.scope];
+      // Every database must be scopeable before anything is asked of the server.
+      for (const database of options.databases) scopeSelector(database, { placeIds, userNames: [] });
+      const couch = createCouchJson(options.couch);
+      try {
+        const resolved = await resolveScope(couch, medicDatabaseOf(options.databases), placeIds, stop);
+        for (const database of options.databases) selectors.set(database, scopeSelector(database, resolved));
+        scopeInfo = { places: resolved.places, userCount: resolved.userNames.length };
+        options.logger.info('sync limited to a scope', { places: resolved.places.map((p) => `${p.name} (${p.id})`), users: resolved.userNames.length });
+      } finally {
+        couch.close();
+      }
+    }
     databases = await Promise.all(
       [...new Set(options.databases)].map(async (database) => {
+        const selector = selectors.get(database);
         const changes =
           options.sourceFactory?.(database) ??
-          createCouchChangesSource(options.couch, database, options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {});
+          createCouchChangesSource(options.couch, database, { ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}), ...(selector ? { selector } : {}) });
         const sink = options.sinkFactory?.(database) ?? createPgRawSink({ pool: options.pool, schema: options.schema, table: options.table, logger: options.logger });
         try {
           return await runDatabase({
@@ -89,7 +110,8 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow'): Pr
       }),
     );
   } catch (error) {
-    const engineError = error instanceof EngineError ? error : new EngineError('INTERNAL', error instanceof Error ? error.message : String(error));
+    const engineError =
+      error instanceof EngineError ? error : stop.aborted ? new EngineError('CANCELLED', 'The sync was stopped before it started.') : classifyCouchError(error, medicDatabaseOf(options.databases), options.couch.url);
     options.logger.error('sync could not start', { code: engineError.code, message: engineError.message });
     databases = failAll(engineError);
   } finally {
@@ -100,5 +122,6 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow'): Pr
     startedAt,
     finishedAt: new Date().toISOString(),
     databases,
+    ...(scopeInfo ? { scope: scopeInfo } : {}),
   };
 }

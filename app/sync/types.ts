@@ -35,4 +35,9 @@ export interface SyncOptions {
   quietMs?: number;
   /** Idle timeout of a normal-feed request (default 60 s). */
   requestTimeoutMs?: number;
+  /**
+   * Place `_id`s: only their subtrees' documents travel (app/scope), filtered on the server.
+   * Empty or absent: everything.
+   */
+  scope?: readonly string[];
 }

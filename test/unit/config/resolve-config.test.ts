@@ -252,3 +252,17 @@ describe('data folder', () => {
     assert.equal(defaultDataDir('win32', { APPDATA: 'C:\\Users\\a\\AppData\\Roaming' }, 'C:\\Users\\a'), 'C:\\Users\\a\\AppData\\Roaming\\CHT Sync Desktop');
   });
 });
+
+describe('resolveConfig: scope (--scope, CHT_SYNC_SCOPE, the saved district)', () => {
+  const couchUrl = 'https://cht.example.org';
+  it('flag over environment over saved; comma or space lists; none means everything', () => {
+    const savedScope = saved({ couch: { ...defaultSavedSettings().couch, url: couchUrl, scope: ['saved-place'] } });
+    assert.equal(resolve({ flags: { couchUrl }, env: {} }).couch?.scope, undefined);
+    assert.deepEqual(resolve({ saved: savedScope }).couch?.scope, ['saved-place']);
+    assert.deepEqual(resolve({ saved: savedScope, env: { CHT_SYNC_SCOPE: 'a b' } }).couch?.scope, ['a', 'b']);
+    assert.deepEqual(resolve({ saved: savedScope, env: { CHT_SYNC_SCOPE: 'a b' }, flags: { scope: 'c,d,c' } }).couch?.scope, ['c', 'd']);
+  });
+  it('a design-doc-like id is named as not a place id', () => {
+    assert.match(problemOf(() => resolve({ flags: { couchUrl, scope: '_design/medic' } })), /--scope contains '_design\/medic', which is not a place _id/);
+  });
+});
