@@ -3,7 +3,7 @@ import { EngineError } from '../../core/engine-error';
 import type { Logger } from '../../core/logger';
 import type { Template } from '../jinja';
 import { buildDbtContext, type ContextInput, type Recorder, type TargetInfo } from '../context/dbt-context';
-import { jinjaError, MacroRegistry, templateName, type RenderMode } from '../context/macro-registry';
+import { jinjaError, MacroRegistry, stripSource, templateName, type RenderMode } from '../context/macro-registry';
 import { Relation } from '../context/relation';
 import { resolveRef } from '../graph/build-graph';
 import type { ModelNode } from '../graph/types';
@@ -142,6 +142,20 @@ export class ProjectCompiler {
     }
   }
 
+  /**
+   * A model file's text renders as dbt renders it: stripped of leading and trailing whitespace
+   * (dbt reads files with strip=True); errors still name the file's own line numbers.
+   */
+  async renderFile(node: Pick<ModelNode, 'rawSql' | 'packageName' | 'file' | 'name'>, ctx: Record<string, unknown>): Promise<string> {
+    const name = templateName(node.packageName, node.file);
+    const { text, leadingLines } = stripSource(node.rawSql);
+    try {
+      return await this.template(name, text, ctx.execute === true ? 'run' : 'parse').render(ctx);
+    } catch (error) {
+      throw jinjaError(error, { model: node.name, file: `${node.packageName}/${node.file}` }, { template: name, leadingLines });
+    }
+  }
+
   private template(name: string, src: string, mode: RenderMode): Template {
     return this.registry.envs[mode].parse(src, name);
   }
@@ -271,7 +285,7 @@ export class ProjectCompiler {
       const thisRelation = this.relationFor({ ...node, materialized: typeof node.config.materialized === 'string' ? node.config.materialized : 'view' });
       const ctx = this.context(this.baseContext({ mode: 'parse', packageName: node.packageName, modelName: node.name, recorder, config: node.config, thisRelation }));
       try {
-        node.parsedSql = await this.renderString(node.rawSql, templateName(node.packageName, node.file), ctx, { model: node.name, file: `${node.packageName}/${node.file}` });
+        node.parsedSql = await this.renderFile(node, ctx);
       } catch (error) {
         node.parseError = error as Error;
         for (const m of node.rawSql.matchAll(REF_RE)) recorder.refs.push(m[4] ? { packageName: m[2]!, name: m[4] } : { packageName: null, name: m[2]! });
@@ -312,7 +326,7 @@ export class ProjectCompiler {
   async compile(r: RenderForModel): Promise<{ sql: string; ctx: Record<string, unknown> }> {
     const ctes = new Set<string>();
     const ctx = this.runContext(r, ctes);
-    const body = await this.renderString(r.node.rawSql, templateName(r.node.packageName, r.node.file), ctx, { model: r.node.name, file: `${r.node.packageName}/${r.node.file}` });
+    const body = await this.renderFile(r.node, ctx);
     const ordered: { name: string; sql: string }[] = [];
     const seen = new Set<string>();
     const visit = async (id: string): Promise<void> => {
@@ -321,7 +335,7 @@ export class ProjectCompiler {
       const eph = this.nodes.get(id)!;
       const inner = new Set<string>();
       const ectx = this.runContext({ ...r, node: eph, relation: this.relationFor(eph), isIncremental: false }, inner);
-      const sql = await this.renderString(eph.rawSql, templateName(eph.packageName, eph.file), ectx, { model: eph.name, file: `${eph.packageName}/${eph.file}` });
+      const sql = await this.renderFile(eph, ectx);
       for (const i of inner) await visit(i);
       ordered.push({ name: eph.name, sql });
     };

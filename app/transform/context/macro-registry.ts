@@ -32,8 +32,33 @@ export function templateName(packageName: string, file: string): string {
   return `${packageName}/${file}`;
 }
 
+/**
+ * dbt renders a file's text stripped of leading/trailing whitespace; `stripped` says how many
+ * lines were cut from the top of which template, so errors still name the file's own lines.
+ */
+export interface StrippedSource {
+  template: string;
+  leadingLines: number;
+}
+
+/** `text` as dbt renders it (Python's str.strip()) and the number of lines cut from its top. */
+export function stripSource(text: string): { text: string; leadingLines: number } {
+  const lead = /^[ \t\n\r\v\f]*/.exec(text)![0];
+  return { text: text.replace(/^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g, ''), leadingLines: lead.split('\n').length - 1 };
+}
+
+function relocate(error: unknown, stripped?: StrippedSource): unknown {
+  if (!stripped || !stripped.leadingLines) return error;
+  if (error instanceof TemplateRuntimeError && error.templateName === stripped.template) {
+    return new TemplateRuntimeError(error.templateName, error.line + stripped.leadingLines, error.detail, { cause: (error as { cause?: unknown }).cause });
+  }
+  if (error instanceof TemplateSyntaxError && error.templateName === stripped.template) return new TemplateSyntaxError(error.templateName, error.line + stripped.leadingLines, error.detail);
+  return error;
+}
+
 /** Translate a Jinja error into an EngineError that points at file:line. */
-export function jinjaError(error: unknown, o: { model?: string; file?: string }): EngineError {
+export function jinjaError(raw: unknown, o: { model?: string; file?: string }, stripped?: StrippedSource): EngineError {
+  const error = relocate(raw, stripped);
   if (error instanceof EngineError) return error;
   if (error instanceof TemplateRuntimeError) {
     const cause = (error as { cause?: unknown }).cause;

@@ -87,6 +87,36 @@ export class Relation {
     });
   }
 
+  // dbt's Relation is also a dict (FakeAPIObject): `r is mapping`, `r.get('metadata')`, `r['schema']`.
+  get metadata(): Record<string, string> {
+    return { type: 'PostgresRelation' };
+  }
+  get path(): Record<string, string | null> {
+    return { database: this.database, schema: this.schema, identifier: this.identifier };
+  }
+  __getitem__(k: unknown): unknown {
+    switch (k) {
+      case 'database':
+      case 'schema':
+      case 'identifier':
+      case 'type':
+      case 'metadata':
+      case 'path':
+      case 'quote_policy':
+        return this[k];
+      case 'include_policy':
+        return { ...this.includes };
+      default:
+        return undefined;
+    }
+  }
+  keys(): string[] {
+    return ['path', 'type', 'quote_policy', 'include_policy', 'metadata'];
+  }
+  get(k: unknown, fallback: unknown = null): unknown {
+    return this.__getitem__(k) ?? fallback;
+  }
+
   /** PostgreSQL's identifier limit (NAMEDATALEN - 1). */
   relation_max_name_length(): number {
     return 63;

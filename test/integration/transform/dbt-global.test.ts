@@ -57,3 +57,23 @@ describe('dbt global project and context (oracle: dbt-core 1.10 + dbt-postgres)'
     }
   });
 });
+
+describe('model files render as dbt renders them', () => {
+  it('stripped of surrounding whitespace, with errors on the file’s own lines', async () => {
+    const { loadProject } = await import('../../../app/transform/project/load-project');
+    const { ProjectCompiler } = await import('../../../app/transform/compile/project-compiler');
+    const { silentLogger } = await import('../../../app/core/logger');
+    const { mkdirSync } = await import('node:fs');
+    const dir = mkdtempSync(path.join(tmpdir(), 'cht-strip-'));
+    writeFileSync(path.join(dir, 'dbt_project.yml'), "name: 'strip'\nversion: '1'\nconfig-version: 2\n");
+    mkdirSync(path.join(dir, 'models'));
+    writeFileSync(path.join(dir, 'models', 'ok.sql'), '\n\n  select 1 as x\n\n');
+    writeFileSync(path.join(dir, 'models', 'bad.sql'), '\n\n\nselect 1\n\n{{ 1 + }}\n');
+    const project = await loadProject({ kind: 'path', path: dir }, { cacheDir: mkdtempSync(path.join(tmpdir(), 'cht-c-')), logger: silentLogger });
+    const compiler = new ProjectCompiler({ project, target: { name: 'default', schema: 's', database: 'd', type: 'postgres', threads: 1, user: 'u', host: 'h', port: 5432, dbname: 'd' }, env: {}, cliVars: {}, invocationId: 'i', runStartedAt: '', fullRefresh: false, logger: silentLogger });
+    const nodes = await compiler.parseModels();
+    assert.equal(nodes.find((n) => n.name === 'ok')!.parsedSql, 'select 1 as x');
+    const bad = nodes.find((n) => n.name === 'bad')!;
+    assert.match(bad.parseError!.message, /line 6\)/, bad.parseError!.message);
+  });
+});
