@@ -1,7 +1,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, safeStorage, session, shell, Tray } from 'electron';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createEngine, createLogger, defaultDataDir, invokeHandler, openStore, resolveConfig, storeFile, type Logger } from '../app/engine';
+import { bootEngine, createLogger, defaultDataDir, invokeHandler, type Logger } from '../app/engine';
 import { setupIpc } from './ipc';
 import { APP_SCHEME_PRIVILEGES, setupAppProtocol, setupSessionSecurity } from './protocol';
 import { createSafeSecretStore } from './secrets';
@@ -64,12 +64,7 @@ async function start(): Promise<void> {
         detail: 'CHT Sync can keep it in a file only your user account can read. Install or unlock a keychain to have it encrypted instead.',
       }) === 0,
   });
-  // Saved settings, read once for the startup config; the engine opens its own store handle after.
-  const probe = openStore(storeFile(dataDir), { secretStore });
-  const saved = probe.settings.get();
-  probe.close();
-  const config = resolveConfig({ flags: {}, env: process.env, saved, dataDir, secrets: secretStore });
-  const engine = await createEngine({ dataDir, config, logger, secretStore, host: 'electron', electronVersion: process.versions.electron ?? 'unknown' });
+  const engine = await bootEngine({ dataDir, env: process.env, logger, secretStore, host: 'electron', electronVersion: process.versions.electron ?? 'unknown' });
 
   setupIpc({
     ipcMain,

@@ -3,18 +3,17 @@ import path from 'node:path';
 import type { SyncRunResult, TransformRunResult } from '../contract/dto';
 import { EngineError } from '../core/engine-error';
 import { safeUrl } from '../core/redact';
-import { createEngine } from '../engine';
-import type { Engine } from '../engine/types';
+import { bootEngine, type LocalEngine } from '../engine';
 import { checkDatabases, probePostgres } from '../preflight';
 import type { CliContext } from './context';
 import { bytes, count, seconds, table } from './output';
 import { createProgressReporter, type ProgressReporter } from './progress-reporter';
 
-export type CliEngine = Engine & { ensurePostgres(): Promise<string> };
+export type CliEngine = LocalEngine;
 
 /** The CouchDB side must be configured, reachable, and have every database, before any work. */
-export async function preflightCouch(ctx: CliContext): Promise<NonNullable<CliContext['config']['couch']>> {
-  const couch = ctx.config.couch;
+export async function preflightCouch(engine: CliEngine): Promise<NonNullable<ReturnType<CliEngine['config']>['couch']>> {
+  const couch = engine.config().couch;
   if (!couch) {
     throw new EngineError(
       'NOT_CONFIGURED',
@@ -27,23 +26,24 @@ export async function preflightCouch(ctx: CliContext): Promise<NonNullable<CliCo
 }
 
 /** An external PostgreSQL is checked (login, schema rights) before the engine touches it. */
-export async function preflightPostgres(ctx: CliContext): Promise<void> {
-  if (ctx.config.postgres.kind !== 'external') return;
-  await probePostgres(ctx.config.postgres.url, { schema: ctx.config.schema, requireWrite: true });
+export async function preflightPostgres(engine: CliEngine): Promise<void> {
+  const config = engine.config();
+  if (config.postgres.kind !== 'external') return;
+  await probePostgres(config.postgres.url, { schema: config.schema, requireWrite: true });
 }
 
-export async function openEngine(ctx: CliContext, host: 'in-process' | 'http', extra: Partial<Parameters<typeof createEngine>[0]> = {}): Promise<CliEngine> {
-  const engine = await createEngine({ dataDir: ctx.dataDir, config: ctx.config, logger: ctx.logger, host, ...extra });
-  // A signal handler and the command's own cleanup both close the engine: both must wait for
-  // the same shutdown (the embedded PostgreSQL stopping), not return early on the second call.
-  let closing: Promise<void> | null = null;
-  return { ...engine, close: () => (closing ??= engine.close()) };
+/**
+ * The engine for a command (bootEngine: store, configuration, engine). A signal handler and
+ * the command's own cleanup may both close it: both wait for the same shutdown.
+ */
+export function openEngine(ctx: CliContext, host: 'in-process' | 'http', extra: { isIsolated?: boolean; isObserver?: boolean } = {}): Promise<CliEngine> {
+  return bootEngine({ dataDir: ctx.dataDir, flags: ctx.flags, env: ctx.env, logger: ctx.logger, host, ...extra });
 }
 
 /** Starts (embedded) or connects to PostgreSQL; tells how to connect with psql, never the password. */
 export async function announcePostgres(ctx: CliContext, engine: CliEngine): Promise<string> {
   const url = await engine.ensurePostgres();
-  if (ctx.config.postgres.kind === 'embedded') {
+  if (engine.config().postgres.kind === 'embedded') {
     const passwordFile = path.join(ctx.dataDir, 'postgres.json');
     ctx.say(`PostgreSQL (embedded): psql "${safeUrl(url)}"`);
     if (existsSync(passwordFile)) ctx.say(`  the password is in ${passwordFile} (field "password")`);

@@ -1,12 +1,10 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { readEnvFile, resolveConfig, resolveDataDir, type CliFlags, type ResolvedConfig } from '../config';
-import { EngineError } from '../core/engine-error';
-import { createLogger, type Logger, type LogLevel } from '../core/logger';
 import { cleanText } from '../core/clean-text';
 import { redact } from '../core/redact';
-import { openStore, storeFile, type SavedSettings, type SecretStore } from '../store';
+import type { LogLevel } from '../core/logger';
+import { createLogger, EngineError, readEnvFile, resolveDataDir, type CliFlags, type Logger } from '../engine';
 
 /** The options every command accepts (commander's camelCase names). */
 export interface GlobalOptions {
@@ -59,9 +57,8 @@ export function keepPipesQuiet(): void {
 export interface CliContext {
   dataDir: string;
   env: NodeJS.ProcessEnv;
-  config: ResolvedConfig;
-  saved: SavedSettings | null;
-  secrets: SecretStore;
+  /** The command line's settings; the engine resolves them with the environment and the saved settings (bootEngine). */
+  flags: Partial<CliFlags>;
   logger: Logger;
   logFile: string;
   isJson: boolean;
@@ -103,31 +100,19 @@ export function createContext(opts: GlobalOptions, extraFlags: Partial<CliFlags>
     else io.stderr(line);
   });
 
-  const store = openStore(storeFile(dataDir));
-  let saved: SavedSettings | null;
-  const secrets = store.secrets;
-  let config: ResolvedConfig;
-  try {
-    saved = store.settings.hasSaved() ? store.settings.get() : null;
-    const flags: Partial<CliFlags> = { ...extraFlags };
-    if (opts.couchUrl !== undefined) flags.couchUrl = opts.couchUrl;
-    if (opts.trustCertificate !== undefined) flags.trustCertificate = opts.trustCertificate;
-    if (opts.scope !== undefined) flags.scope = opts.scope;
-    if (opts.postgresUrl !== undefined) flags.postgresUrl = opts.postgresUrl;
-    if (opts.databases !== undefined) flags.databases = opts.databases;
-    if (opts.schema !== undefined) flags.schema = opts.schema;
-    if (opts.table !== undefined) flags.table = opts.table;
-    if (opts.batchSize !== undefined) flags.batchSize = opts.batchSize;
-    config = resolveConfig({ flags, env, saved, dataDir, secrets });
-  } finally {
-    store.close();
-  }
+  const flags: Partial<CliFlags> = { ...extraFlags };
+  if (opts.couchUrl !== undefined) flags.couchUrl = opts.couchUrl;
+  if (opts.trustCertificate !== undefined) flags.trustCertificate = opts.trustCertificate;
+  if (opts.scope !== undefined) flags.scope = opts.scope;
+  if (opts.postgresUrl !== undefined) flags.postgresUrl = opts.postgresUrl;
+  if (opts.databases !== undefined) flags.databases = opts.databases;
+  if (opts.schema !== undefined) flags.schema = opts.schema;
+  if (opts.table !== undefined) flags.table = opts.table;
+  if (opts.batchSize !== undefined) flags.batchSize = opts.batchSize;
   return {
     dataDir,
     env,
-    config,
-    saved,
-    secrets,
+    flags,
     logger,
     logFile: target.logFile,
     isJson,

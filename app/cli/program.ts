@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import pkg from '../../package.json';
-import type { CliFlags } from '../config';
 import { ClientError } from '../contract/client';
 import { EngineError } from '../core/engine-error';
 import { redact } from '../core/redact';
-import { openStore, storeFile } from '../store';
+import { hasRealSetup, type CliFlags } from '../engine';
 import { demoCommand } from './commands/demo';
 import { runCommand } from './commands/run';
 import { serveCommand } from './commands/serve';
@@ -117,7 +116,7 @@ export function buildProgram(io: CliIo = processIo, setExitCode: (code: number) 
         ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
       };
       setExitCode(
-        await execute(io, opts, (ctx) => demoCommand(ctx, o, flags), () => {
+        await execute(io, opts, (ctx) => demoCommand(ctx, o), () => {
           const env = loadEnv(opts);
           const dataDir = demoDataDir(opts, env, io);
           return createContext({ ...opts, couchUrl: undefined, databases: undefined }, flags, io, { env: { CHT_SYNC_DATA_DIR: dataDir }, dataDir });
@@ -134,18 +133,10 @@ export function buildProgram(io: CliIo = processIo, setExitCode: (code: number) 
  */
 function demoDataDir(opts: GlobalOptions, env: NodeJS.ProcessEnv, io: CliIo): string {
   const { dataDir } = logTarget(opts, env);
-  const store = openStore(storeFile(dataDir));
-  try {
-    const saved = store.settings.hasSaved() ? store.settings.get() : null;
-    if (saved && saved.isSetupComplete && !saved.isDemo) {
-      const demoDir = path.join(dataDir, 'demo-workspace');
-      if (!opts.json) io.stderr(`This data folder holds a real setup; the demo runs in ${demoDir} instead.`);
-      return demoDir;
-    }
-    return dataDir;
-  } finally {
-    store.close();
-  }
+  if (!hasRealSetup(dataDir)) return dataDir;
+  const demoDir = path.join(dataDir, 'demo-workspace');
+  if (!opts.json) io.stderr(`This data folder holds a real setup; the demo runs in ${demoDir} instead.`);
+  return demoDir;
 }
 
 /** Runs one command: user errors → message + exit 2, anything else → short message + the log path. */

@@ -37,6 +37,22 @@ export interface DatabaseStatus {
   lastRun: { runId: number; outcome: RunOutcome; finishedAt: string | null } | null;
 }
 
+/**
+ * A database's committed position and last run, from the app's own state only
+ * (no server is contacted): what `cht-sync status` prints.
+ */
+export interface DatabaseCheckpoint {
+  database: string;
+  /** `<host>/<db>` as written to the `source` column. */
+  source: string;
+  /** The last committed seq, whole (opaque: never parsed). */
+  seq: string | null;
+  seqShort: string | null;
+  pending: number | null;
+  checkpointAt: string | null;
+  lastRun: { id: number; outcome: RunOutcome; finishedAt: string | null; docs: number; error: string | null } | null;
+}
+
 export interface SyncProgress {
   database: string;
   docs: number;

@@ -4,6 +4,7 @@ import type {
   ChartData,
   ConnectionInfo,
   CouchTestResult,
+  DatabaseCheckpoint,
   DatabaseStatus,
   Estimate,
   PostgresTestResult,
@@ -91,6 +92,8 @@ export const methodSchemas = {
   }),
   'setup.useDemo': empty,
   'sync.status': empty,
+  /** Per configured database (or, with none configured, per saved checkpoint): position and last run, from local state. */
+  'sync.checkpoints': empty,
   /**
    * While a one-off sync is running, a second request JOINS it (same runId, same result).
    * While the continuous sync (`cht-sync run` / `sync` / `demo`) runs, it fails with BUSY.
@@ -152,6 +155,7 @@ export interface MethodResults {
   'setup.complete': SettingsView;
   'setup.useDemo': SettingsView;
   'sync.status': DatabaseStatus[];
+  'sync.checkpoints': DatabaseCheckpoint[];
   'sync.runNow': SyncRunResult;
   'sync.pause': DatabaseStatus[];
   'sync.resume': DatabaseStatus[];

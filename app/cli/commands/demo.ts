@@ -1,8 +1,6 @@
-import { resolveConfig, type CliFlags } from '../../config';
 import { addDemoActivity } from '../../demo';
-import { SECRET_NAMES } from '../../store';
 import { startHttpHost } from '../../host/http-host';
-import { announcePostgres, openEngine, syncSummary, transformSummary, untilStopped, watchSync } from '../common';
+import { announcePostgres, openEngine, type CliEngine, syncSummary, transformSummary, untilStopped, watchSync } from '../common';
 import { rendererDir, type CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { count } from '../output';
@@ -17,12 +15,10 @@ export interface DemoCommandOptions {
  * server seeded with synthetic CHT data, the embedded PostgreSQL, a first sync,
  * the transforms, then live following and the UI in a browser, until Ctrl-C.
  */
-export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions, flags: Partial<CliFlags>): Promise<number> {
+export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions): Promise<number> {
   const port = parsePort(opts.port);
-  // The demo ignores COUCHDB_* / POSTGRES_* from the environment: it must never touch a real server.
-  const engine = await openEngine(ctx, 'http', {
-    resolveConfig: (saved) => resolveConfig({ flags, env: {}, saved, dataDir: ctx.dataDir, secrets: ctx.secrets }),
-  });
+  // The demo ignores COUCHDB_* / POSTGRES_* from the environment (its context carries none): it must never touch a real server.
+  const engine = await openEngine(ctx, 'http', { isIsolated: true });
   try {
     ctx.say('Starting the demo CHT server (synthetic data)…');
     const settings = await engine.handlers['setup.useDemo']({});
@@ -68,13 +64,13 @@ export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions, fla
       ctx.io.stdout(JSON.stringify({ event: 'ready', ui: host.urlWithToken, postgres: pgUrl.replace(/:[^:@/]*@/, ':***@'), docs }));
     } else {
       ctx.say('');
-      ctx.say(`Synced ${count(docs)} documents from ${databases.length} databases into ${ctx.config.schema}.${ctx.config.table}.`);
+      ctx.say(`Synced ${count(docs)} documents from ${databases.length} databases into ${engine.config().schema}.${engine.config().table}.`);
       if (!staticDir) ctx.say('The UI is not built (run `npm run build`); the API is served anyway.');
       ctx.say(`Open the app: ${host.urlWithToken}  (single-use link)`);
-      ctx.say(`Query the data: psql "<the PostgreSQL URL above>" -c "select source, count(*) from ${ctx.config.schema}.${ctx.config.table} group by 1"`);
+      ctx.say(`Query the data: psql "<the PostgreSQL URL above>" -c "select source, count(*) from ${engine.config().schema}.${engine.config().table} group by 1"`);
       ctx.say('Following the demo server live. Press Ctrl-C to stop.');
     }
-    const activity = startDemoActivity(ctx, settings.couch.url, settings.couch.username);
+    const activity = startDemoActivity(ctx, engine);
     await untilStopped(ctx);
     clearInterval(activity);
     offFinished();
@@ -87,10 +83,10 @@ export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions, fla
 
 /** Demo activity: a few new, edited and deleted documents every 20 s, so the live feed, the daemon's
  * incremental models and the dashboard visibly move. Failures are logged, never fatal. */
-function startDemoActivity(ctx: CliContext, url: string | null, username: string | null): NodeJS.Timeout {
-  const password = ctx.secrets.get(SECRET_NAMES.couchPassword);
+function startDemoActivity(ctx: CliContext, engine: CliEngine): NodeJS.Timeout {
+  const { url, username, password } = engine.couchConnection();
   const timer = setInterval(() => {
-    if (!url || !username || !password) return;
+    if (!username || !password) return;
     addDemoActivity({ url, username, password }, 12).then(
       (r) => ctx.logger.info('demo activity', { ...r }),
       (error: unknown) => ctx.logger.warn('demo activity failed', { error: error instanceof Error ? error.message : String(error) }),

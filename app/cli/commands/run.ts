@@ -8,10 +8,10 @@ import { EXIT } from '../exit-codes';
  * models (debounced, never two at once, at most one per DATAEMON_INTERVAL).
  */
 export async function runCommand(ctx: CliContext): Promise<number> {
-  const couch = await preflightCouch(ctx);
-  await preflightPostgres(ctx);
   const engine = await openEngine(ctx, 'in-process');
   try {
+    const couch = await preflightCouch(engine);
+    await preflightPostgres(engine);
     ctx.say(`CouchDB: ${couch.url}${couch.username ? ` (user ${couch.username})` : ''} → databases ${couch.databases.join(', ')}`);
     await announcePostgres(ctx, engine);
     const watch = watchSync(ctx, engine, couch.databases);
@@ -36,7 +36,7 @@ export async function runCommand(ctx: CliContext): Promise<number> {
       }),
     ];
     engine.startDaemon({ follow: true, transforms: true });
-    ctx.say(`Following the feeds and running transforms (at most every ${ctx.config.transform.intervalSeconds} s). Press Ctrl-C to stop.`);
+    ctx.say(`Following the feeds and running transforms (at most every ${engine.config().transform.intervalSeconds} s). Press Ctrl-C to stop.`);
     await untilStopped(ctx);
     await engine.close();
     for (const off of offs) off();

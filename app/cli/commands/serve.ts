@@ -15,9 +15,9 @@ export interface ServeCommandOptions {
  */
 export async function serveCommand(ctx: CliContext, opts: ServeCommandOptions): Promise<number> {
   const port = parsePort(opts.port);
-  await preflightPostgres(ctx);
   const engine = await openEngine(ctx, 'http');
   try {
+    await preflightPostgres(engine);
     const staticDir = rendererDir();
     if (!staticDir) ctx.io.stderr('warning: the UI is not built (dist/renderer is missing): run `npm run build`. The API is served anyway.');
     const host = await startHttpHost(engine, {

@@ -1,40 +1,21 @@
 import { safeUrl } from '../../core/redact';
-import { openStore, storeFile } from '../../store';
-import { sourceFor } from '../../sync';
+import { openEngine } from '../common';
 import type { CliContext } from '../context';
 import { EXIT } from '../exit-codes';
-import { ago, count, shortSeq, table } from '../output';
+import { ago, count, table } from '../output';
 
 /**
  * `cht-sync status`: from the app's own state only (no server is contacted):
  * per database the last committed seq, pending, and its last run.
  */
 export async function statusCommand(ctx: CliContext): Promise<number> {
-  const store = openStore(storeFile(ctx.dataDir));
+  const engine = await openEngine(ctx, 'in-process', { isObserver: true });
   try {
-    const couch = ctx.config.couch;
-    const checkpoints = store.checkpoints.all();
-    const recent = store.runs.list({ kind: 'sync', limit: 50 });
-    const details = recent.map((r) => store.runs.get(r.id)).filter((d) => d !== null);
-    const rows = couch
-      ? couch.databases.map((database) => ({ database, source: sourceFor(couch.url, database) }))
-      : checkpoints.map((c) => ({ database: c.source.split('/').pop() ?? c.source, source: c.source }));
-    const databases = rows.map(({ database, source }) => {
-      const checkpoint = store.checkpoints.get(source);
-      const run = details.find((d) => d.databases?.some((x) => x.source === source || x.database === database));
-      const row = run?.databases?.find((x) => x.source === source || x.database === database);
-      return {
-        database,
-        source,
-        seq: checkpoint?.seq ?? null,
-        seqShort: checkpoint ? shortSeq(checkpoint.seq) : null,
-        pending: checkpoint?.pending ?? null,
-        checkpointAt: checkpoint?.updatedAt ?? null,
-        lastRun: run && row ? { id: run.id, outcome: row.outcome, finishedAt: run.finishedAt, docs: row.docs, error: row.error?.message ?? null } : null,
-      };
-    });
-    const runs = store.runs.list({ limit: 5 });
-    const postgres = ctx.config.postgres.kind === 'embedded' ? { kind: 'embedded' as const } : { kind: 'external' as const, url: safeUrl(ctx.config.postgres.url) };
+    const config = engine.config();
+    const couch = config.couch;
+    const databases = await engine.handlers['sync.checkpoints']({});
+    const runs = await engine.handlers['runs.list']({ limit: 5 });
+    const postgres = config.postgres.kind === 'embedded' ? { kind: 'embedded' as const } : { kind: 'external' as const, url: safeUrl(config.postgres.url) };
     if (ctx.isJson) {
       ctx.io.stdout(
         JSON.stringify(
@@ -42,8 +23,8 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
             dataDir: ctx.dataDir,
             couch: couch ? { url: couch.url, username: couch.username ?? null, databases: couch.databases } : null,
             postgres,
-            schema: ctx.config.schema,
-            table: ctx.config.table,
+            schema: config.schema,
+            table: config.table,
             databases,
             recentRuns: runs,
           },
@@ -55,7 +36,7 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
     }
     ctx.say(`Data folder: ${ctx.dataDir}`);
     ctx.say(`CouchDB: ${couch ? `${couch.url}${couch.username ? ` (user ${couch.username})` : ''}` : 'not configured'}`);
-    ctx.say(`PostgreSQL: ${postgres.kind === 'embedded' ? 'embedded' : postgres.url} → ${ctx.config.schema}.${ctx.config.table}`);
+    ctx.say(`PostgreSQL: ${postgres.kind === 'embedded' ? 'embedded' : postgres.url} → ${config.schema}.${config.table}`);
     ctx.say('');
     if (databases.length === 0) {
       ctx.say('Nothing synced yet. Run `cht-sync sync --once`.');
@@ -82,6 +63,6 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
     }
     return EXIT.ok;
   } finally {
-    store.close();
+    await engine.close();
   }
 }

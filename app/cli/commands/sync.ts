@@ -14,13 +14,13 @@ export async function syncCommand(ctx: CliContext, opts: SyncCommandOptions): Pr
   if (timeoutSeconds !== undefined && (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1)) {
     throw new EngineError('CONFIG_INVALID', `--timeout must be a whole number of seconds (got '${opts.timeout}').`);
   }
-  const couch = await preflightCouch(ctx);
-  await preflightPostgres(ctx);
   const engine = await openEngine(ctx, 'in-process');
   try {
+    const couch = await preflightCouch(engine);
+    await preflightPostgres(engine);
     ctx.say(`CouchDB: ${couch.url}${couch.username ? ` (user ${couch.username})` : ''} → databases ${couch.databases.join(', ')}`);
     await announcePostgres(ctx, engine);
-    ctx.say(`Raw table: ${ctx.config.schema}.${ctx.config.table}`);
+    ctx.say(`Raw table: ${engine.config().schema}.${engine.config().table}`);
     const watch = watchSync(ctx, engine, couch.databases);
 
     if (opts.once) {

@@ -20,11 +20,11 @@ export async function transformCommand(ctx: CliContext, opts: TransformCommandOp
   const vars = parseVars(opts.vars);
   const select = splitSelectors(opts.select);
   const exclude = splitSelectors(opts.exclude);
-  await preflightPostgres(ctx);
   const engine = await openEngine(ctx, 'in-process');
   try {
+    await preflightPostgres(engine);
     await announcePostgres(ctx, engine);
-    const project = ctx.config.pipeline;
+    const project = engine.config().pipeline;
     ctx.say(`Project: ${project.kind === 'bundled' ? 'bundled base pipeline' : project.kind === 'folder' ? project.path : project.url}`);
     const off = engine.events.on('transform.modelFinished', ({ model }) => {
       if (!ctx.isJson) ctx.io.stderr(`  ${model.status.padEnd(7)} ${model.model} (${model.materialized})${model.rowsAffected !== null ? `, ${model.rowsAffected} rows` : ''}`);

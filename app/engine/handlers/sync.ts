@@ -1,0 +1,58 @@
+import type { DatabaseCheckpoint } from '../../contract';
+import type { HandlerTable } from '../types';
+import { shortSeq } from '../sync-status';
+import type { EngineParts } from './parts';
+
+type SyncMethods = 'sync.status' | 'sync.checkpoints' | 'sync.runNow' | 'sync.pause' | 'sync.resume';
+
+/** Live status, the committed positions, a one-off sync, pause and resume. */
+export function syncHandlers(parts: EngineParts): Pick<HandlerTable, SyncMethods> {
+  const { status, sync, scheduler } = parts;
+  return {
+    'sync.status': async () => status.list(),
+    'sync.checkpoints': async () => checkpoints(parts),
+    'sync.runNow': async ({ databases, timeoutSeconds }) => sync.syncNow({ trigger: 'manual', ...(databases ? { databases } : {}), ...(timeoutSeconds ? { timeoutSeconds } : {}) }),
+    'sync.pause': async () => {
+      status.isPaused = true;
+      sync.abort();
+      await scheduler.stopParts();
+      const since = new Date().toISOString();
+      status.setAll(() => ({ kind: 'paused', since }));
+      return status.list();
+    },
+    'sync.resume': async () => {
+      if (status.isPaused) {
+        status.isPaused = false;
+        const since = new Date().toISOString();
+        status.setAll((db) => (status.board.get(db)?.state.kind === 'paused' ? { kind: 'idle', since } : null));
+        scheduler.startParts();
+      }
+      return status.list();
+    },
+  };
+}
+
+/** Per configured database (or per saved checkpoint when none is configured): its committed seq and last sync run. */
+function checkpoints({ ctx, settings }: EngineParts): DatabaseCheckpoint[] {
+  const { store, modules } = ctx;
+  const couch = settings.current.couch;
+  const recent = store.runs.list({ kind: 'sync', limit: 50 });
+  const details = recent.map((r) => store.runs.get(r.id)).filter((d) => d !== null);
+  const rows = couch
+    ? couch.databases.map((database) => ({ database, source: modules.sourceFor(couch.url, database) }))
+    : store.checkpoints.all().map((c) => ({ database: c.source.split('/').pop() ?? c.source, source: c.source }));
+  return rows.map(({ database, source }) => {
+    const checkpoint = store.checkpoints.get(source);
+    const run = details.find((d) => d.databases?.some((x) => x.source === source || x.database === database));
+    const row = run?.databases?.find((x) => x.source === source || x.database === database);
+    return {
+      database,
+      source,
+      seq: checkpoint?.seq ?? null,
+      seqShort: checkpoint ? shortSeq(checkpoint.seq) : null,
+      pending: checkpoint?.pending ?? null,
+      checkpointAt: checkpoint?.updatedAt ?? null,
+      lastRun: run && row ? { id: run.id, outcome: row.outcome, finishedAt: run.finishedAt, docs: row.docs, error: row.error?.message ?? null } : null,
+    };
+  });
+}
