@@ -5,6 +5,7 @@ import { ClientError } from '../contract/client';
 import { EngineError } from '../core/engine-error';
 import { redact } from '../core/redact';
 import { hasRealSetup, type CliFlags } from '../engine';
+import { dbtCommand, type DbtCommand, type DbtOptions } from './commands/dbt';
 import { demoCommand } from './commands/demo';
 import { runCommand } from './commands/run';
 import { serveCommand } from './commands/serve';
@@ -78,6 +79,63 @@ export function buildProgram(io: CliIo = processIo, setExitCode: (code: number) 
         (o) => ({ ...(o.project ? { project: o.project } : {}), ...(o.threads ? { threads: o.threads } : {}) }),
       ),
     );
+
+  // `cht-sync dbt <command>`: dbt's CLI, one subcommand per dbt command, dbt's flags and exit codes.
+  const dbt = program
+    .command('dbt')
+    .description('Run dbt commands on the engine: run, build, test, seed, snapshot, compile, ls, docs generate, run-operation, debug, source freshness (dbt’s flags and exit codes)');
+  const dbtFlags = (c: Command, o: { selection?: boolean; run?: boolean } = {}): Command => {
+    c.option('--project-dir <dir>', 'the dbt project folder [default: the current folder if it has dbt_project.yml, else cht-sync’s project]')
+      .option('--project <dir>', 'same as --project-dir')
+      .option('--profiles-dir <dir>', 'where profiles.yml is [default: DBT_PROFILES_DIR, the project folder, ~/.dbt; none: cht-sync’s PostgreSQL settings]')
+      .option('--profile <name>', 'the profile to use [default: dbt_project.yml’s profile]')
+      .option('-t, --target <name>', 'the profile’s target')
+      .option('--vars <yaml>', "project variables as YAML, e.g. '{batch_size: 1000}'");
+    if (o.selection !== false) {
+      c.option('-s, --select <selector...>', 'nodes to include: name, staging.*, tag:x, path:x, source:x+, config.materialized:table, resource_type:x, +/@ graph operators')
+        .option('--models <selector...>', 'same as --select')
+        .option('--exclude <selector...>', 'nodes to leave out')
+        .option('--selector <name>', 'a selector from selectors.yml')
+        .addOption(new Option('--indirect-selection <mode>', 'which tests of selected nodes run').choices(['eager', 'cautious', 'buildable', 'empty']));
+    }
+    if (o.run) {
+      c.option('--full-refresh', 'rebuild incremental models, seeds and snapshots from scratch')
+        .option('-x, --fail-fast', 'stop at the first failure')
+        .option('--threads <n>', 'nodes run in parallel');
+    }
+    return c;
+  };
+  const dbtAction =
+    (command: DbtCommand) =>
+    (...raw: unknown[]): Promise<void> => {
+      const cmd = raw[raw.length - 1] as Command;
+      const opts = cmd.opts<DbtOptions & { project?: string; models?: string[] }>();
+      const positional = raw.slice(0, -2).filter((x): x is string => typeof x === 'string');
+      const merged: DbtOptions = { ...opts, ...(opts.project && !opts.projectDir ? { projectDir: opts.project } : {}), ...(opts.models ? { select: [...(opts.select ?? []), ...opts.models] } : {}) };
+      return action((ctx) => dbtCommand(ctx, command, merged, positional))(cmd);
+    };
+  for (const [name, description] of [
+    ['run', 'build the selected models'],
+    ['build', 'seeds, snapshots, models and their tests in DAG order; a failing test skips what depends on it'],
+    ['test', 'run data tests (generic and singular) and unit tests'],
+    ['seed', 'load the CSV files under seed-paths'],
+    ['snapshot', 'record changes of the snapshot queries (type-2 history)'],
+    ['compile', 'render the selected nodes to SQL into target/compiled (run nothing)'],
+  ] as const) {
+    dbtFlags(dbt.command(name).description(description), { run: name !== 'compile' }).action(dbtAction(name));
+  }
+  dbtFlags(dbt.command('ls').alias('list').description('list the selected nodes'))
+    .option('--resource-type <type...>', 'model, seed, snapshot, test, unit_test, source')
+    .option('-o, --output <format>', 'selector (default), name, path or json')
+    .action(dbtAction('ls'));
+  const docs = dbt.command('docs').description('docs generate: target/manifest.json and catalog.json');
+  dbtFlags(docs.command('generate').description('write target/manifest.json and target/catalog.json')).action(dbtAction('docs generate'));
+  const source = dbt.command('source').description('source freshness');
+  dbtFlags(source.command('freshness').description('check sources’ loaded_at_field against their freshness: limits (target/sources.json)')).action(dbtAction('source freshness'));
+  dbtFlags(dbt.command('run-operation').argument('<macro>', 'the macro to call').description('call a macro (with --args as YAML)'), { selection: false })
+    .option('--args <yaml>', "the macro's arguments, e.g. '{table: orders}'")
+    .action(dbtAction('run-operation'));
+  dbtFlags(dbt.command('debug').description('show the project, profile and target, and test the connection'), { selection: false }).action(dbtAction('debug'));
 
   program
     .command('run')

@@ -109,7 +109,10 @@ export interface SyncRunResult {
   scope?: ScopeInfo;
 }
 
-export type ModelStatus = 'success' | 'error' | 'skipped' | 'running' | 'pending';
+/** success/error/skipped for models, seeds and snapshots; pass/fail/warn (or error/skipped) for tests. */
+export type ModelStatus = 'success' | 'error' | 'skipped' | 'running' | 'pending' | 'pass' | 'fail' | 'warn';
+
+export type NodeResourceType = 'model' | 'seed' | 'snapshot' | 'test' | 'unit_test';
 
 export interface ModelRunResult {
   model: string;
@@ -126,6 +129,17 @@ export interface ModelRunResult {
   };
   /** For `skipped`: the failed ancestor. */
   skippedBecause?: string;
+  /** Absent for models (older runs hold only models). */
+  resourceType?: NodeResourceType;
+  /** Tests: what the test checks, in plain words (e.g. "orders.id is unique"). */
+  description?: string;
+  /** Tests: how many rows failed (0 when it passed). */
+  failures?: number;
+  /** Tests: dbt's message, e.g. "Got 3 results, configured to fail if != 0". */
+  message?: string;
+  /** Tests: up to 20 failing rows, and the query that selects them all. */
+  failingRows?: Record<string, unknown>[];
+  failingSql?: string;
 }
 
 export interface TransformRunResult {

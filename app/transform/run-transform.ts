@@ -10,9 +10,12 @@ import { computeFingerprints } from './compile/fingerprint';
 import { ProjectCompiler } from './compile/project-compiler';
 import type { TargetInfo } from './context/dbt-context';
 import type { Relation } from './context/relation';
-import { buildGraph, type ModelGraph } from './graph/build-graph';
+import { ancestors, buildGraph, type ModelGraph } from './graph/build-graph';
 import { selectModels } from './graph/select';
-import type { ModelNode } from './graph/types';
+import type { ModelNode, ResourceType } from './graph/types';
+import { runTest, type TestOutcome } from './run/test-exec';
+import { runUnitTest } from './run/unit-test';
+import { describeTest } from './run/describe';
 import { ensureSchema, getRelation, serverVersionNum } from './materialize/catalog';
 import { materialize } from './materialize/materialize';
 import { wrapClient, type PgSession } from './materialize/pg-session';
@@ -39,6 +42,44 @@ export interface TransformOptions {
   logger: Logger;
   signal?: AbortSignal;
   onModelFinished?: (m: ModelRunResult) => void;
+  /** Which kinds of node run (default: models only — the daemon's `transform`). */
+  resourceTypes?: ResourceType[];
+  /** `build`: tests gate their descendants, unit tests gate their model (dbt's build graph). */
+  build?: boolean;
+  /** Stop at the first failure; everything not yet started is skipped. */
+  failFast?: boolean;
+  /** The target as a dbt profile names it (target.name, user, host …), when run from profiles.yml. */
+  target?: Partial<TargetInfo>;
+  /** Compile only (dbt compile): render every selected node, run nothing. */
+  compileOnly?: boolean;
+  /** Parse and select only (dbt ls, docs generate, run-operation): nothing is compiled or run. */
+  parseOnly?: boolean;
+  /** Receives the parsed graph and the run's per-node details (for target/ artifacts). */
+  onArtifacts?: (a: RunArtifacts) => void;
+}
+
+/** What `dbt`-style artifacts are written from. */
+export interface RunArtifacts {
+  compiler: ProjectCompiler;
+  graph: ModelGraph;
+  selected: string[];
+  invocationId: string;
+  generatedAt: string;
+  results: NodeResultDetail[];
+  compiled: Map<string, string>;
+  elapsed: number;
+}
+
+export interface NodeResultDetail {
+  uniqueId: string;
+  status: string;
+  message: string | null;
+  failures: number | null;
+  rowsAffected: number | null;
+  seconds: number;
+  timing: { name: string; started_at: string; completed_at: string }[];
+  relationName: string | null;
+  compiledSql: string | null;
 }
 
 export interface TransformOutcome {
@@ -85,7 +126,7 @@ function targetInfo(o: TransformOptions, threads: number): TargetInfo {
       // keep defaults
     }
   }
-  return { name: 'default', schema: o.schema, database: o.database, type: 'postgres', threads, user, host, port, dbname: o.database };
+  return { name: 'default', schema: o.schema, database: o.database, type: 'postgres', threads, user, host, port, dbname: o.database, ...o.target };
 }
 
 /** env_var() sees the process environment, then cht-sync's variables derived from our configuration. */
@@ -134,6 +175,10 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
     fingerprints,
   });
   const threads = Math.max(1, Math.min(o.threads ?? 1, 16));
+  const invocationId = randomUUID();
+  const tStart = performance.now();
+  const details: NodeResultDetail[] = [];
+  const compiled = new Map<string, string>();
   let compiler: ProjectCompiler;
   let graph: ModelGraph;
   let selected: string[];
@@ -148,12 +193,14 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
       target,
       env: templateEnv(o, target),
       cliVars: o.vars ?? {},
-      invocationId: randomUUID(),
+      invocationId,
       runStartedAt: startedAt,
       fullRefresh: o.fullRefresh === true,
       logger: o.logger,
     });
-    const nodes = await compiler.parseModels();
+    const types = o.resourceTypes ?? ['model'];
+    // Seeds and snapshots are always known (a model may ref them); tests only when they may run.
+    const nodes = await compiler.parseAll(types.some((t) => t === 'test' || t === 'unit_test'));
     warnings.push(...compiler.warnings.splice(0));
     graph = buildGraph(nodes.filter((n) => n.config.enabled !== false));
     computeFingerprints(graph);
@@ -162,6 +209,8 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
       ...(o.exclude ? { exclude: o.exclude } : {}),
       selectors: project.selectors,
       ...(o.previousFingerprints ? { previousFingerprints: o.previousFingerprints } : {}),
+      resourceTypes: types,
+      onNoMatch: (c) => warnings.push(`The selection criterion '${c}' does not match any enabled nodes.`),
     });
     o.logger.info('dbt project parsed', {
       project: project.root.name,
@@ -178,8 +227,16 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
     models.push({ model: '(project)', uniqueId: '(project)', materialized: '', status: 'error', rowsAffected: null, seconds: 0, error: wire });
     return finish('failed');
   }
+  const emitArtifacts = (): void => {
+    o.onArtifacts?.({ compiler, graph, selected, invocationId, generatedAt: new Date().toISOString(), results: details, compiled, elapsed: (performance.now() - tStart) / 1000 });
+  };
+  if (o.parseOnly) {
+    emitArtifacts();
+    return finish('done');
+  }
   if (!selected.length) {
-    warnings.push(`No model matches the selection${o.select?.length ? ` --select ${o.select.join(' ')}` : ''}${o.exclude?.length ? ` --exclude ${o.exclude.join(' ')}` : ''}.`);
+    warnings.push(`No ${(o.resourceTypes ?? ['model']).length > 1 ? 'node' : 'model'} matches the selection${o.select?.length ? ` --select ${o.select.join(' ')}` : ''}${o.exclude?.length ? ` --exclude ${o.exclude.join(' ')}` : ''}.`);
+    emitArtifacts();
     return finish('done');
   }
 
@@ -211,7 +268,8 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
   let pgVersion = 0;
   const runResults: Record<string, unknown>[] = [];
   const schemas = new Map<string, Promise<void>>();
-  const status = new Map<string, 'success' | 'error' | 'skipped'>();
+  const status = new Map<string, string>();
+  const isOk = (st: string | undefined): boolean => st === 'success' || st === 'pass' || st === 'warn';
   const failedRoot = new Map<string, string>();
 
   const acquire = async (): Promise<{ session: PgSession; release: (broken: boolean) => void }> => {
@@ -267,92 +325,207 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
     return finish('failed');
   }
 
-  const hooksStartOk = await runProjectHooks('onRunStart');
+  // dbt creates the schemas of every selected node before on-run-start.
+  if (!o.compileOnly) {
+    try {
+      const lease = await acquire();
+      try {
+        for (const id of selected) {
+          const n = graph.nodes.get(id)!;
+          const t = n.resourceType ?? 'model';
+          if (t === 'test' || t === 'unit_test' || n.materialized === 'ephemeral') continue;
+          const schema = compiler.relationFor(n).schema;
+          if (schema && !schemas.has(schema)) schemas.set(schema, ensureSchema(lease.session, schema));
+        }
+        await Promise.all(schemas.values());
+      } finally {
+        lease.release(false);
+      }
+    } catch (error) {
+      o.logger.warn('schemas could not be created before the run', { error: (error as Error).message });
+      schemas.clear();
+    }
+  }
+  const hooksStartOk = o.compileOnly ? true : await runProjectHooks('onRunStart');
 
-  const runModel = async (n: ModelNode): Promise<void> => {
+  const record = (n: ModelNode, result: ModelRunResult, d: Omit<NodeResultDetail, 'uniqueId' | 'status' | 'seconds'>, runResult: Record<string, unknown>): void => {
+    models.push(result);
+    details.push({ uniqueId: n.uniqueId, status: result.status, seconds: result.seconds, ...d });
+    runResults.push(runResult);
+    o.onModelFinished?.(result);
+  };
+
+  const runNode = async (n: ModelNode): Promise<void> => {
+    const kind = n.resourceType ?? 'model';
     const t0 = performance.now();
     const relation: Relation = compiler.relationFor(n);
     const refreshReason = refreshReasons.get(n.uniqueId);
     const fullRefresh = n.config.full_refresh === false ? false : o.fullRefresh === true || refreshReason !== undefined || n.config.full_refresh === true;
-    const base = { model: n.name, uniqueId: `${n.packageName}.${n.name}`, materialized: n.materialized };
+    const base: Pick<ModelRunResult, 'model' | 'uniqueId' | 'materialized'> & { resourceType?: ModelRunResult['resourceType'] } = {
+      model: n.name,
+      uniqueId: `${n.packageName}.${n.name}`,
+      materialized: n.materialized,
+      ...(kind !== 'model' ? { resourceType: kind as ModelRunResult['resourceType'] } : {}),
+    };
     const compileStarted = new Date().toISOString();
     let compileDone: string | null = null;
     let executeStarted: string | null = null;
     let lease: Awaited<ReturnType<typeof acquire>> | null = null;
     let result: ModelRunResult;
+    let compiledSql: string | null = null;
+    let test: TestOutcome | null = null;
     try {
       if (n.parseError) throw n.parseError;
       lease = await acquire();
       const session = lease.session;
-      if (relation.schema) {
-        let p = schemas.get(relation.schema);
-        if (!p) {
-          p = ensureSchema(session, relation.schema);
-          schemas.set(relation.schema, p);
+      if (kind === 'test' || kind === 'unit_test') {
+        if (o.compileOnly && kind === 'test') {
+          const { compileTest } = await import('./run/test-exec');
+          compiledSql = await compileTest(compiler, n, session);
+        } else if (!o.compileOnly) {
+          executeStarted = new Date().toISOString();
+          const model = kind === 'unit_test' ? graph.nodes.get(n.test!.attachedNode!) : undefined;
+          test = kind === 'unit_test' ? await runUnitTest(compiler, n, model!, session) : await runTest(compiler, n, session);
+          compiledSql = test.sql;
         }
-        await p;
+        compileDone = new Date().toISOString();
+        lease.release(false);
+        lease = null;
+        const desc = describeTest(n, graph);
+        result = test
+          ? {
+              ...base,
+              status: test.status,
+              rowsAffected: null,
+              seconds: elapsed(t0),
+              description: desc,
+              failures: test.failures,
+              ...(test.message ? { message: test.message } : {}),
+              ...(test.status !== 'pass' ? { failingRows: test.sample, failingSql: test.storedIn ? `select * from ${test.storedIn}` : test.sql } : {}),
+            }
+          : { ...base, status: 'success', rowsAffected: null, seconds: elapsed(t0), description: desc };
+        status.set(n.uniqueId, result.status);
+      } else {
+        if (relation.schema && !o.compileOnly) {
+          let p = schemas.get(relation.schema);
+          if (!p) {
+            p = ensureSchema(session, relation.schema);
+            schemas.set(relation.schema, p);
+          }
+          await p;
+        }
+        const existing = await getRelation(session, relation.database ?? o.database, relation.schema ?? o.schema, relation.identifier);
+        const isIncremental = existing?.type === 'table' && n.materialized === 'incremental' && !fullRefresh;
+        const { sql, ctx } = kind === 'seed' ? { sql: '', ctx: compiler.runContext({ node: n, session, relation, isIncremental: false, fullRefresh }, new Set()) } : await compiler.compile({ node: n, session, relation, isIncremental, fullRefresh });
+        compiledSql = kind === 'seed' ? null : sql;
+        compileDone = new Date().toISOString();
+        executeStarted = compileDone;
+        const where = { model: n.name, file: `${n.packageName}/${n.file}` };
+        let rows: number | null = null;
+        if (!o.compileOnly) {
+          const out = await materialize({
+            session,
+            model: n.name,
+            file: `${n.packageName}/${n.file}`,
+            config: n.config,
+            materialized: n.materialized,
+            target: relation,
+            existing,
+            sql,
+            fullRefresh,
+            columns: n.columns,
+            constraints: n.constraints,
+            contractEnforced: n.contractEnforced,
+            preHooks: parseHooks(n.config.pre_hook),
+            postHooks: parseHooks(n.config.post_hook),
+            render: (tpl) => compiler.renderString(tpl, `${n.packageName}/${n.file}:hook`, ctx, where),
+            logger: o.logger.child({ model: n.name }),
+            pgVersion,
+            ...(n.csv !== undefined ? { csv: n.csv } : {}),
+          });
+          warnings.push(...out.warnings);
+          rows = out.rowsAffected;
+        }
+        lease.release(false);
+        lease = null;
+        result = { ...base, status: 'success', rowsAffected: rows, seconds: elapsed(t0), ...(refreshReason ? { refreshReason } : {}) };
+        if (!o.compileOnly) fingerprints.set(n.uniqueId, n.fingerprint);
+        status.set(n.uniqueId, 'success');
       }
-      const existing = await getRelation(session, relation.database ?? o.database, relation.schema ?? o.schema, relation.identifier);
-      const isIncremental = existing?.type === 'table' && n.materialized === 'incremental' && !fullRefresh;
-      const { sql, ctx } = await compiler.compile({ node: n, session, relation, isIncremental, fullRefresh });
-      compileDone = new Date().toISOString();
-      executeStarted = compileDone;
-      const where = { model: n.name, file: `${n.packageName}/${n.file}` };
-      const out = await materialize({
-        session,
-        model: n.name,
-        file: `${n.packageName}/${n.file}`,
-        config: n.config,
-        materialized: n.materialized,
-        target: relation,
-        existing,
-        sql,
-        fullRefresh,
-        columns: n.columns,
-        constraints: n.constraints,
-        contractEnforced: n.contractEnforced,
-        preHooks: parseHooks(n.config.pre_hook),
-        postHooks: parseHooks(n.config.post_hook),
-        render: (tpl) => compiler.renderString(tpl, `${n.packageName}/${n.file}:hook`, ctx, where),
-        logger: o.logger.child({ model: n.name }),
-        pgVersion,
-      });
-      warnings.push(...out.warnings);
-      lease.release(false);
-      lease = null;
-      result = { ...base, status: 'success', rowsAffected: out.rowsAffected, seconds: elapsed(t0), ...(refreshReason ? { refreshReason } : {}) };
-      fingerprints.set(n.uniqueId, n.fingerprint);
-      status.set(n.uniqueId, 'success');
     } catch (error) {
       lease?.release(true);
       const wire = toWireError(error);
       if (!wire.details || !('model' in wire.details)) wire.details = { ...wire.details, model: n.name, file: `${n.packageName}/${n.file}` };
       result = { ...base, status: 'error', rowsAffected: null, seconds: elapsed(t0), error: wire as ModelRunResult['error'] & object };
+      if (kind === 'test' || kind === 'unit_test') result.description = describeTest(n, graph);
       status.set(n.uniqueId, 'error');
-      o.logger.error('model failed', { model: n.name, error: wire.message });
+      o.logger.error(`${kind === 'model' ? 'model' : kind.replace('_', ' ')} failed`, { model: n.name, error: wire.message });
     }
-    models.push(result);
-    runResults.push(
+    if (compiledSql !== null) compiled.set(n.uniqueId, compiledSql);
+    const executeDone = new Date().toISOString();
+    const message = result.error?.message ?? result.message ?? null;
+    record(
+      n,
+      result,
+      {
+        message,
+        failures: test ? test.failures : null,
+        rowsAffected: result.rowsAffected,
+        timing: [
+          ...(compileDone ? [{ name: 'compile', started_at: compileStarted, completed_at: compileDone }] : []),
+          ...(executeStarted ? [{ name: 'execute', started_at: executeStarted, completed_at: executeDone }] : []),
+        ],
+        relationName: kind === 'test' || kind === 'unit_test' ? null : relation.render(),
+        compiledSql,
+      },
       toRunResult({
         node: n,
         relation,
-        status: result.status === 'success' ? 'success' : 'error',
-        message: result.error?.message ?? null,
+        status: result.status,
+        message,
         rowsAffected: result.rowsAffected,
+        failures: test ? test.failures : null,
         compileStarted,
         compileDone,
         executeStarted,
-        executeDone: new Date().toISOString(),
+        executeDone,
         seconds: result.seconds,
         threadId: 'Thread-1',
       }),
     );
-    o.onModelFinished?.(result);
   };
 
-  // Scheduler: a model starts when all its selected parents succeeded; a failure skips its
-  // descendants and nothing else; up to `threads` models run at once.
+  // What each node waits for: its selected parents; with `build`, also the tests of its
+  // upstream nodes (dbt's add_test_edges) and, for a model, its unit tests.
   const selectedSet = new Set(selected);
+  const waitsOn = new Map<string, string[]>();
+  for (const id of selected) waitsOn.set(id, graph.nodes.get(id)!.dependsOn.filter((p) => selectedSet.has(p)));
+  if (o.build) {
+    const testsOf = new Map<string, string[]>();
+    for (const id of selected) {
+      const t = graph.nodes.get(id)!;
+      if (t.resourceType !== 'test') continue;
+      for (const p of t.dependsOn) testsOf.set(p, [...(testsOf.get(p) ?? []), id]);
+    }
+    const upstreamCache = new Map<string, Set<string>>();
+    for (const id of selected) {
+      const n = graph.nodes.get(id)!;
+      const kind = n.resourceType ?? 'model';
+      if (kind === 'test' || kind === 'unit_test') continue;
+      let up = upstreamCache.get(id);
+      if (!up) {
+        up = ancestors(graph, id);
+        upstreamCache.set(id, up);
+      }
+      const extra = new Set<string>();
+      for (const u of up) for (const t of testsOf.get(u) ?? []) if (graph.nodes.get(t)!.dependsOn.every((d) => up.has(d))) extra.add(t);
+      if (kind === 'model') for (const sid of selected) if (graph.nodes.get(sid)!.resourceType === 'unit_test' && graph.nodes.get(sid)!.test?.attachedNode === id) extra.add(sid);
+      waitsOn.set(id, [...new Set([...waitsOn.get(id)!, ...extra])]);
+    }
+  }
+
+  // Scheduler: a node starts when everything it waits for succeeded (a test passed or only
+  // warned); a failure skips its descendants and nothing else; up to `threads` run at once.
   const pending = new Set(selected);
   const running = new Map<string, Promise<void>>();
   const skip = (id: string, because: string): void => {
@@ -360,23 +533,29 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
     status.set(id, 'skipped');
     pending.delete(id);
     if (n.materialized === 'ephemeral') return;
-    const m: ModelRunResult = { model: n.name, uniqueId: `${n.packageName}.${n.name}`, materialized: n.materialized, status: 'skipped', rowsAffected: null, seconds: 0, skippedBecause: because };
-    models.push(m);
-    runResults.push(toRunResult({ node: n, relation: compiler.relationFor(n), status: 'skipped', message: `skipped because ${because} failed`, rowsAffected: null, compileStarted: null, compileDone: null, executeStarted: null, executeDone: null, seconds: 0, threadId: 'Thread-1' }));
-    o.onModelFinished?.(m);
+    const kind = n.resourceType ?? 'model';
+    const m: ModelRunResult = { model: n.name, uniqueId: `${n.packageName}.${n.name}`, materialized: n.materialized, status: 'skipped', rowsAffected: null, seconds: 0, skippedBecause: because, ...(kind !== 'model' ? { resourceType: kind as ModelRunResult['resourceType'] } : {}) };
+    if (kind === 'test' || kind === 'unit_test') m.description = describeTest(n, graph);
+    const message = `skipped because ${because} failed`;
+    record(n, m, { message, failures: null, rowsAffected: null, timing: [], relationName: null, compiledSql: null }, toRunResult({ node: n, relation: compiler.relationFor(n), status: 'skipped', message, rowsAffected: null, failures: null, compileStarted: null, compileDone: null, executeStarted: null, executeDone: null, seconds: 0, threadId: 'Thread-1' }));
   };
   let cancelled = false;
+  let failedFast = false;
   while (pending.size || running.size) {
     if (o.signal?.aborted && !cancelled) {
       cancelled = true;
       for (const id of [...pending]) skip(id, 'the run was cancelled');
     }
+    if (o.failFast && !failedFast && [...status.values()].some((st) => st === 'error' || st === 'fail')) {
+      failedFast = true;
+      for (const id of [...pending]) skip(id, 'an earlier node (--fail-fast)');
+    }
     let started = false;
     for (const id of graph.order) {
       if (!pending.has(id) || running.size >= threads) continue;
       const n = graph.nodes.get(id)!;
-      const parents = n.dependsOn.filter((p) => selectedSet.has(p));
-      const bad = parents.find((p) => status.get(p) === 'error' || status.get(p) === 'skipped');
+      const parents = waitsOn.get(id) ?? [];
+      const bad = parents.find((p) => status.has(p) && !isOk(status.get(p)) && status.get(p) !== 'running');
       if (bad) {
         const root = failedRoot.get(bad) ?? graph.nodes.get(bad)!.name;
         failedRoot.set(id, root);
@@ -384,7 +563,7 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
         started = true;
         continue;
       }
-      if (!parents.every((p) => status.get(p) === 'success')) continue;
+      if (!parents.every((p) => isOk(status.get(p)))) continue;
       pending.delete(id);
       if (n.materialized === 'ephemeral') {
         status.set(id, 'success');
@@ -392,7 +571,8 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
         started = true;
         continue;
       }
-      const p = runModel(n).finally(() => running.delete(id));
+      status.set(id, 'running');
+      const p = runNode(n).finally(() => running.delete(id));
       running.set(id, p);
       started = true;
     }
@@ -403,11 +583,12 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
     }
   }
 
-  const hooksEndOk = await runProjectHooks('onRunEnd');
+  const hooksEndOk = o.compileOnly ? true : await runProjectHooks('onRunEnd');
   // exceptions.warn() calls made while compiling and in hooks.
   warnings.push(...compiler.warnings.splice(0));
-  const errors = models.filter((m) => m.status === 'error').length;
-  const successes = models.filter((m) => m.status === 'success').length;
+  emitArtifacts();
+  const errors = models.filter((m) => m.status === 'error' || m.status === 'fail').length;
+  const successes = models.filter((m) => m.status === 'success' || m.status === 'pass' || m.status === 'warn').length;
   if (cancelled) return finish('cancelled');
   if (!errors && hooksStartOk && hooksEndOk) return finish('done');
   return finish(successes ? 'partial' : 'failed');

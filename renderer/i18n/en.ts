@@ -326,6 +326,13 @@ export const en = {
   'model.skipped': 'Skipped',
   'model.running': 'Running',
   'model.pending': 'Waiting',
+  'model.pass': 'Passed',
+  'model.fail': 'Test failed',
+  'model.warn': 'Warning',
+  'detail.testChecks': 'Checks that {what}.',
+  'detail.testFailures': '{count} failing rows.',
+  'detail.testShowRows': 'Show the failing rows',
+  'detail.testQuery': 'Query that selects all failing rows:',
 
   'data.title': 'Data',
   'data.intro': 'The analytics tables, ready for spreadsheets and dashboards.',

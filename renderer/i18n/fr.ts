@@ -328,6 +328,13 @@ export const fr = {
   'model.skipped': 'Ignoré',
   'model.running': 'En cours',
   'model.pending': 'En attente',
+  'model.pass': 'Réussi',
+  'model.fail': 'Test échoué',
+  'model.warn': 'Avertissement',
+  'detail.testChecks': 'Vérifie que {what}.',
+  'detail.testFailures': '{count} lignes en échec.',
+  'detail.testShowRows': 'Afficher les lignes en échec',
+  'detail.testQuery': 'Requête qui sélectionne toutes les lignes en échec :',
 
   'data.title': 'Données',
   'data.intro': 'Les tables d’analyse, prêtes pour les tableurs et les tableaux de bord.',

@@ -12,8 +12,54 @@ import { formatBytes, formatDateTime, formatDuration, formatNumber, runSeconds }
 import { useEvent } from '../hooks/use-event';
 import { useT } from '../i18n/use-t';
 
-const MODEL_TONE: Record<ModelRunResult['status'], Tone> = { success: 'ok', error: 'bad', skipped: 'warn', running: 'busy', pending: 'neutral' };
+const MODEL_TONE: Record<ModelRunResult['status'], Tone> = { success: 'ok', error: 'bad', skipped: 'warn', running: 'busy', pending: 'neutral', pass: 'ok', fail: 'bad', warn: 'warn' };
 const MAX_SKIPPED_SHOWN = 200;
+
+/** A failed or warning test: dbt's message, then the failing rows and their query one click away. */
+function TestFailure({ m }: { m: ModelRunResult }) {
+  const { t, lang } = useT();
+  const rows = m.failingRows ?? [];
+  const cols = rows.length ? Object.keys(rows[0]!) : [];
+  return (
+    <div className={m.status === 'fail' ? 'tone-text-bad' : undefined}>
+      {m.failures !== undefined && <div>{t('detail.testFailures', { count: formatNumber(lang, m.failures) })}</div>}
+      {m.message && <div className="small">{m.message}</div>}
+      {(rows.length > 0 || m.failingSql) && (
+        <details>
+          <summary>{t('detail.testShowRows')}</summary>
+          {rows.length > 0 && (
+            <table className="table">
+              <thead>
+                <tr>
+                  {cols.map((c) => (
+                    <th key={c} scope="col">{c}</th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((r, i) => (
+                  <tr key={i}>
+                    {cols.map((c) => (
+                      <td key={c}>{r[c] === null || r[c] === undefined ? '∅' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c])}</td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {m.failingSql && (
+            <div className="small">
+              {t('detail.testQuery')}
+              <pre>
+                <code>{m.failingSql}</code>
+              </pre>
+            </div>
+          )}
+        </details>
+      )}
+    </div>
+  );
+}
 
 export function RunDetailView({ runId }: { runId: number }) {
   const client = useClient();
@@ -192,7 +238,7 @@ export function RunDetailView({ runId }: { runId: number }) {
                       </th>
                       <td>{m.materialized}</td>
                       <td>
-                        <Badge tone={MODEL_TONE[m.status]} icon={m.status === 'success' ? 'check' : m.status === 'error' ? 'cross' : m.status === 'skipped' ? 'alert' : 'idle'}>
+                        <Badge tone={MODEL_TONE[m.status]} icon={m.status === 'success' || m.status === 'pass' ? 'check' : m.status === 'error' || m.status === 'fail' ? 'cross' : m.status === 'skipped' || m.status === 'warn' ? 'alert' : 'idle'}>
                           {t(`model.${m.status}`)}
                         </Badge>
                       </td>
@@ -212,6 +258,8 @@ export function RunDetailView({ runId }: { runId: number }) {
                             )}
                           </div>
                         )}
+                        {m.description && <div>{t('detail.testChecks', { what: m.description })}</div>}
+                        {(m.status === 'fail' || m.status === 'warn') && <TestFailure m={m} />}
                         {m.skippedBecause && <div>{t('detail.skippedBecause', { model: m.skippedBecause })}</div>}
                         {m.refreshReason && <div className="muted">{t('detail.refreshed', { reason: m.refreshReason })}</div>}
                       </td>

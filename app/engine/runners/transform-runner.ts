@@ -87,6 +87,8 @@ export class TransformRunner implements Service {
         ...(args.fullRefresh ? { fullRefresh: true } : {}),
         vars,
         threads: config.transform.threads,
+        // `cht-sync dbt <command>`: node kinds, build gating, fail-fast, a profile's target …
+        ...args.dbt,
         previousFingerprints: ctx.store.models.getFingerprints(key),
         env,
         logger: ctx.logger.child({ part: 'transform', runId }),

@@ -6,6 +6,8 @@ const KNOWN = new Set([
   'materialized', 'enabled', 'tags', 'schema', 'alias', 'database', 'pre_hook', 'post_hook', 'unique_key', 'on_schema_change',
   'incremental_strategy', 'indexes', 'contract', 'persist_docs', 'full_refresh', 'meta', 'docs', 'grants', 'unlogged',
   'quoting', 'column_types', 'sql_header', 'transient', 'bind', 'on_configuration_change', 'group', 'access', 'event_time',
+  'quote_columns', 'delimiter', 'severity', 'warn_if', 'error_if', 'fail_calc', 'store_failures', 'store_failures_as', 'where', 'limit',
+  'strategy', 'updated_at', 'check_cols', 'target_schema', 'target_database', 'invalidate_hard_deletes', 'hard_deletes', 'snapshot_meta_column_names', 'dbt_valid_to_current',
 ]);
 
 const DICT_CONFIGS = new Set(['contract', 'persist_docs', 'grants', 'quoting', 'column_types']);
@@ -60,16 +62,21 @@ function fromBlock(block: ConfigMap, pathParts: string[]): ConfigMap {
  * A model's config from dbt_project.yml: its own package's `models:` block, then the root
  * project's block for that package (the root wins).
  */
-export function projectConfigFor(pkg: DbtPackage, root: DbtPackage, folderParts: string[], modelName: string): ConfigMap {
+export function projectConfigFor(pkg: DbtPackage, root: DbtPackage, folderParts: string[], modelName: string, block: 'models' | 'seeds' | 'snapshots' | 'dataTests' = 'models'): ConfigMap {
   const parts = [pkg.name, ...folderParts, modelName];
-  let cfg = fromBlock(pkg.project.models, parts);
-  if (!pkg.isRoot) cfg = mergeConfig(cfg, fromBlock(root.project.models, parts));
+  let cfg = fromBlock(pkg.project[block], parts);
+  if (!pkg.isRoot) cfg = mergeConfig(cfg, fromBlock(root.project[block], parts));
   return cfg;
 }
 
 /** Folder parts of a model file relative to the model path that contains it. */
 export function modelFolders(pkg: DbtPackage, relFile: string): string[] {
-  const modelPath = pkg.project.modelPaths.map((p) => p.replace(/\/+$/, '')).find((p) => relFile.startsWith(`${p}/`));
+  return nodeFolders(pkg, relFile, pkg.project.modelPaths);
+}
+
+/** Folder parts of a file relative to whichever of `paths` contains it (seed-paths, test-paths …). */
+export function nodeFolders(_pkg: DbtPackage, relFile: string, paths: string[]): string[] {
+  const modelPath = paths.map((p) => p.replace(/\/+$/, '')).find((p) => relFile.startsWith(`${p}/`));
   const inner = modelPath ? relFile.slice(modelPath.length + 1) : relFile;
   const dir = path.posix.dirname(inner);
   return dir === '.' ? [] : dir.split('/');

@@ -11,6 +11,7 @@ import type { PgSession } from '../materialize/pg-session';
 import type { ConfigMap, DbtPackage, LoadedProject } from '../project/types';
 import { injectCtes } from './ephemeral';
 import { mergeConfig, modelFolders, projectConfigFor } from './model-config';
+import { seedNodes, snapshotNodes, sourceNodes, testNodes } from './resource-nodes';
 
 /**
  * Parse (recording context) and compile (live context) for every model of a loaded project.
@@ -35,9 +36,14 @@ export interface RenderForModel {
   fullRefresh: boolean;
 }
 
-interface SourceEntry {
+export interface SourceEntry {
+  packageName: string;
   source: string;
   table: string;
+  /** The table name as written (before rendering). */
+  rawName: string;
+  file: string;
+  config: ConfigMap;
   relation: Relation;
 }
 
@@ -75,11 +81,14 @@ export class ProjectCompiler {
   /** Schema/alias chosen by a root-project generate_schema_name / generate_alias_name macro. */
   private readonly overrides = new Map<string, { schema?: string; identifier?: string }>();
 
-  relationFor(node: Pick<ModelNode, 'name' | 'config' | 'materialized'> & { uniqueId?: string }): Relation {
+  relationFor(node: Pick<ModelNode, 'name' | 'config' | 'materialized'> & { uniqueId?: string; resourceType?: ModelNode['resourceType'] }): Relation {
     const o = node.uniqueId ? this.overrides.get(node.uniqueId) : undefined;
     const schemaCfg = node.config.schema;
-    const schema = o?.schema ?? (typeof schemaCfg === 'string' && schemaCfg ? `${this.o.target.schema}_${schemaCfg.trim()}` : this.o.target.schema);
-    const database = typeof node.config.database === 'string' && node.config.database ? node.config.database : this.o.target.database;
+    // Snapshots' legacy target_schema / target_database are used as written.
+    const legacySchema = node.resourceType === 'snapshot' && typeof node.config.target_schema === 'string' && node.config.target_schema ? node.config.target_schema : null;
+    const legacyDb = node.resourceType === 'snapshot' && typeof node.config.target_database === 'string' && node.config.target_database ? node.config.target_database : null;
+    const schema = legacySchema ?? o?.schema ?? (typeof schemaCfg === 'string' && schemaCfg ? `${this.o.target.schema}_${schemaCfg.trim()}` : this.o.target.schema);
+    const database = legacyDb ?? (typeof node.config.database === 'string' && node.config.database ? node.config.database : this.o.target.database);
     const identifier = o?.identifier ?? (typeof node.config.alias === 'string' && node.config.alias ? node.config.alias : node.name);
     const type = node.materialized === 'view' ? 'view' : node.materialized === 'materialized_view' ? 'materialized_view' : node.materialized === 'ephemeral' ? 'cte' : 'table';
     return new Relation({ database, schema, identifier, type });
@@ -105,7 +114,7 @@ export class ProjectCompiler {
     if (out.schema || out.identifier) this.overrides.set(node.uniqueId, out);
   }
 
-  private baseContext(partial: Partial<ContextInput> & Pick<ContextInput, 'mode' | 'packageName'>): ContextInput {
+  baseContext(partial: Partial<ContextInput> & Pick<ContextInput, 'mode' | 'packageName'>): ContextInput {
     return {
       modelName: null,
       target: this.o.target,
@@ -160,6 +169,15 @@ export class ProjectCompiler {
     return this.registry.envs[mode].parse(src, name);
   }
 
+  /** ref() as seen from a node of `fromPackage` (no ephemeral CTE bookkeeping). */
+  relationForRef(fromPackage: string, pkg: string | null, name: string): Relation {
+    return this.refRelation(fromPackage, pkg, name, null);
+  }
+
+  relationForSource(source: string, table: string): Relation {
+    return this.sourceRelation(source, table);
+  }
+
   private refRelation(fromPackage: string, pkg: string | null, name: string, ctes: Set<string> | null): Relation {
     const target = resolveRef(this.nodes, { packageName: fromPackage }, { packageName: pkg, name });
     if (!target) {
@@ -181,6 +199,27 @@ export class ProjectCompiler {
     return hit.relation;
   }
 
+  sourceEntries(): readonly SourceEntry[] {
+    return this.sources;
+  }
+
+  /**
+   * Every node of the project: models, then seeds, snapshots and sources, then the tests on
+   * them (resource-nodes.ts). Seeds/snapshots are known to ref() before models compile.
+   */
+  async parseAll(withTests = true): Promise<ModelNode[]> {
+    const models = await this.parseModels();
+    const others = [...seedNodes(this), ...sourceNodes(this)];
+    for (const n of others) this.nodes.set(n.uniqueId, n);
+    const snaps = await snapshotNodes(this);
+    for (const n of snaps) this.nodes.set(n.uniqueId, n);
+    const all = [...models, ...others, ...snaps];
+    if (!withTests) return all;
+    const tests = await testNodes(this, all.filter((n) => n.config.enabled !== false));
+    for (const n of tests) this.nodes.set(n.uniqueId, n);
+    return [...all, ...tests];
+  }
+
   /** Render source names/schemas (they may use env_var / var). */
   async resolveSources(): Promise<void> {
     const out: SourceEntry[] = [];
@@ -193,7 +232,7 @@ export class ProjectCompiler {
         for (const t of src.tables) {
           const name = (await r(t.name, 'name', src.file)) ?? t.name;
           const identifier = (await r(t.identifier, 'identifier', src.file)) ?? name;
-          out.push({ source: src.name, table: name, relation: new Relation({ database, schema, identifier, type: 'table' }) });
+          out.push({ packageName: pkg.name, source: src.name, table: name, rawName: t.name, file: src.file, config: { ...src.config, ...t.config }, relation: new Relation({ database, schema, identifier, type: 'table' }) });
         }
       }
     }

@@ -125,7 +125,8 @@ export class MacroRegistry {
         const lines = f.text.split('\n');
         const starts = [...templates.run.macros].map((d) => d.line).sort((a, b) => a - b);
         for (const def of templates.run.macros) {
-          if (def.kind !== 'macro') continue;
+          // {% test %} blocks are macros named test_<name> (generic tests; dbt's namespace holds them too).
+          if (def.kind !== 'macro' && def.kind !== 'test') continue;
           const next = starts.find((l) => l > def.line) ?? lines.length + 1;
           map.set(def.key, { name: def.key, packageName: pkg.name, file: f.path, source: lines.slice(def.line - 1, next - 1).join('\n'), templates });
         }

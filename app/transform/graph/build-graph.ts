@@ -10,23 +10,42 @@ export interface ModelGraph {
 }
 
 /** Resolve a ref to a model: `ref('m')` searches the calling package first, then all packages. */
+const REFABLE = ['model', 'seed', 'snapshot'] as const;
+
+/** Resolve a ref to a model, seed or snapshot: the calling package first, then all packages. */
 export function resolveRef(nodes: Map<string, ModelNode>, from: { packageName: string }, ref: { packageName: string | null; name: string }): ModelNode | null {
-  if (ref.packageName) return nodes.get(`model.${ref.packageName}.${ref.name}`) ?? null;
-  const own = nodes.get(`model.${from.packageName}.${ref.name}`);
-  if (own) return own;
-  for (const n of nodes.values()) if (n.name === ref.name) return n;
+  for (const pkg of ref.packageName ? [ref.packageName] : [from.packageName]) {
+    for (const t of REFABLE) {
+      const hit = nodes.get(`${t}.${pkg}.${ref.name}`);
+      if (hit) return hit;
+    }
+  }
+  if (ref.packageName) return null;
+  for (const n of nodes.values()) if (n.name === ref.name && REFABLE.includes((n.resourceType ?? 'model') as (typeof REFABLE)[number])) return n;
   return null;
+}
+
+export const sourceNodeId = (packageName: string, source: string, table: string): string => `source.${packageName}.${source}.${table}`;
+
+function kindLabel(n: ModelNode): string {
+  const t = n.resourceType ?? 'model';
+  return t === 'unit_test' ? 'Unit test' : t[0]!.toUpperCase() + t.slice(1);
 }
 
 export function buildGraph(models: ModelNode[]): ModelGraph {
   const nodes = new Map(models.map((m) => [m.uniqueId, m]));
   const children = new Map<string, Set<string>>(models.map((m) => [m.uniqueId, new Set<string>()]));
+  const sourceNodes = new Map(models.filter((m) => m.sourceKey).map((m) => [m.sourceKey!, m]));
   for (const m of models) {
     const parents = new Set<string>();
+    for (const s of m.sources) {
+      const src = sourceNodes.get(`${s.source}.${s.table}`);
+      if (src) parents.add(src.uniqueId);
+    }
     for (const r of m.refs) {
       const target = resolveRef(nodes, m, r);
       if (!target) {
-        throw new EngineError('MODEL_COMPILE', `Model ${m.name} (${m.file}) refers to ${r.packageName ? `${r.packageName}.` : ''}${r.name}, which is not a model in this project or its packages. Fix the ref() or add the model.`, {
+        throw new EngineError('MODEL_COMPILE', `${kindLabel(m)} ${m.name} (${m.file}) refers to ${r.packageName ? `${r.packageName}.` : ''}${r.name}, which is not a model in this project or its packages. Fix the ref() or add the model.`, {
           details: { model: m.name, file: m.file },
         });
       }

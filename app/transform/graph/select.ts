@@ -1,7 +1,7 @@
 import { EngineError } from '../../core/engine-error';
 import type { SelectorDef } from '../project/types';
 import { ancestors, descendants, type ModelGraph } from './build-graph';
-import type { ModelNode } from './types';
+import type { ModelNode, ResourceType } from './types';
 
 /**
  * dbt node selection over models: space-separated arguments are a union, commas inside one
@@ -15,10 +15,28 @@ export interface SelectOptions {
   selectors?: SelectorDef[];
   /** For state:modified: fingerprints of the previous run. */
   previousFingerprints?: Map<string, string>;
+  /** Which kinds of node the command runs (default: models only, the daemon's `transform`). */
+  resourceTypes?: ResourceType[];
+  /** dbt's --indirect-selection: eager (default) adds the tests of any selected node. */
+  indirectSelection?: 'eager' | 'cautious' | 'buildable' | 'empty';
+  /** Called for each --select criterion that matches no node (dbt warns and goes on). */
+  onNoMatch?: (criterion: string) => void;
 }
 
 function glob(pattern: string): RegExp {
   return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+}
+
+/** dbt's fqn rule: literal parts must match in order; from the first wildcard part on, fnmatch the rest. */
+function fqnMatch(fqn: string[], selector: string): boolean {
+  const flat = fqn.flatMap((p) => p.split('.'));
+  const parts = selector.split('.');
+  if (flat.length < parts.length) return false;
+  for (let i = 0; i < parts.length; i++) {
+    if (/[*?[\]]/.test(parts[i]!)) return glob(parts.slice(i).join('.')).test(flat.slice(i).join('.'));
+    if (flat[i] !== parts[i]) return false;
+  }
+  return true;
 }
 
 function configValue(node: ModelNode, key: string): unknown {
@@ -37,15 +55,29 @@ function matchAtom(node: ModelNode, method: string, value: string, o: SelectOpti
   switch (method) {
     case '':
     case 'fqn': {
-      if (value.includes('/') || value.endsWith('.sql')) return matchAtom(node, 'path', value, o);
-      const re = glob(value);
-      if (re.test(node.name)) return true;
-      if (re.test(`${node.packageName}.${node.name}`)) return true;
-      // fqn prefix: package.folder.sub
+      if (method === '' && (value.includes('/') || value.endsWith('.sql') || value.endsWith('.csv'))) return matchAtom(node, 'path', value, o);
+      if (node.resourceType === 'source') return false;
+      if (glob(value).test(node.name)) return true;
       const fqn = [node.packageName, ...node.fqn];
-      const parts = value.split('.');
-      return parts.length > 1 && parts.every((p, i) => fqn[i] !== undefined && glob(p).test(fqn[i]!)) && parts.length <= fqn.length;
+      // dbt matches the fqn with and without the package name (`staging.*`, `my_pkg.staging.*`).
+      return fqnMatch(fqn, value) || fqnMatch(fqn.slice(1), value);
     }
+    case 'source': {
+      if (node.resourceType !== 'source' || !node.sourceKey) return false;
+      const [src, table] = node.sourceKey.split('.') as [string, string];
+      const parts = value.split('.');
+      const cands = parts.length === 1 ? [[src]] : parts.length === 2 ? [[src, table], [node.packageName, src]] : [[node.packageName, src, table]];
+      return cands.some((c) => c.length === parts.length && c.every((x, i) => glob(parts[i]!).test(x)));
+    }
+    case 'test_type': {
+      const k = node.test?.kind;
+      if (!k) return false;
+      return value === k || (value === 'data' && k !== 'unit') || (value === 'schema' && k === 'generic');
+    }
+    case 'test_name':
+      return node.test?.testName !== null && node.test?.testName !== undefined && glob(value).test(node.test.testName);
+    case 'unique_id':
+      return node.uniqueId === value;
     case 'tag':
       return node.tags.some((t) => glob(value).test(t));
     case 'path': {
@@ -55,7 +87,7 @@ function matchAtom(node: ModelNode, method: string, value: string, o: SelectOpti
     case 'package':
       return glob(value).test(node.packageName);
     case 'resource_type':
-      return value === 'model';
+      return (node.resourceType ?? 'model') === value;
     case 'state': {
       const prev = o.previousFingerprints ?? new Map<string, string>();
       if (value === 'new') return !prev.has(node.uniqueId);
@@ -65,7 +97,7 @@ function matchAtom(node: ModelNode, method: string, value: string, o: SelectOpti
     }
     default:
       if (method.startsWith('config.')) return matchesValue(configValue(node, method.slice(7)), value);
-      throw new EngineError('INVALID_ARGUMENT', `Unknown selection method "${method}:". Use a model name, tag:, path:, package:, config.<key>:, state:modified or selector:.`, { details: { method } });
+      throw new EngineError('INVALID_ARGUMENT', `Unknown selection method "${method}:". Use a model name, tag:, path:, package:, source:, resource_type:, test_type:, test_name:, config.<key>:, state:modified or selector:.`, { details: { method } });
   }
 }
 
@@ -149,7 +181,10 @@ function selectByName(graph: ModelGraph, name: string, o: SelectOptions): Set<st
   return selectDefinition(graph, def.definition, o);
 }
 
-/** The selected model ids (in graph order). A selector name alone also works (cht-sync's DBT_SELECTOR). */
+/**
+ * The selected node ids (in graph order). A selector name alone also works (cht-sync's
+ * DBT_SELECTOR). Tests of selected nodes are added as dbt's eager indirect selection does.
+ */
 export function selectModels(graph: ModelGraph, o: SelectOptions): string[] {
   let selected: Set<string>;
   const args = (o.select ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean);
@@ -157,14 +192,30 @@ export function selectModels(graph: ModelGraph, o: SelectOptions): string[] {
     selected = new Set();
     for (const a of args) {
       const isSelectorName = !a.includes(':') && o.selectors?.some((s) => s.name === a) && !graph.nodes.has(a) && ![...graph.nodes.values()].some((n) => n.name === a);
-      for (const x of isSelectorName ? selectByName(graph, a, o) : selectArg(graph, a, o)) selected.add(x);
+      const hit = isSelectorName ? selectByName(graph, a, o) : selectArg(graph, a, o);
+      if (!hit.size) o.onNoMatch?.(a);
+      for (const x of hit) selected.add(x);
     }
   } else {
     const def = o.selectors?.find((s) => s.isDefault);
     selected = def ? selectDefinition(graph, def.definition, o) : new Set(graph.nodes.keys());
   }
-  for (const a of (o.exclude ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean)) for (const x of selectArg(graph, a, o)) selected.delete(x);
-  // Disabled models never run.
-  for (const id of [...selected]) if (graph.nodes.get(id)?.config.enabled === false) selected.delete(id);
+  const excluded = new Set<string>();
+  for (const a of (o.exclude ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean)) for (const x of selectArg(graph, a, o)) excluded.add(x);
+  for (const x of excluded) selected.delete(x);
+  const mode = o.indirectSelection ?? 'eager';
+  if (mode !== 'empty') {
+    for (const n of graph.nodes.values()) {
+      if ((n.resourceType !== 'test' && n.resourceType !== 'unit_test') || selected.has(n.uniqueId) || excluded.has(n.uniqueId) || !n.dependsOn.length) continue;
+      const inSel = n.dependsOn.filter((p) => selected.has(p));
+      if (mode === 'eager' ? inSel.length > 0 : inSel.length === n.dependsOn.length) selected.add(n.uniqueId);
+    }
+  }
+  const types = new Set<ResourceType>(o.resourceTypes ?? ['model']);
+  for (const id of [...selected]) {
+    const n = graph.nodes.get(id);
+    // Disabled nodes never run; sources are never run.
+    if (!n || n.config.enabled === false || !types.has(n.resourceType ?? 'model')) selected.delete(id);
+  }
   return graph.order.filter((id) => selected.has(id));
 }

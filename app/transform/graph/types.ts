@@ -1,7 +1,33 @@
 import type { ColumnConstraint, ColumnProps, ConfigMap, UnitTestProps } from '../project/types';
 
-/** A model after parsing: what it depends on and how it is configured. */
+/** dbt's resource types we run (sources are graph nodes that never run). */
+export type ResourceType = 'model' | 'seed' | 'snapshot' | 'test' | 'unit_test' | 'source';
+
+/** What a data test checks (generic: a `test_<name>` macro with arguments; singular: a SQL file). */
+export interface TestInfo {
+  kind: 'generic' | 'singular' | 'unit';
+  /** `unique`, `not_null`, `expression_is_true` … (generic only). */
+  testName: string | null;
+  /** Macro namespace of a package test (`dbt_utils`), or null. */
+  namespace: string | null;
+  /** Arguments as written in YAML (strings may hold ref()/Jinja; rendered when the test runs). */
+  kwargs: Record<string, unknown>;
+  columnName: string | null;
+  /** The node the test is attached to (model/seed/snapshot/source unique id), if any. */
+  attachedNode: string | null;
+  /** For `model`: a ref(…) or source(…) expression that names the tested relation. */
+  modelExpr: string | null;
+}
+
+/** A node after parsing (a model, seed, snapshot, test or source): what it depends on and how it is configured. */
 export interface ModelNode {
+  /** Absent means 'model' (the daemon's path only ever builds models). */
+  resourceType?: ResourceType;
+  test?: TestInfo;
+  /** For sources: `source.table` as ref'd by source(). */
+  sourceKey?: string;
+  /** For seeds: the CSV text. */
+  csv?: string;
   /** dbt's unique id: `model.<package>.<name>`. */
   uniqueId: string;
   name: string;

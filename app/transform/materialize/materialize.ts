@@ -1,6 +1,8 @@
 import { EngineError } from '../../core/engine-error';
 import { materializeIncremental } from './incremental';
 import { materializeMaterializedView } from './materialized-view';
+import { materializeSeed } from './seed';
+import { materializeSnapshot } from './snapshot';
 import { materializeTable } from './table';
 import type { MaterializeInput, MaterializeOutput } from './types';
 import { materializeView } from './view';
@@ -20,6 +22,12 @@ export async function materialize(i: MaterializeInput): Promise<MaterializeOutpu
       break;
     case 'materialized_view':
       out.rowsAffected = await materializeMaterializedView(i, out);
+      break;
+    case 'seed':
+      out.rowsAffected = await materializeSeed(i, out, i.csv ?? '');
+      break;
+    case 'snapshot':
+      out.rowsAffected = await materializeSnapshot(i, out);
       break;
     default:
       throw new EngineError('MODEL_COMPILE', `Model ${i.model} (${i.file}) uses materialized='${i.materialized}', which this engine does not run. Use view, table, incremental, materialized_view or ephemeral.`, {

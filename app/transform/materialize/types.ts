@@ -37,6 +37,8 @@ export interface MaterializeInput {
   render: (template: string) => Promise<string>;
   logger: Logger;
   pgVersion: number;
+  /** Seeds: the CSV text. */
+  csv?: string;
 }
 
 export interface MaterializeOutput {

@@ -72,23 +72,32 @@ function readPackage(root: string, isRoot: boolean, warnings: string[]): DbtPack
   const modelFiles = files(project.modelPaths);
   const macroFiles = files(project.macroPaths);
   const testFiles = files(project.testPaths);
+  const seedFiles = files(project.seedPaths);
+  const snapshotFiles = files(project.snapshotPaths);
   const pkg: DbtPackage = {
     name: project.name,
     root,
     isRoot,
     project,
     models: modelFiles.filter((f) => f.endsWith('.sql')).map(load),
-    macros: macroFiles.filter((f) => f.endsWith('.sql')).map(load),
+    // dbt also reads {% test %} definitions from <test-path>/generic/.
+    macros: [...macroFiles, ...testFiles.filter((f) => project.testPaths.some((p) => f.startsWith(`${p.replace(/\/+$/, '')}/generic/`)))].filter((f) => f.endsWith('.sql')).map(load),
     tests: testFiles.filter((f) => f.endsWith('.sql')).map(load),
+    seeds: seedFiles.filter((f) => f.endsWith('.csv')).map(load),
+    snapshots: snapshotFiles.filter((f) => f.endsWith('.sql')).map(load),
     modelProps: [],
+    seedProps: [],
+    snapshotProps: [],
     sources: [],
     unitTests: [],
     dependencies: [],
   };
   for (const f of modelFiles.filter((x) => x.endsWith('.py'))) warnings.push(`${project.name}: Python model ${f} is not supported and was skipped.`);
-  for (const rel of [...modelFiles, ...macroFiles, ...testFiles].filter((f) => /\.ya?ml$/.test(f))) {
+  for (const rel of [...new Set([...modelFiles, ...macroFiles, ...testFiles, ...seedFiles, ...snapshotFiles])].filter((f) => /\.ya?ml$/.test(f))) {
     const props = parseProperties(readYamlFile(path.join(root, rel)), rel);
     pkg.modelProps.push(...props.models);
+    pkg.seedProps.push(...props.seeds);
+    pkg.snapshotProps.push(...props.snapshots);
     pkg.sources.push(...props.sources);
     pkg.unitTests.push(...props.unitTests);
   }

@@ -40,23 +40,25 @@ function column(v: unknown): ColumnProps | null {
   };
 }
 
-export interface PropertyFileContent {
-  models: ModelProps[];
-  sources: SourceProps[];
-  unitTests: UnitTestProps[];
+/** A source's or table's `freshness:` / `loaded_at_field:` (kept with its config). */
+function freshnessOf(r: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (r.freshness !== undefined) out.freshness = r.freshness;
+  if (typeof r.loaded_at_field === 'string') out.loaded_at_field = r.loaded_at_field;
+  return out;
 }
 
-export function parseProperties(doc: unknown, file: string): PropertyFileContent {
-  const d = rec(doc);
-  const models: ModelProps[] = [];
-  for (const m of arr(d.models)) {
+/** `models:`, `seeds:` and `snapshots:` entries share one shape. */
+function nodeProps(list: unknown, file: string): ModelProps[] {
+  const out: ModelProps[] = [];
+  for (const m of arr(list)) {
     const r = rec(m);
     const name = str(r.name);
     if (!name) continue;
     const config: ConfigMap = { ...rec(r.config) };
-    // Old-style top-level keys dbt still honours on model properties.
-    for (const key of ['docs', 'tags', 'meta'] as const) if (r[key] !== undefined && config[key] === undefined && key === 'tags') config[key] = r[key];
-    models.push({
+    // Old-style top-level keys dbt still honours on properties.
+    if (r.tags !== undefined && config.tags === undefined) config.tags = r.tags;
+    out.push({
       name,
       file,
       config,
@@ -65,6 +67,20 @@ export function parseProperties(doc: unknown, file: string): PropertyFileContent
       tests: [...arr(r.tests), ...arr(r.data_tests)],
     });
   }
+  return out;
+}
+
+export interface PropertyFileContent {
+  models: ModelProps[];
+  seeds: ModelProps[];
+  snapshots: ModelProps[];
+  sources: SourceProps[];
+  unitTests: UnitTestProps[];
+}
+
+export function parseProperties(doc: unknown, file: string): PropertyFileContent {
+  const d = rec(doc);
+  const [models, seeds, snapshots] = [d.models, d.seeds, d.snapshots].map((list) => nodeProps(list, file)) as [ModelProps[], ModelProps[], ModelProps[]];
   const sources: SourceProps[] = [];
   for (const s of arr(d.sources)) {
     const r = rec(s);
@@ -75,11 +91,17 @@ export function parseProperties(doc: unknown, file: string): PropertyFileContent
       database: str(r.database),
       schema: str(r.schema),
       file,
-      config: rec(r.config),
+      config: { ...freshnessOf(r), ...rec(r.config) },
       tables: arr(r.tables)
         .map(rec)
         .filter((t) => str(t.name))
-        .map((t) => ({ name: str(t.name)!, identifier: str(t.identifier), config: rec(t.config) })),
+        .map((t) => ({
+          name: str(t.name)!,
+          identifier: str(t.identifier),
+          config: { ...freshnessOf(t), ...rec(t.config) },
+          columns: arr(t.columns).map(column).filter((x): x is ColumnProps => x !== null),
+          tests: [...arr(t.tests), ...arr(t.data_tests)],
+        })),
     });
   }
   const unitTests: UnitTestProps[] = [];
@@ -90,5 +112,5 @@ export function parseProperties(doc: unknown, file: string): PropertyFileContent
     if (!name || !model) continue;
     unitTests.push({ name, model, given: arr(r.given), expect: r.expect ?? null, overrides: r.overrides ?? null, file });
   }
-  return { models, sources, unitTests };
+  return { models, seeds, snapshots, sources, unitTests };
 }

@@ -9,9 +9,15 @@ export interface ProjectFile {
   modelPaths: string[];
   macroPaths: string[];
   testPaths: string[];
+  seedPaths: string[];
+  snapshotPaths: string[];
   vars: Record<string, unknown>;
   /** The `models:` block as written (nested by package then folder, `+` keys are configs). */
   models: ConfigMap;
+  /** The `seeds:`, `snapshots:` and `data_tests:` (or `tests:`) blocks, shaped like `models:`. */
+  seeds: ConfigMap;
+  snapshots: ConfigMap;
+  dataTests: ConfigMap;
   onRunStart: string[];
   onRunEnd: string[];
   /** `dispatch: [{macro_namespace, search_order}]` */
@@ -56,6 +62,9 @@ export interface SourceTableProps {
   name: string;
   identifier: string | null;
   config: ConfigMap;
+  columns: ColumnProps[];
+  /** Table-level data tests. */
+  tests: unknown[];
 }
 
 export interface SourceProps {
@@ -90,9 +99,14 @@ export interface DbtPackage {
   project: ProjectFile;
   models: SourceFile[];
   macros: SourceFile[];
-  /** Singular tests (SQL) under test-paths; parsed, not run. */
+  /** Singular tests (SQL) under test-paths. */
   tests: SourceFile[];
+  /** Seeds (CSV under seed-paths) and snapshot files (SQL under snapshot-paths). */
+  seeds: SourceFile[];
+  snapshots: SourceFile[];
   modelProps: ModelProps[];
+  seedProps: ModelProps[];
+  snapshotProps: ModelProps[];
   sources: SourceProps[];
   unitTests: UnitTestProps[];
   /** Packages this one declared in packages.yml / dependencies.yml. */

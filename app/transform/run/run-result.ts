@@ -9,9 +9,11 @@ import type { Relation } from '../context/relation';
 export interface RunResultInput {
   node: ModelNode;
   relation: Relation;
-  status: 'success' | 'error' | 'skipped';
+  status: string;
   message: string | null;
   rowsAffected: number | null;
+  /** Tests: failing rows counted (dbt's `failures`). */
+  failures?: number | null;
   compileStarted: string | null;
   compileDone: string | null;
   executeStarted: string | null;
@@ -29,7 +31,7 @@ export function toRunResult(r: RunResultInput): Record<string, unknown> {
   const node = {
     name: r.node.name,
     unique_id: r.node.uniqueId,
-    resource_type: 'model',
+    resource_type: r.node.resourceType ?? 'model',
     package_name: r.node.packageName,
     database: r.relation.database,
     schema: r.relation.schema,
@@ -46,7 +48,7 @@ export function toRunResult(r: RunResultInput): Record<string, unknown> {
     ...(r.compileStarted && r.compileDone ? [{ name: 'compile', started_at: iso(r.compileStarted), completed_at: iso(r.compileDone) }] : []),
     ...(r.executeStarted && r.executeDone ? [{ name: 'execute', started_at: iso(r.executeStarted), completed_at: iso(r.executeDone) }] : []),
   ];
-  const adapterResponse = r.status === 'success' ? { _message: `INSERT 0 ${r.rowsAffected ?? 0}`, code: 'INSERT', rows_affected: r.rowsAffected ?? 0 } : {};
+  const adapterResponse = r.status === 'success' && (r.node.resourceType ?? 'model') !== 'test' ? { _message: `INSERT 0 ${r.rowsAffected ?? 0}`, code: 'INSERT', rows_affected: r.rowsAffected ?? 0 } : {};
   const dict = {
     status: r.status,
     timing,
@@ -54,7 +56,7 @@ export function toRunResult(r: RunResultInput): Record<string, unknown> {
     execution_time: r.seconds,
     adapter_response: adapterResponse,
     message: r.message,
-    failures: null,
+    failures: r.failures ?? null,
     unique_id: r.node.uniqueId,
     node,
   };
