@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Recorder } from '../context/dbt-context';
-import { templateName } from '../context/macro-registry';
 import { sourceNodeId } from '../graph/build-graph';
 import type { ModelNode, TestInfo } from '../graph/types';
 import type { ColumnProps, ConfigMap, DbtPackage, ModelProps } from '../project/types';
@@ -282,7 +281,7 @@ async function recordRender(compiler: ProjectCompiler, node: ModelNode): Promise
   const recorder: Recorder = { refs: [], sources: [], config: {}, macros: new Set() };
   const ctx = compiler.context(compiler.baseContext({ mode: 'parse', packageName: node.packageName, modelName: node.name, recorder, config: node.config, thisRelation: compiler.relationFor(node) }));
   try {
-    node.parsedSql = await compiler.renderString(node.rawSql, templateName(node.packageName, node.file) + (node.resourceType === 'snapshot' ? `:${node.name}` : ''), ctx, { model: node.name, file: `${node.packageName}/${node.file}` });
+    node.parsedSql = await compiler.renderFile(node, ctx);
   } catch (error) {
     node.parseError = error as Error;
     scanRefs(node.rawSql, recorder);

@@ -1,6 +1,6 @@
 import { EngineError } from '../../core/engine-error';
 import type { ProjectCompiler } from '../compile/project-compiler';
-import { jinjaError, templateName } from '../context/macro-registry';
+import { jinjaError } from '../context/macro-registry';
 import { Relation } from '../context/relation';
 import type { ModelNode } from '../graph/types';
 import { ReturnSignal } from '../jinja';
@@ -101,10 +101,13 @@ export async function compileTest(compiler: ProjectCompiler, node: ModelNode, se
     compiler.baseContext({ mode: 'run', packageName: node.packageName, modelName: node.name, config: node.config, thisRelation: null, session, recorder }),
   );
   // The test context's own helpers (dbt's TestContext / materialization globals).
-  ctx.should_store_failures = callable(() => node.config.store_failures === true || macroConfig.store_failures === true);
-  ctx.should_full_refresh = callable(() => compiler.o.fullRefresh);
+  const define = (name: string, value: unknown): void => {
+    Object.defineProperty(ctx, name, { value, configurable: true, enumerable: true, writable: true });
+  };
+  define('should_store_failures', callable(() => node.config.store_failures === true || macroConfig.store_failures === true));
+  define('should_full_refresh', callable(() => compiler.o.fullRefresh));
   const t = node.test!;
-  if (t.kind === 'singular') return compiler.renderString(node.rawSql, templateName(node.packageName, node.file), ctx, where);
+  if (t.kind === 'singular') return compiler.renderFile(node, ctx);
   // `model`: the tested relation, filtered by the `where` config (dbt's get_where_subquery).
   let model: unknown = await evaluate(compiler, t.modelExpr!, ctx, where);
   const filter = node.config.where;

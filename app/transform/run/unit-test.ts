@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../../core/engine-error';
 import type { ProjectCompiler } from '../compile/project-compiler';
-import { templateName } from '../context/macro-registry';
 import { quoteIdent, Relation } from '../context/relation';
 import type { ModelNode } from '../graph/types';
 import { callable, pyStr } from '../jinja/values';
@@ -150,7 +149,7 @@ export async function runUnitTest(compiler: ProjectCompiler, node: ModelNode, mo
     if (name === 'is_incremental') continue;
     Object.defineProperty(ctx, name, { value: callable(() => value), configurable: true, enumerable: true, writable: true });
   }
-  const body = await compiler.renderString(model.rawSql, templateName(model.packageName, model.file), ctx, { model: model.name, file: `${model.packageName}/${model.file}` });
+  const body = await compiler.renderFile(model, ctx);
   const actualSql = `${ctes.length ? `with ${ctes.map((c) => `${quoteIdent(c.name)} as (\n${c.sql}\n)`).join(',\n')}\n` : ''}select * from (\n${body.replace(/;\s*$/, '')}\n) as __dbt_unit_model`;
   const wrappedActual = actualSql;
 

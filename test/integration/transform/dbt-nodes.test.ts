@@ -97,7 +97,7 @@ describe('dbt node kinds: seeds, tests, unit tests, snapshots, build gating', ()
     let artifacts: RunArtifacts | null = null;
     const out = await run(dir, { resourceTypes: ['model', 'seed', 'snapshot', 'test', 'unit_test'], build: true, onArtifacts: (a) => (artifacts = a) });
     const m = byName(out.result.models);
-    const st = (n: string): string | undefined => m.get(n)?.status;
+    const st = (n: string): string | undefined => (m.get(n)?.status === 'error' ? `error: ${m.get(n)?.error?.message}` : m.get(n)?.status);
     assert.equal(st('customers'), 'success');
     assert.equal(m.get('customers')?.rowsAffected, 3);
     // agate's inference: integer, float8 (a decimal), date, boolean (case-insensitive), column_types wins, timestamp.
