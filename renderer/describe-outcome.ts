@@ -7,7 +7,7 @@ import type { Translate } from './i18n/use-t';
 
 /** A run's one-line summary in the UI's language, from its counts (the engine's own summary is English). */
 export function runSummaryText(r: Pick<RunSummary, 'kind' | 'count' | 'errorCount' | 'outcome'>, t: Translate, lang: Lang): string {
-  const main = r.kind === 'sync' ? t('summary.sync', { n: formatNumber(lang, r.count) }) : t('summary.transform', { n: formatNumber(lang, r.count) });
+  const main = t(r.kind === 'sync' ? 'summary.sync' : r.kind === 'verify' ? 'summary.verify' : 'summary.transform', { n: formatNumber(lang, r.count) });
   return r.errorCount > 0 ? `${main} · ${t('history.errors', { n: formatNumber(lang, r.errorCount) })}` : main;
 }
 

@@ -152,7 +152,45 @@ export interface TransformRunResult {
   warnings: string[];
 }
 
-export type RunKind = 'sync' | 'transform';
+export type RunKind = 'sync' | 'transform' | 'verify';
+
+/**
+ * One database's reconciliation (`cht-sync verify`, "Check for missing or extra records"): the
+ * server's ids and revs against the raw table's rows, no document bodies downloaded.
+ */
+export interface VerifyDatabaseResult {
+  database: string;
+  source: string;
+  outcome: RunOutcome;
+  /** Live documents the server lists (in the scope, when there is one). */
+  serverDocs: number;
+  /** Live rows the raw table holds for this source. */
+  rows: number;
+  /** On the server, not in PostgreSQL. */
+  missing: number;
+  /** In both, at another revision (or deleted on one side only). */
+  stale: number;
+  /** In PostgreSQL, gone from the server without a trace in `_changes` (purged, archived). */
+  purged: number;
+  /** In PostgreSQL, still on the server but no longer in the scope (the contact moved). */
+  outOfScope: number;
+  /** With `fix`: documents fetched again, rows marked deleted. */
+  fetched: number;
+  marked: number;
+  /** Up to 20 ids of each kind, to look at. */
+  samples: { missing: string[]; stale: string[]; purged: string[]; outOfScope: string[] };
+  seconds: number;
+  error?: import('./errors').WireError;
+}
+
+export interface VerifyRunResult {
+  runId: number;
+  outcome: RunOutcome;
+  startedAt: string;
+  finishedAt: string;
+  isFix: boolean;
+  databases: VerifyDatabaseResult[];
+}
 
 export interface RunSummary {
   id: number;
@@ -169,6 +207,8 @@ export interface RunSummary {
 
 export interface RunDetail extends RunSummary {
   databases?: DatabaseRunResult[];
+  /** A verify run's per-database reconciliation. */
+  verify?: VerifyDatabaseResult[];
   models?: ModelRunResult[];
   warnings?: string[];
   error?: import('./errors').WireError;

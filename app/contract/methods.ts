@@ -112,7 +112,7 @@ export const methodSchemas = {
     fullRefresh: z.boolean().optional(),
   }),
   'runs.list': z.object({
-    kind: z.enum(['sync', 'transform']).optional(),
+    kind: z.enum(['sync', 'transform', 'verify']).optional(),
     outcome: z.enum(['running', 'done', 'partial', 'offline', 'timeout', 'refused', 'failed', 'cancelled']).optional(),
     limit: z.number().int().min(1).max(500).default(50),
     beforeId: z.number().int().optional(),

@@ -8,6 +8,8 @@ import type {
   RunSummary,
   SyncRunResult,
   TransformRunResult,
+  VerifyDatabaseResult,
+  VerifyRunResult,
 } from '../contract/dto';
 import type { WireError } from '../contract/errors';
 import { EngineError } from '../core/engine-error';
@@ -24,6 +26,7 @@ export interface RunsRepo {
   start(kind: RunKind, trigger: RunSummary['trigger']): number;
   finishSync(id: number, result: Omit<SyncRunResult, 'runId'>): RunSummary;
   finishTransform(id: number, result: Omit<TransformRunResult, 'runId'>): RunSummary;
+  finishVerify(id: number, result: Omit<VerifyRunResult, 'runId'>): RunSummary;
   /** Ends a run that failed before it produced per-part results (e.g. validation). */
   fail(id: number, outcome: RunOutcome, error: WireError): RunSummary;
   list(filter: RunsFilter): RunSummary[];
@@ -47,6 +50,7 @@ interface RunRow {
   project: string | null;
   warnings_json: string | null;
   error_json: string | null;
+  details_json: string | null;
 }
 
 interface DatabaseRow {
@@ -83,6 +87,7 @@ export function runsRepo(db: Database.Database): RunsRepo {
        error_count = @error_count, summary = @summary, project = @project, warnings_json = @warnings_json, error_json = @error_json
      where id = @id`,
   );
+  const setDetails = db.prepare('update runs set details_json = ? where id = ?');
   const insertDatabase = db.prepare(
     `insert into run_databases (run_id, position, database, source, outcome, docs, deletes, bytes, seconds, seq_before, seq_after, reached_end, error_json)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -173,12 +178,39 @@ export function runsRepo(db: Database.Database): RunsRepo {
     return toSummary(requireRunning(id));
   });
 
+  const finishVerify = db.transaction((id: number, result: Omit<VerifyRunResult, 'runId'>): RunSummary => {
+    const row = requireRunning(id);
+    const sum = (k: 'missing' | 'stale' | 'purged' | 'outOfScope' | 'fetched' | 'marked'): number => result.databases.reduce((n, d) => n + d[k], 0);
+    const found = sum('missing') + sum('stale') + sum('purged') + sum('outOfScope');
+    const failed = result.databases.filter((d) => d.error !== undefined || d.outcome !== 'done');
+    const parts = [`${plural(result.databases.length, 'database')}`];
+    parts.push(found === 0 ? 'nothing missing or extra' : [`${sum('missing')} missing`, `${sum('stale')} out of date`, `${sum('purged')} gone from the server`, ...(sum('outOfScope') ? [`${sum('outOfScope')} out of the scope`] : [])].join(', '));
+    if (result.isFix && found > 0) parts.push(`fixed: ${sum('fetched')} fetched, ${sum('marked')} marked deleted`);
+    if (failed.length) parts.push(failed.map((d) => `${d.database}: ${d.outcome}`).join(', '));
+    const firstError = failed.find((d) => d.error)?.error ?? null;
+    updateRun.run({
+      id,
+      outcome: result.outcome,
+      started_at: result.startedAt || row.started_at,
+      finished_at: result.finishedAt,
+      count: found,
+      error_count: failed.length,
+      summary: parts.join(', '),
+      project: null,
+      warnings_json: null,
+      error_json: firstError ? JSON.stringify(firstError) : null,
+    });
+    setDetails.run(JSON.stringify(result.databases), id);
+    return toSummary(requireRunning(id));
+  });
+
   return {
     start(kind, trigger) {
       return Number(insertRun.run(kind, trigger, 'running', new Date().toISOString(), process.pid).lastInsertRowid);
     },
     finishSync: (id, result) => finishSync(id, result),
     finishTransform: (id, result) => finishTransform(id, result),
+    finishVerify: (id, result) => finishVerify(id, result),
     fail(id, outcome, error) {
       const row = requireRunning(id);
       updateRun.run({
@@ -218,7 +250,9 @@ export function runsRepo(db: Database.Database): RunsRepo {
       if (!row) return null;
       const detail: RunDetail = toSummary(row);
       if (row.error_json) detail.error = JSON.parse(row.error_json) as WireError;
-      if (row.kind === 'sync') {
+      if (row.kind === 'verify') {
+        detail.verify = row.details_json ? (JSON.parse(row.details_json) as VerifyDatabaseResult[]) : [];
+      } else if (row.kind === 'sync') {
         const skipped = selectSkipped.all(id) as { database: string; doc_id: string; reason: string }[];
         detail.databases = (selectDatabases.all(id) as DatabaseRow[]).map((d) => {
           const out: DatabaseRunResult = {

@@ -63,6 +63,7 @@ function RunList() {
             <option value="">{t('history.all')}</option>
             <option value="sync">{t('history.kind.sync')}</option>
             <option value="transform">{t('history.kind.transform')}</option>
+            <option value="verify">{t('history.kind.verify')}</option>
           </select>
         </div>
         <div className="field inline">

@@ -144,6 +144,54 @@ export function RunDetailView({ runId }: { runId: number }) {
           )}
           {run.error && <ErrorNotice help={explainError(run.error, t)} title={t('detail.runError')} />}
 
+          {run.verify && run.verify.length > 0 && (
+            <section className="card" aria-labelledby="detail-verify">
+              <h2 id="detail-verify">{t('detail.verify')}</h2>
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('dash.col.database')}</th>
+                    <th scope="col">{t('history.outcome')}</th>
+                    <th scope="col" className="num">{t('detail.col.serverDocs')}</th>
+                    <th scope="col" className="num">{t('detail.col.pgRows')}</th>
+                    <th scope="col" className="num">{t('detail.col.missing')}</th>
+                    <th scope="col" className="num">{t('detail.col.stale')}</th>
+                    <th scope="col" className="num">{t('detail.col.purged')}</th>
+                    <th scope="col" className="num">{t('detail.col.outOfScope')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {run.verify.map((d) => {
+                    const examples = [...d.samples.missing, ...d.samples.stale, ...d.samples.purged, ...d.samples.outOfScope].slice(0, 5);
+                    return (
+                      <tr key={d.database}>
+                        <th scope="row">
+                          <code>{d.database}</code>
+                          {d.error && <div className="cell-detail tone-text-bad">{d.error.message}</div>}
+                          {examples.length > 0 && <div className="cell-detail">{t('detail.verify.examples', { ids: examples.join(', ') })}</div>}
+                        </th>
+                        <td>
+                          <OutcomeBadge outcome={d.outcome} />
+                        </td>
+                        <td className="num">{formatNumber(lang, d.serverDocs)}</td>
+                        <td className="num">{formatNumber(lang, d.rows)}</td>
+                        <td className="num">{formatNumber(lang, d.missing)}</td>
+                        <td className="num">{formatNumber(lang, d.stale)}</td>
+                        <td className="num">{formatNumber(lang, d.purged)}</td>
+                        <td className="num">{formatNumber(lang, d.outOfScope)}</td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+              {run.verify.some((d) => d.fetched + d.marked > 0) ? (
+                <p>{t('detail.verify.fixed', { fetched: formatNumber(lang, run.verify.reduce((n, d) => n + d.fetched, 0)), marked: formatNumber(lang, run.verify.reduce((n, d) => n + d.marked, 0)) })}</p>
+              ) : run.count > 0 ? (
+                <p>{t('detail.verify.notFixed')}</p>
+              ) : null}
+            </section>
+          )}
+
           {run.databases && run.databases.length > 0 && (
             <section className="card" aria-labelledby="detail-dbs">
               <h2 id="detail-dbs">{t('detail.databases')}</h2>

@@ -9,7 +9,8 @@ import type { SyncOptions } from '../../../app/sync/types';
 import { createTestDatabase } from '../../support/postgres';
 import { startPouchServer, TEST_ADMIN, type PouchServer } from '../../support/pouchdb-server';
 import { startSelectorProxy, type SelectorProxy } from '../../support/selector-proxy';
-import { memoryCheckpoints, newPool, rawRows } from '../sync/helpers';
+import { verifyRaw } from '../../../app/verify/verify-raw';
+import { couchRequest, memoryCheckpoints, newPool, rawRows } from '../sync/helpers';
 import { chtScopeOracle } from './cht-rules-oracle';
 
 const DATABASES = ['medic', '_users', 'medic-users-meta'];
@@ -86,6 +87,31 @@ describe('a sync scoped to districts: exactly their subtrees plus deletions, fil
     const firstDistrict = new Set(docs.filter((g) => g.database === 'medic' && ((g.doc.parent as { _id?: string } | undefined)?._id === districts[0] || g.doc._id === districts[0])).map((g) => String(g.doc._id)));
     assert.ok(firstDistrict.size > 0);
     for (const id of firstDistrict) assert.ok(!stored.has(`medic\u0001${id}`) || docs.some((g) => g.doc._id === id && g.doc._deleted && g.doc.type === undefined), `${id} of the first district was stored`);
+  });
+
+  it('a contact that moves out of the scope stops travelling; verify finds its row as "left the scope" and --fix marks it deleted', async () => {
+    const districts = docs.filter((g) => g.doc.type === 'district_hospital').map((g) => String(g.doc._id));
+    const scope = [districts[1] as string];
+    assert.equal((await syncOnce(options('moved', scope, ['medic']))).outcome, 'done');
+    const person = docs.filter((g) => g.database === 'medic' && g.doc.type === 'person' && !g.doc._deleted && JSON.stringify(g.doc.parent ?? null).includes(scope[0] as string)).at(-1);
+    assert.ok(person);
+    const id = String(person.doc._id);
+    const current = (await couchRequest(server.url, 'GET', `/medic/${id}`)).json as Record<string, unknown>;
+    const moved = await couchRequest(server.url, 'PUT', `/medic/${id}`, { ...current, parent: { _id: districts[0] } });
+    assert.equal(moved.status, 201, JSON.stringify(moved.json));
+    assert.equal((await syncOnce(options('moved', scope, ['medic']))).outcome, 'done');
+    const held = async () => (await pool.query<{ _deleted: boolean; parent: string | null }>(`select _deleted, doc->'parent'->>'_id' as parent from moved.couchdb where _id = $1`, [id])).rows[0];
+    assert.equal((await held())?.parent, (person.doc.parent as { _id: string })._id, 'the move did not travel: the row is as last seen');
+
+    const verify = (fix: boolean) => verifyRaw({ couch: { url: proxy.url, ...TEST_ADMIN }, databases: ['medic'], pool, schema: 'moved', table: 'couchdb', scope, fix, logger: silentLogger, pageSize: 400 });
+    const found = (await verify(false)).databases.find((d) => d.database === 'medic');
+    assert.deepEqual({ outOfScope: found?.outOfScope, purged: found?.purged, missing: found?.missing, stale: found?.stale }, { outOfScope: 1, purged: 0, missing: 0, stale: 0 });
+    assert.deepEqual(found?.samples.outOfScope, [id]);
+    const fixed = (await verify(true)).databases.find((d) => d.database === 'medic');
+    assert.equal(fixed?.marked, 1);
+    assert.equal((await held())?._deleted, true);
+    const clean = await verify(false);
+    for (const d of clean.databases) assert.deepEqual([d.missing, d.stale, d.purged, d.outOfScope], [0, 0, 0, 0], `${d.database}: ${JSON.stringify(d.samples)}`);
   });
 
   it('a database whose documents carry no lineage is refused by name before anything travels', async () => {

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { DatabaseRunResult, ModelRunResult } from '../../../app/contract/dto';
 import { EngineError } from '../../../app/core/engine-error';
 import { MIGRATIONS, openStore, storeFile, type Migration } from '../../../app/store';
+import { migrate } from '../../../app/store/migrate';
 
 const dirs: string[] = [];
 function tmpDataDir(): string {
@@ -241,3 +242,34 @@ function runChild(file: string, mode: 'exit' | 'hang') {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { process: child, started, exited };
 }
+
+describe('store: verify runs (migration 3)', () => {
+  it('a store made before verify runs keeps its runs and their children; verify runs are recorded and read back', () => {
+    const file = storeFile(tmpDataDir());
+    // A store as the previous version left it: migrations 1–2 and a sync run with children.
+    const old = new Database(file);
+    old.pragma('foreign_keys = ON');
+    migrate(old, MIGRATIONS.slice(0, 2), file);
+    const syncId = Number(old.prepare(`insert into runs (kind, trigger, outcome, started_at) values ('sync', 'cli', 'partial', '2026-01-01T00:00:00Z')`).run().lastInsertRowid);
+    for (const [position, database] of ['medic', '_users'].entries()) {
+      old.prepare(`insert into run_databases values (?, ?, ?, ?, 'done', 10, 1, 2048, 1.5, null, '5', 1, null)`).run(syncId, position, database, `h/${database}`);
+    }
+    old.prepare(`insert into run_skipped_docs values (?, 'medic', 0, 'bad', 'lone surrogate')`).run(syncId);
+    old.close();
+
+    const store = openStore(file);
+    const kept = store.runs.get(syncId);
+    assert.equal(kept?.databases?.length, 2);
+    assert.deepEqual(kept?.databases?.[0]?.skipped, [{ id: 'bad', reason: 'lone surrogate' }]);
+
+    const verifyId = store.runs.start('verify', 'manual');
+    assert.ok(verifyId > syncId, 'ids keep growing after the rebuild');
+    const medic = { database: 'medic', source: 'h/medic', outcome: 'done' as const, serverDocs: 10, rows: 11, missing: 1, stale: 0, purged: 2, outOfScope: 0, fetched: 1, marked: 2, samples: { missing: ['m'], stale: [], purged: ['p1', 'p2'], outOfScope: [] }, seconds: 0.5 };
+    const summary = store.runs.finishVerify(verifyId, { outcome: 'done', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), isFix: true, databases: [medic] });
+    assert.equal(summary.kind, 'verify');
+    assert.match(summary.summary, /1 missing, 0 out of date, 2 gone from the server, fixed: 1 fetched, 2 marked deleted/);
+    assert.deepEqual(store.runs.get(verifyId)?.verify, [medic]);
+    assert.deepEqual(store.runs.list({ kind: 'verify', limit: 10 }).map((r) => r.id), [verifyId]);
+    store.close();
+  });
+});
