@@ -12,6 +12,7 @@ import { serveCommand } from './commands/serve';
 import { statusCommand } from './commands/status';
 import { syncCommand } from './commands/sync';
 import { transformCommand } from './commands/transform';
+import { verifyCommand } from './commands/verify';
 import { createContext, loadEnv, logTarget, processIo, type CliContext, type CliIo, type GlobalOptions } from './context';
 import { EXIT } from './exit-codes';
 
@@ -58,6 +59,12 @@ export function buildProgram(io: CliIo = processIo, setExitCode: (code: number) 
     .option('--once', 'catch up and exit; exit code 0 only when every database reached the end of its feed')
     .option('--timeout <seconds>', 'with --once: report "timeout" for databases not caught up by then')
     .action(action((ctx, o: { once?: boolean; timeout?: string }) => syncCommand(ctx, o)));
+
+  program
+    .command('verify')
+    .description('Check the raw table against the server without downloading documents: missing, out-of-date, purged and out-of-scope rows (--fix: fetch and mark them)')
+    .option('--fix', 'fetch missing and out-of-date documents again; mark rows gone from the server (or the scope) deleted')
+    .action(action((ctx, o: { fix?: boolean }) => verifyCommand(ctx, o)));
 
   program
     .command('status')

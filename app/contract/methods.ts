@@ -15,6 +15,7 @@ import type {
   TableInfo,
   TablePreview,
   TransformRunResult,
+  VerifyRunResult,
 } from './dto';
 
 /**
@@ -103,6 +104,12 @@ export const methodSchemas = {
     /** A manual sync that has not reached the feed's end by then reports `timeout`. */
     timeoutSeconds: z.number().int().min(1).max(24 * 3600).optional(),
   }),
+  /**
+   * Reconciliation: the raw table against the server's ids and revisions (no document bodies);
+   * `fix` re-fetches missing and out-of-date documents and marks rows gone from the server (or
+   * from the scope) deleted. Recorded in run history as kind `verify`.
+   */
+  'sync.verify': z.object({ fix: z.boolean().optional(), trigger: z.enum(['manual', 'cli']).optional() }),
   'sync.pause': empty,
   'sync.resume': empty,
   /** While a transform run is in progress, a second request fails with BUSY (retryable). */
@@ -157,6 +164,7 @@ export interface MethodResults {
   'sync.status': DatabaseStatus[];
   'sync.checkpoints': DatabaseCheckpoint[];
   'sync.runNow': SyncRunResult;
+  'sync.verify': VerifyRunResult;
   'sync.pause': DatabaseStatus[];
   'sync.resume': DatabaseStatus[];
   'transform.runNow': TransformRunResult;

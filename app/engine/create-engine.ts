@@ -12,6 +12,7 @@ import type { EngineModules } from './modules';
 import { translatePgError } from './pg-errors';
 import { SyncRunner } from './runners/sync-runner';
 import { TransformRunner } from './runners/transform-runner';
+import { VerifyRunner } from './runners/verify-runner';
 import { DemoService } from './services/demo-service';
 import { PostgresService } from './services/postgres-service';
 import { Scheduler } from './services/scheduler';
@@ -92,7 +93,8 @@ export async function createEngine(o: CreateEngineOptions): Promise<LocalEngine>
   const sync = new SyncRunner(ctx, settings, status, postgres, demo);
   const transforms = new TransformRunner(ctx, settings, status, postgres);
   const scheduler = new Scheduler(ctx, settings, status, demo, sync, transforms);
-  const parts: EngineParts = { ctx, settings, status, postgres, demo, sync, transforms, scheduler };
+  const verify = new VerifyRunner(ctx, settings, status, postgres, demo);
+  const parts: EngineParts = { ctx, settings, status, postgres, demo, sync, transforms, verify, scheduler };
   const services: Service[] = [demo, postgres, status, sync, transforms, scheduler];
   await startServices(services);
 

@@ -3,6 +3,8 @@ import { startEmbeddedPostgres } from '../postgres/embedded';
 import { checkDatabases, couchGet, probeCouch, probePostgres } from '../preflight';
 import { sourceFor, syncFollow, syncOnce } from '../sync';
 import { runTransform } from '../transform';
+import { verifyRaw } from '../verify/verify-raw';
+import { listPlaces } from '../scope';
 import type { EngineModules } from './modules';
 
 /** The real stage modules, bound once for production use. */
@@ -11,6 +13,8 @@ export const defaultModules: EngineModules = {
   syncFollow,
   sourceFor,
   runTransform,
+  verifyRaw,
+  listPlaces,
   probeCouch,
   probePostgres,
   checkDatabases,

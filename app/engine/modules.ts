@@ -3,6 +3,8 @@ import type { startEmbeddedPostgres } from '../postgres/embedded';
 import type { checkDatabases, couchGet, probeCouch, probePostgres } from '../preflight';
 import type { sourceFor, syncFollow, syncOnce } from '../sync';
 import type { runTransform } from '../transform';
+import type { verifyRaw } from '../verify/verify-raw';
+import type { listPlaces } from '../scope';
 
 /**
  * The stage modules the composition root depends on (app/sync, app/transform, app/preflight,
@@ -14,6 +16,10 @@ export interface EngineModules {
   syncFollow: typeof syncFollow;
   sourceFor: typeof sourceFor;
   runTransform: typeof runTransform;
+  /** Reconciliation: the raw table against the server's ids and revs. */
+  verifyRaw: typeof verifyRaw;
+  /** The server's places by hierarchy level (the wizard's district step). */
+  listPlaces: typeof listPlaces;
   probeCouch: typeof probeCouch;
   probePostgres: typeof probePostgres;
   /** COUCH_DB_MISSING (with the near miss) when one does not exist. */

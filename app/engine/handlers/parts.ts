@@ -1,6 +1,7 @@
 import type { EngineContext } from '../engine-context';
 import type { SyncRunner } from '../runners/sync-runner';
 import type { TransformRunner } from '../runners/transform-runner';
+import type { VerifyRunner } from '../runners/verify-runner';
 import type { DemoService } from '../services/demo-service';
 import type { PostgresService } from '../services/postgres-service';
 import type { Scheduler } from '../services/scheduler';
@@ -16,6 +17,7 @@ export interface EngineParts {
   demo: DemoService;
   sync: SyncRunner;
   transforms: TransformRunner;
+  verify: VerifyRunner;
   scheduler: Scheduler;
 }
 

@@ -3,14 +3,15 @@ import type { HandlerTable } from '../types';
 import { shortSeq } from '../sync-status';
 import type { EngineParts } from './parts';
 
-type SyncMethods = 'sync.status' | 'sync.checkpoints' | 'sync.runNow' | 'sync.pause' | 'sync.resume';
+type SyncMethods = 'sync.status' | 'sync.checkpoints' | 'sync.runNow' | 'sync.pause' | 'sync.resume' | 'sync.verify';
 
 /** Live status, the committed positions, a one-off sync, pause and resume. */
 export function syncHandlers(parts: EngineParts): Pick<HandlerTable, SyncMethods> {
-  const { status, sync, scheduler } = parts;
+  const { status, sync, scheduler, verify } = parts;
   return {
     'sync.status': async () => status.list(),
     'sync.checkpoints': async () => checkpoints(parts),
+    'sync.verify': async ({ fix, trigger }) => verify.verifyNow({ trigger: trigger ?? 'manual', fix: fix ?? false }),
     'sync.runNow': async ({ databases, timeoutSeconds }) => sync.syncNow({ trigger: 'manual', ...(databases ? { databases } : {}), ...(timeoutSeconds ? { timeoutSeconds } : {}) }),
     'sync.pause': async () => {
       status.isPaused = true;

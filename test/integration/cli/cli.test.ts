@@ -141,6 +141,26 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     assert.match(human.stdout, /^medic\s+\S+\s+\S+\s+#2 .* done$/m);
   });
 
+  it('verify: a clean copy exits 0; a lost row is reported (exit 1) then fetched again by --fix; both runs in the history as kind verify', async () => {
+    const clean = await cli(['verify', ...common()], credentials());
+    assert.equal(clean.code, 0, clean.stderr + clean.stdout);
+    assert.match(clean.stdout, /DATABASE\s+SERVER\s+POSTGRES\s+MISSING\s+STALE\s+PURGED\s+OUT OF SCOPE\s+OUTCOME/);
+    const lost = (await pool.query<{ _id: string }>(`select _id from v1.couchdb where source = '127.0.0.1/medic' and not _deleted and _id not like '\\_%' order by _id limit 1`)).rows[0]!._id;
+    await pool.query(`delete from v1.couchdb where _id = $1 and source = '127.0.0.1/medic'`, [lost]);
+    const found = await cli(['verify', ...common()], credentials());
+    assert.equal(found.code, 1, found.stderr + found.stdout);
+    assert.match(found.stdout, new RegExp(`medic examples: missing ${lost.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.match(found.stdout, /cht-sync verify --fix/);
+    const fixed = await cli(['verify', '--fix', '--json', ...common()], credentials());
+    assert.equal(fixed.code, 0, fixed.stderr);
+    const result = JSON.parse(fixed.stdout) as { runId: number; databases: { database: string; missing: number; fetched: number }[] };
+    assert.deepEqual(result.databases.filter((d) => d.database === 'medic').map((d) => [d.missing, d.fetched]), [[1, 1]]);
+    assert.equal((await pool.query(`select 1 from v1.couchdb where _id = $1`, [lost])).rowCount, 1);
+    await assertSameAsCouch(pool, couch.url, databases, '127.0.0.1');
+    const status = JSON.parse((await cli(['status', '--json', '--data-dir', dataDir, '--couch-url', couch.url, '--databases', databases.join(',')])).stdout) as { recentRuns: { id: number; kind: string }[] };
+    assert.deepEqual(status.recentRuns.filter((r) => r.kind === 'verify').length, 3);
+  });
+
   it('issue 11 #9: `status | head -1` and `sync --once | head -1` end with their own exit code, no EPIPE crash', async () => {
     for (const command of [['status'], ['sync', '--once']]) {
       const args = [...ENTRY, ...command, ...common()].map((a) => `'${a}'`).join(' ');
