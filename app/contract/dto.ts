@@ -63,6 +63,22 @@ export interface SyncProgress {
   isPendingEstimate?: boolean;
   docsPerSecond: number;
   etaSeconds: number | null;
+  /**
+   * Progress within a batch: bytes of the response being read, as they came over the wire
+   * (compressed when the server compresses), not yet committed. 0 between requests.
+   */
+  receivingBytes?: number;
+  /** Rows of the response being read, parsed but not yet committed. */
+  receivingRows?: number;
+  /** Bytes on the wire for this database in this run (compressed as received), requests of every kind. */
+  wireBytes?: number;
+  /**
+   * The link's measured rate: bytes on the wire per second while responses stream (weighted
+   * average over recent responses); null until one response was long enough to measure.
+   */
+  linkBytesPerSecond?: number | null;
+  /** The link's measured latency: time from a request to its first byte, ms (recent average); null until measured. */
+  linkLatencyMs?: number | null;
 }
 
 /**

@@ -1,10 +1,9 @@
 /**
- * Small JSON requests on the sync's own CouchDB client (app/couch/couch-http.ts): what the scope
- * and reconciliation need besides the feed — `_all_docs` pages and key lookups, one doc, `_find`.
+ * Small JSON requests on the one CouchDB client (app/couch/couch-client.ts): what the scope and
+ * reconciliation need besides the feed — `_all_docs` pages and key lookups, one doc, `_find`.
  * Every failure leaves as an EngineError naming the database (classifyCouchError).
  */
-import { classifyCouchError } from '../couch/couch-errors';
-import { createCouchHttp, type CouchConnection, type CouchHttp } from '../couch/couch-http';
+import { createCouchClient, type CouchConnection } from '../couch/couch-client';
 
 export interface CouchJson {
   get<T>(database: string, pathAndQuery: string, signal: AbortSignal): Promise<T>;
@@ -15,22 +14,11 @@ export interface CouchJson {
 const TIMEOUT_MS = 120_000;
 
 export function createCouchJson(conn: CouchConnection): CouchJson {
-  const http: CouchHttp = createCouchHttp(conn);
-  const read = async <T>(database: string, signal: AbortSignal, open: () => ReturnType<CouchHttp['get']>): Promise<T> => {
-    try {
-      const res = await open();
-      const chunks: Buffer[] = [];
-      for await (const chunk of res as AsyncIterable<Buffer>) chunks.push(chunk);
-      return JSON.parse(Buffer.concat(chunks).toString('utf8')) as T;
-    } catch (error) {
-      throw signal.aborted ? signal.reason : classifyCouchError(error, database, conn.url);
-    }
-  };
-  const dbPath = (database: string): string => `/${encodeURIComponent(database)}`;
+  const client = createCouchClient(conn, { timeoutMs: TIMEOUT_MS, maxSockets: 2 });
   return {
-    get: (database, pathAndQuery, signal) => read(database, signal, () => http.get(`${dbPath(database)}${pathAndQuery}`, { signal, idleTimeoutMs: TIMEOUT_MS, database })),
-    post: (database, pathAndQuery, body, signal) => read(database, signal, () => http.post(`${dbPath(database)}${pathAndQuery}`, body, { signal, idleTimeoutMs: TIMEOUT_MS, database })),
-    close: () => http.close(),
+    get: (database, pathAndQuery, signal) => client.json(database, { path: pathAndQuery, signal }),
+    post: (database, pathAndQuery, body, signal) => client.json(database, { method: 'POST', path: pathAndQuery, body, signal }),
+    close: () => client.close(),
   };
 }
 

@@ -11,7 +11,8 @@
  * Live follows the continuous feed and flushes on count, bytes, or a short quiet spell. It is
  * stopped by aborting `signal` (then leaving the loop): the pending read only ends with the socket.
  */
-import type { ChangeRow, ChangesSource } from './ports';
+import { EngineError } from '../core/engine-error';
+import type { ChangeRow, ChangesSource, LinkEstimate } from './ports';
 
 export interface Batch {
   rows: ChangeRow[];
@@ -28,8 +29,33 @@ export interface Batch {
 export interface BatchLimits {
   batchSize: number;
   maxBatchBytes: number;
+  /**
+   * How long one page request may take on a slow link (default 5 s, or 10 × the link's latency
+   * when that is longer, so latency never dominates): documents per request are chosen from the
+   * measured rate so a cut loses little. A fast link is never held below batchSize.
+   */
+  targetRequestSeconds?: number;
   /** Applied to each row as it arrives (the runner serialises and sanitises it there). */
   compact?: (row: ChangeRow) => ChangeRow;
+}
+
+/** The first request on a link not measured yet asks for this many rows at most. */
+const FIRST_LINK_LIMIT = 200;
+const MIN_LINK_LIMIT = 20;
+
+/** Documents per request so one takes about the target time on this link; null when not measured. */
+export function limitForLink(link: LinkEstimate, batchSize: number, targetSeconds = 5): number | null {
+  if (link.bytesPerSecond === null || link.wireBytesPerRow === null || link.wireBytesPerRow <= 0) return null;
+  const latencySeconds = (link.latencyMs ?? 0) / 1000;
+  const seconds = Math.max(targetSeconds, 10 * latencySeconds);
+  const rowsPerSecond = link.bytesPerSecond / link.wireBytesPerRow;
+  return Math.max(Math.min(MIN_LINK_LIMIT, batchSize), Math.min(batchSize, Math.floor(rowsPerSecond * seconds)));
+}
+
+export interface CatchUpHooks {
+  onOpen?: () => void;
+  /** As a response streams in: its bytes on the wire so far and its rows parsed so far. */
+  onReceive?: (wireBytes: number, rows: number) => void;
 }
 
 export async function* catchUpBatches(
@@ -37,10 +63,14 @@ export async function* catchUpBatches(
   since: string | null,
   limits: BatchLimits,
   signal: AbortSignal,
-  onOpen?: () => void,
+  hooks: CatchUpHooks | (() => void) = {},
 ): AsyncGenerator<Batch> {
+  const { onOpen, onReceive } = typeof hooks === 'function' ? { onOpen: hooks, onReceive: undefined } : hooks;
   let cursor = since;
-  let limit = limits.batchSize;
+  /** What the byte budget allows (shrinks when pages run over it, grows back when they fit). */
+  let byteLimit = limits.batchSize;
+  const linkLimit = (): number | null => (source.link ? limitForLink(source.link(), limits.batchSize, limits.targetRequestSeconds) : null);
+  let limit = source.link ? (linkLimit() ?? Math.min(limits.batchSize, FIRST_LINK_LIMIT)) : limits.batchSize;
   for (;;) {
     let rows: ChangeRow[] = [];
     let bytes = 0;
@@ -49,7 +79,8 @@ export async function* catchUpBatches(
     let pageBytes = 0;
     let isSplit = false;
     let end: { lastSeq: string; pending: number | null } | null = null;
-    for await (const item of source.page({ since: cursor, limit, signal, onOpen })) {
+    const onBytes = onReceive ? (n: number): void => onReceive(n, pageRows) : undefined;
+    for await (const item of source.page({ since: cursor, limit, signal, ...(onOpen ? { onOpen } : {}), ...(onBytes ? { onBytes } : {}) })) {
       if (item.kind === 'end') {
         end = item;
         continue;
@@ -67,14 +98,29 @@ export async function* catchUpBatches(
       }
     }
     if (!end) throw new SyntaxError('the _changes response had no end');
+    if (pageRows > 0 && cursor !== null && end.lastSeq === cursor) {
+      // Rows after `since` end at `since` again: the server ignores the position (seen: the same
+      // page 2,125 times a minute, "2,124,000 documents written"). Writing it again helps nobody.
+      throw new EngineError(
+        'COUCH_PROTOCOL',
+        `CouchDB database "${source.database}" answered the same page again for the position it was asked to continue from (since=${cursor.length > 40 ? `${cursor.slice(0, 40)}…` : cursor}): it ignores that position, so the sync would copy the same ${pageRows} documents forever. Stopped. Fix: check that the URL points at CouchDB itself — a proxy or cache in front of it may drop or ignore the query string.`,
+        { details: { database: source.database, since: cursor } },
+      );
+    }
     // The end: an empty page, or the server saying nothing is pending. (A short page is not
     // proof — pouchdb-server never sends `pending` — so one more, empty, request confirms it.)
     const isEnd = pageRows === 0 || end.pending === 0;
     yield { rows, bytes, seq: end.lastSeq, pending: isEnd ? 0 : end.pending, isEnd, forceCheckpoint: isSplit };
+    // the page's rows are the writer's now
+    onReceive?.(0, 0);
     if (isEnd) return;
     cursor = end.lastSeq;
-    if (isSplit) limit = Math.max(1, Math.floor((pageRows * limits.maxBatchBytes) / pageBytes / 2));
-    else if (pageRows >= limit && limit < limits.batchSize) limit = Math.min(limits.batchSize, limit * 2);
+    if (isSplit) byteLimit = Math.max(1, Math.floor((pageRows * limits.maxBatchBytes) / pageBytes / 2));
+    else if (pageRows >= byteLimit && byteLimit < limits.batchSize) byteLimit = Math.min(limits.batchSize, byteLimit * 2);
+    const forLink = linkLimit();
+    if (forLink !== null) limit = Math.min(byteLimit, forLink);
+    else if (source.link) limit = Math.min(byteLimit, pageRows >= limit ? Math.min(limits.batchSize, limit * 2) : limit);
+    else limit = byteLimit;
   }
 }
 

@@ -42,16 +42,31 @@ export interface DatabaseInfo {
   deletedCount: number;
 }
 
+/** What the source measured of its link (null: not measured yet). */
+export interface LinkEstimate {
+  /** Bytes on the wire per second while a response streams. */
+  bytesPerSecond: number | null;
+  /** Request to first byte, ms. */
+  latencyMs: number | null;
+  /** Bytes one feed row costs on the wire (compressed when the server compresses). */
+  wireBytesPerRow: number | null;
+  /** Bytes received on the wire so far, every request included. */
+  wireBytes: number;
+}
+
 export interface ChangesSource {
   readonly database: string;
   /**
    * One normal-feed request (`limit`, `seq_interval`, `include_docs`), rows streamed as they are parsed,
-   * then one `end` item. `onOpen` runs once the server answered 200.
+   * then one `end` item. `onOpen` runs once the server answered 200; `onBytes` as bytes arrive,
+   * with the bytes of this response received so far on the wire.
    */
-  page(o: { since: string | null; limit: number; signal: AbortSignal; onOpen?: () => void }): AsyncIterable<PageItem>;
+  page(o: { since: string | null; limit: number; signal: AbortSignal; onOpen?: () => void; onBytes?: (wireBytes: number) => void }): AsyncIterable<PageItem>;
   /** A long-lived continuous feed with heartbeats, from `since`, until the signal aborts. */
   follow(o: { since: string | null; signal: AbortSignal; heartbeatMs: number; onOpen?: () => void }): AsyncIterable<FollowItem>;
   info(signal: AbortSignal): Promise<DatabaseInfo>;
+  /** The link as measured so far (sources that do not measure may leave it out). */
+  link?(): LinkEstimate;
   close(): void;
 }
 

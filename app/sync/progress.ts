@@ -58,10 +58,17 @@ export class ProgressTracker {
     return seconds > 0 ? Math.round(this.seen / seconds) : 0;
   }
 
-  etaSeconds(): number | null {
+  /**
+   * Time left. Before the first committed batch has given a rate, the link's measured rate
+   * (bytes/s on the wire ÷ bytes a row costs there) stands in, so a slow first batch does not
+   * leave the user with no estimate.
+   */
+  etaSeconds(linkBytesPerSecond: number | null = null, wireBytesPerRow: number | null = null): number | null {
     if (this.pending === null) return null;
     if (this.pending === 0) return 0;
-    const rate = this.docsPerSecond();
+    let rate = this.rate > 0 ? this.rate : 0;
+    if (rate === 0 && linkBytesPerSecond !== null && wireBytesPerRow !== null && wireBytesPerRow > 0) rate = linkBytesPerSecond / wireBytesPerRow;
+    if (rate === 0) rate = this.docsPerSecond();
     return rate > 0 ? Math.ceil(this.pending / rate) : null;
   }
 }

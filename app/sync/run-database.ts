@@ -121,7 +121,12 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
   let reachedEnd = false;
   let lastError: WireError | undefined;
 
-  const emitProgress = (): void =>
+  /** The response being read now: bytes on the wire and rows parsed, not yet handed to the writer. */
+  const receiving = { bytes: 0, rows: 0 };
+  let lastProgressAt = 0;
+  const emitProgress = (): void => {
+    lastProgressAt = Date.now();
+    const link = changes.link?.();
     emit({
       type: 'progress',
       database,
@@ -132,8 +137,18 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
       pending: tracker.pending,
       isPendingEstimate: tracker.isEstimate,
       docsPerSecond: tracker.docsPerSecond(),
-      etaSeconds: tracker.etaSeconds(),
+      etaSeconds: tracker.etaSeconds(link?.bytesPerSecond ?? null, link?.wireBytesPerRow ?? null),
+      receivingBytes: receiving.bytes,
+      receivingRows: receiving.rows,
+      ...(link ? { wireBytes: link.wireBytes, linkBytesPerSecond: link.bytesPerSecond, linkLatencyMs: link.latencyMs } : {}),
     });
+  };
+  /** Progress within a batch, at most 4 times a second. */
+  const onReceive = (bytes: number, rows: number): void => {
+    receiving.bytes = bytes;
+    receiving.rows = rows;
+    if (bytes > 0 && Date.now() - lastProgressAt >= 250) emitProgress();
+  };
 
   const write = async (batch: Batch): Promise<void> => {
     const t0 = Date.now();
@@ -208,7 +223,7 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
           }
         }
         const since = progress?.seq ?? null;
-        await pump((signal) => catchUpBatches(changes, since, limits, signal, () => dispatch({ type: 'connected' })), write, stop);
+        await pump((signal) => catchUpBatches(changes, since, limits, signal, { onOpen: () => dispatch({ type: 'connected' }), onReceive }), write, stop);
         if (ctx.mode === 'once' || stop.aborted) break;
         const heartbeatMs = options.heartbeatMs ?? 10_000;
         await pump(

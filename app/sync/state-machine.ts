@@ -31,6 +31,8 @@ export interface RetryPolicy {
   /** First delay when the server is slow (timeouts while connected); doubled per attempt. */
   slowBaseMs: number;
   maxDelayMs: number;
+  /** A server's `Retry-After` is honoured up to this long (default 10 minutes). */
+  maxRetryAfterMs?: number;
 }
 
 /** `sync --once`: a few quick retries, then report. */
@@ -42,10 +44,16 @@ export function isSlow(error: WireError): boolean {
   return error.code === 'COUCH_TIMEOUT';
 }
 
-/** Bounded exponential backoff; `attempt` counts from 1. */
+/**
+ * Bounded exponential backoff; `attempt` counts from 1. A server that said when to come back
+ * (`Retry-After`, in the error's details.retryAfterMs) is not asked sooner than that.
+ */
 export function backoffDelayMs(attempt: number, error: WireError, policy: RetryPolicy): number {
   const base = isSlow(error) ? policy.slowBaseMs : policy.downBaseMs;
-  return Math.min(policy.maxDelayMs, base * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
+  const backoff = Math.min(policy.maxDelayMs, base * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
+  const asked = error.details?.retryAfterMs;
+  if (typeof asked === 'number' && Number.isFinite(asked) && asked > 0) return Math.max(backoff, Math.min(asked, policy.maxRetryAfterMs ?? 600_000));
+  return backoff;
 }
 
 function make(kind: SyncStateKind, now: Date, extra: Partial<SyncState> = {}): SyncState {
