@@ -5,8 +5,9 @@
  *
  * Compression: pages ask for gzip (a field link is slow; CHT's nginx compresses JSON at level 6)
  * and are decompressed as a stream into the same parser, so the doc text is still stored as
- * received. The link meter measures every response; on a link fast enough that compressing costs
- * more than it saves, pages go back to identity (link-meter.ts). A compressed response that
+ * received. The link meter measures every response; a near server (its database info answered
+ * within 50 ms) and a link fast enough that compressing costs more than it saves get identity
+ * pages (link-meter.ts). A compressed response that
  * delivers nothing — pouchdb-server's continuous feed under gzip never flushes — is noticed by
  * what the connection does (no decoded byte within the deadline), retried with identity, and
  * that feed mode stays on identity for this server for the life of the process.
@@ -183,6 +184,12 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
       if (since !== null) query.set('since', since);
       const hooks = { signal, ...(onOpen ? { onOpen } : {}), ...(onBytes ? { onBytes } : {}) };
       try {
+        if (!meter.isProbed) {
+          // Near (a LAN) or far: the time of one small answer decides the first page's encoding.
+          const started = performance.now();
+          await client.databaseInfo(database, signal).catch(() => undefined);
+          meter.probed(performance.now() - started);
+        }
         try {
           yield* readPage(query, meter.encoding(), hooks);
         } catch (error) {

@@ -19,17 +19,29 @@ export interface ResponseSample {
   rows: number;
 }
 
-/** Bodies smaller than this say little about the rate (one TCP window). */
-const MIN_RATE_BYTES = 32 * 1024;
-/** A link at least this fast (wire bytes/s under gzip) may be faster without compression: try identity. */
-const FAST_LINK_BYTES_PER_SECOND = 2 * 1024 * 1024;
-/** While on identity, look at gzip again every this many responses. */
-const RECHECK_EVERY = 24;
+/** Bodies smaller than this say little about the wire rate. */
+const MIN_WIRE_BYTES = 16 * 1024;
+/** …and smaller than this (decoded) little about how fast documents come. */
+const MIN_DECODED_BYTES = 64 * 1024;
+/**
+ * A compressed page that came at least this fast (wire bytes/s, 8 Mbit/s) may come faster
+ * uncompressed: one identity page is tried. An identity page slower than the second figure
+ * (16 Mbit/s) goes back to gzip at once.
+ */
+const TRY_IDENTITY_BYTES_PER_SECOND = 1024 * 1024;
+const KEEP_IDENTITY_BYTES_PER_SECOND = 2 * 1024 * 1024;
+/** A server whose small answer comes back within this is near (a LAN): no compression to start with. */
+const NEAR_LATENCY_MS = 50;
+/** While on identity, look at gzip again every this many responses; on gzip, at identity every this many. */
+const RECHECK_GZIP_EVERY = 24;
+const RECHECK_IDENTITY_EVERY = 48;
 
 const ewma = (old: number | null, sample: number, weight = 0.3): number => (old === null ? sample : (1 - weight) * old + weight * sample);
 
 export class LinkMeter {
   private latency: number | null = null;
+  /** The time a small request took (database info), once: near (LAN) or far. */
+  private nearMs: number | null = null;
   private wireRate: number | null = null;
   private wirePerRow: number | null = null;
   /** Decoded (document) bytes per second under each encoding, when measured. */
@@ -43,6 +55,21 @@ export class LinkMeter {
   constructor(isGzipRefused = false) {
     this.isGzipRefused = isGzipRefused;
     if (isGzipRefused) this.choice = 'identity';
+  }
+
+  /** Whether the small request that tells near from far was timed. */
+  get isProbed(): boolean {
+    return this.nearMs !== null;
+  }
+
+  /**
+   * The time a small request took. A near server (a LAN) starts on identity — a server that
+   * compresses in its own thread (pouchdb-server) is slowed by it, and the wire is not the limit;
+   * a far one on gzip. Either is corrected by what the pages then show.
+   */
+  probed(ms: number): void {
+    this.nearMs = ms;
+    if (!this.isGzipRefused && ms < NEAR_LATENCY_MS) this.choice = 'identity';
   }
 
   /** The encoding to ask for on the next page request. */
@@ -62,32 +89,40 @@ export class LinkMeter {
   record(s: ResponseSample): void {
     this.latency = ewma(this.latency, s.latencyMs);
     if (s.rows > 0) this.wirePerRow = ewma(this.wirePerRow, s.wireBytes / s.rows, 0.5);
-    if (s.wireBytes >= MIN_RATE_BYTES && s.streamMs > 0) {
-      this.wireRate = ewma(this.wireRate, (s.wireBytes * 1000) / s.streamMs);
-      this.decodedRate[s.encoding] = ewma(this.decodedRate[s.encoding], (s.decodedBytes * 1000) / s.streamMs, 0.5);
-      this.decide(s.encoding);
+    const streamMs = Math.max(s.streamMs, 1);
+    const wireRate = (s.wireBytes * 1000) / streamMs;
+    if (s.wireBytes >= MIN_WIRE_BYTES) this.wireRate = ewma(this.wireRate, wireRate);
+    if (s.decodedBytes >= MIN_DECODED_BYTES) {
+      this.decodedRate[s.encoding] = ewma(this.decodedRate[s.encoding], (s.decodedBytes * 1000) / streamMs, 0.5);
+      this.decide(s.encoding, wireRate);
     }
   }
 
   /**
-   * Compression is the default (a field link is slow); on a link fast enough that the server's
-   * compression, not the wire, sets the pace, identity moves documents faster and spares the
-   * server's CPU: tried once the gzip wire rate says the link is fast, kept while it delivers
-   * documents at least 90 % as fast, and gzip looked at again now and then.
+   * Keeps the encoding that delivers documents faster (decoded bytes per second while a body
+   * streams). An identity page slower than 16 Mbit/s on the wire goes back to gzip at once;
+   * otherwise gzip is looked at now and then, and kept when identity is less than 90 % as fast.
+   * A gzip page faster than 8 Mbit/s on the wire tries one identity page (again now and then).
+   * A slow link never pays for an uncompressed page.
    */
-  private decide(used: 'gzip' | 'identity'): void {
+  private decide(used: 'gzip' | 'identity', wireRate: number): void {
     if (this.isGzipRefused) return;
     const gzip = this.decodedRate.gzip;
     const identity = this.decodedRate.identity;
-    if (used === 'gzip') {
-      if (this.wireRate !== null && this.wireRate >= FAST_LINK_BYTES_PER_SECOND && (identity === null || gzip === null || identity >= 0.9 * gzip)) this.choice = 'identity';
-      else this.choice = 'gzip';
-      this.sinceCheck = 0;
+    this.sinceCheck++;
+    if (used === 'identity') {
+      if (wireRate < KEEP_IDENTITY_BYTES_PER_SECOND || (gzip !== null && identity !== null && identity < 0.9 * gzip) || this.sinceCheck >= RECHECK_GZIP_EVERY) {
+        this.choice = 'gzip';
+        this.sinceCheck = 0;
+      }
       return;
     }
-    this.sinceCheck++;
-    if (gzip !== null && identity !== null && identity < 0.9 * gzip) this.choice = 'gzip';
-    else if (this.sinceCheck >= RECHECK_EVERY) this.choice = 'gzip';
+    const isIdentityBetter = identity !== null && gzip !== null && identity >= 0.9 * gzip;
+    const isDue = identity === null || this.sinceCheck >= RECHECK_IDENTITY_EVERY;
+    if (isIdentityBetter || (isDue && wireRate >= TRY_IDENTITY_BYTES_PER_SECOND)) {
+      this.choice = 'identity';
+      this.sinceCheck = 0;
+    }
   }
 
   estimate(): LinkEstimate {

@@ -9,11 +9,14 @@ import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import nano from 'nano';
+import { createCouchChangesSource } from '../../app/couch/couch-changes-source';
 import { silentLogger } from '../../app/core/logger';
 import { ensureRawSchema, syncOnce } from '../../app/sync';
+import { catchUpBatches } from '../../app/sync/batcher';
 
 export interface ChildTask {
-  mode: 'sync' | 'read' | 'naive' | 'copy' | 'copy-upsert';
+  mode: 'sync' | 'read' | 'read-ours' | 'read-nano' | 'naive' | 'copy' | 'copy-upsert';
   couchUrl: string;
   username?: string;
   password?: string;
@@ -82,6 +85,46 @@ async function readFeed(db: string, onPage: (page: Page, raw: Buffer) => Promise
 async function runRead(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 'seconds'>> {
   const results = await Promise.all(task.databases.map((db) => readFeed(db, () => undefined)));
   return { docs: results.reduce((n, r) => n + r.docs, 0), bytes: results.reduce((n, r) => n + r.bytes, 0), outcome: 'success' };
+}
+
+/** The product's feed reader alone (app/couch's source + the batcher), writing nothing. */
+async function runReadOurs(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 'seconds'>> {
+  const conn = { url: task.couchUrl, ...(task.username ? { username: task.username, password: task.password ?? '' } : {}) };
+  const results = await Promise.all(
+    task.databases.map(async (db) => {
+      const source = createCouchChangesSource(conn, db);
+      let docs = 0;
+      let bytes = 0;
+      try {
+        for await (const batch of catchUpBatches(source, null, { batchSize: task.batchSize, maxBatchBytes: task.maxBatchBytes }, new AbortController().signal)) {
+          docs += batch.rows.length;
+          bytes += batch.bytes;
+        }
+      } finally {
+        source.close();
+      }
+      return { docs, bytes };
+    }),
+  );
+  return { docs: results.reduce((n, r) => n + r.docs, 0), bytes: results.reduce((n, r) => n + r.bytes, 0), outcome: 'success' };
+}
+
+/** nano's own changes call, paged the same way (each page fetched and parsed whole), writing nothing. */
+async function runReadNano(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 'seconds'>> {
+  const server = nano({ url: task.couchUrl, ...(task.username ? { headers: { authorization: authHeader } } : {}) });
+  const results = await Promise.all(
+    task.databases.map(async (db) => {
+      let since: string | undefined;
+      let docs = 0;
+      for (;;) {
+        const page = await server.use(db).changes({ limit: task.batchSize, seq_interval: task.batchSize, include_docs: true, ...(since !== undefined ? { since } : {}) } as nano.DatabaseChangesParams);
+        docs += page.results.length;
+        since = String(page.last_seq);
+        if (page.results.length < task.batchSize) return docs;
+      }
+    }),
+  );
+  return { docs: results.reduce((n, r) => n + r, 0), bytes: 0, outcome: 'success' };
 }
 
 /** Roughly what cht-sync 2.0.2's couch2pg does: fetch, then write, strictly alternating; a new connection per batch; one multi-row INSERT. */
@@ -220,7 +263,7 @@ async function main(): Promise<void> {
     peak.heapTotalMb = Math.max(peak.heapTotalMb, m.heapTotal / 2 ** 20);
     peak.externalMb = Math.max(peak.externalMb, m.external / 2 ** 20);
   }, 100);
-  const runs = { read: runRead, naive: runNaive, copy: runCopy, 'copy-upsert': runCopyUpsert, sync: runSync } satisfies Record<ChildTask['mode'], unknown>;
+  const runs = { read: runRead, 'read-ours': runReadOurs, 'read-nano': runReadNano, naive: runNaive, copy: runCopy, 'copy-upsert': runCopyUpsert, sync: runSync } satisfies Record<ChildTask['mode'], unknown>;
   const work = runs[task.mode]();
   const out = await work;
   clearInterval(sampler);

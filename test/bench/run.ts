@@ -1,7 +1,8 @@
 /**
  * `npm run bench` — the benchmark behind the README's figures.
  *   node --import tsx test/bench/run.ts [--docs 100000[,1000000]] [--seed N] [--no-pouch] [--no-naive]
- *                                       [--batch 1000] [--repeat 3] [--only sync,…]
+ *                                       [--batch 1000] [--repeat 3] [--only sync,field,transform]
+ *                                       [--field-docs 3000] [--field-links fast]
  * Sections live in their own files (sync-bench.ts; a transform section can be added the same way:
  * a function returning BenchSectionResult, registered in SECTIONS). Output: Markdown tables on
  * stdout, test-results/bench.json and test-results/bench.md.
@@ -12,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchPostgres, type BenchPostgres } from './pg-target';
 import { printReport, type BenchSectionResult } from './report';
+import { FIELD_LINKS, runFieldBench } from './field-bench';
 import { runSyncBench } from './sync-bench';
 import { runTransformBench } from './transform-bench';
 
@@ -41,6 +43,15 @@ const SECTIONS: Record<string, Section> = {
       pg: ctx.pg,
       log: ctx.log,
     }),
+  field: (ctx) =>
+    runFieldBench({
+      docs: Number(ctx.args['field-docs'] ?? 3000),
+      seed: ctx.seed,
+      batchSize: Number(ctx.args.batch ?? 1000),
+      links: ctx.args['field-links'] === 'fast' ? FIELD_LINKS.slice(0, 1) : FIELD_LINKS,
+      pg: ctx.pg,
+      log: ctx.log,
+    }),
 };
 
 async function main(): Promise<number> {
@@ -54,6 +65,8 @@ async function main(): Promise<number> {
       pouch: { type: 'boolean' },
       'no-pouch': { type: 'boolean' },
       'no-naive': { type: 'boolean' },
+      'field-docs': { type: 'string', default: '3000' },
+      'field-links': { type: 'string' },
     },
   });
   const sizes = (values.docs ?? '100000').split(',').map((s) => Number(s.replace(/_/g, '')));

@@ -54,7 +54,7 @@ function isSuccess(outcome: string): boolean {
   return outcome === 'success' || outcome === 'done';
 }
 
-async function bundleChild(): Promise<string> {
+export async function bundleChild(): Promise<string> {
   // next to the repo's node_modules, so the bundle resolves pg like dist/cli.cjs does
   const outfile = path.resolve('test-results/bench/bench-child.cjs');
   mkdirSync(path.dirname(outfile), { recursive: true });
@@ -65,7 +65,7 @@ async function bundleChild(): Promise<string> {
 /** Extra node flags for the measured children, e.g. CHT_SYNC_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=prof" to profile them. */
 const childNodeArgs = (process.env.CHT_SYNC_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
-function runChild(bundle: string, task: ChildTask): Promise<ChildReport> {
+export function runChild(bundle: string, task: ChildTask): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...childNodeArgs, bundle, JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -84,7 +84,7 @@ function runChild(bundle: string, task: ChildTask): Promise<ChildReport> {
 }
 
 /** Changes when the generator's output changes, so a cached seeded server is never stale. */
-function generatorFingerprint(seed: number): string {
+export function generatorFingerprint(seed: number): string {
   const hash = createHash('sha1');
   for (const { database, doc } of generateChtDocs({ seed, docs: 3000 })) hash.update(database).update(JSON.stringify(doc));
   return hash.digest('hex').slice(0, 10);
@@ -113,7 +113,7 @@ async function prepare(dir: string, seed: number, docs: number): Promise<{ files
   return { files, csvFile, total };
 }
 
-async function countRows(url: string, relation: string): Promise<number> {
+export async function countRows(url: string, relation: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
