@@ -20,7 +20,7 @@ import type pg from 'pg';
 import type { VerifyDatabaseResult, VerifyRunResult } from '../contract/dto';
 import { EngineError, toWireError } from '../core/engine-error';
 import type { Logger } from '../core/logger';
-import type { CouchConnection } from '../couch/couch-http';
+import type { CouchConnection } from '../couch/couch-client';
 import { rawNames } from '../postgres/raw-schema';
 import { createPgRawSink } from '../postgres/raw-sink';
 import { allDocsByKeys, createCouchJson, type CouchJson } from '../scope/couch-json';
