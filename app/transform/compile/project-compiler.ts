@@ -366,6 +366,11 @@ export class ProjectCompiler {
     const ctes = new Set<string>();
     const ctx = this.runContext(r, ctes);
     const body = await this.renderFile(r.node, ctx);
+    return { sql: await this.withEphemerals(body, ctes, r), ctx };
+  }
+
+  /** Ephemeral models a rendered body referred to (`ctes`), rendered and injected as CTEs. */
+  async withEphemerals(body: string, ctes: Set<string>, r: RenderForModel): Promise<string> {
     const ordered: { name: string; sql: string }[] = [];
     const seen = new Set<string>();
     const visit = async (id: string): Promise<void> => {
@@ -379,7 +384,12 @@ export class ProjectCompiler {
       ordered.push({ name: eph.name, sql });
     };
     for (const id of ctes) await visit(id);
-    return { sql: injectCtes(body, ordered), ctx };
+    return ordered.length ? injectCtes(body, ordered) : body;
+  }
+
+  /** ref() that records ephemeral models into `ctes` (tests and unit tests inject them too). */
+  refTrackingCtes(fromPackage: string, ctes: Set<string>): (pkg: string | null, name: string) => Relation {
+    return (pkg, name) => this.refRelation(fromPackage, pkg, name, ctes);
   }
 
   runContext(r: RenderForModel, ctes: Set<string>): Record<string, unknown> {

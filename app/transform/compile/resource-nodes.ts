@@ -57,8 +57,32 @@ function scanRefs(text: string, into: Recorder): void {
   for (const m of text.matchAll(SOURCE_RE)) into.sources.push({ source: m[2]!, table: m[4]! });
 }
 
-/** dbt's synthesize_generic_test_names: `<type>_<target>_<args…>`, hashed when 64 characters or more. */
+/** Python's repr() of a str. */
+function pyReprStr(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  const body = s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+  return quote + (quote === "'" ? body.replace(/'/g, "\\'") : body) + quote;
+}
+
+/** dbt's get_hashable_md + repr(): dicts with sorted keys, lists, everything else as repr(str(x)). */
+function hashableRepr(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(hashableRepr).join(', ')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${pyReprStr(k)}: ${hashableRepr((v as Record<string, unknown>)[k])}`).join(', ')}}`;
+  return pyReprStr(pyStrLite(v));
+}
+
+/** dbt's unique_id hash of a generic test: md5(name + repr(test_metadata))[-10:]. */
+export function genericTestHash(name: string, metadata: { namespace: string | null; name: string; kwargs: Record<string, unknown> }): string {
+  return md5(name + hashableRepr(metadata)).slice(-10);
+}
+
+/** dbt's synthesize_generic_test_names: `<type>_<target>_<args…>`; the full name is the node's name. */
 export function genericTestName(testType: string, targetName: string, args: Record<string, unknown>): string {
+  return genericTestNames(testType, targetName, args).full;
+}
+
+/** Short (≤ 63 characters: compiled file, stored-failures table) and full names. */
+export function genericTestNames(testType: string, targetName: string, args: Record<string, unknown>): { short: string; full: string } {
   const flat: string[] = [];
   for (const key of Object.keys(args).sort()) {
     if (key === 'model') continue;
@@ -69,7 +93,7 @@ export function genericTestName(testType: string, targetName: string, args: Reco
   const unique = flat.map((a) => a.replace(/[^0-9a-zA-Z_]+/g, '_')).join('__');
   const identifier = `${testType}_${targetName}`;
   const full = `${identifier}_${unique}`;
-  return full.length >= 64 ? `${identifier.slice(0, 30)}_${md5(full)}` : full;
+  return { short: full.length >= 64 ? `${identifier.slice(0, 30)}_${md5(full)}` : full, full };
 }
 
 /** str() of a YAML value as Python would print it (enough for test names). */
@@ -126,7 +150,8 @@ function genericTestNode(pkg: DbtPackage, file: string, target: TestTarget, colu
   if (column) args = { column_name: column.quote ? `"${column.name}"` : column.name, ...args };
   const columnName = typeof args.column_name === 'string' ? args.column_name : null;
   const testType = `${target.kind === 'source' ? 'source_' : ''}${namespace ? `${namespace}_` : ''}${shortName}`;
-  const name = customName ?? genericTestName(testType, target.name, args);
+  const names = genericTestNames(testType, target.name, args);
+  const name = customName ?? names.full;
   const folders = nodeFolders(pkg, file, [...pkg.project.modelPaths, ...pkg.project.seedPaths, ...pkg.project.snapshotPaths]);
   config = mergeConfig(mergeConfig({ ...TEST_DEFAULTS }, projectConfigFor(pkg, compiler.o.project.root, folders, name, 'dataTests')), config);
   const recorder: Recorder = { refs: [], sources: [], config: {} };
@@ -135,13 +160,13 @@ function genericTestNode(pkg: DbtPackage, file: string, target: TestTarget, colu
   return blankNode({
     resourceType: 'test',
     test,
-    uniqueId: `test.${pkg.name}.${name}.${md5(`${file}:${name}`).slice(-10)}`,
+    uniqueId: `test.${pkg.name}.${name}.${genericTestHash(name, { namespace, name: shortName, kwargs: { ...args, model: `{{ get_where_subquery(${target.expr}) }}` } })}`,
     name,
     packageName: pkg.name,
     file,
     absPath: path.join(pkg.root, file),
     fqn: [...folders, name],
-    config,
+    config: customName || config.alias !== undefined ? config : { ...config, alias: names.short },
     materialized: 'test',
     tags: tagsOf(config),
     refs: recorder.refs,

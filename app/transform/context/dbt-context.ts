@@ -451,7 +451,7 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
       const n = lists.length ? Math.min(...lists.map((l) => l.length)) : 0;
       return Array.from({ length: n }, (_, i) => tuple(lists.map((l) => l[i])));
     }),
-    set: callable((args) => [...new Set(args[0] === undefined ? [] : pyIter(args[0]))]),
+    set: callable((args) => new Set(args[0] === undefined ? [] : pyIter(args[0]))),
     local_md5: callable((args) => createHash('md5').update(pyStr(args[0])).digest('hex')),
     dbt_version: DBT_VERSION,
     selected_resources: c.selectedResources ?? [],

@@ -419,6 +419,8 @@ export function pyEq(a: unknown, b: unknown): boolean {
     return mapEntries(a).every(([k, v]) => mapHas(b, k) && pyEq(v, mapGet(b, k)));
   }
   if (a instanceof Namespace && b instanceof Namespace) return a === b;
+  // Python sets compare by content (dbt_utils.equality compares column-name sets).
+  if (a instanceof Set && b instanceof Set) return a.size === b.size && [...a].every((x) => [...b].some((y) => pyEq(x, y)));
   return false;
 }
 

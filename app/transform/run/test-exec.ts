@@ -97,9 +97,12 @@ function builtinTestSql(name: string, kw: Record<string, unknown>): string | nul
 export async function compileTest(compiler: ProjectCompiler, node: ModelNode, session: PgSession, macroConfig: ConfigMap = {}): Promise<string> {
   const where = { model: node.name, file: `${node.packageName}/${node.file}` };
   const recorder: Recorder = { refs: [], sources: [], config: macroConfig };
+  const ctes = new Set<string>();
   const ctx = compiler.context(
-    compiler.baseContext({ mode: 'run', packageName: node.packageName, modelName: node.name, config: node.config, thisRelation: null, session, recorder }),
+    compiler.baseContext({ mode: 'run', packageName: node.packageName, modelName: node.name, config: node.config, thisRelation: null, session, recorder, resolveRef: compiler.refTrackingCtes(node.packageName, ctes) }),
   );
+  // Ephemeral models the test refers to become CTEs of its query, as dbt injects them.
+  const inject = (sql: string): Promise<string> => (ctes.size ? compiler.withEphemerals(sql, ctes, { node, session, relation: compiler.relationFor(node), isIncremental: false, fullRefresh: false }) : Promise.resolve(sql));
   // The test context's own helpers (dbt's TestContext / materialization globals).
   const define = (name: string, value: unknown): void => {
     Object.defineProperty(ctx, name, { value, configurable: true, enumerable: true, writable: true });
@@ -107,7 +110,7 @@ export async function compileTest(compiler: ProjectCompiler, node: ModelNode, se
   define('should_store_failures', callable(() => node.config.store_failures === true || macroConfig.store_failures === true));
   define('should_full_refresh', callable(() => compiler.o.fullRefresh));
   const t = node.test!;
-  if (t.kind === 'singular') return compiler.renderFile(node, ctx);
+  if (t.kind === 'singular') return inject(await compiler.renderFile(node, ctx));
   // `model`: the tested relation, filtered by the `where` config (dbt's get_where_subquery).
   let model: unknown = await evaluate(compiler, t.modelExpr!, ctx, where);
   const filter = node.config.where;
@@ -122,10 +125,10 @@ export async function compileTest(compiler: ProjectCompiler, node: ModelNode, se
   if (entry) {
     ctx.__dbt_generic_test_kwargs = all;
     const call = t.namespace ? `${t.namespace}.${key}` : key;
-    return compiler.renderString(`{{ ${call}(**__dbt_generic_test_kwargs) }}`, `${where.file}:${node.name}`, ctx, where);
+    return inject(await compiler.renderString(`{{ ${call}(**__dbt_generic_test_kwargs) }}`, `${where.file}:${node.name}`, ctx, where));
   }
   const builtin = t.namespace === null || t.namespace === 'dbt' ? builtinTestSql(t.testName!, all) : null;
-  if (builtin !== null) return builtin;
+  if (builtin !== null) return inject(builtin);
   throw new EngineError('MODEL_COMPILE', `Test ${node.name} (${where.file}) uses the generic test ${t.namespace ? `${t.namespace}.` : ''}${t.testName}, which no package defines (no {% test ${t.testName}(…) %} block or test_${t.testName} macro).`, { details: where });
 }
 

@@ -13,8 +13,9 @@ import { createTestDatabase } from '../../support/postgres';
 
 /**
  * Seeds, snapshots, data tests (generic, singular, package-style `{% test %}`), unit tests
- * and `build`'s gating, on a real PostgreSQL. Statuses are the ones dbt-core 1.10 +
- * dbt-postgres gave on this same project (recorded by hand from `dbt build`).
+ * and `build`'s gating, on a real PostgreSQL. The first test's statuses, test names and seed
+ * column types are what dbt-core 1.10.23 + dbt-postgres gave on this same project (`dbt build`:
+ * PASS=11 WARN=1 ERROR=1 SKIP=1; order_report skipped).
  */
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'cht-dbt-'));
