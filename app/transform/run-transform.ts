@@ -202,6 +202,21 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
     // Seeds and snapshots are always known (a model may ref them); tests only when they may run.
     const nodes = await compiler.parseAll(types.some((t) => t === 'test' || t === 'unit_test'));
     warnings.push(...compiler.warnings.splice(0));
+    // dbt's parse/run split: the whole project parses before anything runs, and a parse error
+    // (Jinja syntax, an undeclared source, a config dbt refuses) stops the invocation. Every
+    // such error is reported (not only the first), each naming its file and line.
+    const unparsed = nodes.filter((n) => n.config.enabled !== false && n.parseError);
+    if (unparsed.length) {
+      for (const n of unparsed) {
+        const wire = toWireError(n.parseError);
+        if (!wire.details || !('model' in wire.details)) wire.details = { ...wire.details, model: n.name, file: `${n.packageName}/${n.file}` };
+        models.push({ model: n.name, uniqueId: `${n.packageName}.${n.name}`, materialized: n.materialized, status: 'error', rowsAffected: null, seconds: 0, error: wire as ModelRunResult['error'] & object });
+      }
+      const msg = `Nothing ran: ${unparsed.length} model${unparsed.length === 1 ? '' : 's'} of the project could not be parsed (${unparsed.map((n) => n.name).join(', ')}). Like dbt, a parse error stops the whole run; fix ${unparsed.length === 1 ? 'it' : 'them'} and run again.`;
+      warnings.push(msg);
+      o.logger.error('dbt project did not parse', { models: unparsed.map((n) => n.name) });
+      return finish('failed');
+    }
     graph = buildGraph(nodes.filter((n) => n.config.enabled !== false));
     computeFingerprints(graph);
     selected = selectModels(graph, {
@@ -375,7 +390,6 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
     let compiledSql: string | null = null;
     let test: TestOutcome | null = null;
     try {
-      if (n.parseError) throw n.parseError;
       lease = await acquire();
       const session = lease.session;
       if (kind === 'test' || kind === 'unit_test') {

@@ -153,13 +153,7 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     const [s, t] = args.map((x) => pyStr(x));
     if (!s || !t) throw templateError('source() needs a source name and a table name.');
     c.recorder?.sources.push({ source: s, table: t });
-    if (c.mode === 'parse') {
-      try {
-        return c.resolveSource(s, t);
-      } catch {
-        return new Relation({ database: c.target.database, schema: c.target.schema, identifier: t, type: 'table' });
-      }
-    }
+    // An undeclared source is a parse error, as in dbt (the project stops before anything runs).
     return c.resolveSource(s, t);
   });
 

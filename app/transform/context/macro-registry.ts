@@ -204,6 +204,9 @@ export class MacroRegistry {
           get: (_t, prop) =>
             typeof prop === 'string' && prop !== 'then' && prop !== 'toJSON' && prop !== 'constructor'
               ? callable(() => {
+                  // Parsing goes on (a package missing offline is a warning, not a parse error);
+                  // the model that calls the macro fails when it runs, naming the package.
+                  if (mode === 'parse') return '';
                   throw new EngineError('PROJECT_PACKAGE', `The macro ${m.namespace}.${prop} comes from the package ${m.spec}, which could not be fetched (${m.reason}). Connect to the network once so it can be downloaded and cached, or vendor it as a local package.`, {
                     details: { macro: `${m.namespace}.${prop}`, package: m.spec },
                   });

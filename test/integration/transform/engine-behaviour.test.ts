@@ -96,19 +96,35 @@ describe('engine behaviour on a real PostgreSQL', () => {
 
   it('template errors name the file and line: syntax in a model, undefined names in a macro', async () => {
     const dir = project({
-      'models/syn.sql': "select 1 as x\n{% if %}\n",
+      'models/syn.sql': "\n\nselect 1 as x\n{% if %}\n",
       'macros/m.sql': "{% macro broken_macro() %}\n  {{ no_such_thing.attr }}\n{% endmacro %}",
-      'models/rt.sql': "select {{ broken_macro() }} as x",
     });
     const out = await run(dir);
     const syn = out.result.models.find((m) => m.model === 'syn')!;
     assert.equal(syn.error?.code, 'TEMPLATE_SYNTAX');
-    assert.equal(syn.error?.details?.line, 2);
+    assert.equal(syn.error?.details?.line, 4, 'the file’s own line, though dbt renders the text stripped');
     assert.equal(syn.error?.details?.file, 'probe/models/syn.sql');
-    const rt = out.result.models.find((m) => m.model === 'rt')!;
+    writeFileSync(path.join(dir, 'models/syn.sql'), 'select 1 as x');
+    writeFileSync(path.join(dir, 'models/rt.sql'), 'select {{ broken_macro() }} as x');
+    const out2 = await run(dir);
+    const rt = out2.result.models.find((m) => m.model === 'rt')!;
     assert.equal(rt.error?.code, 'TEMPLATE_RUNTIME');
     assert.match(rt.error!.message, /no_such_thing/);
     assert.match(rt.error!.message, /probe\/macros\/m\.sql, line 2/);
+  });
+
+  it('parse errors stop the whole run before anything runs, as in dbt, and every one is reported', async () => {
+    const dir = project({
+      'models/good.sql': "{{ config(materialized='table') }}\nselect 1 as x",
+      'models/nosrc.sql': "select * from {{ source('nowhere', 'tbl') }}",
+      'models/syn2.sql': 'select {{ 1 + }}',
+    });
+    const out = await run(dir);
+    assert.equal(out.result.outcome, 'failed');
+    assert.deepEqual(out.result.models.map((m) => `${m.model}:${m.status}`).sort(), ['nosrc:error', 'syn2:error']);
+    assert.match(out.result.models.find((m) => m.model === 'nosrc')!.error!.message, /source\('nowhere', 'tbl'\) is not declared/);
+    assert.ok(out.result.warnings.some((w) => /Nothing ran: 2 models/.test(w)), JSON.stringify(out.result.warnings));
+    assert.equal((await pool.query(`select 1 from pg_tables where schemaname = 'v1' and tablename = 'good'`)).rowCount, 0, 'good was not built');
   });
 
   it('a cycle fails the run and prints it', async () => {
