@@ -450,6 +450,7 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
             columns: n.columns,
             constraints: n.constraints,
             contractEnforced: n.contractEnforced,
+            description: n.description ?? '',
             preHooks: parseHooks(n.config.pre_hook),
             postHooks: parseHooks(n.config.post_hook),
             render: (tpl) => compiler.renderString(tpl, `${n.packageName}/${n.file}:hook`, ctx, where),

@@ -299,6 +299,7 @@ export class ProjectCompiler {
           refs: [],
           sources: [],
           dependsOn: [],
+          description: props?.description ?? '',
           columns: props?.columns ?? [],
           constraints: props?.constraints ?? [],
           contractEnforced: false,

@@ -45,6 +45,8 @@ export interface ModelNode {
   sources: { source: string; table: string }[];
   /** Resolved parents (unique ids), filled by the graph. */
   dependsOn: string[];
+  /** The model's description from its YAML properties (persist_docs). */
+  description?: string;
   columns: ColumnProps[];
   constraints: ColumnConstraint[];
   contractEnforced: boolean;

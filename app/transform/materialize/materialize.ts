@@ -4,6 +4,7 @@ import { materializeMaterializedView } from './materialized-view';
 import { materializeSeed } from './seed';
 import { materializeSnapshot } from './snapshot';
 import { materializeTable } from './table';
+import { applyGrants, persistDocs } from './configs';
 import type { MaterializeInput, MaterializeOutput } from './types';
 import { materializeView } from './view';
 
@@ -34,5 +35,9 @@ export async function materialize(i: MaterializeInput): Promise<MaterializeOutpu
         details: { model: i.model, file: i.file },
       });
   }
+  // After the build (and its commit), as dbt-postgres does: grants, then persisted docs.
+  const built = i.target.withIdentifier(i.target.identifier, i.materialized === 'view' ? 'view' : i.materialized === 'materialized_view' ? 'materialized_view' : 'table');
+  await applyGrants(i, out, built);
+  await persistDocs(i, out, built);
   return out;
 }

@@ -1,6 +1,7 @@
 import { quoteIdent, type Relation } from '../context/relation';
 import { foreignKeysReferencing, relationType, type ReferencingForeignKey } from './catalog';
 import { assertColumnsEquivalent, contractedCreateTableAs } from './contract';
+import { sqlHeader } from './configs';
 import { createIndexSql, parseIndexes } from './indexes';
 import { queryError, type QueryOutcome } from './pg-session';
 import type { Hook, MaterializeInput, MaterializeOutput } from './types';
@@ -53,9 +54,10 @@ export async function createTableAs(i: MaterializeInput, relation: Relation, tem
   const unlogged = i.config.unlogged === true;
   // dbt checks the contract on every create, temporary ones included.
   if (i.contractEnforced) await assertColumnsEquivalent(i.session, i.sql, i.columns, { model: i.model, file: i.file });
-  if (i.contractEnforced && !temporary) return contractedCreateTableAs(relation, i.sql, i.columns, i.constraints, i.render, unlogged);
+  // sql_header goes first, in the same batch (session settings, temp functions…).
+  if (i.contractEnforced && !temporary) return sqlHeader(i) + (await contractedCreateTableAs(relation, i.sql, i.columns, i.constraints, i.render, unlogged));
   const rel = temporary ? relation.include({ database: false, schema: false }) : relation;
-  return `create ${temporary ? 'temporary ' : unlogged ? 'unlogged ' : ''}table ${rel.render()}\n  \n  as\n  (\n  ${i.sql}\n  );`;
+  return `${sqlHeader(i)}create ${temporary ? 'temporary ' : unlogged ? 'unlogged ' : ''}table ${rel.render()}\n  \n  as\n  (\n  ${i.sql}\n  );`;
 }
 
 export async function createIndexes(i: MaterializeInput, out: MaterializeOutput, relation: Relation): Promise<void> {

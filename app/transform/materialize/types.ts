@@ -31,6 +31,8 @@ export interface MaterializeInput {
   columns: ColumnProps[];
   constraints: ColumnConstraint[];
   contractEnforced: boolean;
+  /** The model's description (persist_docs). */
+  description?: string;
   preHooks: Hook[];
   postHooks: Hook[];
   /** Renders a hook / constraint expression with the model's runtime context. */

@@ -61,6 +61,7 @@ function nodeProps(list: unknown, file: string): ModelProps[] {
     out.push({
       name,
       file,
+      description: str(r.description) ?? '',
       config,
       columns: arr(r.columns).map(column).filter((x): x is ColumnProps => x !== null),
       constraints: arr(r.constraints).map(constraint).filter((x): x is ColumnConstraint => x !== null),

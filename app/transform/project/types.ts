@@ -51,6 +51,7 @@ export interface ColumnProps {
 export interface ModelProps {
   name: string;
   file: string;
+  description?: string;
   config: ConfigMap;
   columns: ColumnProps[];
   constraints: ColumnConstraint[];

@@ -127,6 +127,34 @@ describe('engine behaviour on a real PostgreSQL', () => {
     assert.equal((await pool.query(`select 1 from pg_tables where schemaname = 'v1' and tablename = 'good'`)).rowCount, 0, 'good was not built');
   });
 
+  it('sql_header, grants (revoked on incremental runs when removed), persist_docs, and on-run-start after the schemas exist', async () => {
+    const role = `cht_ctx_reader_${Date.now().toString(36)}`;
+    const role2 = `${role}_b`;
+    await pool.query(`create role ${role}; create role ${role2}`);
+    try {
+      const inc = (grantees: string): string => `{{ config(materialized='incremental', unique_key='x', grants={'select': [${grantees}]}) }}\nselect 1 as x`;
+      const dir = project({
+        'dbt_project.yml': "name: 'probe'\nversion: '1'\nconfig-version: 2\non-run-start:\n  - \"create table if not exists v1_hooked.started (at timestamptz)\"\nmodels:\n  probe:\n    +schema: hooked\n",
+        'models/h.sql': "{% call set_sql_header(config) %}set local search_path = v1_hooked, public;{% endcall %}\n{{ config(materialized='table', persist_docs={'relation': true, 'columns': true}) }}\nselect current_setting('search_path') as sp, 1 as x",
+        'models/h.yml': 'version: 2\nmodels:\n  - name: h\n    description: "A documented model"\n    columns:\n      - name: x\n        description: "the x"\n',
+        'models/g.sql': inc(`'${role}', '${role2}'`),
+      });
+      const out = await run(dir);
+      assert.equal(out.result.outcome, 'done', JSON.stringify(out.result));
+      assert.equal((await pool.query(`select sp from v1_hooked.h`)).rows[0].sp, 'v1_hooked, public', 'sql_header ran before the create');
+      assert.equal((await pool.query(`select obj_description('v1_hooked.h'::regclass) as d`)).rows[0].d, 'A documented model');
+      assert.equal((await pool.query(`select col_description('v1_hooked.h'::regclass, 2) as d`)).rows[0].d, 'the x');
+      const grantees = async (): Promise<string[]> => (await pool.query(`select grantee from information_schema.role_table_grants where table_schema = 'v1_hooked' and table_name = 'g' and privilege_type = 'SELECT' and grantee like 'cht_ctx_reader%' order by 1`)).rows.map((r) => r.grantee as string);
+      assert.deepEqual(await grantees(), [role, role2]);
+      writeFileSync(path.join(dir, 'models/g.sql'), inc(`'${role}'`));
+      const again = await run(dir);
+      assert.equal(again.result.outcome, 'done', JSON.stringify(again.result));
+      assert.deepEqual(await grantees(), [role], 'the grant no longer configured was revoked on the incremental run');
+    } finally {
+      await pool.query(`drop schema if exists v1_hooked cascade; drop role if exists ${role}; drop role if exists ${role2}`);
+    }
+  });
+
   it('a cycle fails the run and prints it', async () => {
     const dir = project({ 'models/x.sql': "select * from {{ ref('y') }}", 'models/y.sql': "select * from {{ ref('x') }}" });
     const out = await run(dir);
