@@ -227,6 +227,7 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
       resourceTypes: types,
       onNoMatch: (c) => warnings.push(`The selection criterion '${c}' does not match any enabled nodes.`),
     });
+    compiler.selectedResources.push(...selected);
     o.logger.info('dbt project parsed', {
       project: project.root.name,
       packages: project.packages.length,

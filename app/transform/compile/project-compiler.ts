@@ -55,6 +55,9 @@ export class ProjectCompiler {
   private sources: SourceEntry[] = [];
   private readonly pkgByName: Map<string, DbtPackage>;
   readonly warnings: string[] = [];
+  /** `selected_resources` of this invocation (set once selection is known). */
+  selectedResources: string[] = [];
+  private graphCache: unknown = null;
 
   constructor(readonly o: CompilerOptions) {
     this.registry = new MacroRegistry(o.project);
@@ -131,8 +134,50 @@ export class ProjectCompiler {
       resolveRef: (pkg, name) => this.refRelation(partial.packageName, pkg, name, null),
       resolveSource: (s, t) => this.sourceRelation(s, t),
       onWarning: (m) => this.warnings.push(m),
+      graph: () => this.graphObject(),
+      selectedResources: this.selectedResources,
       ...partial,
     };
+  }
+
+  /** dbt's `graph` context variable: the manifest's nodes and sources as plain dicts. */
+  graphObject(): unknown {
+    if (this.graphCache) return this.graphCache;
+    const nodes: Record<string, unknown> = {};
+    for (const n of this.nodes.values()) {
+      if (!n.packageName || !n.file) continue;
+      const rel = n.materialized === 'ephemeral' ? null : this.relationFor(n);
+      nodes[n.uniqueId] = {
+        unique_id: n.uniqueId,
+        name: n.name,
+        resource_type: n.uniqueId.split('.')[0],
+        package_name: n.packageName,
+        path: n.file.replace(/^models\//, ''),
+        original_file_path: n.file,
+        fqn: [n.packageName, ...(n.fqn ?? [n.name])],
+        alias: rel?.identifier ?? n.name,
+        schema: rel?.schema ?? this.o.target.schema,
+        database: rel?.database ?? this.o.target.database,
+        config: { ...n.config, materialized: n.materialized },
+        tags: n.tags ?? [],
+        description: n.description ?? '',
+        refs: (n.refs ?? []).map((r) => ({ name: r.name, package: r.packageName, version: null })),
+        sources: (n.sources ?? []).map((s) => [s.source, s.table]),
+        depends_on: { nodes: [...(n.dependsOn ?? [])], macros: (n.macroSources ?? []).map((m) => `macro.${m.split('\0')[0]}`) },
+        columns: Object.fromEntries((n.columns ?? []).map((c) => [c.name, { name: c.name, description: c.description, data_type: c.dataType, meta: {}, tags: [] }])),
+        raw_code: n.rawSql,
+        language: 'sql',
+      };
+    }
+    const sources: Record<string, unknown> = {};
+    for (const s of this.sources) {
+      const id = `source.${this.o.project.root.name}.${s.source}.${s.table}`;
+      sources[id] = { unique_id: id, name: s.table, source_name: s.source, resource_type: 'source', database: s.relation.database, schema: s.relation.schema, identifier: s.relation.identifier, fqn: [s.source, s.table] };
+    }
+    const graph = { nodes, sources, exposures: {}, metrics: {}, groups: {}, semantic_models: {}, saved_queries: {}, unit_tests: {} };
+    // Dependencies are known once the graph is built, i.e. once selection has happened.
+    if (this.selectedResources.length) this.graphCache = graph;
+    return graph;
   }
 
   /** A full context (dbt globals + macros) ready for rendering. */

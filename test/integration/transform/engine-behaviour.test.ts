@@ -155,6 +155,17 @@ describe('engine behaviour on a real PostgreSQL', () => {
     }
   });
 
+  it('graph and selected_resources describe the project to templates', async () => {
+    const dir = project({
+      'models/ga.sql': "{{ config(materialized='table') }}\nselect 1 as x",
+      'models/gb.sql':
+        "{{ config(materialized='table') }}\nselect '{{ graph.nodes.get('model.probe.gb', {}).get('depends_on', {}).get('nodes', []) | join(',') }}' as deps, {{ selected_resources | length }} as n, {{ graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | list | length }} as models, '{{ graph.nodes.get('model.probe.ga', {}).get('fqn', []) | join('.') }}' as fqn from {{ ref('ga') }}",
+    });
+    const out = await run(dir, { select: ['+gb'] });
+    assert.equal(out.result.outcome, 'done', JSON.stringify(out.result));
+    assert.deepEqual((await pool.query('select deps, n, models, fqn from v1.gb')).rows, [{ deps: 'model.probe.ga', n: 2, models: 2, fqn: 'probe.ga' }]);
+  });
+
   it('a cycle fails the run and prints it', async () => {
     const dir = project({ 'models/x.sql': "select * from {{ ref('y') }}", 'models/y.sql': "select * from {{ ref('x') }}" });
     const out = await run(dir);
