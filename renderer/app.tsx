@@ -53,7 +53,7 @@ function Root() {
       setWizardOpen((open) => open ?? !s.isSetupComplete);
       setLoadError(null);
     } catch (error) {
-      setLoadError(explainError(error, t));
+      setLoadError(explainError(error, t, { place: 'app' }));
     }
   }, [client, setLang, t]);
 
@@ -67,7 +67,7 @@ function Root() {
     return (
       <main className="page narrow" id="main">
         <h1>{t('app.name')}</h1>
-        <ErrorNotice help={loadError} title={t('app.cannotStart')} />
+        <ErrorNotice help={loadError} context={t('app.cannotStart')} />
         <button type="button" className="button primary" onClick={() => void load()}>
           {t('action.retry')}
         </button>

@@ -1,5 +1,6 @@
 import type { RunSummary, SyncRunResult, TransformRunResult } from '../app/contract/dto';
 import type { Tone } from './describe-state';
+import { explainError, type Place } from './error-help';
 import type { IconName } from './components/icon';
 import { OUTCOME_LOOK } from './components/outcome-badge';
 import { formatDateTime, formatDuration, formatNumber, runSeconds, type Lang } from './format';
@@ -22,7 +23,11 @@ export interface OutcomeView {
 }
 
 /** The exact truth of a manual sync: never "success" on a timeout (field evidence §5, cht-core#8303). */
-export function describeSyncResult(r: SyncRunResult, t: Translate, lang: Lang): OutcomeView {
+export function describeSyncResult(r: SyncRunResult, t: Translate, lang: Lang, place: Place = 'dashboard'): OutcomeView {
+  // Per-database errors in the user's language (the engine's English stays in the run's details),
+  // and a next step that can work: "Sync now again" only when trying again can help.
+  const advice = r.databases.filter((d) => d.error).map((d) => ({ database: d.database, help: explainError(d.error, t, { place }) }));
+  const blocking = advice.find((a) => !a.help.retryable);
   const docs = r.databases.reduce((n, d) => n + d.docs, 0);
   const deletes = r.databases.reduce((n, d) => n + d.deletes, 0);
   const skipped = r.databases.reduce((n, d) => n + d.skipped.length, 0);
@@ -37,9 +42,10 @@ export function describeSyncResult(r: SyncRunResult, t: Translate, lang: Lang): 
     case 'partial':
       lines.push(t('syncResult.partial', counts));
       for (const d of r.databases.filter((x) => x.outcome !== 'done')) {
-        lines.push(`${d.database}: ${t(`outcome.${d.outcome}`)}${d.error ? ` — ${d.error.message}` : ''}`);
+        const help = advice.find((a) => a.database === d.database)?.help;
+        lines.push(`${d.database}: ${t(`outcome.${d.outcome}`)}${help ? ` — ${help.headline}` : ''}`);
       }
-      next = t('syncResult.partial.next');
+      next = blocking ? blocking.help.next : t('syncResult.partial.next');
       break;
     case 'offline':
       lines.push(t('syncResult.offline'));
@@ -59,9 +65,9 @@ export function describeSyncResult(r: SyncRunResult, t: Translate, lang: Lang): 
       break;
     default: {
       lines.push(t('syncResult.failed'));
-      const err = r.databases.find((d) => d.error)?.error;
-      if (err) lines.push(err.message);
-      next = t('syncResult.failed.next');
+      const first = blocking ?? advice[0];
+      if (first) lines.push(`${first.database}: ${first.help.headline}${first.help.fixes[0] ? `. ${first.help.fixes[0]}` : ''}`);
+      next = first?.help.next ?? t('syncResult.failed.next');
     }
   }
   if (skipped > 0) lines.push(t('syncResult.skipped', { n: formatNumber(lang, skipped) }));

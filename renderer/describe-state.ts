@@ -1,4 +1,5 @@
 import type { DatabaseStatus } from '../app/contract/dto';
+import { shortReason } from './error-help';
 import type { IconName } from './components/icon';
 import type { Translate } from './i18n/use-t';
 
@@ -68,11 +69,11 @@ export function describeState(
       if (code === 'COUCH_TIMEOUT') return { tone: 'warn', icon: 'clock', label: t('state.slow'), detail: `${t('state.slow.detail')} ${retry}`.trim() };
       if (code === 'COUCH_AUTH' || code === 'COUCH_FORBIDDEN') return { tone: 'bad', icon: 'lock', label: t('state.refused'), detail: t('state.refused.detail') };
       if (!code || code === 'COUCH_UNREACHABLE') return { tone: 'bad', icon: 'offline', label: t('state.offline'), detail: `${t('state.offline.detail')} ${retry}`.trim() };
-      return { tone: 'warn', icon: 'alert', label: t('state.retrying'), detail: `${state.error?.message ?? ''} ${retry}`.trim() };
+      return { tone: 'warn', icon: 'alert', label: t('state.retrying'), detail: `${state.error ? shortReason(state.error, t) : ''} ${retry}`.trim() };
     }
     case 'error':
       if (code === 'COUCH_AUTH' || code === 'COUCH_FORBIDDEN') return { tone: 'bad', icon: 'lock', label: t('state.refused'), detail: t('state.refused.detail') };
       if (code === 'COUCH_UNREACHABLE') return { tone: 'bad', icon: 'offline', label: t('state.offline'), detail: t('state.offline.detail') };
-      return { tone: 'bad', icon: 'cross', label: t('state.error'), detail: state.error?.message ?? t('state.error.detail') };
+      return { tone: 'bad', icon: 'cross', label: t('state.error'), detail: state.error ? shortReason(state.error, t) : t('state.error.detail') };
   }
 }

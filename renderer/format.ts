@@ -71,3 +71,24 @@ export function runSeconds(startedAt: string, finishedAt: string | null): number
   const s = (new Date(finishedAt).getTime() - new Date(startedAt).getTime()) / 1000;
   return Number.isFinite(s) ? s : null;
 }
+
+/**
+ * An address as it may be shown: whatever was typed before `@` (a username, a password) removed.
+ * The password lives in its own field and is never displayed; the user typed into the address
+ * is shown as "as <user>" by the caller.
+ */
+export function displayUrl(raw: string): { url: string; user: string | null } {
+  const trimmed = raw.trim();
+  // To the LAST @: a password holding / or @ is removed whole.
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)(.*@)([^@]*)$/i.exec(trimmed);
+  if (!match) return { url: trimmed, user: null };
+  const userinfo = match[2]!.slice(0, -1);
+  const user = userinfo.split(':')[0] ?? '';
+  let decoded = user;
+  try {
+    decoded = decodeURIComponent(user);
+  } catch {
+    decoded = user;
+  }
+  return { url: `${match[1]}${match[3]}`, user: decoded || null };
+}

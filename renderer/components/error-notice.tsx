@@ -3,30 +3,35 @@ import { useT } from '../i18n/use-t';
 import { Icon } from './icon';
 
 /**
- * An error as a data manager can act on it: the plain-language fix first, then the
- * engine's own words (which name the setting or document at fault) and the code.
+ * An error as a data manager can act on it (the rule is error-help.ts): the headline, the fix,
+ * the next step on this screen; the engine's own words and the code folded away below.
+ * `context` says what was being attempted ("Could not connect to PostgreSQL") above the headline.
  */
-export function ErrorNotice({ help, title }: { help: ErrorHelp; title?: string }) {
-  const { t } = useT();
-  const [first, ...more] = help.fixes;
+export function ErrorNotice({ help, context }: { help: ErrorHelp; context?: string }) {
+  const { t, lang } = useT();
   return (
-    <div className="notice tone-bad" role="alert">
+    <div className="notice tone-bad" role="alert" data-testid="error-notice">
       <Icon name="alert" size={20} />
       <div>
-        <p className="notice-title">{title ?? t('error.title')}</p>
-        {first ? <p>{first}</p> : <p>{help.message}</p>}
-        {more.length > 0 && (
+        {context && <p className="muted small">{context}</p>}
+        <p className="notice-title">{help.headline}</p>
+        {help.fixes.length === 1 && <p>{help.fixes[0]}</p>}
+        {help.fixes.length > 1 && (
           <ul>
-            {more.map((fix) => (
+            {help.fixes.map((fix) => (
               <li key={fix}>{fix}</li>
             ))}
           </ul>
         )}
-        {first && (
-          <p className="muted small">
-            {t('error.details')} {help.message}
+        {help.next && (
+          <p>
+            <strong>{t('next.label')}</strong> {help.next}
           </p>
         )}
+        <details className="technical">
+          <summary>{lang === 'en' ? t('error.details') : t('error.detailsLanguage')}</summary>
+          <p className="small">{help.detail}</p>
+        </details>
         <p className="muted small">
           {t('error.code')}: <code>{help.code}</code>
         </p>

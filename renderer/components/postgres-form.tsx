@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { MethodArgs } from '../../app/contract/methods';
 import type { PostgresTestResult, SettingsView } from '../../app/contract/dto';
 import { useClient } from '../client-context';
-import { explainError, type ErrorHelp } from '../error-help';
+import { explainError, type ErrorHelp, type Place } from '../error-help';
 import { useT } from '../i18n/use-t';
 import { ErrorNotice } from './error-notice';
 import { Icon } from './icon';
@@ -34,7 +34,8 @@ export function postgresInput(d: PostgresDraft): PostgresInput {
   return {
     kind: 'external',
     host: d.host.trim(),
-    port: Number(d.port) || 5432,
+    // Not a number stays not a number: the contract's schema refuses it, nothing is silently replaced.
+    port: d.port.trim() === '' ? 5432 : Number(d.port.trim()),
     database: d.database.trim(),
     username: d.username.trim(),
     ...(d.password ? { password: d.password } : {}),
@@ -42,8 +43,14 @@ export function postgresInput(d: PostgresDraft): PostgresInput {
   };
 }
 
+/** The port as the contract's schema sees it: a whole number from 1 to 65535 (blank is the default 5432). */
+export function isPortValid(port: string): boolean {
+  const trimmed = port.trim();
+  return trimmed === '' || (/^\d+$/.test(trimmed) && Number(trimmed) >= 1 && Number(trimmed) <= 65535);
+}
+
 export function isPostgresDraftComplete(d: PostgresDraft): boolean {
-  return d.kind === 'embedded' || (d.host.trim() !== '' && d.database.trim() !== '' && d.username.trim() !== '' && Number(d.port) > 0);
+  return d.kind === 'embedded' || (d.host.trim() !== '' && d.database.trim() !== '' && d.username.trim() !== '' && isPortValid(d.port));
 }
 
 /** Embedded (default) or an existing PostgreSQL, with a live "Test" for the latter. */
@@ -53,8 +60,11 @@ export function PostgresForm({
   onTested,
   hasStoredPassword = false,
   isLegendHidden = false,
+  place = 'wizard-postgres',
 }: {
   isLegendHidden?: boolean;
+  /** Where the form is shown: the next step of an error names that screen's buttons. */
+  place?: Place;
   draft: PostgresDraft;
   onDraft: (d: PostgresDraft) => void;
   onTested?: (ok: boolean) => void;
@@ -82,7 +92,7 @@ export function PostgresForm({
       setResult(r);
       onTested?.(true);
     } catch (e) {
-      setError(explainError(e, t));
+      setError(explainError(e, t, { place }));
       onTested?.(false);
     } finally {
       setTesting(false);
@@ -105,7 +115,15 @@ export function PostgresForm({
             children: (
               <div className="form-grid">
                 <TextField label={t('pg.host')} value={draft.host} onValue={(host) => update({ host })} autoComplete="off" spellCheck={false} required />
-                <TextField label={t('pg.port')} value={draft.port} onValue={(port) => update({ port })} inputMode="numeric" className="narrow-field" required />
+                <TextField
+                  label={t('pg.port')}
+                  value={draft.port}
+                  onValue={(port) => update({ port })}
+                  inputMode="numeric"
+                  className="narrow-field"
+                  required
+                  error={isPortValid(draft.port) ? null : t('settings.problem.port')}
+                />
                 <TextField label={t('pg.database')} value={draft.database} onValue={(database) => update({ database })} autoComplete="off" spellCheck={false} required />
                 <TextField label={t('pg.username')} value={draft.username} onValue={(username) => update({ username })} autoComplete="off" spellCheck={false} required />
                 <TextField
@@ -128,6 +146,7 @@ export function PostgresForm({
       />
       {draft.kind === 'external' && (
         <div className="actions-row">
+          {!isPostgresDraftComplete(draft) && <p className="hint">{t('pg.testNeeds')}</p>}
           <button type="button" className="button" onClick={() => void test()} disabled={testing || !isPostgresDraftComplete(draft)}>
             {testing ? t('pg.testing') : t('pg.test')}
           </button>
@@ -144,7 +163,7 @@ export function PostgresForm({
           </div>
         )}
       </div>
-      {error && <ErrorNotice help={error} title={t('pg.failed')} />}
+      {error && <ErrorNotice help={error} context={t('pg.failed')} />}
     </div>
   );
 }

@@ -37,7 +37,7 @@ function ChartCard({ chart, title, intro, yLabel, variant }: (typeof CHARTS)[num
   const [data, setData] = useState<ChartData | null>(null);
   const [error, setError] = useState<ErrorHelp | null>(null);
   useEffect(() => {
-    client.invoke('data.chart', { chart }).then(setData, (e: unknown) => setError(explainError(e, t)));
+    client.invoke('data.chart', { chart }).then(setData, (e: unknown) => setError(explainError(e, t, { place: 'charts' })));
   }, [client, chart, t]);
   const headingId = `chart-${chart}`;
   const isEmpty = data !== null && data.series.every((s) => s.points.length === 0);

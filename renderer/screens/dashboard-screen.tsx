@@ -40,7 +40,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
       setLastTransform(runs[0] ?? null);
       setRunning((r) => ({ sync: r.sync || active.some((x) => x.kind === 'sync'), transform: r.transform || active.some((x) => x.kind === 'transform') }));
     } catch (e) {
-      setError(explainError(e, t));
+      setError(explainError(e, t, { place: 'dashboard' }));
     }
   }, [client, t]);
 
@@ -83,7 +83,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
       const result = await client.invoke('sync.runNow', {});
       setSyncOutcome(describeSyncResult(result, t, lang));
     } catch (e) {
-      setError(explainError(e, t, { couchUrl: settings.couch.url ?? undefined }));
+      setError(explainError(e, t, { place: 'dashboard', couchUrl: settings.couch.url ?? undefined }));
     } finally {
       setRunning((r) => ({ ...r, sync: false }));
       void refresh();
@@ -99,7 +99,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
       const result = await client.invoke('transform.runNow', {});
       setTransformOutcome(describeTransformResult(result, t, lang));
     } catch (e) {
-      setError(explainError(e, t));
+      setError(explainError(e, t, { place: 'dashboard' }));
     } finally {
       setRunning((r) => ({ ...r, transform: false }));
       void refresh();
@@ -112,7 +112,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
     try {
       setStatuses(await client.invoke(isPaused ? 'sync.resume' : 'sync.pause', {}));
     } catch (e) {
-      setError(explainError(e, t));
+      setError(explainError(e, t, { place: 'dashboard' }));
     }
   };
 

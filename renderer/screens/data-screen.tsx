@@ -23,7 +23,7 @@ export function DataScreen() {
         setTables(list);
         setSelected((cur) => cur ?? null);
       },
-      (e: unknown) => setError(explainError(e, t)),
+      (e: unknown) => setError(explainError(e, t, { place: 'data' })),
     );
   }, [client, t]);
 
@@ -102,7 +102,7 @@ function TablePreviewPanel({ table }: { table: string }) {
       setError(null);
       setDraft((d) => (d.column ? d : { ...d, column: p.columns[0]?.name ?? '' }));
     } catch (e) {
-      setError(explainError(e, t));
+      setError(explainError(e, t, { place: 'data' }));
     }
   }, [client, table, offset, filter, t]);
 
@@ -125,7 +125,7 @@ function TablePreviewPanel({ table }: { table: string }) {
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
       setExportMessage(t('data.exported', { n: formatNumber(lang, r.rows), file: r.fileName }));
     } catch (e) {
-      setError(explainError(e, t));
+      setError(explainError(e, t, { place: 'data' }));
     } finally {
       setIsExporting(false);
     }
@@ -267,7 +267,7 @@ function ConnectionPanel() {
   const [copied, setCopied] = useState<string | null>(null);
 
   useEffect(() => {
-    client.invoke('data.connection', {}).then(setInfo, (e: unknown) => setError(explainError(e, t)));
+    client.invoke('data.connection', {}).then(setInfo, (e: unknown) => setError(explainError(e, t, { place: 'data' })));
   }, [client, t]);
 
   const copy = async (label: string, value: string) => {

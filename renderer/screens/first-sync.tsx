@@ -31,7 +31,7 @@ export function FirstSync({ settings, expectedDocs, onDone }: { settings: Settin
     waitingForRunRef.current = false;
     client.invoke('runs.get', { id: run.id }).then(
       (d) => setResult(syncResultFromDetail(d)),
-      (e: unknown) => setError(explainError(e, t)),
+      (e: unknown) => setError(explainError(e, t, { place: 'first-sync' })),
     );
   });
 
@@ -40,7 +40,7 @@ export function FirstSync({ settings, expectedDocs, onDone }: { settings: Settin
     startedRef.current = true;
     client.invoke('sync.runNow', {}).then(setResult, (e: unknown) => {
       if (e instanceof ClientError && e.code === 'BUSY') waitingForRunRef.current = true;
-      else setError(explainError(e, t, { couchUrl: settings.couch.url ?? undefined }));
+      else setError(explainError(e, t, { place: 'first-sync', couchUrl: settings.couch.url ?? undefined }));
     });
   }, [client, t, settings.couch.url]);
 
@@ -96,8 +96,8 @@ export function FirstSync({ settings, expectedDocs, onDone }: { settings: Settin
           </tbody>
         </table>
       </div>
-      <div aria-live="polite">{result && <OutcomeNotice view={describeSyncResult(result, t, lang)} hasLink={false} />}</div>
-      {error && <ErrorNotice help={error} title={t('firstSync.failed')} />}
+      <div aria-live="polite">{result && <OutcomeNotice view={describeSyncResult(result, t, lang, 'first-sync')} hasLink={false} />}</div>
+      {error && <ErrorNotice help={error} context={t('firstSync.failed')} />}
       {result?.outcome === 'done' && <p>{t('firstSync.nextTransforms')}</p>}
       <div className="wizard-nav">
         <span />

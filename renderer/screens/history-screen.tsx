@@ -39,7 +39,7 @@ function RunList() {
         setHasMore(page.length === PAGE);
         setError(null);
       } catch (e) {
-        setError(explainError(e, t));
+        setError(explainError(e, t, { place: 'history' }));
       }
     },
     [client, kind, outcome, t],

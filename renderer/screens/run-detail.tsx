@@ -7,7 +7,7 @@ import { Icon } from '../components/icon';
 import { OutcomeBadge } from '../components/outcome-badge';
 import type { Tone } from '../describe-state';
 import { runSummaryText } from '../describe-outcome';
-import { explainError, type ErrorHelp } from '../error-help';
+import { explainError, shortReason, type ErrorHelp } from '../error-help';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, runSeconds } from '../format';
 import { useEvent } from '../hooks/use-event';
 import { useT } from '../i18n/use-t';
@@ -74,7 +74,7 @@ export function RunDetailView({ runId }: { runId: number }) {
     setRun(null);
     client.invoke('runs.get', { id: runId }).then(
       (r) => isCurrent && setRun(r),
-      (e: unknown) => isCurrent && setError(explainError(e, t)),
+      (e: unknown) => isCurrent && setError(explainError(e, t, { place: 'history' })),
     );
     return () => {
       isCurrent = false;
@@ -98,7 +98,7 @@ export function RunDetailView({ runId }: { runId: number }) {
         setCopyState('failed');
       }
     } catch (e) {
-      setError(explainError(e, t));
+      setError(explainError(e, t, { place: 'history' }));
     }
   };
 
@@ -142,7 +142,7 @@ export function RunDetailView({ runId }: { runId: number }) {
               <textarea id="diag-report" className="report" readOnly value={fallbackReport} rows={10} onFocus={(e) => e.currentTarget.select()} />
             </div>
           )}
-          {run.error && <ErrorNotice help={explainError(run.error, t)} title={t('detail.runError')} />}
+          {run.error && <ErrorNotice help={explainError(run.error, t, { place: 'history' })} context={t('detail.runError')} />}
 
           {run.verify && run.verify.length > 0 && (
             <section className="card" aria-labelledby="detail-verify">
@@ -213,7 +213,12 @@ export function RunDetailView({ runId }: { runId: number }) {
                     <tr key={d.database}>
                       <th scope="row">
                         <code>{d.database}</code>
-                        {d.error && <div className="cell-detail tone-text-bad">{d.error.message}</div>}
+                        {d.error && (
+                          <div className="cell-detail tone-text-bad">
+                            {shortReason(d.error, t)}
+                            <div className="muted small">{d.error.message}</div>
+                          </div>
+                        )}
                       </th>
                       <td>
                         <OutcomeBadge outcome={d.outcome} />

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
-import type { MethodArgs } from '../../app/contract/methods';
-import type { SettingsView } from '../../app/contract/dto';
+import { methodSchemas, type MethodArgs } from '../../app/contract/methods';
+import type { CouchTestResult, SettingsView } from '../../app/contract/dto';
+import type { WireError } from '../../app/contract/errors';
 import { useClient } from '../client-context';
 import { ErrorNotice } from '../components/error-notice';
 import { Icon } from '../components/icon';
@@ -10,9 +11,40 @@ import { isScheduleDraftComplete, ScheduleForm, scheduleDraftFrom, scheduleInput
 import { TextField } from '../components/text-field';
 import { explainError, urlHints, type ErrorHelp } from '../error-help';
 import type { Lang } from '../format';
+import type { MessageKey } from '../i18n/catalogue';
 import { useT } from '../i18n/use-t';
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Which message a schema problem at this path gets (the contract's schema is the one definition of the bounds). */
+const PROBLEM_FOR_PATH: [RegExp, MessageKey][] = [
+  [/^couch\.url/, 'settings.problem.url'],
+  [/^couch\.databases/, 'settings.problem.databases'],
+  [/^postgres\.port/, 'settings.problem.port'],
+  [/^postgres/, 'settings.problem.postgres'],
+  [/^pipeline/, 'settings.problem.pipeline'],
+  [/^schedule/, 'schedule.minutes.invalid'],
+  [/^advanced\.batchSize/, 'settings.problem.batchSize'],
+  [/^advanced\.threads/, 'settings.problem.threads'],
+  [/^advanced\.transformBatchSize/, 'settings.problem.transformBatch'],
+  [/^(schema|table)/, 'settings.problem.identifier'],
+];
+
+/** scheme://host:port of an address, or null: a saved password belongs to one origin. */
+export function originOf(url: string): string | null {
+  try {
+    return new URL(url.trim()).origin;
+  } catch {
+    return null;
+  }
+}
+
+/** The configured databases the server does not list, as the engine's own error would say it. */
+function missingDatabase(result: CouchTestResult, wanted: string[]): WireError | null {
+  const names = result.databases.map((d) => d.name);
+  const missing = wanted.find((w) => !names.includes(w));
+  if (missing === undefined) return null;
+  const near = names.find((n) => n.replace(/[-_]/g, '') === missing.replace(/[-_]/g, ''));
+  return { code: 'COUCH_DB_MISSING', message: `The database '${missing}' is not on the server (it lists ${names.length}).`, retryable: false, details: { database: missing, ...(near ? { suggestion: near } : {}) } };
+}
 
 /** Everything the wizard set, editable; secrets are write-only (blank keeps the stored one). */
 export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; onSaved: (s: SettingsView) => void }) {
@@ -34,48 +66,111 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
   const [saved, setSaved] = useState(false);
   const [error, setError] = useState<ErrorHelp | null>(null);
   const [problems, setProblems] = useState<string[]>([]);
+  const [couchTesting, setCouchTesting] = useState(false);
+  const [couchResult, setCouchResult] = useState<CouchTestResult | null>(null);
+  const [couchError, setCouchError] = useState<ErrorHelp | null>(null);
+  /** The last save stopped because a check failed: the user may still save without it. */
+  const [isUnverified, setIsUnverified] = useState(false);
 
+  const isNewCouchOrigin = settings.couch.url !== null && originOf(url) !== originOf(settings.couch.url);
+  const savedPg = settings.postgres.kind === 'external' ? settings.postgres : null;
+  const isNewPgOrigin = pg.kind === 'external' && savedPg !== null && (pg.host.trim() !== savedPg.host || Number(pg.port) !== savedPg.port);
+
+  const buildPatch = (): MethodArgs<'settings.update'> => ({
+    couch: { url: url.trim(), username: username.trim(), ...(password ? { password } : {}), databases: dbList() },
+    postgres: postgresInput(pg),
+    pipeline: pipelineInput(pipeline),
+    schedule: scheduleInput(schedule),
+    schema,
+    table,
+    advanced: { batchSize: Number(batchSize), threads: Number(threads), transformBatchSize: transformBatch.trim() ? Number(transformBatch) : null },
+  });
+
+  /** The form checked with the contract's own schema (the bounds the engine enforces), then what the schema cannot know. */
   const validate = (): string[] => {
-    const out: string[] = [];
-    if (!url.trim()) out.push(t('settings.problem.url'));
-    if (dbList().length === 0) out.push(t('settings.problem.databases'));
-    if (!isPostgresDraftComplete(pg)) out.push(t('settings.problem.postgres'));
-    if (!isPipelineDraftComplete(pipeline)) out.push(t('settings.problem.pipeline'));
-    if (!isScheduleDraftComplete(schedule)) out.push(t('schedule.minutes.invalid'));
-    const bs = Number(batchSize);
-    if (!Number.isInteger(bs) || bs < 1 || bs > 100_000) out.push(t('settings.problem.batchSize'));
-    const th = Number(threads);
-    if (!Number.isInteger(th) || th < 1 || th > 32) out.push(t('settings.problem.threads'));
-    if (transformBatch.trim() && !(Number.isInteger(Number(transformBatch)) && Number(transformBatch) >= 1)) out.push(t('settings.problem.transformBatch'));
-    if (!IDENTIFIER.test(schema) || !IDENTIFIER.test(table)) out.push(t('settings.problem.identifier'));
-    return out;
+    const out = new Set<string>();
+    if (!url.trim()) out.add(t('settings.problem.url'));
+    if (dbList().length === 0) out.add(t('settings.problem.databases'));
+    if (!isPostgresDraftComplete(pg)) out.add(t('settings.problem.postgres'));
+    if (!isPipelineDraftComplete(pipeline)) out.add(t('settings.problem.pipeline'));
+    if (!isScheduleDraftComplete(schedule)) out.add(t('schedule.minutes.invalid'));
+    if (transformBatch.trim() && !/^\d+$/.test(transformBatch.trim())) out.add(t('settings.problem.transformBatch'));
+    const parsed = methodSchemas['settings.update'].safeParse(buildPatch());
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        const where = issue.path.map(String).join('.');
+        const key = PROBLEM_FOR_PATH.find(([re]) => re.test(where))?.[1];
+        out.add(key ? t(key) : t('settings.problem.other', { field: where }));
+      }
+    }
+    // A saved password belongs to the server it was saved for.
+    if (isNewCouchOrigin && settings.couch.hasPassword && !password) out.add(t('settings.problem.couchPasswordAgain'));
+    if (isNewPgOrigin && savedPg?.hasPassword && !pg.password) out.add(t('settings.problem.pgPasswordAgain'));
+    return [...out];
   };
   const dbList = () => databases.split(/[\s,]+/).map((d) => d.trim()).filter(Boolean);
 
-  const save = async (e: FormEvent) => {
-    e.preventDefault();
+  const couchArgs = (): MethodArgs<'setup.testCouch'> => ({
+    url: url.trim(),
+    ...(username.trim() ? { username: username.trim() } : {}),
+    // Blank: the engine uses the saved password, and only for the server it was saved for.
+    ...(password ? { password } : {}),
+    ...(settings.couch.trustedFingerprint256 && !isNewCouchOrigin ? { trustedFingerprint256: settings.couch.trustedFingerprint256 } : {}),
+  });
+
+  /** The CHT side as it would be saved: the server answers, the login works, every database exists. */
+  const checkCouch = async (): Promise<CouchTestResult> => {
+    const result = await client.invoke('setup.testCouch', couchArgs());
+    const missing = missingDatabase(result, dbList());
+    if (missing) throw missing;
+    return result;
+  };
+
+  const testCouch = async () => {
+    setCouchTesting(true);
+    setCouchResult(null);
+    setCouchError(null);
+    try {
+      setCouchResult(await checkCouch());
+    } catch (err) {
+      setCouchError(explainError(err, t, { place: 'settings', couchUrl: url }));
+    } finally {
+      setCouchTesting(false);
+    }
+  };
+
+  const isCouchChanged = (): boolean =>
+    url.trim() !== (settings.couch.url ?? '') || username.trim() !== (settings.couch.username ?? '') || password !== '' || dbList().join(',') !== settings.couch.databases.join(',');
+  const isPgChanged = (): boolean => JSON.stringify(postgresInput(pg)) !== JSON.stringify(postgresInput(postgresDraftFrom(settings.postgres))) || pg.password !== '';
+
+  const save = async (e: FormEvent | null, verify = true) => {
+    e?.preventDefault();
     setSaved(false);
     setError(null);
     const found = validate();
     setProblems(found);
     if (found.length) return;
     setSaving(true);
-    const patch: MethodArgs<'settings.update'> = {
-      couch: { url: url.trim(), username: username.trim(), ...(password ? { password } : {}), databases: dbList() },
-      postgres: postgresInput(pg),
-      pipeline: pipelineInput(pipeline),
-      schedule: scheduleInput(schedule),
-      schema,
-      table,
-      advanced: { batchSize: Number(batchSize), threads: Number(threads), transformBatchSize: transformBatch.trim() ? Number(transformBatch) : null },
-    };
     try {
-      const next = await client.invoke('settings.update', patch);
+      // Verify before saving: a wrong password, a misspelled database or a closed port is said now, not at the next sync.
+      if (verify) {
+        if (isCouchChanged()) await checkCouch();
+        if (isPgChanged() && pg.kind === 'external') await client.invoke('setup.testPostgres', { postgres: postgresInput(pg) });
+      }
+    } catch (err) {
+      setIsUnverified(true);
+      setError(explainError(err, t, { place: 'settings', couchUrl: url }));
+      setSaving(false);
+      return;
+    }
+    try {
+      const next = await client.invoke('settings.update', buildPatch());
       setPassword('');
       setSaved(true);
+      setIsUnverified(false);
       onSaved(next);
     } catch (err) {
-      setError(explainError(err, t, { couchUrl: url }));
+      setError(explainError(err, t, { place: 'settings', couchUrl: url }));
     } finally {
       setSaving(false);
     }
@@ -86,7 +181,7 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
     try {
       onSaved(await client.invoke('settings.update', { couch: { trustedFingerprint256: null } }));
     } catch (err) {
-      setError(explainError(err, t));
+      setError(explainError(err, t, { place: 'settings' }));
     }
   };
 
@@ -95,7 +190,7 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
     try {
       onSaved(await client.invoke('settings.update', { language: next }));
     } catch (err) {
-      setError(explainError(err, t));
+      setError(explainError(err, t, { place: 'settings' }));
     }
   };
 
@@ -148,11 +243,28 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
             />
           </div>
           <TextField label={t('settings.databases')} hint={t('settings.databases.hint')} value={databases} onValue={setDatabases} spellCheck={false} />
+          <div className="actions-row">
+            <button type="button" className="button" onClick={() => void testCouch()} disabled={couchTesting || !url.trim()}>
+              {couchTesting ? t('wizard.testing') : t('wizard.test')}
+            </button>
+          </div>
+          <div aria-live="polite">
+            {couchResult && (
+              <div className="notice tone-ok" role="status">
+                <Icon name="check" size={20} />
+                <div>
+                  <p className="notice-title">{t('wizard.connected')}</p>
+                  <p>{t('settings.couchOk', { version: couchResult.serverVersion, databases: dbList().join(', ') })}</p>
+                </div>
+              </div>
+            )}
+          </div>
+          {couchError && <ErrorNotice help={couchError} context={t('wizard.testFailed')} />}
         </section>
 
         <section className="card" aria-labelledby="settings-pg">
           <h2 id="settings-pg">{t('wizard.step.postgres')}</h2>
-          <PostgresForm draft={pg} onDraft={setPg} isLegendHidden hasStoredPassword={settings.postgres.kind === 'external' && settings.postgres.hasPassword} />
+          <PostgresForm draft={pg} onDraft={setPg} isLegendHidden place="settings" hasStoredPassword={settings.postgres.kind === 'external' && settings.postgres.hasPassword} />
         </section>
 
         <section className="card" aria-labelledby="settings-pipeline">
@@ -190,7 +302,7 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
             </div>
           </div>
         )}
-        {error && <ErrorNotice help={error} title={t('settings.saveFailed')} />}
+        {error && <ErrorNotice help={error} context={isUnverified ? t('settings.notSavedCheckFailed') : t('settings.saveFailed')} />}
         <div className="sticky-actions">
           <span aria-live="polite" className="save-status">
             {saved && (
@@ -199,6 +311,11 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
               </>
             )}
           </span>
+          {isUnverified && (
+            <button type="button" className="button" onClick={() => void save(null, false)} disabled={saving}>
+              {t('settings.saveUnverified')}
+            </button>
+          )}
           <button type="submit" className="button primary" disabled={saving}>
             {saving ? t('settings.saving') : t('settings.save')}
           </button>

@@ -8,7 +8,7 @@ import { isPostgresDraftComplete, PostgresForm, postgresDraftFrom, postgresInput
 import { isScheduleDraftComplete, ScheduleForm, scheduleDraftFrom, scheduleInput, type ScheduleDraft } from '../components/schedule-form';
 import { TextField } from '../components/text-field';
 import { explainError, toWire, urlHints, type ErrorHelp } from '../error-help';
-import { formatBytes, formatDuration, formatNumber } from '../format';
+import { displayUrl, formatBytes, formatDuration, formatNumber } from '../format';
 import type { MessageKey } from '../i18n/catalogue';
 import { useT } from '../i18n/use-t';
 import { FirstSync } from './first-sync';
@@ -85,7 +85,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
         if (!isChanged) return;
       }
       // Address hints are already shown under the field while typing: not repeated here.
-      setCouchError(explainError(e, t));
+      setCouchError(explainError(e, t, { place: 'wizard-couch', couchUrl: url }));
     } finally {
       setTesting(false);
     }
@@ -109,7 +109,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
     const args = { ...creds(), databases: selected };
     client.invoke('setup.estimate', args).then(
       (e) => isCurrent && setEstimate(e),
-      (e: unknown) => isCurrent && setEstimateError(explainError(e, t, { couchUrl: url })),
+      (e: unknown) => isCurrent && setEstimateError(explainError(e, t, { place: 'wizard', couchUrl: url })),
     );
     return () => {
       isCurrent = false;
@@ -129,7 +129,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
       });
       setCompleted(s);
     } catch (e) {
-      setFinishError(explainError(e, t, { couchUrl: url }));
+      setFinishError(explainError(e, t, { place: 'wizard', couchUrl: url }));
     } finally {
       setFinishing(false);
     }
@@ -142,7 +142,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
       const s = await client.invoke('setup.useDemo', {});
       setCompleted(s);
     } catch (e) {
-      setFinishError(explainError(e, t));
+      setFinishError(explainError(e, t, { place: 'wizard' }));
     } finally {
       setFinishing(false);
     }
@@ -245,7 +245,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
                 </div>
               )}
             </div>
-            {couchError && <ErrorNotice help={couchError} title={t('wizard.testFailed')} />}
+            {couchError && <ErrorNotice help={couchError} context={t('wizard.testFailed')} />}
             {offeredCertificate && (
               <div className="notice tone-warn" role="group" aria-labelledby="trust-title">
                 <Icon name="lock" size={20} />
@@ -372,7 +372,9 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
             <div>
               <dt>{t('wizard.review.instance')}</dt>
               <dd>
-                <code>{url.trim()}</code> {username.trim() && t('wizard.review.as', { user: username.trim() })}
+                {/* Credentials typed into the address are never shown back: the user is, the password is not. */}
+                <code>{displayUrl(url).url}</code>{' '}
+                {(username.trim() || displayUrl(url).user) && t('wizard.review.as', { user: username.trim() || displayUrl(url).user || '' })}
               </dd>
             </div>
             <div>
@@ -404,7 +406,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
               <dd>{schedule.kind === 'manual' ? t('schedule.manual') : t('schedule.everyN', { n: scheduleInput(schedule).kind === 'interval' ? Number(schedule.minutes) : 0 })}</dd>
             </div>
           </dl>
-          {finishError && <ErrorNotice help={finishError} title={t('wizard.finishFailed')} />}
+          {finishError && <ErrorNotice help={finishError} context={t('wizard.finishFailed')} />}
         </section>
       )}
 
