@@ -147,7 +147,8 @@ export function PostgresForm({
       {draft.kind === 'external' && (
         <div className="actions-row">
           {!isPostgresDraftComplete(draft) && <p className="hint">{t('pg.testNeeds')}</p>}
-          <button type="button" className="button" onClick={() => void test()} disabled={testing || !isPostgresDraftComplete(draft)}>
+          {/* Busy is aria-disabled, not disabled: a disabled button drops the keyboard focus to <body>. */}
+          <button type="button" className="button" onClick={() => !testing && void test()} disabled={!isPostgresDraftComplete(draft)} aria-disabled={testing || undefined}>
             {testing ? t('pg.testing') : t('pg.test')}
           </button>
         </div>

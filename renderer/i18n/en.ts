@@ -311,6 +311,7 @@ export const en = {
   'dash.noTransforms': 'Transforms have not run yet. Press “Run transforms now” to build the analytics tables.',
   'dash.lastTransform': 'Last run {when}: {summary}.',
   'dash.scheduleManual': 'Sync runs when you press “Sync now”.',
+  'dash.scheduleLive': 'Changes are copied live as they arrive; “Sync now” catches up at once.',
   'dash.scheduleEvery': 'Sync runs automatically every {n} {n:minute|minutes} while online.',
 
   'history.title': 'Run history',

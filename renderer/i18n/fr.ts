@@ -313,6 +313,7 @@ export const fr = {
   'dash.noTransforms': 'Les transformations n’ont pas encore tourné. Cliquez sur « Lancer les transformations » pour construire les tables d’analyse.',
   'dash.lastTransform': 'Dernière exécution {when} : {summary}.',
   'dash.scheduleManual': 'La synchronisation se fait quand vous cliquez sur « Synchroniser ».',
+  'dash.scheduleLive': 'Les modifications sont copiées en direct dès qu’elles arrivent ; « Synchroniser » rattrape tout de suite.',
   'dash.scheduleEvery': 'La synchronisation se fait automatiquement toutes les {n} minutes quand l’ordinateur est connecté.',
 
   'history.title': 'Historique des exécutions',

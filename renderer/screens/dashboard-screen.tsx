@@ -9,9 +9,9 @@ import { OutcomeNotice } from '../components/outcome-notice';
 import { describeSyncResult, describeTransformResult, runSummaryText, type OutcomeView } from '../describe-outcome';
 import { describeState } from '../describe-state';
 import { explainError, type ErrorHelp } from '../error-help';
-import { formatAgo, formatDateTime, formatDuration, formatNumber } from '../format';
+import { formatAgo, formatDateTime, formatDuration, formatNumber, type Lang } from '../format';
 import { useEvent } from '../hooks/use-event';
-import { useT } from '../i18n/use-t';
+import { useT, type Translate } from '../i18n/use-t';
 
 /** Poll as a safety net for missed events (e.g. an HTTP event stream that reconnected). */
 const REFRESH_MS = 15_000;
@@ -116,8 +116,9 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
     }
   };
 
-  const successTimes = statuses?.map((s) => s.lastSuccessAt) ?? [];
-  const oldestSuccess = successTimes.length && successTimes.every(Boolean) ? successTimes.filter((x): x is string => !!x).sort()[0] : null;
+  const currentAsOf = currentAsOfText(statuses, t, lang);
+  // The demo (and `cht-sync run`) follow the feeds live: the schedule line must not say "only when you press".
+  const isFollowing = statuses?.some((s) => s.state.kind === 'live' || s.state.kind === 'catching-up') ?? false;
   const timeOf = (iso: string) => formatDateTime(lang, iso);
 
   return (
@@ -126,16 +127,15 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
         <div>
           <h1>{t('dash.title')}</h1>
           <p className="muted" data-testid="current-as-of">
-            {oldestSuccess
-              ? t('dash.currentAsOf', { when: formatDateTime(lang, oldestSuccess), ago: formatAgo(lang, oldestSuccess) })
-              : t('dash.neverSynced')}
+            {currentAsOf}
           </p>
         </div>
         <div className="toolbar" role="group" aria-label={t('dash.actions')}>
-          <button type="button" className="button primary" onClick={() => void syncNow()} disabled={running.sync || isPaused}>
+          {/* Busy is aria-disabled, not disabled: a disabled button drops the keyboard focus to <body>. */}
+          <button type="button" className="button primary" onClick={() => !running.sync && void syncNow()} disabled={isPaused} aria-disabled={running.sync || undefined}>
             <Icon name="sync" /> {running.sync ? t('dash.syncing') : t('dash.syncNow')}
           </button>
-          <button type="button" className="button" onClick={() => void transformNow()} disabled={running.transform}>
+          <button type="button" className="button" onClick={() => !running.transform && void transformNow()} aria-disabled={running.transform || undefined}>
             <Icon name="play" /> {running.transform ? t('dash.transforming') : t('dash.transformNow')}
           </button>
           <button type="button" className="button" onClick={() => void togglePause()} aria-pressed={isPaused}>
@@ -171,6 +171,8 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
         ) : statuses.length === 0 ? (
           <p>{t('dash.noDatabases')}</p>
         ) : (
+          // Narrow windows and 200% zoom: the table scrolls inside its own region, the page never sideways.
+          <div className="table-scroll" role="region" aria-labelledby="dash-dbs" tabIndex={0}>
           <table className="table" data-testid="status-table">
             <thead>
               <tr>
@@ -225,6 +227,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
               })}
             </tbody>
           </table>
+          </div>
         )}
       </section>
 
@@ -240,9 +243,22 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
           </p>
         )}
         <p className="muted small">
-          {settings.schedule.kind === 'manual' ? t('dash.scheduleManual') : t('dash.scheduleEvery', { n: settings.schedule.minutes })}
+          {settings.schedule.kind === 'manual' ? (isFollowing ? t('dash.scheduleLive') : t('dash.scheduleManual')) : t('dash.scheduleEvery', { n: settings.schedule.minutes })}
         </p>
       </section>
     </>
   );
+}
+
+/**
+ * "Data current as of …" from the oldest last success of the databases; nothing while the
+ * statuses load (never "No complete sync yet." before they are known), and "No complete sync
+ * yet." only when some database has really never completed one.
+ */
+export function currentAsOfText(statuses: DatabaseStatus[] | null, t: Translate, lang: Lang): string | null {
+  if (statuses === null || statuses.length === 0) return null;
+  const times = statuses.map((s) => s.lastSuccessAt);
+  if (!times.every((x): x is string => x !== null)) return t('dash.neverSynced');
+  const oldest = [...times].sort()[0]!;
+  return t('dash.currentAsOf', { when: formatDateTime(lang, oldest), ago: formatAgo(lang, oldest) });
 }

@@ -145,6 +145,7 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
 
   const save = async (e: FormEvent | null, verify = true) => {
     e?.preventDefault();
+    if (saving) return;
     setSaved(false);
     setError(null);
     const found = validate();
@@ -244,7 +245,7 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
           </div>
           <TextField label={t('settings.databases')} hint={t('settings.databases.hint')} value={databases} onValue={setDatabases} spellCheck={false} />
           <div className="actions-row">
-            <button type="button" className="button" onClick={() => void testCouch()} disabled={couchTesting || !url.trim()}>
+            <button type="button" className="button" onClick={() => !couchTesting && void testCouch()} disabled={!url.trim()} aria-disabled={couchTesting || undefined}>
               {couchTesting ? t('wizard.testing') : t('wizard.test')}
             </button>
           </div>
@@ -316,7 +317,7 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
               {t('settings.saveUnverified')}
             </button>
           )}
-          <button type="submit" className="button primary" disabled={saving}>
+          <button type="submit" className="button primary" aria-disabled={saving || undefined}>
             {saving ? t('settings.saving') : t('settings.save')}
           </button>
         </div>

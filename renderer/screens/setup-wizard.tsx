@@ -67,6 +67,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
   };
 
   const testCouch = async (trust = trusted) => {
+    if (testing) return;
     setTesting(true);
     setCouch(null);
     setCouchError(null);
@@ -128,6 +129,8 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
         language: lang,
       });
       setCompleted(s);
+      // The view becomes "First sync": focus its heading rather than losing it with the Finish button.
+      requestAnimationFrame(() => headingRef.current?.focus());
     } catch (e) {
       setFinishError(explainError(e, t, { place: 'wizard', couchUrl: url }));
     } finally {
@@ -141,6 +144,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
     try {
       const s = await client.invoke('setup.useDemo', {});
       setCompleted(s);
+      requestAnimationFrame(() => headingRef.current?.focus());
     } catch (e) {
       setFinishError(explainError(e, t, { place: 'wizard' }));
     } finally {
@@ -229,7 +233,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
               <TextField label={t('wizard.password')} value={password} onValue={(v) => { setPassword(v); setCouch(null); }} type="password" autoComplete="current-password" />
             </div>
             <div className="actions-row">
-              <button type="submit" className="button primary" disabled={testing || url.trim() === ''}>
+              <button type="submit" className="button primary" disabled={url.trim() === ''} aria-disabled={testing || undefined}>
                 {testing ? t('wizard.testing') : t('wizard.test')}
               </button>
             </div>
@@ -265,7 +269,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
           <aside className="card demo-card" aria-labelledby="demo-heading">
             <h2 id="demo-heading">{t('wizard.demo.title')}</h2>
             <p>{t('wizard.demo.text')}</p>
-            <button type="button" className="button" onClick={() => void useDemo()} disabled={finishing}>
+            <button type="button" className="button" onClick={() => !finishing && void useDemo()} aria-disabled={finishing || undefined}>
               {finishing ? t('wizard.demo.starting') : t('wizard.demo.button')}
             </button>
           </aside>
@@ -423,7 +427,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
             {t('action.next')}
           </button>
         ) : (
-          <button type="button" className="button primary" onClick={() => void finish()} disabled={finishing}>
+          <button type="button" className="button primary" onClick={() => !finishing && void finish()} aria-disabled={finishing || undefined}>
             {finishing ? t('wizard.finishing') : t('wizard.finish')}
           </button>
         )}

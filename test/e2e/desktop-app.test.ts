@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { screenshot, startAppUnderTest, type AppUnderTest } from './support/app-under-test';
+import { VIEWPORT, screenshot, startAppUnderTest, type AppUnderTest } from './support/app-under-test';
 import { parseCsv } from './support/csv';
 import { eventually } from './support/eventually';
 import { ChartsPage } from './pages/charts-page';
@@ -124,6 +124,8 @@ step('the wizard completes from an empty data folder and runs the first sync', a
   assert.equal(await page.getByRole('radio', { name: /Built-in database/ }).isChecked(), true, 'embedded is the default');
   await wizard.useExistingPostgres(app.postgres);
   await wizard.postgresOk().waitFor();
+  // Issue 11 #16: the keyboard focus stays on the button, not dropped to <body>.
+  assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Test database connection');
   await screenshot(page, '05-wizard-postgres');
   await wizard.next();
 
@@ -143,6 +145,8 @@ step('the wizard completes from an empty data folder and runs the first sync', a
   await wizard.finish();
 
   await wizard.heading().filter({ hasText: 'First sync' }).waitFor();
+  // Issue 11 #16: "Finish" gives way to the First sync step, whose heading takes the focus.
+  await eventually(() => page.evaluate('document.activeElement?.id'), (id) => assert.equal(id, 'wizard-heading'));
   const outcome = wizard.outcome();
   await outcome.waitFor({ timeout: 120_000 });
   await screenshot(page, '07-wizard-first-sync');
@@ -218,6 +222,18 @@ step('transforms run from the dashboard and their models are listed', async () =
   await outcome.waitFor({ timeout: 180_000 });
   await screenshot(page, '11-dashboard-transforms');
   assert.match(await outcome.innerText(), /Transforms finished/);
+  // Issue 11 #16: the focus is still on the button that was pressed.
+  assert.match(String(await page.evaluate('document.activeElement?.textContent')), /Run transforms now/);
+  // Issue 11 #16: at 200% zoom (half the CSS width) nothing overflows the page sideways.
+  await page.setViewportSize({ width: VIEWPORT.width / 2, height: VIEWPORT.height / 2 });
+  try {
+    await dash.row('medic').waitFor();
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    assert.ok(Number(overflow) <= 0, `the page is ${String(overflow)} px wider than the window at 200% zoom`);
+    await screenshot(page, '11b-dashboard-200-percent');
+  } finally {
+    await page.setViewportSize(VIEWPORT);
+  }
   await outcome.getByRole('link', { name: 'See the details of this run' }).click();
   const history = new HistoryPage(page);
   const models = history.section('Models');
@@ -356,6 +372,33 @@ step('settings are saved and survive a reload', async () => {
   await page.getByRole('radio', { name: /Only when I press/ }).check();
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.getByText('Settings saved.').waitFor();
+});
+
+step('settings test the CHT connection and verify before saving (issue 11 #12)', async () => {
+  const { page } = app;
+  const settings = new SettingsPage(page);
+  await settings.open();
+  const databases = page.getByLabel('Databases to copy', { exact: true });
+  const saved = await databases.inputValue();
+  // The saved password is used for the server it was saved for: no need to type it again.
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await page.getByText(/the login works/).waitFor();
+  await databases.fill(`${saved}, medic_sentinel`);
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  const alert = page.getByTestId('error-notice');
+  await alert.waitFor();
+  const text = await alert.innerText();
+  assert.match(text, /Not saved/);
+  assert.match(text, /“medic_sentinel” does not exist/);
+  assert.match(text, /Did you mean “medic-sentinel”/);
+  assert.equal(await page.getByText('Settings saved.').count(), 0);
+  // A port that is not a number says so next to the field.
+  await page.getByLabel('Port').fill('abc');
+  await page.getByText(/The port must be a whole number/).first().waitFor();
+  await screenshot(page, '20a-settings-not-saved');
+  await page.reload();
+  await settings.open();
+  assert.equal(await page.getByLabel('Databases to copy', { exact: true }).inputValue(), saved, 'nothing unverified was saved');
 });
 
 step('settings switch the whole UI to French and back', async () => {
