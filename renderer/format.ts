@@ -92,3 +92,39 @@ export function displayUrl(raw: string): { url: string; user: string | null } {
   }
   return { url: `${match[1]}${match[3]}`, user: decoded || null };
 }
+
+/** The date format typed in the UI's language, said explicitly next to a date filter. */
+export function dateInputFormat(lang: Lang): string {
+  return lang === 'fr' ? 'JJ/MM/AAAA' : 'DD/MM/YYYY';
+}
+
+/**
+ * A date typed by the user, read by the UI's locale with one explicit format (day first, as
+ * en-GB and fr-FR write it: "01/07/2026" is 1 July 2026), or as ISO (2026-07-01, with a time
+ * if given). Returns the ISO text the engine accepts, or null when it is not a real date —
+ * never a silent month/day swap.
+ */
+export function parseDateInput(text: string): string | null {
+  const value = text.trim();
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(value);
+  if (iso) return isRealDate(Number(iso[1]), Number(iso[2]), Number(iso[3])) ? value.replace(' ', 'T') : null;
+  const dayFirst = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(value);
+  if (!dayFirst) return null;
+  const [day, month, year] = [Number(dayFirst[1]), Number(dayFirst[2]), Number(dayFirst[3])];
+  if (!isRealDate(year, month, day)) return null;
+  const date = `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  if (dayFirst[4] === undefined) return date;
+  const [h, m, s] = [Number(dayFirst[4]), Number(dayFirst[5]), Number(dayFirst[6] ?? 0)];
+  if (h > 23 || m > 59 || s > 59) return null;
+  return `${date}T${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+}
+
+function isRealDate(year: number, month: number, day: number): boolean {
+  const d = new Date(Date.UTC(year, month - 1, day));
+  return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
+}
+
+/** Column types the data filter treats as dates. */
+export function isDateType(type: string): boolean {
+  return /^(date|timestamp)/i.test(type);
+}

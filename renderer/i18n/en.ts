@@ -413,6 +413,8 @@ export const en = {
   'data.filter.value': 'Value',
   'data.filter.apply': 'Apply filter',
   'data.filter.clear': 'Clear filter',
+  'data.filter.dateFormat': 'Dates: {format} (for example 31/01/2026), or 2026-01-31.',
+  'data.filter.dateInvalid': 'This is not a date in the form {format} (for example 31/01/2026).',
   'data.op.contains': 'contains',
   'data.op.eq': 'equals',
   'data.op.gt': 'greater than',

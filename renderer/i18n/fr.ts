@@ -415,6 +415,8 @@ export const fr = {
   'data.filter.value': 'Valeur',
   'data.filter.apply': 'Appliquer le filtre',
   'data.filter.clear': 'Effacer le filtre',
+  'data.filter.dateFormat': 'Dates : {format} (par exemple 31/01/2026), ou 2026-01-31.',
+  'data.filter.dateInvalid': 'Ce n’est pas une date de la forme {format} (par exemple 31/01/2026).',
   'data.op.contains': 'contient',
   'data.op.eq': 'est égal à',
   'data.op.gt': 'supérieur à',

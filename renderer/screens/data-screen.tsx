@@ -4,7 +4,7 @@ import { useClient } from '../client-context';
 import { ErrorNotice } from '../components/error-notice';
 import { Icon } from '../components/icon';
 import { explainError, type ErrorHelp } from '../error-help';
-import { formatAgo, formatDateTime, formatNumber } from '../format';
+import { dateInputFormat, formatAgo, formatDateTime, formatNumber, isDateType, parseDateInput } from '../format';
 import { useT } from '../i18n/use-t';
 
 const PAGE_SIZE = 50;
@@ -91,6 +91,8 @@ function TablePreviewPanel({ table }: { table: string }) {
   const [offset, setOffset] = useState(0);
   const [filter, setFilter] = useState<TableFilter | null>(null);
   const [draft, setDraft] = useState<TableFilter>({ column: '', op: 'contains', value: '' });
+  const [dateProblem, setDateProblem] = useState<string | null>(null);
+  const isDateColumn = isDateType(preview?.columns.find((c) => c.name === draft.column)?.type ?? '');
   const [error, setError] = useState<ErrorHelp | null>(null);
   const [exportMessage, setExportMessage] = useState<string | null>(null);
   const [isExporting, setIsExporting] = useState(false);
@@ -164,7 +166,15 @@ function TablePreviewPanel({ table }: { table: string }) {
           onSubmit={(e) => {
             e.preventDefault();
             setOffset(0);
-            setFilter(draft.value.trim() === '' ? null : { ...draft, value: draft.value.trim() });
+            setDateProblem(null);
+            if (draft.value.trim() === '') return setFilter(null);
+            // Dates are read in the UI's format (said next to the field) and sent as ISO: never a silent day/month swap.
+            if (isDateColumn && draft.op !== 'contains') {
+              const iso = parseDateInput(draft.value);
+              if (iso === null) return setDateProblem(t('data.filter.dateInvalid', { format: dateInputFormat(lang) }));
+              return setFilter({ ...draft, value: iso });
+            }
+            setFilter({ ...draft, value: draft.value.trim() });
           }}
         >
           <div className="field inline">
@@ -188,7 +198,21 @@ function TablePreviewPanel({ table }: { table: string }) {
           </div>
           <div className="field inline">
             <label htmlFor="filter-value">{t('data.filter.value')}</label>
-            <input id="filter-value" value={draft.value} onChange={(e) => setDraft({ ...draft, value: e.target.value })} spellCheck={false} />
+            <input
+              id="filter-value"
+              value={draft.value}
+              onChange={(e) => setDraft({ ...draft, value: e.target.value })}
+              spellCheck={false}
+              placeholder={isDateColumn && draft.op !== 'contains' ? dateInputFormat(lang) : undefined}
+              aria-describedby={isDateColumn ? 'filter-value-format' : undefined}
+              aria-invalid={dateProblem ? true : undefined}
+            />
+            {isDateColumn && draft.op !== 'contains' && (
+              <p className="hint" id="filter-value-format">
+                {t('data.filter.dateFormat', { format: dateInputFormat(lang) })}
+              </p>
+            )}
+            {dateProblem && <p className="field-error">{dateProblem}</p>}
           </div>
           <button type="submit" className="button">
             {t('data.filter.apply')}

@@ -2,6 +2,10 @@ import type pg from 'pg';
 import type { TableFilter, TableInfo, TablePreview } from '../../contract';
 import { EngineError } from '../../core/engine-error';
 import { CSV_BOM, csvLine } from './csv';
+import { writeXlsx, XLSX_MAX_ROWS, type XlsxCell } from './xlsx';
+
+/** The only date form a filter takes (the UI converts what the user typed in their format). */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 /** Tables with fewer (estimated) rows than this are counted exactly. */
 const EXACT_COUNT_BELOW = 100_000;
@@ -93,11 +97,17 @@ function whereClause(columns: Column[], filter: TableFilter | undefined, params:
   const column = columns.find((c) => c.name === filter.column);
   if (!column) throw new EngineError('INVALID_ARGUMENT', `There is no column "${filter.column}" to filter on.`, { details: { field: 'filter.column' } });
   const ident = quoteIdent(column.name);
+  const isDate = /^(date|timestamp)/i.test(column.type);
+  if (isDate && filter.op !== 'contains' && !ISO_DATE.test(filter.value.trim())) {
+    // "01/07/2026" is 1 July to some and 7 January to PostgreSQL's default DateStyle: only ISO is taken.
+    throw new EngineError('INVALID_ARGUMENT', `Write dates for "${column.name}" as year-month-day, for example 2026-07-01 (got "${filter.value.slice(0, 40)}"): a date like 01/07/2026 reads differently in different countries.`, { details: { field: 'filter.value' } });
+  }
   params.push(filter.op === 'contains' ? `%${filter.value.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : filter.value);
   const p = `$${params.length}`;
   switch (filter.op) {
     case 'eq':
-      return ` where ${ident}::text = ${p}`;
+      // A date is equal as a date (2026-07-01 matches whatever PostgreSQL's text form is); anything else as text.
+      return isDate ? ` where ${ident} = ${p}` : ` where ${ident}::text = ${p}`;
     case 'contains':
       return ` where ${ident}::text ilike ${p}`;
     // Typed comparison: PostgreSQL casts the parameter to the column's type (dates compare as dates).
@@ -210,8 +220,68 @@ export async function exportTableCsv(
   } finally {
     client.release();
   }
-  const suffix = o.filter ? `-${o.filter.column}-${o.filter.op}` : '';
-  return { fileName: `${o.table}${suffix}-${new Date().toISOString().slice(0, 10)}.csv`.replace(/[^A-Za-z0-9._-]/g, '_'), rows };
+  return { fileName: exportFileName(o.table, o.filter, 'csv'), rows };
+}
+
+/**
+ * Values typed for a spreadsheet: numbers that fit a double exactly, booleans, dates and
+ * timestamps as dates (timestamps without a zone are UTC in this layout), the rest as text.
+ */
+const spreadsheetTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (format === 'binary') return (v: Buffer) => v.toString('utf8');
+    if (oid === 16) return (v: string) => v === 't';
+    if (oid === 21 || oid === 23 || oid === 700 || oid === 701) return (v: string) => Number(v);
+    // bigint and numeric: a number only when a double holds it exactly (an id of 19 digits stays text).
+    if (oid === 20) return (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : v);
+    // numeric: a number when at most 15 significant digits (what a double holds exactly), else text.
+    if (oid === 1700) return (v: string) => (/^-?\d+(\.\d+)?$/.test(v) && v.replace(/[-.]/g, '').replace(/^0+/, '').length <= 15 ? Number(v) : v);
+    if (oid === 1082) return (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : v);
+    if (oid === 1114 || oid === 1184) return (v: string) => {
+      const parsed = new Date(v.replace(' ', 'T') + (/[zZ]|[+-]\d\d(:?\d\d)?$/.test(v) ? '' : 'Z'));
+      return Number.isNaN(parsed.getTime()) ? v : parsed;
+    };
+    return (v: string) => v;
+  },
+} as unknown as pg.CustomTypesConfig;
+
+/** The table (or a filtered view) as an .xlsx workbook with typed cells (see ./xlsx.ts). */
+export async function exportTableXlsx(
+  pool: pg.Pool,
+  schema: string,
+  o: { table: string; filter?: TableFilter; maxRows?: number },
+): Promise<{ fileName: string; rows: number; data: Buffer }> {
+  const columns = await describe(pool, schema, o.table);
+  const params: unknown[] = [];
+  const where = whereClause(columns, o.filter, params);
+  const relation = `${quoteIdent(schema)}.${quoteIdent(o.table)}`;
+  const limit = Math.min(o.maxRows ?? XLSX_MAX_ROWS - 1, XLSX_MAX_ROWS - 1);
+  let result: pg.QueryResult<unknown[]>;
+  try {
+    result = await pool.query<unknown[]>({ text: `select * from ${relation}${where} limit ${limit + 1}`, values: params, rowMode: 'array', types: spreadsheetTypes });
+  } catch (error) {
+    translateFilterError(error, o.filter);
+  }
+  if (result.rows.length > limit) {
+    throw new EngineError('INVALID_ARGUMENT', `This export has more than ${limit.toLocaleString('en')} rows, too many for a spreadsheet. Add a filter, or export with psql \\copy.`, { details: { field: 'filter' } });
+  }
+  const cells = result.rows.map((row) => row.map(toCell));
+  return { fileName: exportFileName(o.table, o.filter, 'xlsx'), rows: cells.length, data: writeXlsx(columns.map((c) => c.name), cells, o.table) };
+}
+
+function toCell(value: unknown): XlsxCell {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value instanceof Date) return value;
+  return JSON.stringify(value);
+}
+
+/**
+ * `data_record-exported-2026-07-01.csv`, or `data_record-filtered-by-reported_date-exported-2026-07-01.csv`:
+ * the export's own date is labelled, so it is never read as the filter's value.
+ */
+export function exportFileName(table: string, filter: TableFilter | undefined, extension: 'csv' | 'xlsx', now = new Date()): string {
+  const filtered = filter ? `-filtered-by-${filter.column}` : '';
+  return `${table}${filtered}-exported-${now.toISOString().slice(0, 10)}.${extension}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 export function quoteIdent(name: string): string {
