@@ -5,6 +5,7 @@ import { registerSecret } from '../core/redact';
 import { parseScopeList } from '../scope/selector';
 import type { SavedSettings } from '../store/saved-settings';
 import { SECRET_NAMES } from '../store/saved-settings';
+import { boundSecret, couchOrigin, postgresOrigin } from '../store/secret-store';
 
 /** What the command line may set; values arrive as strings from the parser. */
 export interface CliFlags {
@@ -140,7 +141,9 @@ function resolveCouch(
     return null;
   }
   const username = base.username ?? flags.couchUser ?? env.COUCHDB_USER ?? saved?.couch.username ?? undefined;
-  const password = base.password ?? env.COUCHDB_PASSWORD ?? secrets?.get(SECRET_NAMES.couchPassword) ?? undefined;
+  // A saved password only for the server it was saved for: --couch-url or COUCHDB_HOST naming another never receives it.
+  const savedPassword = secrets ? boundSecret(secrets, SECRET_NAMES.couchPassword, couchOrigin(base.url), couchOrigin(saved?.couch.url)) : null;
+  const password = base.password ?? env.COUCHDB_PASSWORD ?? savedPassword ?? undefined;
   registerSecret(password);
 
   const dbs = pickRaw<string | string[]>(flags.databases, '--databases', env.COUCHDB_DBS, 'COUCHDB_DBS', saved?.couch.databases.length ? saved.couch.databases : undefined, 'the saved databases', [...DEFAULTS.databases]);
@@ -309,7 +312,8 @@ function resolvePostgres(
   }
   if (saved?.postgres.kind === 'external') {
     const p = saved.postgres;
-    const password = envPassword ?? secrets?.get(SECRET_NAMES.postgresPassword) ?? null;
+    const origin = postgresOrigin(p.host, p.port);
+    const password = envPassword ?? (secrets ? boundSecret(secrets, SECRET_NAMES.postgresPassword, origin, origin) : null);
     registerSecret(password);
     return { kind: 'external', url: buildPostgresUrl({ host: p.host, port: p.port, user: p.username, password, database: p.database, ssl: p.ssl }) };
   }

@@ -1,7 +1,7 @@
 import { EngineError } from '../core/engine-error';
 import type { Logger } from '../core/logger';
 import { registerSecret } from '../core/redact';
-import { SECRET_NAMES, type SavedSettings, type Store } from '../store';
+import { boundSecret, couchOrigin, postgresUrlOrigin, SECRET_NAMES, type SavedSettings, type Store } from '../store';
 import type { EngineConfig } from './config';
 
 /** Called after the settings were re-derived, in registration order; may restart what depends on a changed part. */
@@ -48,9 +48,18 @@ export class EngineSettings {
     this.listeners.push(listener);
   }
 
-  /** A saved secret, registered for redaction before anyone can log it. */
-  secret(name: string): string | null {
-    const value = this.store.secrets.get(name);
+  /** The saved CouchDB password, only when `url` is the server it was saved for (scheme, host and port). */
+  couchPasswordFor(url: string): string | null {
+    const value = boundSecret(this.store.secrets, SECRET_NAMES.couchPassword, couchOrigin(url), couchOrigin(this.store.settings.get().couch.url));
+    registerSecret(value);
+    return value;
+  }
+
+  /** The saved PostgreSQL password, only when `url` names the server (host and port) it was saved for. */
+  postgresPasswordFor(url: string): string | null {
+    const saved = this.store.settings.get().postgres;
+    const legacy = saved.kind === 'external' ? postgresUrlOrigin(`postgres://${saved.host}:${saved.port}`) : null;
+    const value = boundSecret(this.store.secrets, SECRET_NAMES.postgresPassword, postgresUrlOrigin(url), legacy);
     registerSecret(value);
     return value;
   }
@@ -58,7 +67,7 @@ export class EngineSettings {
   couchConnection(): CouchConnection {
     const couch = this.config.couch;
     if (!couch) throw new EngineError('NOT_CONFIGURED', 'No CHT instance is configured yet. Finish the setup (or pass --couch-url / COUCHDB_HOST).');
-    const password = couch.password ?? this.secret(SECRET_NAMES.couchPassword) ?? undefined;
+    const password = couch.password ?? this.couchPasswordFor(couch.url) ?? undefined;
     return { ...couch, ...(password ? { password } : {}) };
   }
 

@@ -1,5 +1,5 @@
 import { EngineError } from '../../core/engine-error';
-import { SECRET_NAMES } from '../../store';
+import { couchOrigin, saveBoundSecret, SECRET_NAMES } from '../../store';
 import { configFromSaved, withPassword } from '../config';
 import type { HandlerTable } from '../types';
 import { applySettings, type EngineParts } from './parts';
@@ -12,7 +12,8 @@ export function setupHandlers(parts: EngineParts): Pick<HandlerTable, SetupMetho
   const { ctx, settings, postgres, demo } = parts;
   const { modules, store } = ctx;
   return {
-    'setup.testCouch': async (c) => modules.probeCouch(c, { timeoutMs: 15_000 }),
+    // No password given (Settings' "Test connection" keeps the saved one): the saved password, only for its own server.
+    'setup.testCouch': async (c) => modules.probeCouch(c.password === undefined ? withSaved(c, settings.couchPasswordFor(c.url)) : c, { timeoutMs: 15_000 }),
     'setup.testPostgres': async ({ postgres: target }) => {
       const config = settings.current;
       if (target.kind === 'embedded') {
@@ -29,7 +30,8 @@ export function setupHandlers(parts: EngineParts): Pick<HandlerTable, SetupMetho
       }
       const url = configFromSaved({ ...store.settings.get(), postgres: { ...target } }, config).postgres;
       if (url.kind !== 'external') throw new EngineError('INTERNAL', 'unexpected postgres setting');
-      return modules.probePostgres(withPassword(url.url, target.password ?? settings.secret(SECRET_NAMES.postgresPassword)));
+      // The saved password goes only to the host and port it was saved for, whatever that server asks for.
+      return modules.probePostgres(withPassword(url.url, target.password ?? settings.postgresPasswordFor(url.url)));
     },
     'setup.estimate': async ({ databases, ...c }) => {
       await modules.checkDatabases(c, databases, { timeoutMs: 15_000 });
@@ -61,9 +63,13 @@ export function setupHandlers(parts: EngineParts): Pick<HandlerTable, SetupMetho
         isDemo: true,
         isSetupComplete: true,
       });
-      store.secrets.set(SECRET_NAMES.couchPassword, handle.password);
+      saveBoundSecret(store.secrets, SECRET_NAMES.couchPassword, couchOrigin(handle.url), handle.password);
       await applySettings(parts);
       return settingsView(parts);
     },
   };
+}
+
+function withSaved<T extends { password?: string }>(c: T, password: string | null): T {
+  return password === null ? c : { ...c, password };
 }

@@ -1,5 +1,5 @@
 import { registerSecret } from '../../core/redact';
-import { SECRET_NAMES } from '../../store';
+import { couchOrigin, saveBoundSecret, SECRET_NAMES } from '../../store';
 import type { EngineContext } from '../engine-context';
 import type { DemoCouchHandle } from '../modules';
 import type { EngineSettings } from '../settings';
@@ -49,7 +49,7 @@ export class DemoService implements Service {
           if (handle.url !== saved.couch.url || handle.username !== saved.couch.username) {
             store.settings.update({ couch: { ...saved.couch, url: handle.url, username: handle.username } });
           }
-          store.secrets.set(SECRET_NAMES.couchPassword, handle.password);
+          saveBoundSecret(store.secrets, SECRET_NAMES.couchPassword, couchOrigin(handle.url), handle.password);
           void this.settings.apply();
         })
         .catch((error: unknown) => this.ctx.logger.error('the demo CouchDB server could not start', { error }))

@@ -2,7 +2,6 @@ import pg from 'pg';
 import { EngineError } from '../../core/engine-error';
 import { registerSecret } from '../../core/redact';
 import type { EmbeddedPostgresHandle } from '../../postgres/embedded';
-import { SECRET_NAMES } from '../../store';
 import { withPassword } from '../config';
 import type { EngineContext } from '../engine-context';
 import { translatePgError } from '../pg-errors';
@@ -84,7 +83,7 @@ export class PostgresService implements Service {
   url(): string {
     if (this.state) return this.state.url;
     const config = this.settings.current;
-    if (config.postgres.kind === 'external') return withPassword(config.postgres.url, this.settings.secret(SECRET_NAMES.postgresPassword));
+    if (config.postgres.kind === 'external') return withPassword(config.postgres.url, this.settings.postgresPasswordFor(config.postgres.url));
     throw new EngineError('NOT_CONFIGURED', 'The embedded PostgreSQL is not started yet: call ensurePostgres() first.');
   }
 
@@ -107,7 +106,7 @@ export class PostgresService implements Service {
       const saved = ctx.store.settings.get();
       if (saved.postgres.kind === 'embedded' && saved.postgres.port !== embedded.port) ctx.store.settings.update({ postgres: { kind: 'embedded', port: embedded.port } });
     } else {
-      url = withPassword(config.postgres.url, settings.secret(SECRET_NAMES.postgresPassword));
+      url = withPassword(config.postgres.url, settings.postgresPasswordFor(config.postgres.url));
     }
     const parsed = new URL(url);
     registerSecret(decodeURIComponent(parsed.password));

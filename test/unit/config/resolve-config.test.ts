@@ -130,6 +130,22 @@ describe('resolveConfig: precedence flags > env > saved > defaults', () => {
     assert.deepEqual(c.transform, { threads: 4, batchSize: 2000, selector: null, intervalSeconds: 5 });
   });
 
+  it('issue 11 #1: the saved CouchDB password is bound to the saved server: --couch-url or COUCHDB_HOST naming another gets none', () => {
+    const elsewhere = resolve({ flags: { couchUrl: 'https://other-host' }, saved: stored, secrets });
+    assert.equal(elsewhere.couch?.password, undefined);
+    const otherPort = resolve({ flags: { couchUrl: 'https://saved-host:8443' }, saved: stored, secrets });
+    assert.equal(otherPort.couch?.password, undefined);
+    const otherScheme = resolve({ flags: { couchUrl: 'http://saved-host' }, saved: stored, secrets });
+    assert.equal(otherScheme.couch?.password, undefined);
+    const fromHostEnv = resolve({ env: { COUCHDB_HOST: 'other-host', COUCHDB_USER: 'x' }, saved: stored, secrets });
+    assert.equal(fromHostEnv.couch?.password, undefined);
+    const same = resolve({ flags: { couchUrl: 'https://saved-host:443' }, saved: stored, secrets });
+    assert.equal(same.couch?.password, 'saved-couch-password');
+    // Bound explicitly to another origin (saved with a server since replaced): not given to the saved URL either.
+    const rebound = memorySecretStore({ 'couch.password': 'old-password', 'couch.password.origin': 'https://old-host:443' });
+    assert.equal(resolve({ saved: stored, secrets: rebound }).couch?.password, undefined);
+  });
+
   it('env over saved', () => {
     const c = resolve({ env, saved: stored, secrets });
     assert.deepEqual(c.couch, { url: 'http://env-host:5984', username: 'env-user', password: 'env-password', databases: ['medic'] });
