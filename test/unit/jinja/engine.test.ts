@@ -300,3 +300,43 @@ describe('options and interop', () => {
     assert.notEqual(env.parse('{{ 2 }}', 'cache.sql'), a);
   });
 });
+
+describe('host-object protocols (what the dbt layer builds on)', () => {
+  class Row {
+    constructor(private readonly cells: Record<string, unknown>) {}
+    __getitem__(k: unknown): unknown {
+      return typeof k === 'string' ? this.cells[k] : undefined;
+    }
+    keys(): string[] {
+      return Object.keys(this.cells);
+    }
+  }
+  class Days {
+    constructor(readonly n: number) {}
+    __add__(o: unknown): unknown {
+      return o instanceof Days ? new Days(this.n + o.n) : typeof o === 'number' ? new Days(this.n + o) : undefined;
+    }
+    __sub__(o: unknown): unknown {
+      return o instanceof Days ? new Days(this.n - o.n) : undefined;
+    }
+    __eq__(o: unknown): unknown {
+      return o instanceof Days ? o.n === this.n : undefined;
+    }
+    __cmp__(o: unknown): unknown {
+      return o instanceof Days ? Math.sign(this.n - o.n) : undefined;
+    }
+    toString(): string {
+      return `${this.n}d`;
+    }
+  }
+
+  test('attribute access falls back to __getitem__, and __getitem__ + keys make a mapping', async () => {
+    assert.equal(await render('{{ r.schema }}|{{ r["schema"] }}|{{ r is mapping }}|{{ r.nope is defined }}', { r: new Row({ schema: 's' }) }), 's|s|True|False');
+  });
+
+  test('__add__/__sub__/__eq__/__cmp__ give +, -, ==, < and sorting', async () => {
+    const ctx = { a: new Days(2), b: new Days(5) };
+    assert.equal(await render('{{ a + b }}|{{ b - a }}|{{ a + 1 }}|{{ a == a + 0 }}|{{ a < b }}|{{ [b, a] | sort | join(",") }}', ctx), '7d|3d|3d|True|True|2d,5d');
+    await assert.rejects(render('{{ a - 1 }}', ctx), /unsupported operand type\(s\) for -/);
+  });
+});
