@@ -20,6 +20,7 @@ import { ensureSchema, getRelation, serverVersionNum } from './materialize/catal
 import { materialize } from './materialize/materialize';
 import { wrapClient, type PgSession } from './materialize/pg-session';
 import { loadProject, type ProjectSource } from './project/load-project';
+import { modelLockKey, takeTurn, type Turn } from './run/coordination';
 import { parseHooks } from './run/hooks';
 import { toRunResult } from './run/run-result';
 
@@ -56,7 +57,15 @@ export interface TransformOptions {
   parseOnly?: boolean;
   /** Receives the parsed graph and the run's per-node details (for target/ artifacts). */
   onArtifacts?: (a: RunArtifacts) => void;
+  /**
+   * The daemon's runs: skip the run when the last complete run of the same selection (by any
+   * process) already covered every row in the raw tables (see run/coordination.ts).
+   */
+  coalesce?: boolean;
 }
+
+/** The warning of a run that had nothing to do because another run had already done it. */
+export const COALESCED_WARNING = 'Coalesced: the models already hold every row landed so far (a run by this or another cht-sync service covered them); nothing was run.';
 
 /** What `dbt`-style artifacts are written from. */
 export interface RunArtifacts {
@@ -152,8 +161,9 @@ function elapsed(t0: number): number {
 /** Runs the project; never throws: anything unexpected becomes a failed run with its reason. */
 export async function runTransform(o: TransformOptions): Promise<TransformOutcome> {
   const startedAt = new Date().toISOString();
+  let turn: Turn | null = null;
   try {
-    return await runTransformInner(o);
+    return await runTransformInner(o, (t) => (turn = t));
   } catch (error) {
     const wire = toWireError(error);
     o.logger.error('transform failed unexpectedly', { error: wire.message });
@@ -161,10 +171,12 @@ export async function runTransform(o: TransformOptions): Promise<TransformOutcom
       result: { outcome: 'failed', startedAt, finishedAt: new Date().toISOString(), project: projectSource(o.project).label, models: [{ model: '(engine)', uniqueId: '(engine)', materialized: '', status: 'error', rowsAffected: null, seconds: 0, error: wire }], warnings: [wire.message] },
       fingerprints: new Map(o.previousFingerprints ?? []),
     };
+  } finally {
+    await (turn as Turn | null)?.release();
   }
 }
 
-async function runTransformInner(o: TransformOptions): Promise<TransformOutcome> {
+async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => void): Promise<TransformOutcome> {
   const startedAt = new Date().toISOString();
   const { source, label } = projectSource(o.project);
   const warnings: string[] = [];
@@ -254,6 +266,28 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
     warnings.push(`No ${(o.resourceTypes ?? ['model']).length > 1 ? 'node' : 'model'} matches the selection${o.select?.length ? ` --select ${o.select.join(' ')}` : ''}${o.exclude?.length ? ` --exclude ${o.exclude.join(' ')}` : ''}.`);
     emitArtifacts();
     return finish('done');
+  }
+
+  // Other cht-sync services may run these models on this schema too: take turns, and skip a
+  // daemon run whose rows an earlier run (of any of them) already covered (run/coordination.ts).
+  let turn: Turn | null = null;
+  if (!o.compileOnly) {
+    turn = await takeTurn(o.pool, {
+      database: o.database,
+      schema: o.schema,
+      table: o.table,
+      project: compiler.o.project.root.name,
+      coalesce: o.coalesce === true,
+      selection: { models: selected.map((id) => [id, graph.nodes.get(id)!.fingerprint]), vars: o.vars ?? {}, ...(o.select ? { select: o.select } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) },
+      logger: o.logger,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    onTurn(turn);
+    if (turn.kind === 'cancelled') return finish('cancelled');
+    if (turn.kind === 'coalesced') {
+      warnings.push(COALESCED_WARNING);
+      return finish('done');
+    }
   }
 
   // A model whose fingerprint changed since its last build is rebuilt from scratch (never
@@ -387,6 +421,7 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
     let compileDone: string | null = null;
     let executeStarted: string | null = null;
     let lease: Awaited<ReturnType<typeof acquire>> | null = null;
+    let modelLock: string | null = null;
     let result: ModelRunResult;
     let compiledSql: string | null = null;
     let test: TestOutcome | null = null;
@@ -421,6 +456,11 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
           : { ...base, status: 'success', rowsAffected: null, seconds: elapsed(t0), description: desc };
         status.set(n.uniqueId, result.status);
       } else {
+        if (!o.compileOnly) {
+          // One build of a relation at a time across processes (released below, or with the connection).
+          modelLock = modelLockKey(relation.database ?? o.database, relation.schema ?? o.schema, relation.identifier);
+          await session.query('select pg_advisory_lock(hashtext($1))', [modelLock]);
+        }
         if (relation.schema && !o.compileOnly) {
           let p = schemas.get(relation.schema);
           if (!p) {
@@ -462,6 +502,7 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
           warnings.push(...out.warnings);
           rows = out.rowsAffected;
         }
+        if (modelLock) await session.query('select pg_advisory_unlock(hashtext($1))', [modelLock]);
         lease.release(false);
         lease = null;
         result = { ...base, status: 'success', rowsAffected: rows, seconds: elapsed(t0), ...(refreshReason ? { refreshReason } : {}) };
@@ -606,6 +647,9 @@ async function runTransformInner(o: TransformOptions): Promise<TransformOutcome>
   const errors = models.filter((m) => m.status === 'error' || m.status === 'fail').length;
   const successes = models.filter((m) => m.status === 'success' || m.status === 'pass' || m.status === 'warn').length;
   if (cancelled) return finish('cancelled');
-  if (!errors && hooksStartOk && hooksEndOk) return finish('done');
+  if (!errors && hooksStartOk && hooksEndOk) {
+    await turn?.covered();
+    return finish('done');
+  }
   return finish(successes ? 'partial' : 'failed');
 }
