@@ -36,7 +36,7 @@ export async function preflightPostgres(engine: CliEngine): Promise<void> {
  * The engine for a command (bootEngine: store, configuration, engine). A signal handler and
  * the command's own cleanup may both close it: both wait for the same shutdown.
  */
-export function openEngine(ctx: CliContext, host: 'in-process' | 'http', extra: { isIsolated?: boolean; isObserver?: boolean } = {}): Promise<CliEngine> {
+export function openEngine(ctx: CliContext, host: 'in-process' | 'http', extra: { isIsolated?: boolean; isObserver?: boolean; metrics?: { port: number; host: string } } = {}): Promise<CliEngine> {
   return bootEngine({ dataDir: ctx.dataDir, flags: ctx.flags, env: ctx.env, logger: ctx.logger, host, ...extra });
 }
 
@@ -56,6 +56,11 @@ export async function announcePostgres(ctx: CliContext, engine: CliEngine): Prom
 /** Progress bars/lines driven by the engine's events; returns the reporter and an unsubscribe. */
 export function watchSync(ctx: CliContext, engine: CliEngine, databases: string[]): { reporter: ProgressReporter | null; stop(): void } {
   if (ctx.isJson) return { reporter: null, stop: () => undefined };
+  if (ctx.isLogOnStdout) {
+    // A service's log carries the states (progress is on /metrics).
+    const off = engine.events.on('sync.stateChanged', (e) => ctx.logger.info('sync state changed', { database: e.database, state: e.state.kind, ...(e.state.error ? { error: e.state.error.message } : {}) }));
+    return { reporter: null, stop: off };
+  }
   const reporter = createProgressReporter({ isTty: ctx.io.isTty, write: (line) => ctx.io.stderr(line), databases });
   ctx.setWarningSink((line) => reporter.log(line));
   const offs = [engine.events.on('sync.stateChanged', (e) => reporter.state(e.database, e.state)), engine.events.on('sync.progress', (p) => reporter.progress(p))];

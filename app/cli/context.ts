@@ -26,7 +26,10 @@ export interface GlobalOptions {
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Standard error is a terminal (progress bars). */
   isTty: boolean;
+  /** Standard output is a terminal; when it is not, a service (run, serve) logs JSON lines there. */
+  isStdoutTty?: boolean;
 }
 
 /**
@@ -42,6 +45,7 @@ export const processIo: CliIo = {
     if (!process.stderr.destroyed) process.stderr.write(`${cleanText(text)}\n`);
   },
   isTty: Boolean(process.stderr.isTTY),
+  isStdoutTty: Boolean(process.stdout.isTTY),
 };
 
 /** EPIPE on standard output or error is a reader that stopped reading, not a failure of the command. */
@@ -60,7 +64,10 @@ export interface CliContext {
   /** The command line's settings; the engine resolves them with the environment and the saved settings (bootEngine). */
   flags: Partial<CliFlags>;
   logger: Logger;
+  /** Where the log goes: a file path, or 'stdout' for a service logging JSON lines there. */
   logFile: string;
+  /** A service (run, serve) in a container or under a service manager: logs are JSON lines on standard output, human lines become log entries. */
+  isLogOnStdout: boolean;
   isJson: boolean;
   io: CliIo;
   /** Human output on standard output (nothing in --json mode). */
@@ -82,23 +89,27 @@ export function loadEnv(opts: GlobalOptions): NodeJS.ProcessEnv {
   return opts.envFile ? { ...readEnvFile(path.resolve(opts.envFile)), ...process.env } : process.env;
 }
 
-export function createContext(opts: GlobalOptions, extraFlags: Partial<CliFlags>, io: CliIo, overrides: { env?: NodeJS.ProcessEnv; dataDir?: string } = {}): CliContext {
+export function createContext(opts: GlobalOptions, extraFlags: Partial<CliFlags>, io: CliIo, overrides: { env?: NodeJS.ProcessEnv; dataDir?: string; isService?: boolean } = {}): CliContext {
   const env = overrides.env ?? loadEnv(opts);
   const target = logTarget(opts, env);
   const dataDir = overrides.dataDir ?? target.dataDir;
   const level = parseLevel(opts.logLevel);
   ensureFolder(dataDir, 'The data folder', '--data-dir or CHT_SYNC_DATA_DIR');
-  ensureFolder(path.dirname(target.logFile), 'The log folder', '--log-file');
+  const isLogOnStdout = overrides.isService === true && !opts.logFile && isJsonLogFormat(env.CHT_SYNC_LOG_FORMAT, io);
+  if (!isLogOnStdout) ensureFolder(path.dirname(target.logFile), 'The log folder', '--log-file');
   // Synchronous writes: a CLI exits soon after its last line, and that line matters most.
-  const destination: NodeJS.WritableStream = pino.destination({ dest: target.logFile, mkdir: true, sync: true }) as unknown as NodeJS.WritableStream;
+  const destination: NodeJS.WritableStream = pino.destination({ ...(isLogOnStdout ? { fd: 1 } : { dest: target.logFile, mkdir: true }), sync: true }) as unknown as NodeJS.WritableStream;
   const fileLogger = createLogger({ level, destination });
   let warningSink: ((line: string) => void) | null = null;
   const isJson = Boolean(opts.json);
-  const logger = teeWarnings(fileLogger, (line) => {
-    if (isJson) return;
-    if (warningSink) warningSink(line);
-    else io.stderr(line);
-  });
+  // On standard output the log already carries every warning: no second copy on standard error.
+  const logger = isLogOnStdout
+    ? fileLogger
+    : teeWarnings(fileLogger, (line) => {
+        if (isJson) return;
+        if (warningSink) warningSink(line);
+        else io.stderr(line);
+      });
 
   const flags: Partial<CliFlags> = { ...extraFlags };
   if (opts.couchUrl !== undefined) flags.couchUrl = opts.couchUrl;
@@ -114,16 +125,30 @@ export function createContext(opts: GlobalOptions, extraFlags: Partial<CliFlags>
     env,
     flags,
     logger,
-    logFile: target.logFile,
+    logFile: isLogOnStdout ? 'stdout' : target.logFile,
+    isLogOnStdout,
     isJson,
     io,
     say: (line) => {
-      if (!isJson) io.stdout(line);
+      if (isLogOnStdout) logger.info(line);
+      else if (!isJson) io.stdout(line);
     },
     setWarningSink: (sink) => {
       warningSink = sink;
     },
   };
+}
+
+/**
+ * CHT_SYNC_LOG_FORMAT=json: JSON lines on standard output; =file: the log file (as on a desktop);
+ * unset: JSON on standard output when it is not a terminal (a container, systemd, a pipe).
+ */
+function isJsonLogFormat(value: string | undefined, io: CliIo): boolean {
+  const format = value?.trim().toLowerCase();
+  if (format === 'json') return true;
+  if (format === 'file') return false;
+  if (format) throw new EngineError('CONFIG_INVALID', `CHT_SYNC_LOG_FORMAT must be 'json' (standard output) or 'file' (got '${value}').`);
+  return io.isStdoutTty === false;
 }
 
 function ensureFolder(dir: string, what: string, setting: string): void {

@@ -7,6 +7,7 @@ import { redact } from '../core/redact';
 import { hasRealSetup, type CliFlags } from '../engine';
 import { dbtCommand, type DbtCommand, type DbtOptions } from './commands/dbt';
 import { demoCommand } from './commands/demo';
+import { doctorCommand } from './commands/doctor';
 import { runCommand } from './commands/run';
 import { serveCommand } from './commands/serve';
 import { statusCommand } from './commands/status';
@@ -45,12 +46,12 @@ export function buildProgram(io: CliIo = processIo, setExitCode: (code: number) 
     .configureOutput({ writeOut: (s) => io.stdout(s.replace(/\n$/, '')), writeErr: (s) => io.stderr(s.replace(/\n$/, '')) });
 
   const action =
-    <A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Promise<number>, extraFlags: (...args: A) => Partial<CliFlags> = () => ({})) =>
+    <A extends unknown[]>(fn: (ctx: CliContext, ...args: A) => Promise<number>, extraFlags: (...args: A) => Partial<CliFlags> = () => ({}), o: { isService?: boolean } = {}) =>
     async (...raw: unknown[]): Promise<void> => {
       const command = raw[raw.length - 1] as Command;
       const args = raw.slice(0, -1) as A;
       const opts = command.optsWithGlobals<GlobalOptions>();
-      setExitCode(await execute(io, opts, (ctxOpts) => fn(ctxOpts, ...args), () => createContext(opts, extraFlags(...args), io)));
+      setExitCode(await execute(io, opts, (ctxOpts) => fn(ctxOpts, ...args), () => createContext(opts, extraFlags(...args), io, { isService: o.isService === true })));
     };
 
   program
@@ -150,14 +151,17 @@ export function buildProgram(io: CliIo = processIo, setExitCode: (code: number) 
     .option('--project <dir|url>', 'a dbt project folder or git URL [env DBT_LOCAL_PATH, CHT_PIPELINE_BRANCH_URL]')
     .option('--threads <n>', 'models run in parallel [env DBT_THREAD_COUNT]')
     .option('--interval <seconds>', 'at most one transform run per this many seconds [env DATAEMON_INTERVAL; default 5]')
+    .option('--metrics-port <n>', 'serve /metrics (Prometheus), /healthz and /readyz on this port [env CHT_SYNC_METRICS_PORT; default: not served]')
+    .option('--metrics-host <address>', 'address for the metrics port [env CHT_SYNC_METRICS_HOST; default 127.0.0.1]')
     .action(
       action(
-        (ctx, _o: { project?: string; threads?: string; interval?: string }) => runCommand(ctx),
+        (ctx, o: { project?: string; threads?: string; interval?: string; metricsPort?: string; metricsHost?: string }) => runCommand(ctx, o),
         (o) => ({
           ...(o.project ? { project: o.project } : {}),
           ...(o.threads ? { threads: o.threads } : {}),
           ...(o.interval ? { intervalSeconds: o.interval } : {}),
         }),
+        { isService: true },
       ),
     );
 
@@ -166,7 +170,15 @@ export function buildProgram(io: CliIo = processIo, setExitCode: (code: number) 
     .description('Serve the desktop app’s UI and API to a browser (127.0.0.1; the printed URL carries the access token)')
     .option('--port <n>', 'port to listen on [default: any free port]')
     .option('--host <address>', 'address to listen on [default 127.0.0.1]')
-    .action(action((ctx, o: { port?: string; host?: string }) => serveCommand(ctx, o)));
+    .option('--metrics-port <n>', 'serve /metrics (Prometheus), /healthz and /readyz on this port [env CHT_SYNC_METRICS_PORT; default: not served]')
+    .option('--metrics-host <address>', 'address for the metrics port [env CHT_SYNC_METRICS_HOST; default 127.0.0.1]')
+    .action(action((ctx, o: { port?: string; host?: string; metricsPort?: string; metricsHost?: string }) => serveCommand(ctx, o), (_o) => ({}), { isService: true }));
+
+  program
+    .command('doctor')
+    .description('Check a service end to end for an operator or a probe: configuration, CouchDB and its databases, PostgreSQL and the raw tables, each database\'s position and backlog, recent runs; exit 0 when all is well, 1 when something needs attention')
+    .option('--metrics-url <url>', 'also ask a running service\'s /readyz, e.g. http://127.0.0.1:9464 [default: CHT_SYNC_METRICS_PORT on loopback, when set]')
+    .action(action((ctx, o: { metricsUrl?: string }) => doctorCommand(ctx, o)));
 
   program
     .command('demo')

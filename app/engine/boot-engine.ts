@@ -24,6 +24,8 @@ export interface BootEngineOptions {
   isIsolated?: boolean;
   /** A look at the state only (`cht-sync status`): leaves another process's runs alone. */
   isObserver?: boolean;
+  /** A headless service's /metrics, /healthz and /readyz address. */
+  metrics?: { port: number; host: string };
 }
 
 /**
@@ -47,6 +49,7 @@ export async function bootEngine(o: BootEngineOptions): Promise<LocalEngine> {
       ...(o.electronVersion ? { electronVersion: o.electronVersion } : {}),
       ...(o.isIsolated ? { resolveConfig: resolve } : {}),
       ...(o.isObserver ? { isObserver: true } : {}),
+      ...(o.metrics ? { metrics: o.metrics } : {}),
     });
   } catch (error) {
     store.close();

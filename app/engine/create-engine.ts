@@ -14,6 +14,7 @@ import { SyncRunner } from './runners/sync-runner';
 import { TransformRunner } from './runners/transform-runner';
 import { VerifyRunner } from './runners/verify-runner';
 import { DemoService } from './services/demo-service';
+import { MetricsService, SyncMetrics } from './services/metrics-service';
 import { PostgresService } from './services/postgres-service';
 import { Scheduler } from './services/scheduler';
 import { startServices, stopServices, type Service } from './services/service';
@@ -44,6 +45,8 @@ export interface CreateEngineOptions {
    * not marked interrupted, since that process may still be running them.
    */
   isObserver?: boolean;
+  /** A headless service's /metrics, /healthz and /readyz: started with the engine, on this address. */
+  metrics?: { port: number; host: string };
 }
 
 /** The engine as its hosts use it: the contract's Engine plus what only an in-process host needs. */
@@ -54,6 +57,8 @@ export interface LocalEngine extends Engine {
   config(): EngineConfig;
   /** The CouchDB server in effect with its password (the demo's activity generator writes to it). */
   couchConnection(): CouchConnection;
+  /** Where /metrics, /healthz and /readyz answer (null when not asked for). */
+  metricsUrl(): string | null;
 }
 
 /**
@@ -95,7 +100,9 @@ export async function createEngine(o: CreateEngineOptions): Promise<LocalEngine>
   const scheduler = new Scheduler(ctx, settings, status, demo, sync, transforms);
   const verify = new VerifyRunner(ctx, settings, status, postgres, demo);
   const parts: EngineParts = { ctx, settings, status, postgres, demo, sync, transforms, verify, scheduler };
-  const services: Service[] = [demo, postgres, status, sync, transforms, scheduler];
+  const metrics = o.metrics ? metricsService(ctx, o.metrics, { settings, status, postgres, transforms }) : null;
+  // Metrics first: /healthz answers while the rest starts (and while a service waits for its servers).
+  const services: Service[] = [...(metrics ? [metrics] : []), demo, postgres, status, sync, transforms, scheduler];
   await startServices(services);
 
   let closed: Promise<void> | null = null;
@@ -118,6 +125,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<LocalEngine>
     },
     config: () => settings.current,
     couchConnection: () => settings.couchConnection(),
+    metricsUrl: () => metrics?.url ?? null,
     close() {
       // Every caller (a signal handler and the command's own cleanup) waits for the same shutdown.
       closed ??= (async () => {
@@ -130,3 +138,42 @@ export async function createEngine(o: CreateEngineOptions): Promise<LocalEngine>
   };
 }
 
+
+/**
+ * The metrics service: cht-sync's metrics fed by the sync's events (through the status feed),
+ * the contract events and the transform runner, served with /healthz and /readyz (PostgreSQL
+ * answers; the last cycle did not fail).
+ */
+function metricsService(
+  ctx: EngineContext,
+  endpoint: { port: number; host: string },
+  parts: { settings: EngineSettings; status: StatusFeed; postgres: PostgresService; transforms: TransformRunner },
+): MetricsService {
+  const metrics = new SyncMetrics(ctx.info.version);
+  metrics.databases(parts.settings.current.couch?.databases ?? []);
+  metrics.follow(ctx.bus);
+  parts.status.onEachSyncEvent((event) => metrics.onSyncEvent(event));
+  parts.transforms.onRunFinished((run, o) => metrics.onTransformRun(run, o));
+  return new MetricsService({
+    ...endpoint,
+    metrics,
+    logger: ctx.logger.child({ part: 'metrics' }),
+    readiness: async () => {
+      const checks: Record<string, { ok: boolean; message?: string }> = {};
+      try {
+        const { pool } = await parts.postgres.get();
+        await Promise.race([pool.query('select 1'), rejectAfter(5_000)]);
+        checks.postgres = { ok: true };
+      } catch (error) {
+        checks.postgres = { ok: false, message: translatePgError(error, 'checking PostgreSQL').message };
+      }
+      const lastCycle = metrics.lastCycleError;
+      checks.lastCycle = lastCycle ? { ok: false, message: lastCycle } : { ok: true };
+      return { ok: Object.values(checks).every((c) => c.ok), checks };
+    },
+  });
+}
+
+function rejectAfter(ms: number): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms).unref());
+}

@@ -15,6 +15,7 @@ export class StatusFeed implements Service {
   readonly board: SyncStatusBoard;
   isPaused = false;
   private timer: NodeJS.Timeout | null = null;
+  private readonly syncListeners: ((event: SyncEvent) => void)[] = [];
 
   constructor(
     private readonly ctx: EngineContext,
@@ -82,9 +83,15 @@ export class StatusFeed implements Service {
     this.push(true);
   }
 
+  /** Every sync event as the sync emits it (the metrics count batches and refused documents). */
+  onEachSyncEvent(listener: (event: SyncEvent) => void): void {
+    this.syncListeners.push(listener);
+  }
+
   onSyncEvent(event: SyncEvent, onBatch?: (docs: number) => void): void {
     const { bus, store } = this.ctx;
     try {
+      for (const listener of this.syncListeners) listener(event);
       if (event.type === 'state') {
         if (this.board.setState(event.database, event.state)) bus.emit('sync.stateChanged', { database: event.database, state: event.state });
         this.push(true);

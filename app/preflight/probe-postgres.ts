@@ -46,6 +46,9 @@ export async function probePostgres(url: string, opts: PostgresProbeOptions = {}
     try {
       // Try it for real and roll back: privileges alone miss ownership, default ACLs and read-only replicas.
       await client.query('begin');
+      // The lock cht-sync's schema DDL takes (raw-schema.ts): services starting together take turns
+      // instead of colliding in the catalog ("duplicate key … pg_namespace_nspname_index").
+      await client.query('select pg_advisory_xact_lock(hashtext($1))', [`cht-sync:${schema}:ddl`]);
       await client.query(`create schema if not exists ${quoteIdent(schema)}`);
       await client.query(`create table ${quoteIdent(schema)}.${quoteIdent(`cht_sync_probe_${process.pid}`)} (x integer)`);
       canCreateSchema = true;

@@ -3,10 +3,13 @@ import { startHttpHost } from '../../host/http-host';
 import { openEngine, preflightPostgres, untilStopped } from '../common';
 import { rendererDir, type CliContext } from '../context';
 import { EXIT } from '../exit-codes';
+import { closeWithin, metricsEndpoint } from '../service';
 
 export interface ServeCommandOptions {
   port?: string;
   host?: string;
+  metricsPort?: string;
+  metricsHost?: string;
 }
 
 /**
@@ -15,8 +18,11 @@ export interface ServeCommandOptions {
  */
 export async function serveCommand(ctx: CliContext, opts: ServeCommandOptions): Promise<number> {
   const port = parsePort(opts.port);
-  const engine = await openEngine(ctx, 'http');
+  const endpoint = metricsEndpoint(ctx, opts);
+  const engine = await openEngine(ctx, 'http', endpoint ? { metrics: endpoint } : {});
   try {
+    const metricsUrl = engine.metricsUrl();
+    if (metricsUrl) ctx.say(`Metrics and health: ${metricsUrl}/metrics, /healthz, /readyz`);
     await preflightPostgres(engine);
     const staticDir = rendererDir();
     if (!staticDir) ctx.io.stderr('warning: the UI is not built (dist/renderer is missing): run `npm run build`. The API is served anyway.');
@@ -29,12 +35,17 @@ export async function serveCommand(ctx: CliContext, opts: ServeCommandOptions): 
     });
     engine.startDaemon({ follow: false, transforms: true });
     if (ctx.isJson) ctx.io.stdout(JSON.stringify({ url: host.url, urlWithToken: host.urlWithToken, appUrl: host.appUrl, token: host.token }));
-    else {
+    else if (ctx.isLogOnStdout) {
+      // Standard output carries the JSON log, which never holds a token: the link goes to standard error.
+      ctx.logger.info('serving the UI and API', { url: host.url });
+      ctx.io.stderr(`CHT Sync Desktop is served at: ${host.urlWithToken}`);
+    } else {
       ctx.say(`CHT Sync Desktop is served at: ${host.urlWithToken}`);
       ctx.say('Open that link in a browser: it signs the browser in once (single-use) and leaves a clean address. Press Ctrl-C to stop.');
     }
     await untilStopped(ctx);
     await host.close();
+    await closeWithin(ctx, () => engine.close());
     return EXIT.ok;
   } finally {
     await engine.close();

@@ -4,6 +4,8 @@ import { EngineError, toWireError } from '../../core/engine-error';
 import { safeUrl } from '../../core/redact';
 import type { EngineContext } from '../engine-context';
 import { translatePgError } from '../pg-errors';
+import { COALESCED_WARNING } from '../../transform';
+import type { RunSummary } from '../../contract';
 import { databaseName, type PostgresService } from '../services/postgres-service';
 import type { Service } from '../services/service';
 import type { EngineSettings } from '../settings';
@@ -20,6 +22,7 @@ export type TransformArgs = Parameters<Engine['transformNow']>[0];
 export class TransformRunner implements Service {
   readonly name = 'transforms';
   private active: Promise<TransformRunResult> | null = null;
+  private readonly finishedListeners: ((run: RunSummary, o: { isCoalesced: boolean }) => void)[] = [];
 
   constructor(
     private readonly ctx: EngineContext,
@@ -29,6 +32,22 @@ export class TransformRunner implements Service {
   ) {}
 
   async start(): Promise<void> {}
+
+  /** Each finished run, and whether it was coalesced (nothing to do: another run had covered every row). */
+  onRunFinished(listener: (run: RunSummary, o: { isCoalesced: boolean }) => void): void {
+    this.finishedListeners.push(listener);
+  }
+
+  private finished(run: RunSummary, isCoalesced: boolean): void {
+    for (const listener of this.finishedListeners) {
+      try {
+        listener(run, { isCoalesced });
+      } catch (error) {
+        this.ctx.logger.warn('transform run listener failed', { error });
+      }
+    }
+    this.ctx.bus.emit('run.finished', run);
+  }
 
   async stop(): Promise<void> {
     await this.active?.catch(() => undefined);
@@ -94,15 +113,17 @@ export class TransformRunner implements Service {
         logger: ctx.logger.child({ part: 'transform', runId }),
         signal: ctx.closing,
         onModelFinished: (model) => ctx.bus.emit('transform.modelFinished', { runId, model }),
+        // The daemon's runs skip work another service (or an earlier run) already did.
+        coalesce: args.trigger === 'daemon',
       });
       if (outcome.result.outcome !== 'failed' || outcome.fingerprints.size > 0) ctx.store.models.setFingerprints(key, outcome.fingerprints);
       const summary = ctx.store.runs.finishTransform(runId, outcome.result);
-      ctx.bus.emit('run.finished', summary);
+      this.finished(summary, outcome.result.warnings.includes(COALESCED_WARNING));
       return { runId, ...outcome.result };
     } catch (error) {
       const wire = toWireError(error);
       const summary = ctx.store.runs.fail(runId, 'failed', wire);
-      ctx.bus.emit('run.finished', summary);
+      this.finished(summary, false);
       return { runId, outcome: 'failed', startedAt, finishedAt: new Date().toISOString(), project: key, models: [], warnings: [wire.message] };
     }
   }

@@ -1,10 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ModelRunResult, RunSummary, SyncStateKind } from '../../contract';
+import { EngineError } from '../../core/engine-error';
 import type { Logger } from '../../core/logger';
 import { DURATION_BUCKETS, MetricsRegistry, PROMETHEUS_CONTENT_TYPE } from '../../core/metrics-registry';
 import type { SyncEvent } from '../modules';
 import type { EngineEvents } from '../types';
+import type { Service } from './service';
 
 const STATE_KINDS: readonly SyncStateKind[] = ['idle', 'connecting', 'catching-up', 'live', 'backing-off', 'paused', 'error'];
 const TRANSFORM_OUTCOMES = ['done', 'partial', 'failed', 'cancelled', 'coalesced'] as const;
@@ -38,8 +40,8 @@ export class SyncMetrics {
   private readonly cpu = this.registry.counter('process_cpu_seconds_total', 'User and system CPU time spent, in seconds.');
   private readonly startTime = this.registry.gauge('process_start_time_seconds', 'Unix time the process started.');
   private cpuSeen = 0;
-  /** The last sync run failed as a whole, or the last transform run had no model built: /readyz says not ready. */
-  lastCycleError: string | null = null;
+  private syncError: string | null = null;
+  private transformError: string | null = null;
 
   constructor(version: string) {
     this.info.set({ version }, 1);
@@ -75,24 +77,34 @@ export class SyncMetrics {
       this.batchSeconds.observe({ database }, event.seconds);
       this.lastBatch.set({ database }, now);
       this.lastSuccess.set({ database }, now);
+      this.syncError = null;
     } else if (event.type === 'progress') {
       if (event.pending !== null) this.pending.set({ database }, event.pending);
     } else {
       for (const kind of STATE_KINDS) this.state.set({ database, state: kind }, kind === event.state.kind ? 1 : 0);
-      if (event.state.kind === 'live') this.lastSuccess.set({ database }, now);
+      if (event.state.kind === 'live') {
+        this.lastSuccess.set({ database }, now);
+        this.syncError = null;
+      }
     }
   }
 
+  /** A sync run finished (a continuous one finishes when it stops or fails). */
+  onSyncRun(run: RunSummary): void {
+    this.syncRuns.inc({ outcome: run.outcome });
+    if (['failed', 'offline', 'refused'].includes(run.outcome)) this.syncError = `sync run #${run.id} ${run.outcome}: ${run.summary}`;
+  }
+
   /** `isCoalesced`: a transform run that found its work already done by another run (nothing ran). */
-  onRunFinished(run: RunSummary, o: { isCoalesced?: boolean } = {}): void {
-    if (run.kind === 'sync') {
-      this.syncRuns.inc({ outcome: run.outcome });
-      this.lastCycleError = ['failed', 'offline', 'refused'].includes(run.outcome) ? `sync run #${run.id} ${run.outcome}: ${run.summary}` : null;
-      return;
-    }
+  onTransformRun(run: RunSummary, o: { isCoalesced?: boolean } = {}): void {
     this.transformRuns.inc({ outcome: o.isCoalesced ? 'coalesced' : run.outcome });
     if (run.outcome === 'done') this.lastTransform.set({}, Date.now() / 1000);
-    this.lastCycleError = run.outcome === 'failed' ? `transform run #${run.id} failed: ${run.summary}` : null;
+    this.transformError = run.outcome === 'failed' ? `transform run #${run.id} failed: ${run.summary}` : null;
+  }
+
+  /** Why the last cycle failed, until a later one succeeds (a batch commits, a feed goes live, a transform run builds). */
+  get lastCycleError(): string | null {
+    return this.syncError ?? this.transformError;
   }
 
   onModelFinished(model: ModelRunResult): void {
@@ -107,7 +119,8 @@ export class SyncMetrics {
   /** Subscribes to the contract events; returns the unsubscribe. */
   follow(events: EngineEvents): () => void {
     const offs = [
-      events.on('run.finished', (run) => this.onRunFinished(run)),
+      // Transform runs are reported by the engine itself (onTransformRun: it knows a coalesced run).
+      events.on('run.finished', (run) => (run.kind === 'sync' ? this.onSyncRun(run) : undefined)),
       events.on('transform.modelFinished', ({ model }) => this.onModelFinished(model)),
     ];
     return () => offs.forEach((off) => off());
@@ -137,7 +150,7 @@ export interface MetricsServiceOptions {
  *   GET /readyz   200 when PostgreSQL answers and the last cycle did not fail, else 503 (readiness)
  *   GET /metrics  Prometheus text format
  */
-export class MetricsService {
+export class MetricsService implements Service {
   readonly name = 'metrics';
   private server: http.Server | null = null;
   private boundUrl: string | null = null;
@@ -153,11 +166,13 @@ export class MetricsService {
     const server = http.createServer((req, res) => void this.handle(req, res));
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.o.port, this.o.host, () => {
-        server.off('error', reject);
-        resolve();
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        const setting = '--metrics-port / CHT_SYNC_METRICS_PORT (and --metrics-host / CHT_SYNC_METRICS_HOST)';
+        if (error.code === 'EADDRINUSE') reject(new EngineError('CONFIG_INVALID', `The metrics port ${this.o.port} on ${this.o.host} is already in use. Choose another with ${setting}.`, { cause: error }));
+        else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') reject(new EngineError('CONFIG_INVALID', `The metrics address ${this.o.host} is not one of this machine's. Check ${setting}.`, { cause: error }));
+        else reject(error);
       });
+      server.listen(this.o.port, this.o.host, () => resolve());
     });
     this.server = server;
     const address = server.address() as AddressInfo;

@@ -60,7 +60,16 @@ export async function foreignKeysReferencing(s: PgSession, schema: string, name:
 }
 
 export async function ensureSchema(s: PgSession, schema: string): Promise<void> {
-  await s.query(`create schema if not exists ${quoteIdent(schema)}`);
+  // The existence check is cheap; only a missing schema takes cht-sync's DDL lock (the one the raw
+  // tables' creation takes), so two processes never both try to create it.
+  const exists = await s.query('select 1 from pg_catalog.pg_namespace where nspname = $1', [schema]);
+  if (exists.rows.length) return;
+  await s.query('select pg_advisory_lock(hashtext($1))', [`cht-sync:${schema}:ddl`]);
+  try {
+    await s.query(`create schema if not exists ${quoteIdent(schema)}`);
+  } finally {
+    await s.query('select pg_advisory_unlock(hashtext($1))', [`cht-sync:${schema}:ddl`]);
+  }
 }
 
 export async function serverVersionNum(s: PgSession): Promise<number> {

@@ -65,8 +65,8 @@ describe('cht-sync metrics from engine events', () => {
     m.onSyncEvent({ type: 'batch', database: 'medic', source: 'h/medic', docs: 500, deletes: 0, skipped: 0, bytes: 2500, seconds: 0.1, seq: '2' });
     m.onSyncEvent({ type: 'progress', database: 'medic', source: 'h/medic', docs: 1500, deletes: 10, bytes: 7500, pending: 42, isPendingEstimate: false, docsPerSecond: 100, etaSeconds: 1 });
     m.onSyncEvent({ type: 'state', database: 'medic', source: 'h/medic', state: { kind: 'live', since: new Date().toISOString() } });
-    m.onRunFinished({ id: 1, kind: 'transform', trigger: 'daemon', outcome: 'done', startedAt: '', finishedAt: '', count: 3, errorCount: 0, summary: '' });
-    m.onRunFinished({ id: 2, kind: 'transform', trigger: 'daemon', outcome: 'done', startedAt: '', finishedAt: '', count: 0, errorCount: 0, summary: '' }, { isCoalesced: true });
+    m.onTransformRun({ id: 1, kind: 'transform', trigger: 'daemon', outcome: 'done', startedAt: '', finishedAt: '', count: 3, errorCount: 0, summary: '' });
+    m.onTransformRun({ id: 2, kind: 'transform', trigger: 'daemon', outcome: 'done', startedAt: '', finishedAt: '', count: 0, errorCount: 0, summary: '' }, { isCoalesced: true });
     m.onModelFinished({ model: 'contact', uniqueId: 'p.contact', materialized: 'incremental', status: 'success', rowsAffected: 5, seconds: 0.3 });
     m.onModelFinished({ model: 'person', uniqueId: 'p.person', materialized: 'incremental', status: 'error', rowsAffected: null, seconds: 0.1 });
     const { samples, types, helps } = parse(m.registry.expose());
