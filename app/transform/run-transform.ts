@@ -341,14 +341,18 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
           lease = await acquire();
           const ctx = compiler.hookContext(pkg.name, lease.session, runResults);
           const sql = (await compiler.renderString(hooks[i]!, `${pkg.name}/dbt_project.yml:${name}`, ctx, { file: `${pkg.name}/dbt_project.yml` })).trim();
+          const started = new Date(Date.now() - (performance.now() - t0)).toISOString();
           if (sql) await lease.session.script(sql);
           lease.release(false);
+          // dbt lists project hooks in run_results.json (operation.<package>.<package>-on-run-end-<n>).
+          details.push({ uniqueId: `operation.${pkg.name}.${name}`, status: 'success', message: null, failures: null, rowsAffected: null, seconds: elapsed(t0), timing: [{ name: 'execute', started_at: started, completed_at: new Date().toISOString() }], relationName: null, compiledSql: sql });
         } catch (error) {
           lease?.release(true);
           ok = false;
           const wire = toWireError(error instanceof EngineError ? error : new EngineError('MODEL_RUN', `The ${name} hook failed: ${(error as Error).message}`, { cause: error, details: { file: `${pkg.name}/dbt_project.yml` } }));
           const m: ModelRunResult = { model: name, uniqueId: `operation.${pkg.name}.${name}`, materialized: 'hook', status: 'error', rowsAffected: null, seconds: elapsed(t0), error: wire };
           models.push(m);
+          details.push({ uniqueId: m.uniqueId, status: 'error', message: wire.message, failures: null, rowsAffected: null, seconds: m.seconds, timing: [], relationName: null, compiledSql: null });
           o.onModelFinished?.(m);
           o.logger.error('project hook failed', { hook: name, error: wire.message });
         }

@@ -158,16 +158,17 @@ export function buildRunResults(a: RunArtifacts, args: Record<string, unknown>):
   return {
     metadata: metadata(a, 'run-results/v6'),
     results: a.results.map((r) => {
+      const isOperation = r.uniqueId.startsWith('operation.');
       const kind = a.graph.nodes.get(r.uniqueId)?.resourceType ?? 'model';
-      const isTest = kind === 'test' || kind === 'unit_test';
+      const isTest = kind === 'test' || kind === 'unit_test' || isOperation;
       return {
         status: r.status,
         timing: r.timing,
         thread_id: 'Thread-1',
         execution_time: r.seconds,
         adapter_response: r.status === 'success' && !isTest ? { _message: `INSERT 0 ${r.rowsAffected ?? 0}`, code: 'INSERT', rows_affected: r.rowsAffected ?? 0 } : {},
-        message: r.message ?? (r.status === 'success' ? (kind === 'seed' ? `INSERT ${r.rowsAffected ?? 0}` : 'OK') : r.status === 'pass' ? null : null),
-        failures: isTest ? (r.failures ?? (r.status === 'pass' ? 0 : null)) : null,
+        message: r.message ?? (r.status === 'success' ? (kind === 'seed' ? `INSERT ${r.rowsAffected ?? 0}` : 'OK') : null),
+        failures: isTest && !isOperation ? (r.failures ?? (r.status === 'pass' ? 0 : null)) : null,
         unique_id: r.uniqueId,
         compiled: r.compiledSql !== null,
         compiled_code: r.compiledSql,
