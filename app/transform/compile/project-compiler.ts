@@ -94,7 +94,7 @@ export class ProjectCompiler {
     const database = legacyDb ?? (typeof node.config.database === 'string' && node.config.database ? node.config.database : this.o.target.database);
     const identifier = o?.identifier ?? (typeof node.config.alias === 'string' && node.config.alias ? node.config.alias : node.name);
     const type = node.materialized === 'view' ? 'view' : node.materialized === 'materialized_view' ? 'materialized_view' : node.materialized === 'ephemeral' ? 'cte' : 'table';
-    return new Relation({ database, schema, identifier, type });
+    return new Relation({ database, schema, identifier, type, quote: this.o.project.root.project.quoting ?? {} });
   }
 
   /** dbt calls the root project's generate_schema_name / generate_alias_name when it defines them. */

@@ -1,4 +1,4 @@
-import { callable, pyRepr, tuple } from '../jinja/values';
+import { callable, mkFloat, pyRepr, tuple } from '../jinja/values';
 import type { QueryOutcome } from '../materialize/pg-session';
 
 /**
@@ -95,7 +95,9 @@ export class AgateTable {
 
   static fromOutcome(r: QueryOutcome): AgateTable {
     const names = r.fields.map((f) => f.name);
-    return new AgateTable(names, r.rows.map((row) => names.map((n) => row[n] ?? null)));
+    // real / double precision are Python floats (696.0 prints as 696.0, as under dbt).
+    const floats = new Set(r.fields.filter((f) => f.dataTypeID === 700 || f.dataTypeID === 701).map((f) => f.name));
+    return new AgateTable(names, r.rows.map((row) => names.map((n) => (floats.has(n) && typeof row[n] === 'number' ? mkFloat(row[n] as number) : (row[n] ?? null)))));
   }
 
   static empty(): AgateTable {

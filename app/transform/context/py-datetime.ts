@@ -11,13 +11,42 @@ const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const US_PER_DAY = 86_400_000_000;
 
+/** Minutes east of UTC of `zone` at the instant `utcMs`, from the platform's time-zone data. */
+function zoneOffsetMinutes(zone: string, utcMs: number): number {
+  if (zone === 'UTC') return 0;
+  const text = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(new Date(utcMs)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):(\d{2})(?::(\d{2}))?/.exec(text);
+  if (!m) return 0;
+  const secs = Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4] ?? 0);
+  return ((m[1] === '-' ? -1 : 1) * secs) / 60;
+}
+
+/**
+ * A pytz time zone. As in pytz, a zone handed straight to `datetime(..., tzinfo=tz)` carries its
+ * first (local mean time) offset rounded to the minute — `-07:53` for America/Los_Angeles —
+ * while `tz.localize(dt)`, `dt.astimezone(tz)` and `datetime.now(tz)` use the real offset.
+ */
 export class PyTzInfo {
   constructor(readonly zone: string) {}
   toString(): string {
     return this.zone;
   }
-  readonly utcoffset = callable(() => new PyTimedelta(0));
-  readonly localize = callable(([dt]) => (dt instanceof PyDateTime ? new PyDateTime(dt.epochMicros / 1000, true, dt.microsecond, this) : dt));
+  /** pytz's default offset (minutes): LMT, rounded to whole minutes as pytz does. */
+  get lmtMinutes(): number {
+    if (this.zone === 'UTC') return 0;
+    return Math.floor((zoneOffsetMinutes(this.zone, Date.UTC(1800, 0, 1)) * 60 + 30) / 60);
+  }
+  offsetAt(utcMs: number): number {
+    return zoneOffsetMinutes(this.zone, utcMs);
+  }
+  readonly utcoffset = callable(() => new PyTimedelta(this.lmtMinutes * 60_000_000));
+  readonly localize = callable(([dt]) => {
+    if (!(dt instanceof PyDateTime)) return dt;
+    const wallMs = dt.epochMicros / 1000;
+    const guess = this.offsetAt(wallMs);
+    const off = this.offsetAt(wallMs - guess * 60_000);
+    return PyDateTime.fromMicros(dt.epochMicros, this, off);
+  });
 }
 export const UTC = new PyTzInfo('UTC');
 
@@ -112,22 +141,29 @@ export class PyDate {
 }
 
 export class PyDateTime {
-  /** Microseconds since the epoch (UTC wall clock for naive values). */
+  /** Wall-clock microseconds since the epoch (the local time for aware values). */
   readonly epochMicros: number;
   readonly microsecond: number;
   readonly tzinfo: PyTzInfo | null;
+  /** Minutes east of UTC for aware values. */
+  readonly offsetMinutes: number;
 
-  constructor(ms: number, aware: boolean, micros?: number, tz?: PyTzInfo) {
+  constructor(ms: number, aware: boolean, micros?: number, tz?: PyTzInfo, offsetMinutes?: number) {
     const wholeMs = Math.floor(ms);
     const us = micros ?? (((wholeMs % 1000) + 1000) % 1000) * 1000;
     this.epochMicros = (wholeMs - (((wholeMs % 1000) + 1000) % 1000)) * 1000 + us;
     this.microsecond = us;
     this.tzinfo = aware ? (tz ?? UTC) : null;
+    this.offsetMinutes = aware ? (offsetMinutes ?? this.tzinfo!.lmtMinutes) : 0;
   }
-  static fromMicros(us: number, tz: PyTzInfo | null): PyDateTime {
+  static fromMicros(us: number, tz: PyTzInfo | null, offsetMinutes?: number): PyDateTime {
     const micro = ((us % 1_000_000) + 1_000_000) % 1_000_000;
     const secMs = ((us - micro) / 1_000_000) * 1000;
-    return new PyDateTime(secMs, tz !== null, micro, tz ?? undefined);
+    return new PyDateTime(secMs, tz !== null, micro, tz ?? undefined, offsetMinutes);
+  }
+  /** The instant, in UTC microseconds. */
+  private get utcMicros(): number {
+    return this.epochMicros - this.offsetMinutes * 60_000_000;
   }
   get aware(): boolean {
     return this.tzinfo !== null;
@@ -156,39 +192,50 @@ export class PyDateTime {
   private fields() {
     return { year: this.year, month: this.month, day: this.day, hour: this.hour, minute: this.minute, second: this.second, microsecond: this.microsecond, tz: this.tzinfo };
   }
+  private offsetText(): string {
+    if (!this.aware) return '';
+    const m = Math.abs(this.offsetMinutes);
+    return `${this.offsetMinutes < 0 ? '-' : '+'}${pad(Math.floor(m / 60))}:${pad(m % 60)}`;
+  }
   private body(sep: string): string {
     const base = `${pad(this.year, 4)}-${pad(this.month)}-${pad(this.day)}${sep}${pad(this.hour)}:${pad(this.minute)}:${pad(this.second)}`;
-    return `${base}${this.microsecond ? `.${pad(this.microsecond, 6)}` : ''}${this.aware ? '+00:00' : ''}`;
+    return `${base}${this.microsecond ? `.${pad(this.microsecond, 6)}` : ''}${this.offsetText()}`;
   }
   toString(): string {
     return this.body(' ');
   }
   readonly isoformat = callable(([sep]) => this.body(typeof sep === 'string' ? sep : 'T'));
-  readonly timestamp = callable(() => this.epochMicros / 1_000_000);
+  readonly timestamp = callable(() => (this.aware ? this.utcMicros : this.epochMicros) / 1_000_000);
   readonly strftime = callable(([fmt]) => strftime(String(fmt ?? ''), this.fields()));
   readonly date = callable(() => new PyDate(Math.floor(this.epochMicros / US_PER_DAY)));
   readonly weekday = callable(() => (this.d.getUTCDay() + 6) % 7);
   readonly isoweekday = callable(() => ((this.d.getUTCDay() + 6) % 7) + 1);
-  readonly astimezone = callable(([tz]) => PyDateTime.fromMicros(this.epochMicros, tz instanceof PyTzInfo ? tz : UTC));
+  readonly astimezone = callable(([tz]) => {
+    const zone = tz instanceof PyTzInfo ? tz : UTC;
+    const utc = this.aware ? this.utcMicros : this.epochMicros;
+    const off = zone.offsetAt(utc / 1000);
+    return PyDateTime.fromMicros(utc + off * 60_000_000, zone, off);
+  });
   readonly replace = callable((_a, kw) => {
     const f = this.fields();
     const tz = 'tzinfo' in kw ? (kw.tzinfo instanceof PyTzInfo ? kw.tzinfo : null) : this.tzinfo;
     const ms = Date.UTC(Number(kw.year ?? f.year), Number(kw.month ?? f.month) - 1, Number(kw.day ?? f.day), Number(kw.hour ?? f.hour), Number(kw.minute ?? f.minute), Number(kw.second ?? f.second));
-    return new PyDateTime(ms, tz !== null, Number(kw.microsecond ?? f.microsecond), tz ?? undefined);
+    const off = 'tzinfo' in kw ? undefined : this.offsetMinutes;
+    return new PyDateTime(ms, tz !== null, Number(kw.microsecond ?? f.microsecond), tz ?? undefined, off);
   });
   __add__(o: unknown): unknown {
-    return o instanceof PyTimedelta ? PyDateTime.fromMicros(this.epochMicros + o.micros, this.tzinfo) : undefined;
+    return o instanceof PyTimedelta ? PyDateTime.fromMicros(this.epochMicros + o.micros, this.tzinfo, this.offsetMinutes) : undefined;
   }
   __sub__(o: unknown): unknown {
-    if (o instanceof PyTimedelta) return PyDateTime.fromMicros(this.epochMicros - o.micros, this.tzinfo);
-    if (o instanceof PyDateTime) return new PyTimedelta(this.epochMicros - o.epochMicros);
+    if (o instanceof PyTimedelta) return PyDateTime.fromMicros(this.epochMicros - o.micros, this.tzinfo, this.offsetMinutes);
+    if (o instanceof PyDateTime) return new PyTimedelta(this.utcMicros - o.utcMicros);
     return undefined;
   }
   __eq__(o: unknown): unknown {
-    return o instanceof PyDateTime ? o.epochMicros === this.epochMicros : undefined;
+    return o instanceof PyDateTime ? o.utcMicros === this.utcMicros : undefined;
   }
   __cmp__(o: unknown): unknown {
-    return o instanceof PyDateTime ? Math.sign(this.epochMicros - o.epochMicros) : undefined;
+    return o instanceof PyDateTime ? Math.sign(this.utcMicros - o.utcMicros) : undefined;
   }
 }
 
@@ -252,12 +299,21 @@ const nowUtc = (): number => Date.now();
 
 export const datetimeModule = {
   datetime: Object.assign(callable(newDateTime), {
-    now: callable(([tz]) => (tz instanceof PyTzInfo ? new PyDateTime(nowUtc(), true, undefined, tz) : new PyDateTime(nowUtc(), false))),
+    now: callable(([tz]) => {
+      if (!(tz instanceof PyTzInfo)) return new PyDateTime(nowUtc(), false);
+      const off = tz.offsetAt(nowUtc());
+      return new PyDateTime(nowUtc() + off * 60_000, true, undefined, tz, off);
+    }),
     utcnow: callable(() => new PyDateTime(nowUtc(), false)),
     today: callable(() => new PyDateTime(nowUtc(), false)),
     strptime: callable(([s, fmt]) => strptime(String(s), String(fmt))),
     fromisoformat: callable(([s]) => fromIso(String(s))),
-    fromtimestamp: callable(([t, tz]) => new PyDateTime(Number(t) * 1000, tz instanceof PyTzInfo, undefined, tz instanceof PyTzInfo ? tz : undefined)),
+    fromtimestamp: callable(([t, tz]) => {
+      const ms = Number(t) * 1000;
+      if (!(tz instanceof PyTzInfo)) return new PyDateTime(ms, false);
+      const off = tz.offsetAt(ms);
+      return new PyDateTime(ms + off * 60_000, true, undefined, tz, off);
+    }),
     combine: callable(([d, t]) => (d instanceof PyDate ? new PyDateTime(d.epochDays * 86_400_000, false) : t)),
   }),
   date: Object.assign(
@@ -285,8 +341,12 @@ export const pytzModule = {
   UTC,
   timezone: callable(([name]) => {
     const z = String(name);
-    if (z.toUpperCase() === 'UTC' || z === 'Etc/UTC' || z === 'GMT') return new PyTzInfo(z.toUpperCase() === 'UTC' ? 'UTC' : z);
-    throw new Error(`UnknownTimeZoneError: '${z}' (only UTC is known to this engine)`);
+    if (z.toUpperCase() === 'UTC') return UTC;
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: z });
+    } catch {
+      throw new Error(`UnknownTimeZoneError: '${z}'`);
+    }
+    return new PyTzInfo(z);
   }),
 };
-

@@ -21,13 +21,16 @@ export class Relation {
   readonly identifier: string;
   readonly type: RelationType;
   readonly includes: { database: boolean; schema: boolean; identifier: boolean };
+  /** Which parts render quoted (dbt's quote policy; a project's `quoting:` may turn parts off). */
+  readonly quotes: { database: boolean; schema: boolean; identifier: boolean };
 
-  constructor(o: { database?: string | null; schema?: string | null; identifier: string; type?: RelationType; include?: Partial<Relation['includes']> }) {
+  constructor(o: { database?: string | null; schema?: string | null; identifier: string; type?: RelationType; include?: Partial<Relation['includes']>; quote?: Partial<Relation['quotes']> }) {
     this.database = o.database ?? null;
     this.schema = o.schema ?? null;
     this.identifier = o.identifier;
     this.type = o.type ?? null;
     this.includes = { database: true, schema: true, identifier: true, ...o.include };
+    this.quotes = { database: true, schema: true, identifier: true, ...o.quote };
   }
 
   get name(): string {
@@ -52,9 +55,10 @@ export class Relation {
   render(): string {
     if (this.type === 'cte') return quoteIdent(this.identifier).slice(1, -1) === this.identifier ? this.identifier : quoteIdent(this.identifier);
     const parts: string[] = [];
-    if (this.includes.database && this.database) parts.push(quoteIdent(this.database));
-    if (this.includes.schema && this.schema) parts.push(quoteIdent(this.schema));
-    if (this.includes.identifier) parts.push(quoteIdent(this.identifier));
+    const q = (name: string, on: boolean): string => (on ? quoteIdent(name) : name);
+    if (this.includes.database && this.database) parts.push(q(this.database, this.quotes.database));
+    if (this.includes.schema && this.schema) parts.push(q(this.schema, this.quotes.schema));
+    if (this.includes.identifier) parts.push(q(this.identifier, this.quotes.identifier));
     return parts.join('.');
   }
 
@@ -65,7 +69,7 @@ export class Relation {
   /** `relation.include(database=False)` */
   include(o: unknown = {}): Relation {
     const inc = plain(o) as { database?: boolean; schema?: boolean; identifier?: boolean };
-    return new Relation({ database: this.database, schema: this.schema, identifier: this.identifier, type: this.type, include: { ...this.includes, ...inc } });
+    return new Relation({ database: this.database, schema: this.schema, identifier: this.identifier, type: this.type, include: { ...this.includes, ...inc }, quote: this.quotes });
   }
 
   /** `relation.replace_path(identifier=…)` */
@@ -84,6 +88,7 @@ export class Relation {
       identifier: pick('identifier', this.identifier) ?? this.identifier,
       type: 'type' in opts && opts.type !== undefined ? (opts.type as RelationType) : this.type,
       include: this.includes,
+      quote: this.quotes,
     });
   }
 
@@ -129,7 +134,7 @@ export class Relation {
   }
 
   get quote_policy(): Record<string, boolean> {
-    return { database: true, schema: true, identifier: true };
+    return { ...this.quotes };
   }
   get is_function(): boolean {
     return false;
@@ -141,6 +146,6 @@ export class Relation {
   }
 
   withIdentifier(identifier: string, type: RelationType = this.type): Relation {
-    return new Relation({ database: this.database, schema: this.schema, identifier, type, include: this.includes });
+    return new Relation({ database: this.database, schema: this.schema, identifier, type, include: this.includes, quote: this.quotes });
   }
 }

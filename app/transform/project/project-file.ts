@@ -15,6 +15,14 @@ function record(value: unknown): Record<string, unknown> {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
+/** `quoting:` — which parts of a model's relation name are quoted (dbt-postgres: all, by default). */
+function quoting(value: unknown): { database?: boolean; schema?: boolean; identifier?: boolean } {
+  const q = record(value);
+  const out: { database?: boolean; schema?: boolean; identifier?: boolean } = {};
+  for (const k of ['database', 'schema', 'identifier'] as const) if (typeof q[k] === 'boolean') out[k] = q[k];
+  return out;
+}
+
 export function readYamlFile(file: string): unknown {
   const text = readFileSync(file, 'utf8');
   try {
@@ -50,5 +58,6 @@ export function readProjectFile(root: string): ProjectFile {
     onRunStart: strings(raw['on-run-start'], []),
     onRunEnd: strings(raw['on-run-end'], []),
     dispatch,
+    quoting: quoting(raw.quoting),
   };
 }

@@ -22,6 +22,8 @@ export interface ProjectFile {
   onRunEnd: string[];
   /** `dispatch: [{macro_namespace, search_order}]` */
   dispatch: { macroNamespace: string; searchOrder: string[] }[];
+  /** `quoting:` of dbt_project.yml (the root project's applies to every model's relation). */
+  quoting?: { database?: boolean; schema?: boolean; identifier?: boolean };
 }
 
 export interface SourceFile {

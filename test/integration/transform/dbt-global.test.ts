@@ -77,3 +77,21 @@ describe('model files render as dbt renders them', () => {
     assert.match(bad.parseError!.message, /line 6\)/, bad.parseError!.message);
   });
 });
+
+describe("a project's quoting: config", () => {
+  it('leaves the parts it turns off unquoted in model relations (sources and api.Relation keep quotes)', async () => {
+    const { loadProject } = await import('../../../app/transform/project/load-project');
+    const { ProjectCompiler } = await import('../../../app/transform/compile/project-compiler');
+    const { silentLogger } = await import('../../../app/core/logger');
+    const { mkdirSync } = await import('node:fs');
+    const dir = mkdtempSync(path.join(tmpdir(), 'cht-quote-'));
+    writeFileSync(path.join(dir, 'dbt_project.yml'), "name: 'q'\nversion: '1'\nconfig-version: 2\nquoting:\n  database: false\n  identifier: false\n");
+    mkdirSync(path.join(dir, 'models'));
+    writeFileSync(path.join(dir, 'models', 'a.sql'), 'select 1 as x');
+    writeFileSync(path.join(dir, 'models', 'b.sql'), "select * from {{ ref('a') }} -- {{ api.Relation.create(schema='s', identifier='t') }}");
+    const project = await loadProject({ kind: 'path', path: dir }, { cacheDir: mkdtempSync(path.join(tmpdir(), 'cht-c-')), logger: silentLogger });
+    const compiler = new ProjectCompiler({ project, target: { name: 'default', schema: 'sch', database: 'db', type: 'postgres', threads: 1, user: 'u', host: 'h', port: 5432, dbname: 'db' }, env: {}, cliVars: {}, invocationId: 'i', runStartedAt: '', fullRefresh: false, logger: silentLogger });
+    const nodes = await compiler.parseModels();
+    assert.equal(nodes.find((n) => n.name === 'b')!.parsedSql, 'select * from db."sch".a -- "s"."t"');
+  });
+});
