@@ -25,7 +25,7 @@ export interface EngineEvents {
  *    selections differ between callers, so joining would answer the wrong question.
  */
 /** `cht-sync dbt <command>` options passed through to the transform engine (in-process only). */
-export type DbtInvocation = Pick<TransformOptions, 'resourceTypes' | 'build' | 'failFast' | 'compileOnly' | 'parseOnly' | 'onArtifacts' | 'threads' | 'target'>;
+export type DbtInvocation = Pick<TransformOptions, 'resourceTypes' | 'build' | 'failFast' | 'indirectSelection' | 'compileOnly' | 'parseOnly' | 'onArtifacts' | 'threads' | 'target'>;
 
 export interface Engine {
   readonly info: AppInfo;

@@ -47,6 +47,8 @@ export interface TransformOptions {
   resourceTypes?: ResourceType[];
   /** `build`: tests gate their descendants, unit tests gate their model (dbt's build graph). */
   build?: boolean;
+  /** dbt's --indirect-selection (default eager). */
+  indirectSelection?: 'eager' | 'cautious' | 'buildable' | 'empty';
   /** Stop at the first failure; everything not yet started is skipped. */
   failFast?: boolean;
   /** The target as a dbt profile names it (target.name, user, host …), when run from profiles.yml. */
@@ -237,6 +239,7 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
       selectors: project.selectors,
       ...(o.previousFingerprints ? { previousFingerprints: o.previousFingerprints } : {}),
       resourceTypes: types,
+      ...(o.indirectSelection ? { indirectSelection: o.indirectSelection } : {}),
       onNoMatch: (c) => warnings.push(`The selection criterion '${c}' does not match any enabled nodes.`),
     });
     compiler.selectedResources.push(...selected);

@@ -184,6 +184,7 @@ export async function dbtCommand(ctx: CliContext, command: DbtCommand, o: DbtOpt
           resourceTypes: types,
           build: command === 'build',
           failFast: o.failFast === true,
+          ...(o.indirectSelection ? { indirectSelection: o.indirectSelection as 'eager' | 'cautious' | 'buildable' | 'empty' } : {}),
           compileOnly: command === 'compile',
           parseOnly,
           ...(o.threads ? { threads: Number(o.threads) } : profile ? { threads: profile.threads } : {}),
