@@ -31,6 +31,23 @@ export default tseslint.config(
     },
   },
   {
+    // Ports and adapters (issue 9 §2): the sync loop knows its ports only; the engine's composition
+    // root (app/engine/sync-wiring.ts) wires the CouchDB source and the PostgreSQL sink in.
+    files: ['app/sync/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'app/ is the engine: it never imports electron (DESIGN.md §2).' }, { name: 'pg', message: 'app/sync knows its ports only: PostgreSQL is an adapter (app/postgres).', allowTypeImports: true }, { name: 'nano', message: 'app/sync knows its ports only: CouchDB is an adapter (app/couch).' }],
+          patterns: [
+            { group: ['**/main/**', '**/renderer/**'], message: 'app/ never imports the shell or the UI.' },
+            { group: ['**/couch', '**/couch/**', '**/postgres', '**/postgres/**'], message: 'app/sync knows its ports only (app/sync/ports.ts): adapters are wired in by app/engine/sync-wiring.ts.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['app/contract/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'os', 'pg', 'better-sqlite3', 'nano', 'electron', '../*', '!./*'], message: 'app/contract is plain TypeScript shared with the renderer: no Node, no engine, no electron.' }] }],

@@ -1,7 +1,8 @@
 import { startDemoCouch } from '../demo';
 import { startEmbeddedPostgres } from '../postgres/embedded';
 import { checkDatabases, couchGet, probeCouch, probePostgres } from '../preflight';
-import { sourceFor, syncFollow, syncOnce } from '../sync';
+import { sourceFor } from '../sync';
+import { syncFollow, syncOnce } from './sync-wiring';
 import { runTransform } from '../transform';
 import { verifyRaw } from '../verify/verify-raw';
 import { listPlaces } from '../scope';

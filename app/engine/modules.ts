@@ -1,7 +1,8 @@
 import type { startDemoCouch } from '../demo';
 import type { startEmbeddedPostgres } from '../postgres/embedded';
 import type { checkDatabases, couchGet, probeCouch, probePostgres } from '../preflight';
-import type { sourceFor, syncFollow, syncOnce } from '../sync';
+import type { sourceFor } from '../sync';
+import type { syncFollow, syncOnce } from './sync-wiring';
 import type { runTransform } from '../transform';
 import type { verifyRaw } from '../verify/verify-raw';
 import type { listPlaces } from '../scope';

@@ -1,8 +1,10 @@
 /**
  * The sync loop's ports (DESIGN.md §3). The loop depends on these small interfaces only;
- * app/couch and app/postgres/raw-sink.ts hold the adapters, tests may bring others.
+ * app/couch and app/postgres/raw-sink.ts hold the adapters, the engine's composition root
+ * (app/engine/sync-wiring.ts) wires them in as SyncAdapters, tests may bring others.
  */
-import type { SkippedDoc } from '../contract/dto';
+import type { ScopeInfo, SkippedDoc } from '../contract/dto';
+import type { EngineError } from '../core/engine-error';
 
 /** One row of a `_changes` feed, already parsed. `seq` is opaque and may be null (seq_interval). */
 export interface ChangeRow {
@@ -103,4 +105,28 @@ export interface RawSink {
 export interface CheckpointStore {
   get(source: string): { seq: string; pending: number | null; updatedAt: string } | null;
   set(source: string, seq: string, pending: number | null): void;
+}
+
+/** A Mango selector that limits a feed to a scope (opaque to the loop). */
+export type FeedSelector = Record<string, unknown>;
+
+/** What a scope resolved to: a selector per database, and what to say about it. */
+export interface ResolvedScope {
+  selectors: ReadonlyMap<string, FeedSelector>;
+  info: ScopeInfo;
+}
+
+/**
+ * Everything the loop needs from outside, injected by the composition root: the raw tables, a
+ * feed source and a sink per database, the source's error translator, and scope resolution.
+ */
+export interface SyncAdapters {
+  /** Create or adopt the raw tables (idempotent); throws an EngineError. */
+  prepare(): Promise<void>;
+  source(database: string, selector: FeedSelector | null): ChangesSource;
+  sink(database: string): RawSink;
+  /** Anything a source (or the server behind it) threw, as an EngineError naming the database. */
+  sourceError(error: unknown, database: string): EngineError;
+  /** Place ids → a selector per database (every database must be scopeable; throws an EngineError otherwise). */
+  resolveScope(placeIds: readonly string[], databases: readonly string[], signal: AbortSignal): Promise<ResolvedScope>;
 }

@@ -8,7 +8,6 @@ import type { DatabaseRunResult, RunOutcome, SkippedDoc, SyncState } from '../co
 import type { WireError } from '../contract/errors';
 import { EngineError } from '../core/engine-error';
 import { sleep } from '../core/sleep';
-import { classifyCouchError } from '../couch/couch-errors';
 import { catchUpBatches, liveBatches, type Batch } from './batcher';
 import type { ChangeRow, ChangesSource, RawSink, SinkBatch } from './ports';
 import { compactRow } from './sanitise';
@@ -26,6 +25,8 @@ export interface DatabaseRunContext {
   sink: RawSink;
   /** Aborts on the user's signal or the deadline. */
   stop: AbortSignal;
+  /** The source's error translator (SyncAdapters.sourceError). */
+  sourceError: (error: unknown, database: string) => EngineError;
   isDeadline: () => boolean;
 }
 
@@ -233,7 +234,7 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
         );
       } catch (error) {
         if (stop.aborted) break;
-        const engineError = error instanceof EngineError ? error : classifyCouchError(error, database, options.couch.url);
+        const engineError = error instanceof EngineError ? error : ctx.sourceError(error, database);
         const wire = engineError.toWire();
         dispatch({ type: 'failed', error: wire });
         if (state.kind === 'error') {

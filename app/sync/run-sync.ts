@@ -5,14 +5,7 @@
  */
 import type { DatabaseRunResult, RunOutcome, ScopeInfo, SyncRunResult } from '../contract/dto';
 import { EngineError } from '../core/engine-error';
-import { classifyCouchError } from '../couch/couch-errors';
-import { createCouchChangesSource } from '../couch/couch-changes-source';
-import { classifyPgError } from '../postgres/raw-errors';
-import { ensureRawSchema } from '../postgres/raw-schema';
-import { createPgRawSink } from '../postgres/raw-sink';
-import { createCouchJson } from '../scope/couch-json';
-import { resolveScope } from '../scope/resolve-scope';
-import { medicDatabaseOf, scopeSelector, type MangoSelector } from '../scope/selector';
+import type { FeedSelector, SyncAdapters } from './ports';
 import { failedDatabaseResult, runDatabase } from './run-database';
 import { precedenceFor, sourceFor } from './source-name';
 import type { SyncOptions } from './types';
@@ -34,7 +27,7 @@ function safeSource(url: string, database: string): string {
   }
 }
 
-export async function runSync(options: SyncOptions, mode: 'once' | 'follow'): Promise<Omit<SyncRunResult, 'runId'>> {
+export async function runSync(options: SyncOptions, mode: 'once' | 'follow', adapters: SyncAdapters): Promise<Omit<SyncRunResult, 'runId'>> {
   const startedAt = new Date().toISOString();
   const userSignal = options.signal ?? new AbortController().signal;
   const deadline = new AbortController();
@@ -61,36 +54,21 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow'): Pr
     } catch {
       throw new EngineError('CONFIG_INVALID', `The CouchDB URL is not a valid URL. Fix: set it like https://cht.example.org (COUCHDB_HOST / --couch-url).`);
     }
-    try {
-      await ensureRawSchema(options.pool, options.schema, options.table);
-    } catch (error) {
-      throw classifyPgError(error, `creating the raw tables in schema "${options.schema}"`);
-    }
+    await adapters.prepare();
     if (options.databases.length === 0) {
       throw new EngineError('CONFIG_INVALID', 'No CouchDB database is configured. Fix: set COUCHDB_DBS (e.g. medic,medic-sentinel,medic-users-meta,_users) or choose databases in Settings.');
     }
-    const selectors = new Map<string, MangoSelector>();
+    let selectors: ReadonlyMap<string, FeedSelector> = new Map();
     if (options.scope && options.scope.length > 0) {
-      const placeIds = [...options.scope];
-      // Every database must be scopeable before anything is asked of the server.
-      for (const database of options.databases) scopeSelector(database, { placeIds, userNames: [] });
-      const couch = createCouchJson(options.couch);
-      try {
-        const resolved = await resolveScope(couch, medicDatabaseOf(options.databases), placeIds, stop);
-        for (const database of options.databases) selectors.set(database, scopeSelector(database, resolved));
-        scopeInfo = { places: resolved.places, userCount: resolved.userNames.length };
-        options.logger.info('sync limited to a scope', { places: resolved.places.map((p) => `${p.name} (${p.id})`), users: resolved.userNames.length });
-      } finally {
-        couch.close();
-      }
+      const resolved = await adapters.resolveScope([...options.scope], options.databases, stop);
+      selectors = resolved.selectors;
+      scopeInfo = resolved.info;
+      options.logger.info('sync limited to a scope', { places: resolved.info.places.map((p) => `${p.name} (${p.id})`), users: resolved.info.userCount });
     }
     databases = await Promise.all(
       [...new Set(options.databases)].map(async (database) => {
-        const selector = selectors.get(database);
-        const changes =
-          options.sourceFactory?.(database) ??
-          createCouchChangesSource(options.couch, database, { ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}), ...(selector ? { selector } : {}) });
-        const sink = options.sinkFactory?.(database) ?? createPgRawSink({ pool: options.pool, schema: options.schema, table: options.table, logger: options.logger });
+        const changes = options.sourceFactory?.(database) ?? adapters.source(database, selectors.get(database) ?? null);
+        const sink = options.sinkFactory?.(database) ?? adapters.sink(database);
         try {
           return await runDatabase({
             options,
@@ -101,6 +79,7 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow'): Pr
             changes,
             sink,
             stop,
+            sourceError: (error, db) => adapters.sourceError(error, db),
             isDeadline: () => isDeadline,
           });
         } finally {
@@ -111,7 +90,7 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow'): Pr
     );
   } catch (error) {
     const engineError =
-      error instanceof EngineError ? error : stop.aborted ? new EngineError('CANCELLED', 'The sync was stopped before it started.') : classifyCouchError(error, medicDatabaseOf(options.databases), options.couch.url);
+      error instanceof EngineError ? error : stop.aborted ? new EngineError('CANCELLED', 'The sync was stopped before it started.') : adapters.sourceError(error, options.databases[0] ?? '(none)');
     options.logger.error('sync could not start', { code: engineError.code, message: engineError.message });
     databases = failAll(engineError);
   } finally {

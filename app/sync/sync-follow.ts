@@ -1,5 +1,6 @@
 import type { SyncRunResult } from '../contract/dto';
 import { runSync } from './run-sync';
+import type { SyncAdapters } from './ports';
 import type { SyncOptions } from './types';
 
 /**
@@ -7,6 +8,6 @@ import type { SyncOptions } from './types';
  * On abort the batch being written commits (or rolls back) whole; the batch read ahead is
  * dropped. Never throws.
  */
-export function syncFollow(options: SyncOptions): Promise<Omit<SyncRunResult, 'runId'>> {
-  return runSync(options, 'follow');
+export function syncFollow(options: SyncOptions, adapters: SyncAdapters): Promise<Omit<SyncRunResult, 'runId'>> {
+  return runSync(options, 'follow', adapters);
 }

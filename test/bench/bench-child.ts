@@ -12,7 +12,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import nano from 'nano';
 import { createCouchChangesSource } from '../../app/couch/couch-changes-source';
 import { silentLogger } from '../../app/core/logger';
-import { ensureRawSchema, syncOnce } from '../../app/sync';
+import { syncOnce } from '../../app/engine/sync-wiring';
+import { ensureRawSchema } from '../../app/postgres/raw-schema';
 import { catchUpBatches } from '../../app/sync/batcher';
 
 export interface ChildTask {

@@ -7,7 +7,8 @@ import pg from 'pg';
 import { silentLogger } from '../../../app/core/logger';
 import { startDemoCouch, type DemoCouch } from '../../../app/demo';
 import { generateChtDocs } from '../../../app/generator';
-import { ensureRawSchema, syncOnce } from '../../../app/sync';
+import { syncOnce } from '../../../app/engine/sync-wiring';
+import { ensureRawSchema } from '../../../app/postgres/raw-schema';
 import { createTestDatabase } from '../../support/postgres';
 
 // Enough documents for every forced edge case of the generator to be present.

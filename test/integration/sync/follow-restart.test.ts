@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { silentLogger } from '../../../app/core/logger';
-import { syncFollow } from '../../../app/sync/sync-follow';
+import { syncFollow } from '../../../app/engine/sync-wiring';
 import type { SyncEvent } from '../../../app/sync/types';
 import { createTestDatabase } from '../../support/postgres';
 import { startPouchServer, type PouchServer } from '../../support/pouchdb-server';

@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { memoryLogger } from '../../../app/core/logger';
 import { generateChtDocs, seedCouch } from '../../../app/generator';
 import { removeEmbeddedCluster, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../../app/postgres/embedded';
-import { syncOnce } from '../../../app/sync/sync-once';
+import { syncOnce } from '../../../app/engine/sync-wiring';
 import { startPouchServer, type PouchServer } from '../../support/pouchdb-server';
 import { assertSameAsCouch, memoryCheckpoints, newPool } from './helpers';
 

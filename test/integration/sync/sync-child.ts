@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { silentLogger } from '../../../app/core/logger';
-import { syncOnce } from '../../../app/sync/sync-once';
+import { syncOnce } from '../../../app/engine/sync-wiring';
 import { memoryCheckpoints } from './helpers';
 
 async function main(): Promise<void> {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { silentLogger } from '../../../app/core/logger';
-import { syncOnce } from '../../../app/sync/sync-once';
+import { syncOnce } from '../../../app/engine/sync-wiring';
 import type { SyncOptions } from '../../../app/sync/types';
 import { createTestDatabase } from '../../support/postgres';
 import { memoryCheckpoints, newPool } from './helpers';

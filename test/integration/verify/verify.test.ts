@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { silentLogger } from '../../../app/core/logger';
 import { generateChtDocs, type GeneratedDoc } from '../../../app/generator/generate-cht-docs';
 import { seedCouch } from '../../../app/generator/seed-couch';
-import { syncOnce } from '../../../app/sync/sync-once';
+import { syncOnce } from '../../../app/engine/sync-wiring';
 import { verifyRaw, type VerifyOptions } from '../../../app/verify/verify-raw';
 import { createTestDatabase } from '../../support/postgres';
 import { startPouchServer, TEST_ADMIN, type PouchServer } from '../../support/pouchdb-server';
