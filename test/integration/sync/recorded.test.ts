@@ -87,7 +87,7 @@ describe('sync against recorded CouchDB 3 responses (opaque seqs, seq_interval n
       if (i === 0) assert.equal(q.get('limit'), '200');
       assert.ok(Number(q.get('limit')) <= 1000);
       assert.equal(q.get('seq_interval'), q.get('limit'));
-      assert.match(String(r.headers['accept-encoding']), /gzip/, 'feed requests ask for compression');
+      // the encoding depends on how near the server is (here: local); field-link.test.ts covers compression
       assert.equal(r.headers.authorization, `Basic ${Buffer.from('reader:recorded-secret').toString('base64')}`);
     }
     const progress = events.filter((e) => e.type === 'progress');
