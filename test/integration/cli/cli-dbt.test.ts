@@ -100,6 +100,40 @@ describe('cht-sync dbt', () => {
     assert.match(none.stdout + none.stderr, /'nothing_by_this_name' does not match any enabled nodes/);
   });
 
+  it('compile, docs generate, source freshness, run-operation and debug', async () => {
+    const pool = new pg.Pool({ connectionString: db.url });
+    try {
+      await pool.query(`create schema if not exists raw; create table if not exists raw.events (id int, loaded_at timestamp); insert into raw.events values (1, now() - interval '2 hours')`);
+    } finally {
+      await pool.end();
+    }
+    write(dir, {
+      'models/sources.yml': 'version: 2\nsources:\n  - name: raw\n    tables:\n      - name: events\n        loaded_at_field: loaded_at\n        freshness:\n          warn_after: {count: 1, period: hour}\n          error_after: {count: 1, period: day}\n',
+      'macros/grant_note.sql': "{% macro say_hello(who) %}{% do log('hello ' ~ who, info=True) %}{{ return('hello ' ~ who) }}{% endmacro %}",
+    });
+    const compiled = await cli(['dbt', 'compile', ...common(), '--select', 'people_report'], env);
+    assert.equal(compiled.code, 0, compiled.stderr);
+    assert.match(compiled.stdout, /select count\(\*\) as n from "[^"]+"\."analytics"\."stg_people"/);
+    assert.match(readFileSync(path.join(dir, 'target', 'compiled', 'cli_proj', 'models', 'marts', 'people_report.sql'), 'utf8'), /"analytics"\."stg_people"/);
+    const docs = await cli(['dbt', 'docs', 'generate', ...common()], env);
+    assert.equal(docs.code, 0, docs.stderr);
+    const catalog = JSON.parse(readFileSync(path.join(dir, 'target', 'catalog.json'), 'utf8')) as { nodes: Record<string, { metadata: { type: string }; columns: Record<string, { type: string; index: number }> }>; sources: Record<string, unknown> };
+    assert.deepEqual(catalog.nodes['model.cli_proj.stg_people']?.metadata.type, 'VIEW');
+    assert.deepEqual(catalog.nodes['seed.cli_proj.people']?.columns.id, { type: 'integer', index: 1, name: 'id', comment: null });
+    assert.ok(catalog.sources['source.cli_proj.raw.events']);
+    const fresh = await cli(['dbt', 'source', 'freshness', ...common()], env);
+    assert.equal(fresh.code, 0, fresh.stderr);
+    assert.match(fresh.stdout, /raw\.events\s+WARN/);
+    const op = await cli(['dbt', 'run-operation', 'say_hello', ...common(), '--args', '{who: dbt}'], env);
+    assert.equal(op.code, 0, op.stderr);
+    assert.match(op.stdout, /hello dbt/);
+    const debug = await cli(['dbt', 'debug', ...common()], env);
+    assert.equal(debug.code, 0, debug.stderr + debug.stdout);
+    assert.match(debug.stdout, /target: dev/);
+    assert.match(debug.stdout, /All checks passed!/);
+    assert.doesNotMatch(debug.stdout + debug.stderr, new RegExp(`:${env.T_PG_PASS || 'no-password-set'}@`));
+  });
+
   it('a failing test exits 1 and skips what depends on it; a broken project exits 2', async () => {
     write(dir, { 'seeds/people.csv': 'id,name\n1,Ann\n1,Bob\n' });
     const ran = await cli(['dbt', 'build', ...common()], env);

@@ -15,7 +15,8 @@ import { createTestDatabase } from '../../support/postgres';
  * Seeds, snapshots, data tests (generic, singular, package-style `{% test %}`), unit tests
  * and `build`'s gating, on a real PostgreSQL. The first test's statuses, test names and seed
  * column types are what dbt-core 1.10.23 + dbt-postgres gave on this same project (`dbt build`:
- * PASS=11 WARN=1 ERROR=1 SKIP=1; order_report skipped).
+ * PASS=11 WARN=1 ERROR=1 SKIP=1; order_report skipped); the snapshot test's history rows are
+ * what `dbt snapshot` then `dbt build` left on the same sequence of source changes.
  */
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'cht-dbt-'));
