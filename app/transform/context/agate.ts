@@ -1,5 +1,9 @@
 import { callable, mkFloat, pyRepr, tuple } from '../jinja/values';
 import type { QueryOutcome } from '../materialize/pg-session';
+import { fromPgText } from './py-datetime';
+
+/** timestamp, timestamptz, date: Python datetime/date values, as psycopg2 gives dbt. */
+const DATETIME_OIDS = new Set([1114, 1184, 1082]);
 
 /**
  * The agate-like result dbt hands to templates from `statement` / `run_query`, shaped like
@@ -97,7 +101,15 @@ export class AgateTable {
     const names = r.fields.map((f) => f.name);
     // real / double precision are Python floats (696.0 prints as 696.0, as under dbt).
     const floats = new Set(r.fields.filter((f) => f.dataTypeID === 700 || f.dataTypeID === 701).map((f) => f.name));
-    return new AgateTable(names, r.rows.map((row) => names.map((n) => (floats.has(n) && typeof row[n] === 'number' ? mkFloat(row[n] as number) : (row[n] ?? null)))));
+    const dates = new Map(r.fields.filter((f) => DATETIME_OIDS.has(f.dataTypeID)).map((f) => [f.name, f.dataTypeID]));
+    const cell = (n: string, v: unknown): unknown => {
+      if (v === null || v === undefined) return null;
+      if (floats.has(n) && typeof v === 'number') return mkFloat(v);
+      const oid = dates.get(n);
+      if (oid !== undefined && typeof v === 'string') return fromPgText(v, oid) ?? v;
+      return v;
+    };
+    return new AgateTable(names, r.rows.map((row) => names.map((n) => cell(n, row[n]))));
   }
 
   static empty(): AgateTable {

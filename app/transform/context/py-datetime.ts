@@ -239,6 +239,25 @@ export class PyDateTime {
   }
 }
 
+/**
+ * A timestamp / timestamptz / date as PostgreSQL's text output gives it, as the Python value
+ * psycopg2 would hand dbt (so it prints `2024-07-31 10:05:09.120000+00:00`); null when the text
+ * is not an ordinary date (infinity, BC).
+ */
+export function fromPgText(text: string, oid: number): PyDateTime | PyDate | null {
+  if (oid === 1082) {
+    const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+    return d ? PyDate.of(Number(d[1]), Number(d[2]), Number(d[3])) : null;
+  }
+  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:([+-])(\d{2})(?::(\d{2}))?(?::(\d{2}))?)?$/.exec(text);
+  if (!m) return null;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  const micros = Number((m[7] ?? '0').padEnd(6, '0'));
+  if (!m[8]) return new PyDateTime(ms, false, micros);
+  const off = (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10] ?? 0));
+  return new PyDateTime(ms, true, micros, UTC, off);
+}
+
 const n = (v: unknown, fallback = 0): number => (v === undefined || v === null ? fallback : Number(v));
 
 function newDateTime(args: unknown[], kw: Record<string, unknown>): PyDateTime {

@@ -127,10 +127,10 @@ export class Relation {
     return 63;
   }
 
-  /** `relation.information_schema('columns')` → `"db".information_schema."columns"`. */
+  /** `relation.information_schema('columns')` → `"db".INFORMATION_SCHEMA.columns`, as dbt renders it. */
   information_schema(view?: string): string {
-    const db = this.database ? `${quoteIdent(this.database)}.` : '';
-    return `${db}information_schema${view ? `."${view}"` : ''}`;
+    const db = this.database ? `${this.quotes.database ? quoteIdent(this.database) : this.database}.` : '';
+    return `${db}INFORMATION_SCHEMA${view ? `.${view}` : ''}`;
   }
 
   get quote_policy(): Record<string, boolean> {
