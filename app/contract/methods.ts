@@ -141,6 +141,12 @@ export const methodSchemas = {
       .object({ column: z.string().min(1), op: z.enum(['eq', 'contains', 'gt', 'lt']), value: z.string() })
       .optional(),
   }),
+  'data.exportXlsx': z.object({
+    table: z.string().min(1),
+    filter: z
+      .object({ column: z.string().min(1), op: z.enum(['eq', 'contains', 'gt', 'lt']), value: z.string() })
+      .optional(),
+  }),
   'data.connection': empty,
   'data.chart': z.object({
     chart: z.enum(['reports-per-form-week', 'contacts-per-week', 'sync-throughput']),
@@ -174,6 +180,8 @@ export interface MethodResults {
   'data.tables': TableInfo[];
   'data.preview': TablePreview;
   'data.exportCsv': { fileName: string; csv: string; rows: number };
+  /** An .xlsx workbook with typed cells, base64-encoded (one JSON value over every transport). */
+  'data.exportXlsx': { fileName: string; base64: string; rows: number };
   'data.connection': ConnectionInfo;
   'data.chart': ChartData;
 }

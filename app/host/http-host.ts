@@ -7,6 +7,7 @@ import { EVENT_NAMES, methodSchemas, type WireError } from '../contract';
 import { toWireError } from '../core/engine-error';
 import type { Logger } from '../core/logger';
 import { CONTENT_SECURITY_POLICY } from '../engine/csp';
+import { exportFileName } from '../engine/data/tables';
 import { invokeHandler } from '../engine/invoke-handler';
 import type { Engine } from '../engine/types';
 
@@ -200,7 +201,7 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
       const field = parsed.error.issues[0]?.path.map(String).join('.') || 'table';
       return sendError(res, 400, 'INVALID_ARGUMENT', `Invalid download request: ${field} ${parsed.error.issues[0]?.message ?? 'is invalid'}.`);
     }
-    const fileName = `${parsed.data.table}-${new Date().toISOString().slice(0, 10)}.csv`.replace(/[^A-Za-z0-9._-]/g, '_');
+    const fileName = exportFileName(parsed.data.table, parsed.data.filter, 'csv');
     let isStarted = false;
     try {
       await exportCsv(parsed.data, async (chunk) => {

@@ -406,6 +406,8 @@ export const en = {
   'data.pickTable': 'Choose a table on the left to preview it.',
   'data.exportTable': 'Export table (CSV)',
   'data.exportFiltered': 'Export filtered rows (CSV)',
+  'data.exportTableXlsx': 'Export table (Excel .xlsx)',
+  'data.exportFilteredXlsx': 'Export filtered rows (Excel .xlsx)',
   'data.exported': 'Exported {n} {n:row|rows} to {file}.',
   'data.filter': 'Filter rows',
   'data.filter.column': 'Column',

@@ -408,6 +408,8 @@ export const fr = {
   'data.pickTable': 'Choisissez une table à gauche pour l’afficher.',
   'data.exportTable': 'Exporter la table (CSV)',
   'data.exportFiltered': 'Exporter les lignes filtrées (CSV)',
+  'data.exportTableXlsx': 'Exporter la table (Excel .xlsx)',
+  'data.exportFilteredXlsx': 'Exporter les lignes filtrées (Excel .xlsx)',
   'data.exported': '{n} {n:ligne exportée|lignes exportées} dans {file}.',
   'data.filter': 'Filtrer les lignes',
   'data.filter.column': 'Colonne',

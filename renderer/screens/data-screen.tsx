@@ -112,12 +112,21 @@ function TablePreviewPanel({ table }: { table: string }) {
     void load();
   }, [load]);
 
-  const exportCsv = async (useFilter: boolean) => {
+  const exportCsv = async (useFilter: boolean, format: 'csv' | 'xlsx' = 'csv') => {
+    if (isExporting) return;
     setIsExporting(true);
     setExportMessage(null);
     try {
-      const r = await client.invoke('data.exportCsv', { table, ...(useFilter && filter ? { filter } : {}) });
-      const url = URL.createObjectURL(new Blob([r.csv], { type: 'text/csv;charset=utf-8' }));
+      const args = { table, ...(useFilter && filter ? { filter } : {}) };
+      // CSV keeps its formula guard; .xlsx has typed cells (text as text, dates as dates) and needs none.
+      const r =
+        format === 'csv'
+          ? await client.invoke('data.exportCsv', args).then((x) => ({ ...x, blob: new Blob([x.csv], { type: 'text/csv;charset=utf-8' }) }))
+          : await client.invoke('data.exportXlsx', args).then((x) => ({
+              ...x,
+              blob: new Blob([Uint8Array.from(atob(x.base64), (c) => c.charCodeAt(0))], { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }),
+            }));
+      const url = URL.createObjectURL(r.blob);
       const a = document.createElement('a');
       a.href = url;
       a.download = r.fileName;
@@ -142,11 +151,14 @@ function TablePreviewPanel({ table }: { table: string }) {
           <code>{table}</code>
         </h2>
         <div className="toolbar">
-          <button type="button" className="button" onClick={() => void exportCsv(false)} disabled={isExporting}>
+          <button type="button" className="button" onClick={() => void exportCsv(false)} aria-disabled={isExporting || undefined}>
             <Icon name="download" /> {t('data.exportTable')}
           </button>
+          <button type="button" className="button" onClick={() => void exportCsv(Boolean(filter), 'xlsx')} aria-disabled={isExporting || undefined}>
+            <Icon name="download" /> {filter ? t('data.exportFilteredXlsx') : t('data.exportTableXlsx')}
+          </button>
           {filter && (
-            <button type="button" className="button" onClick={() => void exportCsv(true)} disabled={isExporting}>
+            <button type="button" className="button" onClick={() => void exportCsv(true)} aria-disabled={isExporting || undefined}>
               <Icon name="download" /> {t('data.exportFiltered')}
             </button>
           )}

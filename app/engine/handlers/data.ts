@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ConnectionInfo, ParsedArgs } from '../../contract';
 import { chartData } from '../data/charts';
-import { exportTableCsv, listTables, previewTable } from '../data/tables';
+import { exportTableCsv, exportTableXlsx, listTables, previewTable } from '../data/tables';
 import { translatePgError } from '../pg-errors';
 import { databaseName } from '../services/postgres-service';
 import type { HandlerTable } from '../types';
@@ -9,10 +9,12 @@ import type { EngineParts } from './parts';
 
 /** Plain-language cap for the CSV export: beyond this a spreadsheet is the wrong tool. */
 const MAX_EXPORT_ROWS = 1_000_000;
+/** The .xlsx export is built in memory: a quarter of a million rows is what a workbook is for. */
+const MAX_XLSX_ROWS = 250_000;
 /** The in-memory export (one JSON value over IPC/HTTP) stops here; the streaming download does not. */
 const MAX_INLINE_EXPORT_BYTES = 64 * 1024 * 1024;
 
-type DataMethods = 'data.tables' | 'data.preview' | 'data.exportCsv' | 'data.connection' | 'data.chart';
+type DataMethods = 'data.tables' | 'data.preview' | 'data.exportCsv' | 'data.exportXlsx' | 'data.connection' | 'data.chart';
 
 /** The analytics tables: list, preview, CSV export, charts, and how to connect to them. */
 export function dataHandlers(parts: EngineParts): Pick<HandlerTable, DataMethods> {
@@ -26,6 +28,11 @@ export function dataHandlers(parts: EngineParts): Pick<HandlerTable, DataMethods
         const chunks: string[] = [];
         const result = await exportTableCsv(pool, schema(), { ...args, maxRows: MAX_EXPORT_ROWS, maxBytes: MAX_INLINE_EXPORT_BYTES }, (chunk) => void chunks.push(chunk));
         return { fileName: result.fileName, csv: chunks.join(''), rows: result.rows };
+      }),
+    'data.exportXlsx': async (args) =>
+      postgres.withPool(`exporting ${args.table}`, async (pool) => {
+        const result = await exportTableXlsx(pool, schema(), { ...args, maxRows: MAX_XLSX_ROWS });
+        return { fileName: result.fileName, base64: result.data.toString('base64'), rows: result.rows };
       }),
     'data.connection': async () => connectionInfo(parts),
     'data.chart': async ({ chart }) => {

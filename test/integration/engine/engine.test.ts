@@ -135,6 +135,31 @@ describe('engine (real store, PostgreSQL, pouchdb-server, sync)', { skip: !couch
     assert.equal(all.rows, medicDocs.length);
   });
 
+  it('issue 11 #14: a date filter takes only ISO (01/07/2026 is refused, not read as 7 January); export names label the export date; .xlsx has typed cells', async () => {
+    await assert.rejects(
+      client.invoke('data.preview', { table: 'couchdb', filter: { column: 'saved_timestamp', op: 'gt', value: '01/07/2026' } }),
+      (e: unknown) => e instanceof ClientError && e.code === 'INVALID_ARGUMENT' && /year-month-day/.test(e.message),
+    );
+    const today = new Date().toISOString().slice(0, 10);
+    const filtered = await client.invoke('data.exportCsv', { table: 'couchdb', filter: { column: 'saved_timestamp', op: 'gt', value: '2000-01-01' } });
+    assert.equal(filtered.fileName, `couchdb-filtered-by-saved_timestamp-exported-${today}.csv`);
+    const xlsx = await client.invoke('data.exportXlsx', { table: 'couchdb', filter: { column: '_id', op: 'eq', value: 'settings' } });
+    assert.equal(xlsx.rows, 1);
+    assert.equal(xlsx.fileName, `couchdb-filtered-by-_id-exported-${today}.xlsx`);
+    const zip = Buffer.from(xlsx.base64, 'base64');
+    assert.equal(zip.readUInt32LE(0), 0x04034b50, 'a zip file');
+    const { inflateRawSync } = await import('node:zlib');
+    // The sheet is the last local entry: find it by name and inflate it.
+    const at = zip.indexOf('xl/worksheets/sheet1.xml');
+    const header = at - 30;
+    const packed = zip.subarray(at + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28), at + zip.readUInt16LE(header + 26) + zip.readUInt16LE(header + 28) + zip.readUInt32LE(header + 18));
+    const sheet = inflateRawSync(packed).toString('utf8');
+    // saved_timestamp is a date cell (styled), _deleted a boolean, _id text.
+    assert.match(sheet, /<c r="A2" s="2"><v>\d+\.\d+<\/v><\/c>/);
+    assert.match(sheet, /<c r="B2" t="inlineStr"><is><t xml:space="preserve">settings<\/t>/);
+    assert.match(sheet, /<c r="C2" t="b"><v>0<\/v><\/c>/);
+  });
+
   it('data.connection and diagnostics carry no secret', async () => {
     const conn = await client.invoke('data.connection', {});
     assert.equal(conn.schema, 'v1');
