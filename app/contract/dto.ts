@@ -323,6 +323,13 @@ export interface ConnectionInfo {
 export interface ChartSeries {
   name: string;
   points: { x: string; y: number }[];
+  /**
+   * What a series the engine named itself stands for, so the UI says it in its own language:
+   * `other` (the smaller values together), `none` (no value), `throughput` (docs/s of `database`),
+   * `backlog` (documents each run cleared). Absent: `name` is a value from the data (a form, a type).
+   */
+  role?: 'other' | 'none' | 'throughput' | 'backlog';
+  database?: string;
 }
 
 export interface ChartData {

@@ -1,7 +1,7 @@
 import { useId } from 'react';
 import type { ChartSeries } from '../../app/contract/dto';
 import { formatNumber, type Lang } from '../format';
-import { useT } from '../i18n/use-t';
+import { useT, type Translate } from '../i18n/use-t';
 
 /** Okabe–Ito: distinguishable with the common colour-vision deficiencies. Series also differ by marker shape. */
 const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#999999'];
@@ -60,7 +60,8 @@ function Marker({ shape, x, y, colour }: { shape: number; x: number; y: number; 
 export function Chart({ series, variant, yLabel, summary }: { series: ChartSeries[]; variant: 'line' | 'stacked'; yLabel: string; summary: string }) {
   const { t, lang } = useT();
   const titleId = useId();
-  const shown = collapseSeries(series, t('charts.other'));
+  // Series the engine named (other, none, per-database speed, backlog) in the UI's language.
+  const shown = collapseSeries(series.map((s) => ({ ...s, name: seriesLabel(s, t) })), t('charts.other'));
   const xs = [...new Set(shown.flatMap((s) => s.points.map((p) => p.x)))].sort();
   const values = new Map(shown.map((s) => [s.name, new Map(s.points.map((p) => [p.x, p.y]))]));
   const largest =
@@ -174,4 +175,20 @@ export function Chart({ series, variant, yLabel, summary }: { series: ChartSerie
       </details>
     </figure>
   );
+}
+
+/** A series' legend: a value from the data as it is, a series the engine named in the UI's language. */
+export function seriesLabel(s: ChartSeries, t: Translate): string {
+  switch (s.role) {
+    case 'other':
+      return t('charts.other');
+    case 'none':
+      return t('charts.none');
+    case 'throughput':
+      return t('charts.throughput', { database: s.database ?? s.name });
+    case 'backlog':
+      return t('charts.backlog');
+    default:
+      return s.name;
+  }
 }

@@ -96,7 +96,11 @@ async function weekly(
   const order = [...ranked.filter((n) => kept.has(n)), ...(bySeries.has('other') ? ['other'] : [])];
   return {
     ...base,
-    series: order.map((label) => ({ name: label, points: weeks.map((w) => ({ x: w, y: bySeries.get(label)?.get(w) ?? 0 })) })),
+    series: order.map((label) => ({
+      name: label,
+      points: weeks.map((w) => ({ x: w, y: bySeries.get(label)?.get(w) ?? 0 })),
+      ...(label === 'other' && !kept.has('other') ? { role: 'other' as const } : label === '(none)' ? { role: 'none' as const } : {}),
+    })),
   };
 }
 
@@ -125,10 +129,10 @@ function throughputChart(throughput: (sinceIso: string) => ThroughputPoint[]): C
     list.push({ x: p.at, y: Math.round((p.docs / Math.max(p.seconds, 0.001)) * 10) / 10 });
     byDb.set(p.database, list);
   }
-  const series: ChartSeries[] = [...byDb.entries()].map(([name, pts]) => ({ name: `${name} (docs/s)`, points: pts }));
+  const series: ChartSeries[] = [...byDb.entries()].map(([name, pts]) => ({ name: `${name} (docs/s)`, points: pts, role: 'throughput', database: name }));
   // The backlog each run cleared: what had piled up on the server since the run before.
   const perRun = new Map<string, number>();
   for (const p of points) perRun.set(p.at, (perRun.get(p.at) ?? 0) + p.docs);
-  series.push({ name: 'backlog cleared per run (documents)', points: [...perRun.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([x, y]) => ({ x, y })) });
+  series.push({ name: 'backlog cleared per run (documents)', role: 'backlog', points: [...perRun.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([x, y]) => ({ x, y })) });
   return { ...base, series };
 }

@@ -178,6 +178,9 @@ describe('engine (real store, PostgreSQL, pouchdb-server, sync)', { skip: !couch
     assert.match(chart.emptyReason ?? '', /transform/);
     const throughput = await client.invoke('data.chart', { chart: 'sync-throughput' });
     assert.ok(throughput.series.length > 0, 'the first run copied documents');
+    // Issue 11 #15: series the engine names itself say what they are, for the UI to word them.
+    assert.ok(throughput.series.some((s) => s.role === 'throughput' && s.name.startsWith(String(s.database))));
+    assert.ok(throughput.series.some((s) => s.role === 'backlog'));
   });
 
   it('transform.runNow builds the bundled pipeline; a second request meanwhile is BUSY', async () => {
