@@ -10,8 +10,8 @@ import { runSummaryText } from '../describe-outcome';
 import { explainError, shortReason, type ErrorHelp } from '../error-help';
 import { formatBytes, formatDateTime, formatDuration, formatNumber, runSeconds } from '../format';
 import { useEvent } from '../hooks/use-event';
-import type { MessageKey } from '../i18n/catalogue';
-import { useT, type Translate } from '../i18n/use-t';
+import { useT } from '../i18n/use-t';
+import { materializedLabel } from '../materialized';
 
 const MODEL_TONE: Record<ModelRunResult['status'], Tone> = { success: 'ok', error: 'bad', skipped: 'warn', running: 'busy', pending: 'neutral', pass: 'ok', fail: 'bad', warn: 'warn' };
 const MAX_SKIPPED_SHOWN = 200;
@@ -343,21 +343,4 @@ export function RunDetailView({ runId }: { runId: number }) {
 /** CouchDB seqs are long opaque strings: show the start only (never parsed). */
 function short(seq: string): string {
   return seq.length > 14 ? `${seq.slice(0, 12)}…` : seq;
-}
-
-const MATERIALIZED: Record<string, MessageKey> = {
-  table: 'materialized.table',
-  view: 'materialized.view',
-  incremental: 'materialized.incremental',
-  ephemeral: 'materialized.ephemeral',
-  materialized_view: 'materialized.materialized_view',
-  seed: 'materialized.seed',
-  snapshot: 'materialized.snapshot',
-  test: 'materialized.test',
-};
-
-/** dbt's materialization names in the UI's language (a custom one is shown as the project names it). */
-export function materializedLabel(kind: string, t: Translate): string {
-  const key = MATERIALIZED[kind];
-  return key ? t(key) : kind;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seriesLabel } from '../../../renderer/components/chart';
 import { makeTranslate } from '../../../renderer/i18n/use-t';
-import { materializedLabel } from '../../../renderer/screens/run-detail';
+import { materializedLabel } from '../../../renderer/materialized';
 
 /** Issue 11 #15: chart legends, "incremental" and the technical-details label in French. */
 describe('French where the engine names things', () => {
