@@ -85,7 +85,7 @@ describe('http host in front of a real engine', { skip: !couchAdminUrl && 'needs
       // The streaming download: same CSV as data.exportCsv, as an attachment.
       const download = await fetch(`${host.url}/api/export.csv?table=couchdb&column=_id&op=contains&value=d1`, { headers: { authorization: `Bearer ${host.token}` } });
       assert.equal(download.status, 200);
-      assert.match(download.headers.get('content-disposition') ?? '', /attachment; filename="couchdb-\d{4}-\d\d-\d\d\.csv"/);
+      assert.match(download.headers.get('content-disposition') ?? '', /attachment; filename="couchdb-filtered-by-_id-exported-\d{4}-\d\d-\d\d\.csv"/);
       const csv = await download.text();
       const lines = csv.replace(/^\uFEFF/, '').split('\r\n').filter(Boolean);
       assert.equal(lines[0], 'saved_timestamp,_id,_deleted,source,doc');
