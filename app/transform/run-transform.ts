@@ -499,6 +499,7 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
             constraints: n.constraints,
             contractEnforced: n.contractEnforced,
             description: n.description ?? '',
+            rawSql: n.rawSql,
             preHooks: parseHooks(n.config.pre_hook),
             postHooks: parseHooks(n.config.post_hook),
             render: (tpl) => compiler.renderString(tpl, `${n.packageName}/${n.file}:hook`, ctx, where),

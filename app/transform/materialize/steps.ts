@@ -12,7 +12,7 @@ export async function exec(i: MaterializeInput, out: MaterializeOutput, sql: str
   try {
     return await i.session.script(sql);
   } catch (error) {
-    throw queryError(error, { model: i.model, file: i.file, sql });
+    throw queryError(error, { model: i.model, file: i.file, sql, compiled: i.sql, ...(i.rawSql !== undefined ? { raw: i.rawSql } : {}) });
   }
 }
 

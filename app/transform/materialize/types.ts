@@ -31,6 +31,8 @@ export interface MaterializeInput {
   columns: ColumnProps[];
   constraints: ColumnConstraint[];
   contractEnforced: boolean;
+  /** The model file's text as written (to point SQL errors at the file's own lines). */
+  rawSql?: string;
   /** The model's description (persist_docs). */
   description?: string;
   preHooks: Hook[];

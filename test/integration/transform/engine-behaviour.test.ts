@@ -166,6 +166,16 @@ describe('engine behaviour on a real PostgreSQL', () => {
     assert.deepEqual((await pool.query('select deps, n, models, fqn from v1.gb')).rows, [{ deps: 'model.probe.ga', n: 2, models: 2, fqn: 'probe.ga' }]);
   });
 
+  it('a PostgreSQL error points at the model file’s own line, not the wrapped statement’s', async () => {
+    const dir = project({ 'models/badcol.sql': "\n{{ config(\n    materialized='table'\n) }}\nselect\n  1 as x,\n  nope_column as y\n" });
+    const out = await run(dir);
+    const m = out.result.models.find((x) => x.model === 'badcol')!;
+    assert.equal(m.status, 'error');
+    assert.match(m.error!.message, /nope_column/);
+    assert.equal(m.error?.details?.line, 7, JSON.stringify(m.error?.details));
+    assert.equal(m.error?.details?.compiledLine, 4);
+  });
+
   it('a cycle fails the run and prints it', async () => {
     const dir = project({ 'models/x.sql': "select * from {{ ref('y') }}", 'models/y.sql': "select * from {{ ref('x') }}" });
     const out = await run(dir);
