@@ -130,10 +130,12 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
     }
   };
 
-  /** The position of a source, from SQL expressions for its three values. */
+  // The raw table's name as an SQL literal: each table keeps its own position for a source.
+  const rawTableLiteral = `'${o.table.replace(/'/g, "''")}'`;
+  /** The position of a source in this raw table, from SQL expressions for its three values. */
   const progressSql = (seq: string, pending: string, source: string): string =>
-    `insert into ${n.progress} (seq, pending, updated_at, source) values (${seq}, ${pending}, now(), ${source})
-     on conflict (source) do update set seq = excluded.seq, pending = excluded.pending, updated_at = excluded.updated_at`;
+    `insert into ${n.progress} (seq, pending, updated_at, source, raw_table) values (${seq}, ${pending}, now(), ${source}, ${rawTableLiteral})
+     on conflict (source, raw_table) do update set seq = excluded.seq, pending = excluded.pending, updated_at = excluded.updated_at`;
 
   /** The staged rows ($1 = source) whose _id is free or already this source's, stamped `at`. */
   const upsertOwnSql = (at: string, from: string): string =>
@@ -239,7 +241,7 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
   return {
     readProgress: async (source) => {
       try {
-        return await readProgress(o.pool, o.schema, source);
+        return await readProgress(o.pool, o.schema, source, o.table);
       } catch (error) {
         throw classifyPgError(error, `reading the saved position of ${source}`);
       }

@@ -40,12 +40,13 @@ export async function inspectRawTables(url: string, o: { schema: string; table: 
     let progress: RawInspection['progress'] = o.sources.map((source) => ({ source, seq: null, pending: null, updatedAt: null }));
     let allSources: string[] = [];
     if (present.rows[0]?.p) {
-      const r = await client.query<{ source: string; seq: string | null; pending: number | null; updated_at: string | null }>(
-        `select source, seq, pending, to_char(updated_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as updated_at from ${progressTable} order by source`,
+      // raw_table (absent before the first sync of this version migrated the table): each raw table has its own positions.
+      const r = await client.query<{ source: string; seq: string | null; pending: number | null; updated_at: string | null; raw_table: string | null }>(
+        `select source, seq, pending, to_char(updated_at at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as updated_at, to_jsonb(p) ->> 'raw_table' as raw_table from ${progressTable} p order by source`,
       );
-      allSources = r.rows.map((x) => x.source);
+      allSources = [...new Set(r.rows.map((x) => x.source))];
       progress = o.sources.map((source) => {
-        const row = r.rows.find((x) => x.source === source);
+        const row = r.rows.find((x) => x.source === source && (x.raw_table ?? o.table) === o.table);
         return { source, seq: row?.seq ?? null, pending: row?.pending ?? null, updatedAt: row?.updated_at ?? null };
       });
     }

@@ -430,4 +430,17 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     const runs = (JSON.parse(status.stdout) as { recentRuns: { outcome: string }[] }).recentRuns;
     assert.notEqual(runs[0]?.outcome, 'running', 'the follow run was closed, not left running');
   });
+
+  it('issue 11 #8: a second --table from the same source starts from the beginning and is filled, not "done" and empty', async () => {
+    const ran = await cli(['sync', '--once', '--json', ...common(), '--table', 'second_copy'], credentials());
+    assert.equal(ran.code, 0, ran.stderr);
+    const copied = await pool.query<{ n: string }>('select count(*) as n from v1.second_copy_all');
+    const original = await pool.query<{ n: string }>('select count(*) as n from v1.couchdb_all');
+    assert.ok(Number(original.rows[0]!.n) > 0);
+    assert.equal(copied.rows[0]!.n, original.rows[0]!.n);
+    const positions = await pool.query<{ raw_table: string }>("select distinct raw_table from v1.couchdb_progress order by 1");
+    assert.deepEqual(positions.rows.map((r) => r.raw_table), ['couchdb', 'second_copy']);
+    await pool.query('drop view v1.second_copy_all; drop table v1.second_copy, v1.second_copy_shadowed');
+    await pool.query("delete from v1.couchdb_progress where raw_table = 'second_copy'");
+  });
 });

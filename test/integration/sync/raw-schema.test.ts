@@ -56,7 +56,13 @@ describe('raw schema', () => {
     await pool.query(`insert into legacy.couchdb_progress values ('12-abc', 3, now(), 'h/medic')`);
     await ensureRawSchema(pool, 'legacy', 'couchdb');
     assert.deepEqual((await indexes('legacy')).filter((i) => i.startsWith('couchdb:')), ['couchdb:_deleted', 'couchdb:couchdb_pkey', 'couchdb:saved_timestamp', 'couchdb:source']);
-    assert.deepEqual(await readProgress(pool, 'legacy', 'h/medic'), { seq: '12-abc', pending: 3 });
+    assert.deepEqual(await readProgress(pool, 'legacy', 'h/medic', 'couchdb'), { seq: '12-abc', pending: 3 });
+    // Issue 11 #8: the position belongs to the table it was written for; another table starts from the beginning.
+    await ensureRawSchema(pool, 'legacy', 'second');
+    assert.equal(await readProgress(pool, 'legacy', 'h/medic', 'second'), null);
+    // cht-sync v2's columns read as cht-watchdog reads them, one row per source for the table it knows.
+    const watchdog = await pool.query<{ source: string; seq: string; pending: number }>('select source, seq, pending, updated_at from legacy.couchdb_progress');
+    assert.deepEqual(watchdog.rows.map((r) => [r.source, r.seq, r.pending]), [['h/medic', '12-abc', 3]]);
     const all = await pool.query('select _id, source from legacy.couchdb_all');
     assert.deepEqual(all.rows, [{ _id: 'a', source: 'h/medic' }]);
   });
