@@ -5,6 +5,14 @@ import tseslint from 'typescript-eslint';
 // Process boundaries are enforced here, not in prose (DESIGN.md §2):
 // the engine never imports electron or the DOM; the contract imports nothing from Node;
 // the renderer imports only the contract from the engine.
+// The house's boundaries too (../shared/house.json "never"): config takes saved settings as a
+// plain value (no store); the hosts (app/cli, app/host, main/) go through the engine (no store).
+// A later block for the same files replaces no-restricted-imports whole, so each block repeats
+// what app/ as a whole may not import (ENGINE_PATHS, ENGINE_PATTERNS).
+const ENGINE_PATHS = [{ name: 'electron', message: 'app/ is the engine: it never imports electron (DESIGN.md §2).' }];
+const ENGINE_PATTERNS = [{ group: ['**/main/**', '**/renderer/**'], message: 'app/ never imports the shell or the UI.' }];
+const NO_STORE = { group: ['**/store', '**/store/*'], message: 'Hosts go through the engine (bootEngine, the contract’s methods), never the store (house.json).' };
+
 export default tseslint.config(
   { ignores: ['dist/**', 'release/**', 'node_modules/**', 'resources/pipeline/**', 'test-results/**', '.cache/**'] },
   js.configs.recommended,
@@ -20,7 +28,19 @@ export default tseslint.config(
   {
     files: ['app/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'app/ is the engine: it never imports electron (DESIGN.md §2).' }], patterns: [{ group: ['**/main/**', '**/renderer/**'], message: 'app/ never imports the shell or the UI.' }] }],
+      'no-restricted-imports': ['error', { paths: ENGINE_PATHS, patterns: ENGINE_PATTERNS }],
+    },
+  },
+  {
+    files: ['app/config/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ENGINE_PATHS, patterns: [...ENGINE_PATTERNS, { group: ['**/store', '**/store/*'], message: 'app/config takes saved settings as a plain value (their shape and SECRET_NAMES are in app/contract/settings.ts): it never imports the store.' }] }],
+    },
+  },
+  {
+    files: ['app/cli/**/*.ts', 'app/host/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { paths: ENGINE_PATHS, patterns: [...ENGINE_PATTERNS, NO_STORE] }],
     },
   },
   {
@@ -57,13 +77,23 @@ export default tseslint.config(
     files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'electron', '**/app/*', '!**/app/contract', '!**/app/contract/*'], message: 'The renderer talks to the engine only through app/contract and an EngineClient.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'electron', '**/app/*', '!**/app/contract', '!**/app/contract/*', '**/main', '**/main/*', '**/test/*', '**/resources/*', '**/package.json'],
+              message: 'The renderer imports its own files and app/contract only: it talks to the engine through an EngineClient.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['main/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/renderer/**'], message: 'main/ never imports the renderer.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/renderer/**'], message: 'main/ never imports the renderer.' }, NO_STORE] }],
     },
   },
 );

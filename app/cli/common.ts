@@ -4,7 +4,6 @@ import type { SyncRunResult, TransformRunResult } from '../contract/dto';
 import { EngineError } from '../core/engine-error';
 import { safeUrl } from '../core/redact';
 import { bootEngine, type LocalEngine } from '../engine';
-import { checkDatabases, probePostgres } from '../preflight';
 import type { CliContext } from './context';
 import { bytes, count, seconds, table } from './output';
 import { createProgressReporter, type ProgressReporter } from './progress-reporter';
@@ -21,15 +20,13 @@ export async function preflightCouch(engine: CliEngine): Promise<NonNullable<Ret
         'set COUCHDB_HOST / COUCHDB_USER / COUCHDB_PASSWORD (or --env-file <your cht-sync .env>), or try `cht-sync demo`.',
     );
   }
-  await checkDatabases(couch, couch.databases, { timeoutMs: 15_000 });
+  await engine.checkCouch();
   return couch;
 }
 
 /** An external PostgreSQL is checked (login, schema rights) before the engine touches it. */
-export async function preflightPostgres(engine: CliEngine): Promise<void> {
-  const config = engine.config();
-  if (config.postgres.kind !== 'external') return;
-  await probePostgres(config.postgres.url, { schema: config.schema, requireWrite: true });
+export function preflightPostgres(engine: CliEngine): Promise<void> {
+  return engine.checkPostgres();
 }
 
 /**

@@ -3,9 +3,7 @@ import type { PipelineSetting } from '../contract/dto';
 import { EngineError } from '../core/engine-error';
 import { registerSecret } from '../core/redact';
 import { parseScopeList } from '../scope/selector';
-import type { SavedSettings } from '../store/saved-settings';
-import { SECRET_NAMES } from '../store/saved-settings';
-import { boundSecret, couchOrigin, postgresOrigin } from '../store/secret-store';
+import { boundSecret, couchOrigin, postgresOrigin, SECRET_NAMES, SETTING_BOUNDS, type SavedSettings } from '../contract/settings';
 
 /** What the command line may set; values arrive as strings from the parser. */
 export interface CliFlags {
@@ -91,14 +89,14 @@ export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
   const table = pick(flags.table, 'the --table flag', env.POSTGRES_TABLE, 'POSTGRES_TABLE', saved?.table, 'the saved table', DEFAULTS.table);
   if (!IDENTIFIER.test(table.value)) problems.push(`${table.from} must be a plain SQL name (letters, digits, _; not starting with a digit) (got '${table.value}').`);
 
-  const batchSize = integer(pickRaw(flags.batchSize, '--batch-size', undefined, '', saved?.advanced.batchSize, 'the saved batch size', DEFAULTS.batchSize), 1, 100_000, problems);
-  const maxBatchBytes = integer(pickRaw(flags.maxBatchBytes, '--max-batch-bytes', undefined, '', undefined, '', DEFAULTS.maxBatchBytes), 64 * 1024, 1024 * 1024 * 1024, problems);
+  const batchSize = integer(pickRaw(flags.batchSize, '--batch-size', undefined, '', saved?.advanced.batchSize, 'the saved batch size', DEFAULTS.batchSize), SETTING_BOUNDS.batchSize.min, SETTING_BOUNDS.batchSize.max, problems);
+  const maxBatchBytes = integer(pickRaw(flags.maxBatchBytes, '--max-batch-bytes', undefined, '', undefined, '', DEFAULTS.maxBatchBytes), SETTING_BOUNDS.maxBatchBytes.min, SETTING_BOUNDS.maxBatchBytes.max, problems);
 
-  const threads = integer(pickRaw(flags.threads, '--threads', env.DBT_THREAD_COUNT, 'DBT_THREAD_COUNT', saved?.advanced.threads, 'the saved thread count', DEFAULTS.threads), 1, 32, problems);
+  const threads = integer(pickRaw(flags.threads, '--threads', env.DBT_THREAD_COUNT, 'DBT_THREAD_COUNT', saved?.advanced.threads, 'the saved thread count', DEFAULTS.threads), SETTING_BOUNDS.threads.min, SETTING_BOUNDS.threads.max, problems);
   const transformBatchRaw = pickRaw(flags.transformBatchSize, '--transform-batch-size', env.DBT_BATCH_SIZE, 'DBT_BATCH_SIZE', saved?.advanced.transformBatchSize ?? undefined, 'the saved transform batch size', null);
-  const transformBatchSize = transformBatchRaw.value === null ? null : integer(transformBatchRaw as Picked<string | number>, 1, 100_000_000, problems);
+  const transformBatchSize = transformBatchRaw.value === null ? null : integer(transformBatchRaw as Picked<string | number>, SETTING_BOUNDS.transformBatchSize.min, SETTING_BOUNDS.transformBatchSize.max, problems);
   const selector = pickRaw(flags.selector, '--selector', env.DBT_SELECTOR, 'DBT_SELECTOR', undefined, '', null).value;
-  const intervalSeconds = integer(pickRaw(flags.intervalSeconds, '--interval', env.DATAEMON_INTERVAL, 'DATAEMON_INTERVAL', undefined, '', DEFAULTS.intervalSeconds), 0, 24 * 3600, problems, 'seconds');
+  const intervalSeconds = integer(pickRaw(flags.intervalSeconds, '--interval', env.DATAEMON_INTERVAL, 'DATAEMON_INTERVAL', undefined, '', DEFAULTS.intervalSeconds), SETTING_BOUNDS.intervalSeconds.min, SETTING_BOUNDS.intervalSeconds.max, problems, 'seconds');
 
   const pipeline = resolvePipeline(flags, env, saved, problems);
 
@@ -380,7 +378,7 @@ function integer(p: Picked<unknown>, min: number, max: number, problems: string[
 
 function portNumber(raw: string, name: string, problems: string[]): number | null {
   const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+  if (!Number.isInteger(n) || n < SETTING_BOUNDS.port.min || n > SETTING_BOUNDS.port.max) {
     problems.push(`${name} must be a number between 1 and 65535 (got '${raw}').`);
     return null;
   }

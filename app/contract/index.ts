@@ -3,3 +3,4 @@ export * from './dto';
 export * from './errors';
 export * from './events';
 export * from './methods';
+export { SETTING_BOUNDS } from './settings';

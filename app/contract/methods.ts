@@ -17,6 +17,10 @@ import type {
   TransformRunResult,
   VerifyRunResult,
 } from './dto';
+import { SETTING_BOUNDS } from './settings';
+
+/** A whole number within a setting's bounds (SETTING_BOUNDS: the one definition). */
+const bounded = (b: { min: number; max: number }) => z.number().int().min(b.min).max(b.max);
 
 /**
  * The runtime schema of every method's single argument object. Each transport
@@ -38,7 +42,7 @@ const postgresSetting = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('external'),
     host: z.string().min(1),
-    port: z.number().int().min(1).max(65535),
+    port: bounded(SETTING_BOUNDS.port),
     database: z.string().min(1),
     username: z.string().min(1),
     password: z.string().optional(),
@@ -54,7 +58,7 @@ const pipelineSetting = z.discriminatedUnion('kind', [
 
 const scheduleSetting = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('manual') }),
-  z.object({ kind: z.literal('interval'), minutes: z.number().int().min(1).max(24 * 60) }),
+  z.object({ kind: z.literal('interval'), minutes: bounded(SETTING_BOUNDS.scheduleMinutes) }),
 ]);
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain SQL identifier');
@@ -70,9 +74,9 @@ const settingsPatch = z
     schedule: scheduleSetting,
     advanced: z
       .object({
-        batchSize: z.number().int().min(1).max(100_000),
-        threads: z.number().int().min(1).max(32),
-        transformBatchSize: z.number().int().min(1).nullable(),
+        batchSize: bounded(SETTING_BOUNDS.batchSize),
+        threads: bounded(SETTING_BOUNDS.threads),
+        transformBatchSize: bounded(SETTING_BOUNDS.transformBatchSize).nullable(),
       })
       .partial(),
     language: z.enum(['en', 'fr']),

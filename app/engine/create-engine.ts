@@ -9,7 +9,7 @@ import type { EngineContext } from './engine-context';
 import { EventBus } from './event-bus';
 import { createHandlers, exportCsv, type EngineParts } from './handlers';
 import type { EngineModules } from './modules';
-import { translatePgError } from './pg-errors';
+import { translatePgError } from '../postgres/pg-errors';
 import { SyncRunner } from './runners/sync-runner';
 import { TransformRunner } from './runners/transform-runner';
 import { VerifyRunner } from './runners/verify-runner';
@@ -18,7 +18,7 @@ import { MetricsService, SyncMetrics } from './services/metrics-service';
 import { PostgresService } from './services/postgres-service';
 import { Scheduler } from './services/scheduler';
 import { startServices, stopServices, type Service } from './services/service';
-import { EngineSettings, savedOverStartup, type CouchConnection } from './settings';
+import { EngineSettings, savedOverStartup } from './settings';
 import { StatusFeed } from './status-feed';
 import type { Engine } from './types';
 
@@ -55,10 +55,14 @@ export interface LocalEngine extends Engine {
   ensurePostgres(): Promise<string>;
   /** The configuration in effect (flags > environment > saved settings > defaults). */
   config(): EngineConfig;
-  /** The CouchDB server in effect with its password (the demo's activity generator writes to it). */
-  couchConnection(): CouchConnection;
   /** Where /metrics, /healthz and /readyz answer (null when not asked for). */
   metricsUrl(): string | null;
+  /** Checks, before any work, that every configured database exists and the credentials work. */
+  checkCouch(): Promise<void>;
+  /** Checks, before any work, that an external PostgreSQL accepts the login and the raw schema can be written. */
+  checkPostgres(): Promise<void>;
+  /** The demo (`cht-sync demo`): a few documents added, edited and deleted on the demo server now and then. */
+  startDemoActivity(): void;
 }
 
 /**
@@ -124,8 +128,17 @@ export async function createEngine(o: CreateEngineOptions): Promise<LocalEngine>
       }
     },
     config: () => settings.current,
-    couchConnection: () => settings.couchConnection(),
     metricsUrl: () => metrics?.url ?? null,
+    async checkCouch() {
+      const couch = settings.couchConnection();
+      await ctx.modules.checkDatabases(couch, couch.databases, { timeoutMs: 15_000 });
+    },
+    async checkPostgres() {
+      const config = settings.current;
+      if (config.postgres.kind !== 'external') return;
+      await ctx.modules.probePostgres(config.postgres.url, { schema: config.schema, requireWrite: true });
+    },
+    startDemoActivity: () => demo.startActivity(),
     close() {
       // Every caller (a signal handler and the command's own cleanup) waits for the same shutdown.
       closed ??= (async () => {

@@ -7,7 +7,7 @@
 import type { SyncRunResult } from '../contract/dto';
 import { createCouchChangesSource } from '../couch/couch-changes-source';
 import { classifyCouchError } from '../couch/couch-errors';
-import { classifyPgError } from '../postgres/raw-errors';
+import { translatePgError } from '../postgres/pg-errors';
 import { ensureRawSchema } from '../postgres/raw-schema';
 import { createPgRawSink } from '../postgres/raw-sink';
 import { createCouchJson } from '../scope/couch-json';
@@ -21,7 +21,7 @@ export function syncAdapters(options: SyncOptions): SyncAdapters {
       try {
         await ensureRawSchema(options.pool, options.schema, options.table);
       } catch (error) {
-        throw classifyPgError(error, `creating the raw tables in schema "${options.schema}"`);
+        throw translatePgError(error, `creating the raw tables in schema "${options.schema}"`);
       }
     },
     source: (database, selector) =>

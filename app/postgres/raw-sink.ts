@@ -14,7 +14,7 @@ import type { SkippedDoc } from '../contract/dto';
 import type { Logger } from '../core/logger';
 import { prepareRow, type PreparedRow } from '../sync/sanitise';
 import type { RawSink, SinkBatch, SinkResult } from '../sync/ports';
-import { classifyPgError, isConnectionLoss, isDocRejection } from './raw-errors';
+import { isConnectionLoss, isDocRejection, translatePgError } from './pg-errors';
 import { rawNames, readProgress } from './raw-schema';
 
 const STAGE = 'cht_sync_stage';
@@ -243,7 +243,7 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
       try {
         return await readProgress(o.pool, o.schema, source, o.table);
       } catch (error) {
-        throw classifyPgError(error, `reading the saved position of ${source}`);
+        throw translatePgError(error, `reading the saved position of ${source}`);
       }
     },
 
@@ -266,7 +266,7 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
           return await writeOnce(batch, prepared, skipped);
         } catch (error) {
           const isRetryable = isConnectionLoss(error) || ['40001', '40P01'].includes(String((error as { code?: unknown }).code));
-          if (!isRetryable || attempt >= maxAttempts) throw classifyPgError(error, `writing a batch of ${batch.source}`);
+          if (!isRetryable || attempt >= maxAttempts) throw translatePgError(error, `writing a batch of ${batch.source}`);
           o.logger.warn('PostgreSQL batch failed; retrying', { source: batch.source, attempt, error: error instanceof Error ? error.message : String(error) });
           await new Promise((r) => setTimeout(r, retryDelayMs * 2 ** (attempt - 1)));
         }

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { PostgresTestResult } from '../contract/dto';
 import { EngineError } from '../core/engine-error';
 import { registerSecret } from '../core/redact';
+import { translatePgError } from '../postgres/pg-errors';
 
 export interface PostgresProbeOptions {
   timeoutMs?: number;
@@ -35,7 +36,7 @@ export async function probePostgres(url: string, opts: PostgresProbeOptions = {}
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw classifyConnectError(error, target, setting);
+    throw translatePgError(error, 'connecting', { ...target, setting });
   }
   try {
     const version = await client.query<{ server_version: string }>('show server_version');
@@ -79,62 +80,6 @@ export async function probePostgres(url: string, opts: PostgresProbeOptions = {}
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-interface Target {
-  host: string;
-  port: number;
-  user: string;
-  database: string;
-  hasPassword: boolean;
-}
-
-export function classifyConnectError(error: unknown, t: Target, setting: string): EngineError {
-  const code = String((error as { code?: unknown }).code ?? '');
-  const message = error instanceof Error ? error.message : String(error);
-  const where = `${t.host}:${t.port}`;
-  const details = { host: t.host, port: t.port, user: t.user, database: t.database, code };
-  if (code === 'ECONNREFUSED') {
-    return new EngineError('PG_UNREACHABLE', `Nothing accepts PostgreSQL connections at ${where} (connection refused). Is PostgreSQL running and listening there? Check ${setting}, or leave them unset to use the embedded PostgreSQL.`, { retryable: true, details, cause: error });
-  }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return new EngineError('PG_UNREACHABLE', `The PostgreSQL host name '${t.host}' cannot be found (${code}). Check ${setting}.`, { retryable: code === 'EAI_AGAIN', details, cause: error });
-  }
-  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || /timeout/i.test(message)) {
-    return new EngineError('PG_UNREACHABLE', `PostgreSQL at ${where} did not answer in time (${code || 'timeout'}). Check the host and port in ${setting}, and that a firewall allows the connection.`, { retryable: true, details, cause: error });
-  }
-  if (code === '28P01') {
-    return new EngineError('PG_AUTH', `PostgreSQL at ${where} rejected the password for the user '${t.user}'. Check POSTGRES_PASSWORD (or the password in --postgres-url).`, { details, cause: error });
-  }
-  if (/SASL|SCRAM/i.test(message)) {
-    const fix = t.hasPassword
-      ? 'Check POSTGRES_PASSWORD (or the password in --postgres-url).'
-      : 'Set POSTGRES_PASSWORD (or put the password in --postgres-url).';
-    return new EngineError('PG_AUTH', `PostgreSQL at ${where} requires a password for the user '${t.user}' (scram-sha-256 authentication) and ${t.hasPassword ? 'the one given did not work' : 'none was given'}. ${fix}`, { details, cause: error });
-  }
-  if (code === '28000') {
-    const noRole = /role .* does not exist/i.test(message);
-    return new EngineError(
-      'PG_AUTH',
-      noRole
-        ? `PostgreSQL at ${where} has no user (role) '${t.user}'. Create it (CREATE ROLE "${t.user}" LOGIN PASSWORD '…';) or fix POSTGRES_USER.`
-        : `PostgreSQL at ${where} does not allow the user '${t.user}' to connect to '${t.database}' from this computer (pg_hba.conf). Add a pg_hba.conf line for this host and user, or check POSTGRES_USER.`,
-      { details, cause: error },
-    );
-  }
-  if (code === '3D000') {
-    return new EngineError('CONFIG_INVALID', `The PostgreSQL database '${t.database}' does not exist on ${where}. Create it (CREATE DATABASE "${t.database}";) or fix POSTGRES_DB (the path of --postgres-url).`, { details: { ...details, setting: 'POSTGRES_DB' }, cause: error });
-  }
-  if (code === '42501') {
-    return new EngineError('PG_PERMISSION', `The PostgreSQL user '${t.user}' may not connect to the database '${t.database}' on ${where}. As an administrator run: GRANT CONNECT ON DATABASE "${t.database}" TO "${t.user}";`, { details, cause: error });
-  }
-  if (code === '53300') {
-    return new EngineError('PG_UNREACHABLE', `PostgreSQL at ${where} has too many connections. Try again later, or raise max_connections.`, { retryable: true, details, cause: error });
-  }
-  if (/self[- ]signed|certificate|SSL|TLS/i.test(message) || code.startsWith('ERR_TLS') || code.includes('CERT')) {
-    return new EngineError('PG_UNREACHABLE', `The secure (SSL) connection to PostgreSQL at ${where} failed (${code || message}). Check the server's SSL setup, or the sslmode in --postgres-url.`, { details, cause: error });
-  }
-  return new EngineError('PG_UNREACHABLE', `Could not connect to PostgreSQL at ${where} as '${t.user}' (${code || message}). Check ${setting}.`, { retryable: true, details, cause: error });
 }
 
 function quoteIdent(name: string): string {

@@ -1,30 +1,7 @@
-import type { PipelineSetting, ScheduleSetting } from '../contract/dto';
+import type { SavedSettings } from '../contract/settings';
 
-/**
- * The settings the app keeps between runs. Like the contract's SettingsView but
- * internal and secret-free: passwords live in the SecretStore under SECRET_NAMES.
- */
-export interface SavedSettings {
-  isSetupComplete: boolean;
-  /** `trustedFingerprint256`: the self-signed certificate the user chose to trust for `url` (SHA-256, upper case). */
-  /** `scope`: place `_id`s whose subtrees alone are synced (the wizard's district step); empty = everything. */
-  couch: { url: string | null; username: string | null; databases: string[]; trustedFingerprint256: string | null; scope?: string[] };
-  postgres:
-    | { kind: 'embedded'; port: number | null }
-    | { kind: 'external'; host: string; port: number; database: string; username: string; ssl: boolean };
-  schema: string;
-  table: string;
-  pipeline: PipelineSetting;
-  schedule: ScheduleSetting;
-  advanced: { batchSize: number; threads: number; transformBatchSize: number | null };
-  language: 'en' | 'fr';
-  isDemo: boolean;
-}
-
-export const SECRET_NAMES = {
-  couchPassword: 'couch.password',
-  postgresPassword: 'postgres.password',
-} as const;
+// The shape and the secret names are the contract's (app/config takes saved settings as a plain value).
+export { SECRET_NAMES, type SavedSettings } from '../contract/settings';
 
 export function defaultSavedSettings(): SavedSettings {
   return {

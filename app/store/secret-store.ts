@@ -74,39 +74,5 @@ export function saveBoundSecret(store: SecretStore, name: string, origin: string
   store.set(`${name}.origin`, value === null ? null : origin);
 }
 
-export function boundSecret(store: Pick<SecretStore, 'get'>, name: string, origin: string | null, legacyOrigin: string | null): string | null {
-  if (origin === null) return null;
-  const value = store.get(name);
-  if (value === null) return null;
-  const savedFor = store.get(`${name}.origin`) ?? legacyOrigin;
-  return savedFor === origin ? value : null;
-}
-
-/** The origin a CouchDB password is bound to: scheme, host and port (default ports made explicit). */
-export function couchOrigin(url: string | null | undefined): string | null {
-  if (!url) return null;
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return null;
-    const port = parsed.port || (parsed.protocol === 'https:' ? '443' : '80');
-    return `${parsed.protocol}//${parsed.hostname.toLowerCase()}:${port}`;
-  } catch {
-    return null;
-  }
-}
-
-/** The origin a PostgreSQL password is bound to: host and port. */
-export function postgresOrigin(host: string | null | undefined, port: number | string | null | undefined): string | null {
-  if (!host) return null;
-  return `postgres://${host.toLowerCase()}:${String(port || 5432)}`;
-}
-
-/** postgresOrigin of a postgres:// URL. */
-export function postgresUrlOrigin(url: string): string | null {
-  try {
-    const parsed = new URL(url);
-    return postgresOrigin(decodeURIComponent(parsed.hostname), parsed.port || 5432);
-  } catch {
-    return null;
-  }
-}
+// The binding rule itself (which origin a password belongs to) is the contract's: app/config applies it too.
+export { boundSecret, couchOrigin, postgresOrigin, postgresUrlOrigin } from '../contract/settings';

@@ -1,6 +1,5 @@
-import { addDemoActivity } from '../../demo';
 import { startHttpHost } from '../../host/http-host';
-import { announcePostgres, openEngine, type CliEngine, syncSummary, transformSummary, untilStopped, watchSync } from '../common';
+import { announcePostgres, openEngine, syncSummary, transformSummary, untilStopped, watchSync } from '../common';
 import { rendererDir, type CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { count } from '../output';
@@ -70,28 +69,12 @@ export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions): Pr
       ctx.say(`Query the data: psql "<the PostgreSQL URL above>" -c "select source, count(*) from ${engine.config().schema}.${engine.config().table} group by 1"`);
       ctx.say('Following the demo server live. Press Ctrl-C to stop.');
     }
-    const activity = startDemoActivity(ctx, engine);
+    engine.startDemoActivity();
     await untilStopped(ctx);
-    clearInterval(activity);
     offFinished();
     await host.close();
     return EXIT.ok;
   } finally {
     await engine.close();
   }
-}
-
-/** Demo activity: a few new, edited and deleted documents every 20 s, so the live feed, the daemon's
- * incremental models and the dashboard visibly move. Failures are logged, never fatal. */
-function startDemoActivity(ctx: CliContext, engine: CliEngine): NodeJS.Timeout {
-  const { url, username, password } = engine.couchConnection();
-  const timer = setInterval(() => {
-    if (!username || !password) return;
-    addDemoActivity({ url, username, password }, 12).then(
-      (r) => ctx.logger.info('demo activity', { ...r }),
-      (error: unknown) => ctx.logger.warn('demo activity failed', { error: error instanceof Error ? error.message : String(error) }),
-    );
-  }, 20_000);
-  timer.unref();
-  return timer;
 }

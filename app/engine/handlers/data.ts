@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { ConnectionInfo, ParsedArgs } from '../../contract';
 import { chartData } from '../data/charts';
 import { exportTableCsv, exportTableXlsx, listTables, previewTable } from '../data/tables';
-import { translatePgError } from '../pg-errors';
+import { translatePgError } from '../../postgres/pg-errors';
 import { databaseName } from '../services/postgres-service';
 import type { HandlerTable } from '../types';
 import type { EngineParts } from './parts';

@@ -5,7 +5,7 @@ import { sleep } from '../../core/sleep';
 import { failedDatabaseResult, outcomeForError } from '../../sync';
 import type { EngineContext } from '../engine-context';
 import type { SyncEvent, SyncOptions } from '../modules';
-import { translatePgError } from '../pg-errors';
+import { translatePgError } from '../../postgres/pg-errors';
 import type { DemoService } from '../services/demo-service';
 import type { PostgresService } from '../services/postgres-service';
 import type { Service } from '../services/service';

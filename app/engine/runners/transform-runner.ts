@@ -3,7 +3,7 @@ import type { TransformRunResult } from '../../contract';
 import { EngineError, toWireError } from '../../core/engine-error';
 import { safeUrl } from '../../core/redact';
 import type { EngineContext } from '../engine-context';
-import { translatePgError } from '../pg-errors';
+import { translatePgError } from '../../postgres/pg-errors';
 import { COALESCED_WARNING } from '../../transform';
 import type { RunSummary } from '../../contract';
 import { databaseName, type PostgresService } from '../services/postgres-service';

@@ -1,4 +1,5 @@
 import { registerSecret } from '../../core/redact';
+import { addDemoActivity } from '../../demo';
 import { couchOrigin, saveBoundSecret, SECRET_NAMES } from '../../store';
 import type { EngineContext } from '../engine-context';
 import type { DemoCouchHandle } from '../modules';
@@ -14,6 +15,7 @@ export class DemoService implements Service {
   readonly name = 'demo';
   private handle: DemoCouchHandle | null = null;
   private starting: Promise<void> | null = null;
+  private activity: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -67,7 +69,28 @@ export class DemoService implements Service {
     await handle?.stop().catch(() => undefined);
   }
 
+  /**
+   * Demo activity: `count` new, edited and deleted documents every `everyMs` on the demo server,
+   * so the live feed, the daemon's incremental models and the dashboard visibly move.
+   * Failures are logged, never fatal.
+   */
+  startActivity(everyMs = 20_000, count = 12): void {
+    if (this.activity) return;
+    const { logger } = this.ctx;
+    this.activity = setInterval(() => {
+      const handle = this.handle;
+      if (!handle) return;
+      addDemoActivity({ url: handle.url, username: handle.username, password: handle.password }, count).then(
+        (r) => logger.info('demo activity', { ...r }),
+        (error: unknown) => logger.warn('demo activity failed', { error: error instanceof Error ? error.message : String(error) }),
+      );
+    }, everyMs);
+    this.activity.unref();
+  }
+
   async stop(): Promise<void> {
+    if (this.activity) clearInterval(this.activity);
+    this.activity = null;
     await this.starting;
     await this.release();
   }

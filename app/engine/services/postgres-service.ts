@@ -4,7 +4,7 @@ import { registerSecret } from '../../core/redact';
 import type { EmbeddedPostgresHandle } from '../../postgres/embedded';
 import { withPassword } from '../config';
 import type { EngineContext } from '../engine-context';
-import { translatePgError } from '../pg-errors';
+import { translatePgError } from '../../postgres/pg-errors';
 import type { EngineSettings } from '../settings';
 import type { Service } from './service';
 
