@@ -106,7 +106,7 @@ export async function createEngine(o: CreateEngineOptions): Promise<LocalEngine>
   const parts: EngineParts = { ctx, settings, status, postgres, demo, sync, transforms, verify, scheduler };
   const metrics = o.metrics ? metricsService(ctx, o.metrics, { settings, status, postgres, transforms }) : null;
   // Metrics first: /healthz answers while the rest starts (and while a service waits for its servers).
-  const services: Service[] = [...(metrics ? [metrics] : []), demo, postgres, status, sync, transforms, scheduler];
+  const services: Service[] = [...(metrics ? [metrics] : []), demo, postgres, status, sync, transforms, verify, scheduler];
   await startServices(services);
 
   let closed: Promise<void> | null = null;

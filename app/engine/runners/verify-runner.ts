@@ -2,19 +2,21 @@ import type { RunSummary, VerifyRunResult } from '../../contract';
 import { EngineError, toWireError } from '../../core/engine-error';
 import { outcomeForError } from '../../sync';
 import type { EngineContext } from '../engine-context';
-import { translatePgError } from '../pg-errors';
+import { translatePgError } from '../../postgres/pg-errors';
 import type { DemoService } from '../services/demo-service';
 import type { PostgresService } from '../services/postgres-service';
 import type { EngineSettings } from '../settings';
 import type { StatusFeed } from '../status-feed';
 import type { Trigger } from '../types';
+import type { Service } from '../services/service';
 
 /**
  * Reconciliation runs ("Check for missing or extra records", `cht-sync verify [--fix]`), recorded
  * in run history as kind `verify`. One at a time: a second request while one runs joins it when it
  * asks the same (check or fix), and is refused as BUSY otherwise.
  */
-export class VerifyRunner {
+export class VerifyRunner implements Service {
+  readonly name = 'verify';
   private active: { promise: Promise<VerifyRunResult>; fix: boolean; abort: AbortController } | null = null;
 
   constructor(
@@ -25,6 +27,13 @@ export class VerifyRunner {
     private readonly demo: DemoService,
   ) {
     ctx.closing.addEventListener('abort', () => this.active?.abort.abort(), { once: true });
+  }
+
+  async start(): Promise<void> {}
+
+  /** Waits for a verify in flight (the closing signal has cancelled it) before the store closes. */
+  async stop(): Promise<void> {
+    await this.active?.promise.catch(() => undefined);
   }
 
   get isRunning(): boolean {
