@@ -19,7 +19,13 @@ export function computeFingerprints(graph: ModelGraph): void {
     h.update('\0');
     h.update(JSON.stringify(n.columns.map((c) => [c.name, c.dataType, c.constraints])));
     h.update(JSON.stringify(n.constraints));
-    for (const p of n.dependsOn) h.update(`\0${graph.nodes.get(p)?.fingerprint ?? p}`);
+    // Sources are graph nodes only for selection; they never count (fingerprints stored before
+    // sources were nodes must still match, or every model reading a source would be rebuilt).
+    for (const p of n.dependsOn) {
+      const parent = graph.nodes.get(p);
+      if (parent?.resourceType === 'source') continue;
+      h.update(`\0${parent?.fingerprint ?? p}`);
+    }
     n.fingerprint = h.digest('hex').slice(0, 32);
   }
 }

@@ -11,7 +11,7 @@ import { loadProject } from '../../../app/transform/project/load-project';
 
 const FIX = path.join(__dirname, '../../fixtures/dbt-projects');
 
-async function fingerprints(root: string, vars: Record<string, unknown> = {}): Promise<Map<string, string>> {
+async function fingerprints(root: string, vars: Record<string, unknown> = {}, parse: 'models' | 'all' = 'models'): Promise<Map<string, string>> {
   const project = await loadProject({ kind: 'path', path: root }, { cacheDir: tmpdir(), logger: silentLogger });
   const compiler = new ProjectCompiler({
     project,
@@ -23,12 +23,19 @@ async function fingerprints(root: string, vars: Record<string, unknown> = {}): P
     fullRefresh: false,
     logger: silentLogger,
   });
-  const graph = buildGraph(await compiler.parseModels());
+  const graph = buildGraph(parse === 'all' ? await compiler.parseAll(true) : await compiler.parseModels());
   computeFingerprints(graph);
-  return new Map([...graph.nodes.values()].map((n) => [n.name, n.fingerprint]));
+  return new Map([...graph.nodes.values()].filter((n) => (n.resourceType ?? 'model') === 'model').map((n) => [n.name, n.fingerprint]));
 }
 
 describe('transform: fingerprints', () => {
+  it('do not change when sources, seeds and tests join the graph (cht-sync dbt, the daemon)', async () => {
+    const root = path.join(FIX, 'full');
+    const models = await fingerprints(root);
+    assert.ok([...models.values()].every((f) => f.length === 32));
+    assert.deepEqual(await fingerprints(root, {}, 'all'), models);
+  });
+
   it('follow the SQL and the macros a model uses, not vars; a change reaches the descendants', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cht-fp-'));
     cpSync(FIX, dir, { recursive: true });
