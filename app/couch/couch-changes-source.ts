@@ -18,9 +18,9 @@ import { setImmediate } from 'node:timers/promises';
 import zlib from 'node:zlib';
 import type { ChangesSource, DatabaseInfo, FollowItem, LinkEstimate, PageItem } from '../sync/ports';
 import { ContinuousFeedParser, NormalFeedParser } from './changes-parser';
-import { createCouchClient, type CouchConnection } from './couch-client';
+import { createCouchClient, type CouchConnection, type DatabaseInfo as CouchDatabaseInfo } from './couch-client';
 import { CouchNotJsonError, CouchTimeoutError, classifyCouchError, couchHttpError, retryAfterMs } from './couch-errors';
-import { LinkMeter } from './link-meter';
+import { LinkMeter, NEAR_LATENCY_MS } from './link-meter';
 
 const YIELD_EVERY_MS = 4;
 
@@ -141,6 +141,20 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
     return { res, chunks, encoding: isCompressed ? 'gzip' : 'identity', sentAt, wire, decoded };
   }
 
+  /** The database info, asked once: also the timing that tells a near server from a far one. */
+  let probe: Promise<CouchDatabaseInfo> | null = null;
+  const probeInfo = (signal: AbortSignal): Promise<CouchDatabaseInfo> => {
+    if (!probe) {
+      const started = performance.now();
+      probe = client.databaseInfo(database, signal);
+      probe.then(
+        () => meter.probed(performance.now() - started),
+        () => meter.probed(Number.POSITIVE_INFINITY),
+      );
+    }
+    return probe;
+  };
+
   async function* readPage(query: URLSearchParams, encoding: 'gzip' | 'identity', o: { signal: AbortSignal; onOpen?: () => void; onBytes?: (wireBytes: number) => void }): AsyncGenerator<PageItem> {
     let response: OpenResponse | null = null;
     try {
@@ -185,10 +199,12 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
       const hooks = { signal, ...(onOpen ? { onOpen } : {}), ...(onBytes ? { onBytes } : {}) };
       try {
         if (!meter.isProbed) {
-          // Near (a LAN) or far: the time of one small answer decides the first page's encoding.
-          const started = performance.now();
-          await client.databaseInfo(database, signal).catch(() => undefined);
-          meter.probed(performance.now() - started);
+          // Near (a LAN) or far: one small answer (the database info, which the sync asks for anyway)
+          // decides the first page's encoding — if it comes within the near threshold; a far link
+          // does not wait for it longer than that.
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([probeInfo(signal).catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, NEAR_LATENCY_MS)))]);
+          clearTimeout(timer);
         }
         try {
           yield* readPage(query, meter.encoding(), hooks);
@@ -249,7 +265,7 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
 
     async info(signal): Promise<DatabaseInfo> {
       try {
-        const info = await client.databaseInfo(database, signal);
+        const info = await probeInfo(signal);
         return { docCount: info.docCount, deletedCount: info.deletedCount };
       } catch (error) {
         throw classify(error, signal);

@@ -79,6 +79,8 @@ export interface CouchClient {
   readonly endpoint: CouchEndpoint;
   /** A GET whose status the caller reads; network failures throw classified (COUCH_UNREACHABLE, COUCH_TLS, …). */
   get(path: string, o?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CouchReply>;
+  /** Any method with an optional JSON body (the demo server's setup and writes); the status is the caller's to read. */
+  send(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown, o?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CouchReply>;
   serverInfo(signal?: AbortSignal): Promise<ServerInfo>;
   /** `_session`: who the server thinks we are (name null: anonymous). */
   session(signal?: AbortSignal): Promise<{ name: string | null; roles: string[] }>;
@@ -269,11 +271,16 @@ export function createCouchClient(conn: CouchConnection, options: CouchClientOpt
   return {
     endpoint,
 
-    async get(path, o = {}) {
-      const r = await call(() => server.relax({ path: path.replace(/^\//, ''), dontParse: true } as nano.RequestOptions), o);
+    get(path, o = {}) {
+      return this.send('GET', path, undefined, o);
+    },
+
+    async send(method, path, body, o = {}) {
+      const request = { method, path: path.replace(/^\//, ''), dontParse: true, ...(body !== undefined ? { body } : {}) } as nano.RequestOptions;
+      const r = await call(() => server.relax(request), o);
       if (!r.ok) return { status: r.status, body: r.body, json: r.json };
-      const body = Buffer.isBuffer(r.value) ? r.value.toString('utf8') : typeof r.value === 'string' ? r.value : JSON.stringify(r.value);
-      return { status: r.status, body, json: parseJson(body) };
+      const text = Buffer.isBuffer(r.value) ? r.value.toString('utf8') : typeof r.value === 'string' ? r.value : JSON.stringify(r.value);
+      return { status: r.status, body: text, json: parseJson(text) };
     },
 
     async serverInfo(signal) {

@@ -31,7 +31,7 @@ const MIN_DECODED_BYTES = 64 * 1024;
 const TRY_IDENTITY_BYTES_PER_SECOND = 1024 * 1024;
 const KEEP_IDENTITY_BYTES_PER_SECOND = 2 * 1024 * 1024;
 /** A server whose small answer comes back within this is near (a LAN): no compression to start with. */
-const NEAR_LATENCY_MS = 50;
+export const NEAR_LATENCY_MS = 50;
 /** While on identity, look at gzip again every this many responses; on gzip, at identity every this many. */
 const RECHECK_GZIP_EVERY = 24;
 const RECHECK_IDENTITY_EVERY = 48;

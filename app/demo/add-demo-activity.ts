@@ -1,4 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { createCouchClient, type CouchClient } from '../couch/couch-client';
 import { EngineError } from '../core/engine-error';
 import { generateChtDocs } from '../generator';
 
@@ -24,8 +25,17 @@ const LIVE_TYPES = new Set(['data_record', 'person', 'task']);
  */
 export async function addDemoActivity(demo: DemoActivityTarget, n: number): Promise<DemoActivityResult> {
   if (n <= 0) return { created: 0, edited: 0, deleted: 0 };
-  const headers = { authorization: `Basic ${Buffer.from(`${demo.username}:${demo.password}`).toString('base64')}`, 'content-type': 'application/json' };
-  const base = demo.url.replace(/\/+$/, '');
+  const client = createCouchClient(demo, { timeoutMs: 30_000, maxSockets: 2 });
+  try {
+    return await addActivity(client, n);
+  } finally {
+    client.close();
+  }
+}
+
+const ok2xx = (status: number): boolean => status >= 200 && status < 300;
+
+async function addActivity(client: CouchClient, n: number): Promise<DemoActivityResult> {
   const toDelete = Math.floor(n * 0.1);
   const toEdit = Math.floor(n * 0.2);
   const toCreate = n - toDelete - toEdit;
@@ -40,21 +50,20 @@ export async function addDemoActivity(demo: DemoActivityTarget, n: number): Prom
     fresh.push({ ...body, _id: randomUUID(), reported_date: now });
   }
 
-  const existing = await pickExisting(base, headers, toEdit + toDelete);
+  const existing = await pickExisting(client, toEdit + toDelete);
   const edits = existing.slice(0, toEdit).map((doc): Record<string, unknown> => ({ ...doc, notes: `edited ${new Date(now).toISOString()}`, demo_edit_count: Number(doc.demo_edit_count ?? 0) + 1 }));
   const deletes = existing.slice(toEdit).map((doc): Record<string, unknown> => ({ ...doc, _deleted: true }));
   const docs = [...fresh, ...edits, ...deletes];
-  const res = await fetch(`${base}/medic/_bulk_docs`, { method: 'POST', headers, body: JSON.stringify({ docs }) });
-  if (!res.ok) throw new EngineError('COUCH_SERVER', `The demo CouchDB server refused new activity (HTTP ${res.status}).`, { retryable: true });
-  const results = (await res.json()) as { id: string; rev?: string; error?: string }[];
+  const res = await client.send('POST', '/medic/_bulk_docs', { docs });
+  if (!ok2xx(res.status) || !Array.isArray(res.json)) throw new EngineError('COUCH_SERVER', `The demo CouchDB server refused new activity (HTTP ${res.status}).`, { retryable: true });
+  const results = res.json as { id: string; rev?: string; error?: string }[];
   const ok = new Set(results.filter((r) => !r.error).map((r) => r.id));
 
   const infos = fresh
     .filter((d) => ok.has(String(d._id)))
     .map((d) => ({ _id: `${String(d._id)}-info`, type: 'info', doc_id: d._id, initial_replication_date: new Date(now).toISOString(), latest_replication_date: new Date(now).toISOString() }));
   if (infos.length) {
-    const sentinel = await fetch(`${base}/medic-sentinel/_bulk_docs`, { method: 'POST', headers, body: JSON.stringify({ docs: infos }) });
-    await sentinel.body?.cancel().catch(() => undefined);
+    await client.send('POST', '/medic-sentinel/_bulk_docs', { docs: infos });
   }
   return {
     created: fresh.filter((d) => ok.has(String(d._id))).length,
@@ -64,17 +73,15 @@ export async function addDemoActivity(demo: DemoActivityTarget, n: number): Prom
 }
 
 /** Random live (not deleted, not design/config) docs of the types CHT users edit. */
-async function pickExisting(base: string, headers: Record<string, string>, count: number): Promise<Record<string, unknown>[]> {
+async function pickExisting(client: CouchClient, count: number): Promise<Record<string, unknown>[]> {
   if (count <= 0) return [];
-  const info = await fetch(`${base}/medic`, { headers });
-  if (!info.ok) throw new EngineError('COUCH_SERVER', `The demo CouchDB server did not describe the medic database (HTTP ${info.status}).`, { retryable: true });
-  const { doc_count: total } = (await info.json()) as { doc_count: number };
+  const total = (await client.databaseInfo('medic')).docCount;
   const picked = new Map<string, Record<string, unknown>>();
   for (let attempt = 0; attempt < 4 && picked.size < count; attempt++) {
     const skip = randomInt(Math.max(1, total - count * 4));
-    const res = await fetch(`${base}/medic/_all_docs?include_docs=true&limit=${count * 4}&skip=${skip}`, { headers });
-    if (!res.ok) break;
-    const body = (await res.json()) as { rows: { id: string; doc?: Record<string, unknown> }[] };
+    const res = await client.get(`/medic/_all_docs?include_docs=true&limit=${count * 4}&skip=${skip}`);
+    if (!ok2xx(res.status)) break;
+    const body = res.json as { rows: { id: string; doc?: Record<string, unknown> }[] };
     for (const row of body.rows) {
       if (picked.size >= count) break;
       if (row.doc && LIVE_TYPES.has(String(row.doc.type)) && !picked.has(row.id)) picked.set(row.id, row.doc);

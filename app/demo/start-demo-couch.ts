@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { createCouchClient, type CouchClient } from '../couch/couch-client';
 import { EngineError } from '../core/engine-error';
 import type { Logger } from '../core/logger';
 import { registerSecret } from '../core/redact';
@@ -86,7 +87,9 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
 
   const url = `http://127.0.0.1:${port}`;
   const auth = { username: state.username, password: state.password };
-  const authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  // The one CouchDB client (app/couch): anonymous until the admin exists, then as the admin.
+  const anonymous = createCouchClient({ url }, { timeoutMs: 10_000, maxSockets: 2 });
+  const client = createCouchClient({ url, ...auth }, { timeoutMs: 30_000, maxSockets: 2 });
   const bin = pouchServerBin();
   const args = [bin, '--port', String(port), '--host', '127.0.0.1', '--dir', dir, '--config', path.join(dir, 'config.json'), '--no-stdout-logs'];
   // Inside Electron, process.execPath is the app itself: ELECTRON_RUN_AS_NODE makes it a plain Node for the child.
@@ -126,24 +129,18 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
   };
 
   try {
-    await waitUntilUp(url, child, () => stderr);
+    await waitUntilUp(anonymous, url, child, () => stderr);
     // Ends "admin party" on first start; on later starts the admin exists and the PUT just confirms it.
     // (In admin party a Basic header naming the not-yet-existing admin gets a 401, so the first try is anonymous.)
-    const adminUrl = `${url}/_config/admins/${encodeURIComponent(auth.username)}`;
-    let admin = await fetch(adminUrl, { method: 'PUT', body: JSON.stringify(auth.password), headers: { 'content-type': 'application/json' } });
-    await admin.body?.cancel().catch(() => undefined);
-    if (admin.status === 401) {
-      admin = await fetch(adminUrl, { method: 'PUT', body: JSON.stringify(auth.password), headers: { authorization, 'content-type': 'application/json' } });
-      await admin.body?.cancel().catch(() => undefined);
-    }
-    if (!admin.ok) throw new EngineError('COUCH_AUTH', `The demo CouchDB server in ${dir} refused its admin (HTTP ${admin.status}). Delete ${dir} and ${stateFile} to start the demo afresh.`);
+    const adminPath = `/_config/admins/${encodeURIComponent(auth.username)}`;
+    let admin = await anonymous.send('PUT', adminPath, auth.password);
+    if (admin.status === 401) admin = await client.send('PUT', adminPath, auth.password);
+    if (admin.status < 200 || admin.status >= 300) throw new EngineError('COUCH_AUTH', `The demo CouchDB server in ${dir} refused its admin (HTTP ${admin.status}). Delete ${dir} and ${stateFile} to start the demo afresh.`);
     for (const db of CHT_DATABASES) {
-      const res = await fetch(`${url}/${encodeURIComponent(db)}`, { method: 'PUT', headers: { authorization } });
-      await res.body?.cancel().catch(() => undefined);
-      if (!res.ok && res.status !== 412) throw new EngineError('COUCH_SERVER', `The demo CouchDB server could not create the database ${db} (HTTP ${res.status}).`);
+      const res = await client.send('PUT', `/${encodeURIComponent(db)}`);
+      if ((res.status < 200 || res.status >= 300) && res.status !== 412) throw new EngineError('COUCH_SERVER', `The demo CouchDB server could not create the database ${db} (HTTP ${res.status}).`);
       // admin-only, as CouchDB 3 creates databases: other local users cannot read the demo data anonymously
-      const security = await fetch(`${url}/${encodeURIComponent(db)}/_security`, { method: 'PUT', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify({ admins: { names: [], roles: [] }, members: { names: [], roles: ['_admin'] } }) });
-      await security.body?.cancel().catch(() => undefined);
+      await client.send('PUT', `/${encodeURIComponent(db)}/_security`, { admins: { names: [], roles: [] }, members: { names: [], roles: ['_admin'] } });
     }
 
     let marker: SeedMarker | null = existsSync(markerFile) ? (JSON.parse(readFileSync(markerFile, 'utf8')) as SeedMarker) : null;
@@ -164,16 +161,18 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
   } catch (error) {
     await stop();
     throw error;
+  } finally {
+    anonymous.close();
+    client.close();
   }
 }
 
-async function waitUntilUp(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+async function waitUntilUp(anonymous: CouchClient, url: string, child: ChildProcess, stderr: () => string): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
-      const res = await fetch(`${url}/`);
-      await res.body?.cancel().catch(() => undefined);
-      if (res.ok) return;
+      const res = await anonymous.get('/', { timeoutMs: 2000 });
+      if (res.status === 200) return;
     } catch {
       // not listening yet
     }

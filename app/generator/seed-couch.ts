@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createCouchClient } from '../couch/couch-client';
 import { EngineError } from '../core/engine-error';
 import { safeUrl } from '../core/redact';
 import type { GeneratedDoc } from './generate-cht-docs';
@@ -30,73 +31,75 @@ export async function seedCouch(url: string, auth: { username: string; password:
   const chunkSize = options.chunkSize ?? 500;
   const maxChunkBytes = options.maxChunkBytes ?? 4 * 1024 * 1024;
   const base = url.replace(/\/+$/, '');
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-  if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  // The one CouchDB client (app/couch); one socket per database stream.
+  const client = createCouchClient({ url: base, ...(auth ?? {}) }, { timeoutMs: 120_000, maxSockets: 8 });
 
-  const created = new Set<string>();
-  const ensureDb = async (db: string): Promise<void> => {
-    if (created.has(db) || options.createDatabases === false) return;
-    created.add(db);
-    const res = await fetch(`${base}/${encodeURIComponent(db)}`, { method: 'PUT', headers });
-    if (!res.ok && res.status !== 412) throw new EngineError('COUCH_SERVER', `Could not create database ${db} on ${safeUrl(base)}: HTTP ${res.status} ${await res.text()}`);
-    await res.body?.cancel().catch(() => undefined);
-  };
+  try {
+    const created = new Set<string>();
+    const ensureDb = async (db: string): Promise<void> => {
+      if (created.has(db) || options.createDatabases === false) return;
+      created.add(db);
+      const res = await client.send('PUT', `/${encodeURIComponent(db)}`);
+      if ((res.status < 200 || res.status >= 300) && res.status !== 412) throw new EngineError('COUCH_SERVER', `Could not create database ${db} on ${safeUrl(base)}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+    };
 
-  const post = async (db: string, body: string[]): Promise<void> => {
-    const res = await fetch(`${base}/${encodeURIComponent(db)}/_bulk_docs`, { method: 'POST', headers, body: `{"new_edits":false,"docs":[${body.join(',')}]}` });
-    const text = await res.text();
-    if (!res.ok) throw new EngineError('COUCH_SERVER', `_bulk_docs into ${db} on ${safeUrl(base)} failed: HTTP ${res.status} ${text.slice(0, 300)}`, { retryable: res.status >= 500 });
-    const results = JSON.parse(text) as { id?: string; error?: string; reason?: string }[];
-    const failed = results.find((r) => r.error);
-    if (failed) throw new EngineError('DOC_REJECTED', `_bulk_docs into ${db} rejected ${failed.id ?? '?'}: ${failed.error ?? ''} ${failed.reason ?? ''}`);
-  };
+    const post = async (db: string, body: string[]): Promise<void> => {
+      const res = await client.send('POST', `/${encodeURIComponent(db)}/_bulk_docs`, Buffer.from(`{"new_edits":false,"docs":[${body.join(',')}]}`));
+      if (res.status < 200 || res.status >= 300 || !Array.isArray(res.json)) throw new EngineError('COUCH_SERVER', `_bulk_docs into ${db} on ${safeUrl(base)} failed: HTTP ${res.status} ${res.body.slice(0, 300)}`, { retryable: res.status >= 500 });
+      const results = res.json as { id?: string; error?: string; reason?: string }[];
+      const failed = results.find((r) => r.error);
+      if (failed) throw new EngineError('DOC_REJECTED', `_bulk_docs into ${db} rejected ${failed.id ?? '?'}: ${failed.error ?? ''} ${failed.reason ?? ''}`);
+    };
 
-  const buffers = new Map<string, { parts: string[]; bytes: number }>();
-  const inFlight = new Map<string, Promise<void>>();
-  const counts: Record<string, number> = {};
-  let bytes = 0;
-  let written = 0;
-  let failure: unknown = null;
+    const buffers = new Map<string, { parts: string[]; bytes: number }>();
+    const inFlight = new Map<string, Promise<void>>();
+    const counts: Record<string, number> = {};
+    let bytes = 0;
+    let written = 0;
+    let failure: unknown = null;
 
-  const flush = async (db: string): Promise<void> => {
-    const buffer = buffers.get(db);
-    if (!buffer || buffer.parts.length === 0) return;
-    buffers.set(db, { parts: [], bytes: 0 });
-    const previous = inFlight.get(db);
-    if (previous) await previous;
-    if (failure) throw failure;
-    await ensureDb(db);
-    const n = buffer.parts.length;
-    const request = post(db, buffer.parts).then(
-      () => {
-        written += n;
-        options.onProgress?.(written);
-      },
-      (error: unknown) => {
-        failure ??= error;
-      },
-    );
-    inFlight.set(db, request);
-  };
+    const flush = async (db: string): Promise<void> => {
+      const buffer = buffers.get(db);
+      if (!buffer || buffer.parts.length === 0) return;
+      buffers.set(db, { parts: [], bytes: 0 });
+      const previous = inFlight.get(db);
+      if (previous) await previous;
+      if (failure) throw failure;
+      await ensureDb(db);
+      const n = buffer.parts.length;
+      const request = post(db, buffer.parts).then(
+        () => {
+          written += n;
+          options.onProgress?.(written);
+        },
+        (error: unknown) => {
+          failure ??= error;
+        },
+      );
+      inFlight.set(db, request);
+    };
 
-  for (const { database, doc } of docs) {
-    const json = JSON.stringify(withRevisions(doc));
-    let buffer = buffers.get(database);
-    if (!buffer) {
-      buffer = { parts: [], bytes: 0 };
-      buffers.set(database, buffer);
+    for (const { database, doc } of docs) {
+      const json = JSON.stringify(withRevisions(doc));
+      let buffer = buffers.get(database);
+      if (!buffer) {
+        buffer = { parts: [], bytes: 0 };
+        buffers.set(database, buffer);
+      }
+      buffer.parts.push(json);
+      buffer.bytes += json.length;
+      bytes += Buffer.byteLength(json);
+      counts[database] = (counts[database] ?? 0) + 1;
+      if (buffer.parts.length >= chunkSize || buffer.bytes >= maxChunkBytes) await flush(database);
+      if (failure) throw failure;
     }
-    buffer.parts.push(json);
-    buffer.bytes += json.length;
-    bytes += Buffer.byteLength(json);
-    counts[database] = (counts[database] ?? 0) + 1;
-    if (buffer.parts.length >= chunkSize || buffer.bytes >= maxChunkBytes) await flush(database);
+    for (const db of [...buffers.keys()]) await flush(db);
+    await Promise.all(inFlight.values());
     if (failure) throw failure;
+    return { counts, bytes, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  } finally {
+    client.close();
   }
-  for (const db of [...buffers.keys()]) await flush(db);
-  await Promise.all(inFlight.values());
-  if (failure) throw failure;
-  return { counts, bytes, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
 /** A `_revisions` history for `new_edits: false`, so a `3-…` rev is stored as a real third generation. */

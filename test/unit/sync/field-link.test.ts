@@ -10,10 +10,12 @@ import { backoffDelayMs, ONCE_POLICY } from '../../../app/sync/state-machine';
 const page = (o: Partial<ResponseSample>): ResponseSample => ({ encoding: 'gzip', latencyMs: 100, streamMs: 1000, wireBytes: 100_000, decodedBytes: 800_000, rows: 700, ...o });
 
 describe('requests sized for the link', () => {
-  it('a fast link keeps the batch size; a slow one gets requests of about max(5 s, 10 × latency)', () => {
+  it('a fast link keeps the batch size; a slow one gets requests of about max(5 s, 15 × latency)', () => {
     assert.equal(limitForLink({ bytesPerSecond: 50_000_000, latencyMs: 2, wireBytesPerRow: 1400, wireBytes: 0 }, 1000), 1000);
-    // 128 kbit/s, 600 ms, 135 bytes a row on the wire: 118 rows/s × 6 s
-    assert.equal(limitForLink({ bytesPerSecond: 16_000, latencyMs: 600, wireBytesPerRow: 135, wireBytes: 0 }, 1000), 711);
+    // 64 kbit/s, 600 ms, 135 bytes a row on the wire: 59 rows/s × 9 s
+    assert.equal(limitForLink({ bytesPerSecond: 8_000, latencyMs: 600, wireBytesPerRow: 135, wireBytes: 0 }, 1000), 533);
+    // 32 kbit/s, 200 ms: 29.6 rows/s × 5 s
+    assert.equal(limitForLink({ bytesPerSecond: 4_000, latencyMs: 200, wireBytesPerRow: 135, wireBytes: 0 }, 1000), 148);
     // 1 Mbit/s, 200 ms: 925 rows/s × 5 s is more than the batch size
     assert.equal(limitForLink({ bytesPerSecond: 125_000, latencyMs: 200, wireBytesPerRow: 135, wireBytes: 0 }, 1000), 1000);
     assert.equal(limitForLink({ bytesPerSecond: 500, latencyMs: 900, wireBytesPerRow: 1400, wireBytes: 0 }, 1000), 20, 'never below 20 rows');
