@@ -77,6 +77,16 @@ interface ModelRow {
   refresh_reason: string | null;
   skipped_because: string | null;
   error_json: string | null;
+  test_json: string | null;
+}
+
+/** What only seeds, snapshots and tests carry (kept as JSON in run_models.test_json). */
+const NODE_EXTRAS = ['resourceType', 'description', 'failures', 'message', 'failingRows', 'failingSql'] as const;
+
+function nodeExtras(m: ModelRunResult): string | null {
+  const out: Record<string, unknown> = {};
+  for (const k of NODE_EXTRAS) if (m[k] !== undefined) out[k] = m[k];
+  return Object.keys(out).length ? JSON.stringify(out) : null;
 }
 
 export function runsRepo(db: Database.Database): RunsRepo {
@@ -94,8 +104,8 @@ export function runsRepo(db: Database.Database): RunsRepo {
   );
   const insertSkipped = db.prepare('insert into run_skipped_docs (run_id, database, position, doc_id, reason) values (?, ?, ?, ?, ?)');
   const insertModel = db.prepare(
-    `insert into run_models (run_id, position, unique_id, model, materialized, status, rows_affected, seconds, refresh_reason, skipped_because, error_json)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `insert into run_models (run_id, position, unique_id, model, materialized, status, rows_affected, seconds, refresh_reason, skipped_because, error_json, test_json)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const deleteChildren = [
     db.prepare('delete from run_databases where run_id = ?'),
@@ -154,13 +164,15 @@ export function runsRepo(db: Database.Database): RunsRepo {
     result.models.forEach((m, position) => {
       insertModel.run(
         id, position, m.uniqueId, m.model, m.materialized, m.status, m.rowsAffected, m.seconds,
-        m.refreshReason ?? null, m.skippedBecause ?? null, m.error ? JSON.stringify(m.error) : null,
+        m.refreshReason ?? null, m.skippedBecause ?? null, m.error ? JSON.stringify(m.error) : null, nodeExtras(m),
       );
     });
-    const succeeded = result.models.filter((m) => m.status === 'success').length;
-    const errored = result.models.filter((m) => m.status === 'error');
+    // Tests count as succeeded when they pass (or only warn), failed when they fail or error.
+    const succeeded = result.models.filter((m) => m.status === 'success' || m.status === 'pass' || m.status === 'warn').length;
+    const errored = result.models.filter((m) => m.status === 'error' || m.status === 'fail');
     const skipped = result.models.filter((m) => m.status === 'skipped').length;
-    const parts = [`${plural(result.models.length, 'model')}: ${succeeded} succeeded`];
+    const noun = result.models.some((m) => m.resourceType !== undefined) ? 'node' : 'model';
+    const parts = [`${plural(result.models.length, noun)}: ${succeeded} succeeded`];
     if (errored.length) parts.push(`${errored.length} failed (${errored.slice(0, 3).map((m) => m.model).join(', ')}${errored.length > 3 ? ', …' : ''})`);
     if (skipped) parts.push(`${skipped} skipped`);
     updateRun.run({
@@ -285,6 +297,7 @@ export function runsRepo(db: Database.Database): RunsRepo {
           if (m.refresh_reason !== null) out.refreshReason = m.refresh_reason;
           if (m.skipped_because !== null) out.skippedBecause = m.skipped_because;
           if (m.error_json) out.error = JSON.parse(m.error_json) as NonNullable<ModelRunResult['error']>;
+          if (m.test_json) Object.assign(out, JSON.parse(m.test_json) as Partial<ModelRunResult>);
           return out;
         });
       }

@@ -167,6 +167,7 @@ describe('store: repositories', () => {
     assert.deepEqual(t?.warnings, ['w1']);
     assert.equal(t?.count, 1);
 
+
     const third = store.runs.start('sync', 'manual');
     store.runs.fail(third, 'offline', { code: 'COUCH_UNREACHABLE', message: 'cannot reach', retryable: true });
 
@@ -179,6 +180,17 @@ describe('store: repositories', () => {
 
     const points = store.runs.throughput('2025-12-31T00:00:00.000Z');
     assert.deepEqual(points.map((p) => p.database), ['medic', '_users']);
+
+    // A `cht-sync dbt build`: seeds and tests keep their kind, and a test its outcome and failing rows.
+    const build = store.runs.start('transform', 'cli');
+    const nodes: ModelRunResult[] = [
+      { model: 'people', uniqueId: 'p.people', materialized: 'seed', status: 'success', rowsAffected: 2, seconds: 0.1, resourceType: 'seed' },
+      { model: 'unique_people_id', uniqueId: 'p.unique_people_id', materialized: 'test', status: 'fail', rowsAffected: null, seconds: 0.05, resourceType: 'test', description: 'people.id has no duplicates', failures: 1, message: 'Got 1 result, configured to fail if != 0', failingRows: [{ unique_field: 1, n_records: 2 }], failingSql: 'select id from people group by id having count(*) > 1' },
+      { model: 'not_null_people_id', uniqueId: 'p.not_null_people_id', materialized: 'test', status: 'pass', rowsAffected: null, seconds: 0.05, resourceType: 'test', description: 'people.id is never empty', failures: 0 },
+    ];
+    const buildSummary = store.runs.finishTransform(build, { outcome: 'partial', startedAt: '2026-01-01T00:02:00.000Z', finishedAt: '2026-01-01T00:02:01.000Z', project: 'p', models: nodes, warnings: [] });
+    assert.deepEqual(store.runs.get(build)?.models, nodes);
+    assert.equal(buildSummary.summary, '3 nodes: 2 succeeded, 1 failed (unique_people_id)');
     store.close();
   });
 
