@@ -103,6 +103,11 @@ export class MacroRegistry {
     const sources = [...project.packages.map((p) => ({ name: p.name, macros: p.macros })), { name: GLOBAL_PACKAGE, macros: globalMacroFiles() }];
     for (const pkg of sources) {
       const map = new Map<string, MacroEntry>();
+      if (pkg.name === GLOBAL_PACKAGE) {
+        this.addGlobal(map, pkg.macros);
+        this.byPackage.set(pkg.name, map);
+        continue;
+      }
       for (const f of pkg.macros) {
         let templates: Record<RenderMode, Template>;
         try {
@@ -132,6 +137,36 @@ export class MacroRegistry {
         }
       }
       this.byPackage.set(pkg.name, map);
+    }
+  }
+
+  /**
+   * The global project's files are ours and known to parse (a test renders every macro): their
+   * macro names come from a scan, and each file is parsed the first time one of its macros is
+   * used — most runs use a handful, and parsing all of them would cost every run ~20-50 ms.
+   */
+  private addGlobal(map: Map<string, MacroEntry>, files: { path: string; text: string }[]): void {
+    for (const f of files) {
+      const name = templateName(GLOBAL_PACKAGE, f.path);
+      const envs = this.envs;
+      const cache: Partial<Record<RenderMode, Template>> = {};
+      const templates = {
+        get run(): Template {
+          return (cache.run ??= envs.run.parse(f.text, name));
+        },
+        get parse(): Template {
+          return (cache.parse ??= envs.parse.parse(f.text, name));
+        },
+      } as Record<RenderMode, Template>;
+      const lines = f.text.split('\n');
+      const defs: { key: string; line: number }[] = [];
+      lines.forEach((l, i) => {
+        for (const m of l.matchAll(/\{%[-+]?\s*macro\s+([A-Za-z_]\w*)\s*\(/g)) defs.push({ key: m[1]!, line: i + 1 });
+      });
+      defs.forEach((d, i) => {
+        const next = defs.slice(i + 1).find((x) => x.line > d.line)?.line ?? lines.length + 1;
+        map.set(d.key, { name: d.key, packageName: GLOBAL_PACKAGE, file: f.path, source: lines.slice(d.line - 1, next - 1).join('\n'), templates });
+      });
     }
   }
 

@@ -95,3 +95,17 @@ describe("a project's quoting: config", () => {
     assert.equal(nodes.find((n) => n.name === 'b')!.parsedSql, 'select * from db."sch".a -- "s"."t"');
   });
 });
+
+describe('resources/dbt-global files', () => {
+  it('all parse, and the registry (which scans names, parsing lazily) knows exactly their macros', async () => {
+    const { Environment } = await import('../../../app/transform/jinja');
+    const { globalMacroFiles, GLOBAL_PACKAGE } = await import('../../../app/transform/context/global-project');
+    const { MacroRegistry } = await import('../../../app/transform/context/macro-registry');
+    const env = new Environment();
+    const parsed = globalMacroFiles().flatMap((f) => env.parse(f.text, f.path).macros.map((m) => m.key));
+    const project = { root: { name: 'r', project: { dispatch: [] } }, packages: [], missing: [] } as unknown as ConstructorParameters<typeof MacroRegistry>[0];
+    const registry = new MacroRegistry(project);
+    assert.deepEqual([...registry.byPackage.get(GLOBAL_PACKAGE)!.keys()].sort(), parsed.sort());
+    assert.ok(parsed.length > 100, `${parsed.length} macros`);
+  });
+});
