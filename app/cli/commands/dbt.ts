@@ -188,7 +188,7 @@ export async function dbtCommand(ctx: CliContext, command: DbtCommand, o: DbtOpt
           compileOnly: command === 'compile',
           parseOnly,
           ...(o.threads ? { threads: Number(o.threads) } : profile ? { threads: profile.threads } : {}),
-          ...(profile ? { target: { name: profile.target, user: profile.user, host: profile.host, port: profile.port, dbname: profile.dbname, schema: profile.schema, database: profile.dbname, threads: o.threads ? Number(o.threads) : profile.threads } } : {}),
+          ...(profile ? { target: { name: profile.target, profileName: profile.profile, user: profile.user, host: profile.host, port: profile.port, dbname: profile.dbname, schema: profile.schema, database: profile.dbname, threads: o.threads ? Number(o.threads) : profile.threads } } : {}),
           onArtifacts: (a) => {
             artifacts = a;
           },
@@ -294,7 +294,7 @@ async function runOperation(ctx: CliContext, engine: Awaited<ReturnType<typeof o
     dbt: {
       parseOnly: true,
       resourceTypes: ['model'],
-      ...(profile ? { target: { name: profile.target, user: profile.user, host: profile.host, port: profile.port, dbname: profile.dbname, schema: profile.schema, database: profile.dbname } } : {}),
+      ...(profile ? { target: { name: profile.target, profileName: profile.profile, user: profile.user, host: profile.host, port: profile.port, dbname: profile.dbname, schema: profile.schema, database: profile.dbname } } : {}),
       onArtifacts: (a) => {
         artifacts = a;
       },

@@ -28,6 +28,8 @@ export interface TargetInfo {
   host: string;
   port: number;
   dbname: string;
+  /** The profiles.yml profile the target came from (`target.profile_name`). */
+  profileName?: string;
 }
 
 export interface Recorder {
@@ -411,7 +413,7 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     is_incremental: callable(() => execute && c.isIncremental),
     should_full_refresh: callable(() => c.fullRefresh),
     flags: { FULL_REFRESH: c.fullRefresh, WHICH: c.which ?? 'run', STORE_FAILURES: false, EMPTY: false, WARN_ERROR: false, FAIL_FAST: false, USE_COLORS: false, PARTIAL_PARSE: false, STATE_MODIFIED_COMPARE_MORE_UNRENDERED_VALUES: false, INTROSPECT: true, SEND_ANONYMOUS_USAGE_STATS: false },
-    target: { ...c.target, profile_name: c.target.name, target_name: c.target.name },
+    target: (({ profileName, ...t }) => ({ ...t, profile_name: profileName ?? 'default', target_name: t.name }))(c.target),
     invocation_id: c.invocationId,
     run_started_at: new PyDateTime(Date.parse(c.runStartedAt) || Date.now(), true),
     project_name: c.packageName,
