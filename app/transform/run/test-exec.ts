@@ -66,24 +66,29 @@ function sqlLiteral(v: unknown): string {
   return `'${pyStr(v).replace(/'/g, "''")}'`;
 }
 
-/** The four generic tests of dbt's global project (dbt-adapters default__test_*), for when no macro defines them. */
+/**
+ * The four generic tests of dbt's global project (dbt-adapters default__test_*), for when no macro
+ * defines them: the text dbt renders, whitespace included (the `{% test %}` wrapper adds
+ * "\n    \n    " before and "\n" after), so compiled_code matches dbt's.
+ */
 function builtinTestSql(name: string, kw: Record<string, unknown>): string | null {
   const model = pyStr(kw.model);
   const col = kw.column_name === undefined || kw.column_name === null ? null : pyStr(kw.column_name);
+  const wrap = (body: string): string => `\n    \n    \n\n${body}\n\n\n`;
   switch (name) {
     case 'not_null':
-      return `select ${col}\nfrom ${model}\nwhere ${col} is null`;
+      return wrap(`\n\nselect ${kw.store_failures === true ? '*' : col}\nfrom ${model}\nwhere ${col} is null`);
     case 'unique':
-      return `select\n    ${col} as unique_field,\n    count(*) as n_records\n\nfrom ${model}\nwhere ${col} is not null\ngroup by ${col}\nhaving count(*) > 1`;
+      return wrap(`select\n    ${col} as unique_field,\n    count(*) as n_records\n\nfrom ${model}\nwhere ${col} is not null\ngroup by ${col}\nhaving count(*) > 1`);
     case 'accepted_values': {
       const values = Array.isArray(kw.values) ? kw.values : [];
       const quote = kw.quote !== false;
-      return `with all_values as (\n    select\n        ${col} as value_field,\n        count(*) as n_records\n    from ${model}\n    group by ${col}\n)\nselect *\nfrom all_values\nwhere value_field not in (\n    ${values.map((v) => (quote ? sqlLiteral(v) : pyStr(v))).join(',')}\n)`;
+      return wrap(`with all_values as (\n\n    select\n        ${col} as value_field,\n        count(*) as n_records\n\n    from ${model}\n    group by ${col}\n\n)\n\nselect *\nfrom all_values\nwhere value_field not in (\n    ${values.map((v) => (quote ? sqlLiteral(v) : pyStr(v))).join(',')}\n)`);
     }
     case 'relationships': {
       const to = pyStr(kw.to);
       const field = pyStr(kw.field);
-      return `with child as (\n    select ${col} as from_field\n    from ${model}\n    where ${col} is not null\n),\nparent as (\n    select ${field} as to_field\n    from ${to}\n)\nselect\n    from_field\nfrom child\nleft join parent\n    on child.from_field = parent.to_field\nwhere parent.to_field is null`;
+      return wrap(`with child as (\n    select ${col} as from_field\n    from ${model}\n    where ${col} is not null\n),\n\nparent as (\n    select ${field} as to_field\n    from ${to}\n)\n\nselect\n    from_field\n\nfrom child\nleft join parent\n    on child.from_field = parent.to_field\n\nwhere parent.to_field is null`);
     }
     default:
       return null;
@@ -139,7 +144,7 @@ function cfgString(v: unknown, fallback: string): string {
 export async function runTest(compiler: ProjectCompiler, node: ModelNode, session: PgSession): Promise<TestOutcome> {
   const where = { model: node.name, file: `${node.packageName}/${node.file}` };
   const macroConfig: ConfigMap = {};
-  const sql = (await compileTest(compiler, node, session, macroConfig)).trim();
+  const sql = await compileTest(compiler, node, session, macroConfig);
   // A config() inside the test's SQL/macro sits between dbt's defaults and the YAML/project config.
   const c: ConfigMap = { ...node.config };
   for (const [k, v] of Object.entries(macroConfig)) if (c[k] === undefined || c[k] === TEST_DEFAULTS[k]) c[k] = v;

@@ -66,7 +66,7 @@ describe('transform: graph', () => {
 
 describe('transform: ephemeral CTE injection', () => {
   it('merges into a leading WITH or adds one', () => {
-    assert.equal(injectCtes('with x as (select 1) select * from x', [{ name: 'e', sql: 'select 2' }]), 'with __dbt__cte__e as (\nselect 2\n), x as (select 1) select * from x');
+    assert.equal(injectCtes('with x as (select 1) select * from x', [{ name: 'e', sql: 'select 2' }]), 'with  __dbt__cte__e as (\nselect 2\n), x as (select 1) select * from x');
     assert.equal(injectCtes('-- c\nselect 1', [{ name: 'e', sql: 'select 2' }]), '-- c\nwith __dbt__cte__e as (\nselect 2\n)\nselect 1');
   });
 });
