@@ -114,7 +114,8 @@ export function onStopSignal(ctx: CliContext, onStop: () => void): () => void {
   const handler = (signal: NodeJS.Signals): void => {
     stops++;
     if (stops === 1) {
-      ctx.io.stderr(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping cleanly (the current batch is finished or abandoned, never half-written). Press Ctrl-C again to force.`);
+      // A service's log says it (below); a terminal user gets the sentence.
+      if (!ctx.isLogOnStdout) ctx.io.stderr(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping cleanly (the current batch is finished or abandoned, never half-written). Press Ctrl-C again to force.`);
       ctx.logger.info('stop requested', { signal });
       onStop();
     } else {

@@ -67,13 +67,12 @@ step_stage() {
 }
 
 step_ci() {
-  local out
-  out="$(mktemp -d "${TMPDIR:-/tmp}/cht-sync-image-XXXXXX")"
-  trap 'rm -rf "$out"' EXIT
+  ci_out="$(mktemp -d "${TMPDIR:-/tmp}/cht-sync-image-XXXXXX")"
+  trap 'rm -rf "$ci_out"' EXIT
   [ -f "$repo/dist/cli.cjs" ] || (cd "$repo" && npm run build)
-  CHT_SYNC_NATIVE_FROM="${CHT_SYNC_NATIVE_FROM:-$repo/node_modules}" step_stage "$repo" "$out"
+  CHT_SYNC_NATIVE_FROM="${CHT_SYNC_NATIVE_FROM:-$repo/node_modules}" step_stage "$repo" "$ci_out"
   cd "$repo"
-  node --import tsx resources/docker/smoke.ts "$out"
+  node --import tsx resources/docker/smoke.ts "$ci_out"
 }
 
 case "${1:-}" in
