@@ -89,7 +89,8 @@ export interface ReplayServer {
   close(): Promise<void>;
 }
 
-export async function startReplayServer(files: ReplayFiles): Promise<ReplayServer> {
+/** `host`: a loopback address of its own (127.0.0.2 …) stands for another CHT instance (sources are host/db). */
+export async function startReplayServer(files: ReplayFiles, o: { host?: string } = {}): Promise<ReplayServer> {
   const handles = new Map<string, FileHandle>();
   for (const [db, f] of files.databases) handles.set(db, await open(f.file, 'r'));
   const state = { requests: 0 };
@@ -167,11 +168,12 @@ export async function startReplayServer(files: ReplayFiles): Promise<ReplayServe
     res.end(body);
   }
 
-  server.listen(0, '127.0.0.1');
+  const host = o.host ?? '127.0.0.1';
+  server.listen(0, host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     get requests() {
       return state.requests;
     },

@@ -15,6 +15,7 @@ import { benchPostgres, type BenchPostgres } from './pg-target';
 import { printReport, type BenchSectionResult } from './report';
 import { FIELD_LINKS, runFieldBench } from './field-bench';
 import { runSyncBench } from './sync-bench';
+import { runServicesBench } from './services-bench';
 import { runTransformBench } from './transform-bench';
 
 export interface BenchContext {
@@ -43,6 +44,7 @@ const SECTIONS: Record<string, Section> = {
       pg: ctx.pg,
       log: ctx.log,
     }),
+  services: (ctx) => runServicesBench(ctx),
   field: (ctx) =>
     runFieldBench({
       docs: Number(ctx.args['field-docs'] ?? 3000),
@@ -67,6 +69,8 @@ async function main(): Promise<number> {
       'no-naive': { type: 'boolean' },
       'field-docs': { type: 'string', default: '3000' },
       'field-links': { type: 'string' },
+      'services-docs': { type: 'string', default: '30000' },
+      'solo-docs': { type: 'string', default: '100000' },
     },
   });
   const sizes = (values.docs ?? '100000').split(',').map((s) => Number(s.replace(/_/g, '')));
