@@ -33,6 +33,7 @@ export class SyncMetrics {
   private readonly lastTransform = this.registry.gauge('cht_sync_last_transform_success_timestamp_seconds', 'Unix time the last transform run finished with every model built.');
   private readonly modelSeconds = this.registry.histogram('cht_sync_model_duration_seconds', 'Time to build one model, per model.', ['model'], DURATION_BUCKETS);
   private readonly modelFailures = this.registry.counter('cht_sync_model_failures_total', 'Model builds that failed, per model.', ['model']);
+  private readonly testFailures = this.registry.counter('cht_sync_test_failures_total', 'dbt data tests and unit tests that failed (or could not run), per test; a test that passes shows at 0.', ['test']);
   private readonly modelSkips = this.registry.counter('cht_sync_model_skipped_total', 'Model builds skipped because an ancestor failed or the run was cancelled, per model.', ['model']);
   private readonly info = this.registry.gauge('cht_sync_build_info', 'Always 1; the version of cht-sync.', ['version']);
   private readonly rss = this.registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.');
@@ -108,6 +109,12 @@ export class SyncMetrics {
   }
 
   onModelFinished(model: ModelRunResult): void {
+    if (model.resourceType === 'test' || model.resourceType === 'unit_test') {
+      // Data tests and unit tests (cht-sync test / build): failures count, warnings do not.
+      if (model.status === 'fail' || model.status === 'error') this.testFailures.inc({ test: model.model });
+      else this.testFailures.touch({ test: model.model });
+      return;
+    }
     const labels = { model: model.model };
     if (model.status === 'success') this.modelSeconds.observe(labels, model.seconds);
     else if (model.status === 'error') {

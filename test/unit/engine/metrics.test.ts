@@ -69,7 +69,12 @@ describe('cht-sync metrics from engine events', () => {
     m.onTransformRun({ id: 2, kind: 'transform', trigger: 'daemon', outcome: 'done', startedAt: '', finishedAt: '', count: 0, errorCount: 0, summary: '' }, { isCoalesced: true });
     m.onModelFinished({ model: 'contact', uniqueId: 'p.contact', materialized: 'incremental', status: 'success', rowsAffected: 5, seconds: 0.3 });
     m.onModelFinished({ model: 'person', uniqueId: 'p.person', materialized: 'incremental', status: 'error', rowsAffected: null, seconds: 0.1 });
+    m.onModelFinished({ model: 'not_null_person_uuid', uniqueId: 'test.p.nn', materialized: 'test', resourceType: 'test', status: 'fail', rowsAffected: null, seconds: 0.1 });
+    m.onModelFinished({ model: 'unique_person_uuid', uniqueId: 'test.p.u', materialized: 'test', resourceType: 'test', status: 'pass', rowsAffected: null, seconds: 0.1 });
     const { samples, types, helps } = parse(m.registry.expose());
+    assert.equal(samples.get('cht_sync_test_failures_total{test="not_null_person_uuid"}'), 1);
+    assert.equal(samples.get('cht_sync_test_failures_total{test="unique_person_uuid"}'), 0);
+    assert.equal(samples.get('cht_sync_model_duration_seconds_count{model="not_null_person_uuid"}'), undefined);
     for (const name of types.keys()) assert.ok(helps.has(name), `${name} has HELP`);
     assert.equal(samples.get('cht_sync_documents_synced_total{database="medic"}'), 1500);
     assert.equal(samples.get('cht_sync_documents_synced_total{database="medic-sentinel"}'), 0);
