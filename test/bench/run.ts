@@ -1,7 +1,7 @@
 /**
  * `npm run bench` — the benchmark behind the README's figures.
  *   node --import tsx test/bench/run.ts [--docs 100000[,1000000]] [--seed N] [--no-pouch] [--no-naive]
- *                                       [--batch 1000] [--repeat 3] [--only sync,field,transform]
+ *                                       [--batch 1000] [--repeat 3] [--only sync,field,transform,responsive]
  *                                       [--field-docs 3000] [--field-links fast]
  * Sections live in their own files (sync-bench.ts; a transform section can be added the same way:
  * a function returning BenchSectionResult, registered in SECTIONS). Output: Markdown tables on
@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { benchPostgres, type BenchPostgres } from './pg-target';
 import { printReport, type BenchSectionResult } from './report';
 import { FIELD_LINKS, runFieldBench } from './field-bench';
+import { runResponsiveBench } from './responsive-bench';
 import { runSyncBench } from './sync-bench';
 import { runServicesBench } from './services-bench';
 import { runTransformBench } from './transform-bench';
@@ -31,6 +32,7 @@ type Section = (ctx: BenchContext) => Promise<BenchSectionResult>;
 
 const SECTIONS: Record<string, Section> = {
   transform: (ctx) => runTransformBench(ctx),
+  responsive: (ctx) => runResponsiveBench(ctx),
   sync: (ctx) =>
     runSyncBench({
       sizes: ctx.sizes,
