@@ -28,6 +28,8 @@ export function describeSyncResult(r: SyncRunResult, t: Translate, lang: Lang, p
   // and a next step that can work: "Sync now again" only when trying again can help.
   const advice = r.databases.filter((d) => d.error).map((d) => ({ database: d.database, help: explainError(d.error, t, { place }) }));
   const blocking = advice.find((a) => !a.help.retryable);
+  // The next step names a control on the screen it is shown on: the dashboard's “Sync now”, the first sync's “Sync again”.
+  const again = (key: 'partial' | 'offline' | 'timeout'): string => t(place === 'first-sync' ? `syncResult.${key}.nextFirstSync` : `syncResult.${key}.next`);
   const docs = r.databases.reduce((n, d) => n + d.docs, 0);
   const deletes = r.databases.reduce((n, d) => n + d.deletes, 0);
   const skipped = r.databases.reduce((n, d) => n + d.skipped.length, 0);
@@ -45,16 +47,16 @@ export function describeSyncResult(r: SyncRunResult, t: Translate, lang: Lang, p
         const help = advice.find((a) => a.database === d.database)?.help;
         lines.push(`${d.database}: ${t(`outcome.${d.outcome}`)}${help ? ` — ${help.headline}` : ''}`);
       }
-      next = blocking ? blocking.help.next : t('syncResult.partial.next');
+      next = blocking ? blocking.help.next : again('partial');
       break;
     case 'offline':
       lines.push(t('syncResult.offline'));
       if (docs > 0) lines.push(t('syncResult.savedSoFar', counts));
-      next = t('syncResult.offline.next');
+      next = again('offline');
       break;
     case 'timeout':
       lines.push(t('syncResult.timeout', counts));
-      next = t('syncResult.timeout.next');
+      next = again('timeout');
       break;
     case 'refused':
       lines.push(t('syncResult.refused'));

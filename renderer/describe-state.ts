@@ -3,6 +3,13 @@ import { shortReason } from './error-help';
 import type { IconName } from './components/icon';
 import type { Translate } from './i18n/use-t';
 
+/** Socket errors that mean the server could not be reached at all; any other drop happened mid-copy. */
+const CANNOT_CONNECT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
+const isCannotConnect = (error: DatabaseStatus['state']['error']): boolean => {
+  const code = error?.details?.code;
+  return typeof code === 'string' && CANNOT_CONNECT.has(code);
+};
+
 export type Tone = 'ok' | 'busy' | 'warn' | 'bad' | 'neutral';
 
 export interface StateView {
@@ -68,6 +75,8 @@ export function describeState(
       const retry = state.retryAt ? t('state.retryAt', { time: formatTime(state.retryAt) }) : '';
       if (code === 'COUCH_TIMEOUT') return { tone: 'warn', icon: 'clock', label: t('state.slow'), detail: `${t('state.slow.detail')} ${retry}`.trim() };
       if (code === 'COUCH_AUTH' || code === 'COUCH_FORBIDDEN') return { tone: 'bad', icon: 'lock', label: t('state.refused'), detail: t('state.refused.detail') };
+      // A link that dropped in the middle of a copy is not "offline": the server was there a moment ago.
+      if (code === 'COUCH_UNREACHABLE' && !isCannotConnect(state.error)) return { tone: 'warn', icon: 'sync', label: t('state.reconnecting'), detail: `${t('state.reconnecting.detail')} ${retry}`.trim() };
       if (!code || code === 'COUCH_UNREACHABLE') return { tone: 'bad', icon: 'offline', label: t('state.offline'), detail: `${t('state.offline.detail')} ${retry}`.trim() };
       return { tone: 'warn', icon: 'alert', label: t('state.retrying'), detail: `${state.error ? shortReason(state.error, t) : ''} ${retry}`.trim() };
     }

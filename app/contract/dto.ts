@@ -247,6 +247,8 @@ export interface SettingsView {
     databases: string[];
     /** The self-signed certificate the user chose to trust for this server, if any. */
     trustedFingerprint256: string | null;
+    /** Place `_id`s the sync is limited to (their subtrees); empty = everything. */
+    scope: string[];
   };
   postgres:
     | { kind: 'embedded'; port: number | null }
@@ -255,9 +257,27 @@ export interface SettingsView {
   table: string;
   pipeline: PipelineSetting;
   schedule: ScheduleSetting;
-  advanced: { batchSize: number; threads: number; transformBatchSize: number | null };
+  /** `transformAfterSync`: a sync that lands new rows (Sync now, the schedule) is followed by the transforms. */
+  advanced: { batchSize: number; threads: number; transformBatchSize: number | null; transformAfterSync: boolean };
   language: 'en' | 'fr';
   isDemo: boolean;
+}
+
+/** A place the sync can be limited to (the wizard's district step). */
+export interface ScopePlace {
+  id: string;
+  name: string;
+  /** `contact_type` for configurable hierarchies, else `type`. */
+  type: string;
+  /** 1 = the top of the hierarchy. */
+  level: number;
+  parentId: string | null;
+}
+
+export interface ScopePlaceList {
+  places: ScopePlace[];
+  /** Of the databases asked about, those that cannot be limited to a district (no lineage: medic-sentinel, medic-logs). */
+  unscopeable: string[];
 }
 
 export interface CouchDatabaseInfo {

@@ -10,6 +10,7 @@ import type {
   PostgresTestResult,
   RunDetail,
   RunSummary,
+  ScopePlaceList,
   SettingsView,
   SyncRunResult,
   TableInfo,
@@ -66,7 +67,9 @@ const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain
 const settingsPatch = z
   .object({
     /** `trustedFingerprint256: null` forgets a trusted certificate; a new `url` forgets it too unless one is given. */
-    couch: couchCredentials.extend({ databases: z.array(z.string().min(1)).optional(), trustedFingerprint256: fingerprint256.nullable().optional() }).partial(),
+    couch: couchCredentials
+      .extend({ databases: z.array(z.string().min(1)).optional(), trustedFingerprint256: fingerprint256.nullable().optional(), scope: z.array(z.string().min(1).max(200)).max(100).optional() })
+      .partial(),
     postgres: postgresSetting,
     schema: identifier,
     table: identifier,
@@ -77,6 +80,7 @@ const settingsPatch = z
         batchSize: bounded(SETTING_BOUNDS.batchSize),
         threads: bounded(SETTING_BOUNDS.threads),
         transformBatchSize: bounded(SETTING_BOUNDS.transformBatchSize).nullable(),
+        transformAfterSync: z.boolean(),
       })
       .partial(),
     language: z.enum(['en', 'fr']),
@@ -93,9 +97,14 @@ export const methodSchemas = {
   'setup.testPostgres': z.object({ postgres: postgresSetting }),
   'setup.estimate': couchCredentials.extend({ databases: z.array(z.string().min(1)).min(1) }),
   'setup.complete': settingsPatch.extend({
-    couch: couchCredentials.extend({ databases: z.array(z.string().min(1)).min(1) }),
+    couch: couchCredentials.extend({ databases: z.array(z.string().min(1)).min(1), scope: z.array(z.string().min(1).max(200)).max(100).optional() }),
   }),
   'setup.useDemo': empty,
+  /**
+   * The server's places of the top hierarchy levels, to limit the sync to districts. Without a
+   * `url`, the saved CHT connection is used (Settings).
+   */
+  'setup.listPlaces': couchCredentials.partial().extend({ databases: z.array(z.string().min(1)).optional() }),
   'sync.status': empty,
   /** Per configured database (or, with none configured, per saved checkpoint): position and last run, from local state. */
   'sync.checkpoints': empty,
@@ -171,6 +180,7 @@ export interface MethodResults {
   'setup.estimate': Estimate;
   'setup.complete': SettingsView;
   'setup.useDemo': SettingsView;
+  'setup.listPlaces': ScopePlaceList;
   'sync.status': DatabaseStatus[];
   'sync.checkpoints': DatabaseCheckpoint[];
   'sync.runNow': SyncRunResult;

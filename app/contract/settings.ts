@@ -38,7 +38,8 @@ export interface SavedSettings {
   table: string;
   pipeline: PipelineSetting;
   schedule: ScheduleSetting;
-  advanced: { batchSize: number; threads: number; transformBatchSize: number | null };
+  /** `transformAfterSync` (absent = true): a sync that lands new rows is followed by the transforms. */
+  advanced: { batchSize: number; threads: number; transformBatchSize: number | null; transformAfterSync?: boolean };
   language: 'en' | 'fr';
   isDemo: boolean;
 }

@@ -5,7 +5,7 @@ import { sourceFor } from '../sync';
 import { syncFollow, syncOnce } from './sync-wiring';
 import { runTransform } from '../transform';
 import { verifyRaw } from '../verify/verify-raw';
-import { listPlaces } from '../scope';
+import { listPlacesOn } from '../scope';
 import type { EngineModules } from './modules';
 
 /** The real stage modules, bound once for production use. */
@@ -15,7 +15,7 @@ export const defaultModules: EngineModules = {
   sourceFor,
   runTransform,
   verifyRaw,
-  listPlaces,
+  listPlaces: listPlacesOn,
   probeCouch,
   probePostgres,
   checkDatabases,

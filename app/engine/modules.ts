@@ -5,7 +5,7 @@ import type { sourceFor } from '../sync';
 import type { syncFollow, syncOnce } from './sync-wiring';
 import type { runTransform } from '../transform';
 import type { verifyRaw } from '../verify/verify-raw';
-import type { listPlaces } from '../scope';
+import type { listPlacesOn } from '../scope';
 
 /**
  * The stage modules the composition root depends on (app/sync, app/transform, app/preflight,
@@ -20,7 +20,7 @@ export interface EngineModules {
   /** Reconciliation: the raw table against the server's ids and revs. */
   verifyRaw: typeof verifyRaw;
   /** The server's places by hierarchy level (the wizard's district step). */
-  listPlaces: typeof listPlaces;
+  listPlaces: typeof listPlacesOn;
   probeCouch: typeof probeCouch;
   probePostgres: typeof probePostgres;
   /** COUCH_DB_MISSING (with the near miss) when one does not exist. */

@@ -1,3 +1,3 @@
-export { listPlaces, hierarchyFromSettings, type PlaceChoice } from './list-places';
+export { listPlaces, listPlacesOn, hierarchyFromSettings, type PlaceChoice } from './list-places';
 export { resolveScope, type ScopeResolution } from './resolve-scope';
-export { scopeSelector, parseScopeList, matchesScope, type ResolvedScope } from './selector';
+export { scopeSelector, scopedDatabaseKind, medicDatabaseOf, parseScopeList, matchesScope, type ResolvedScope } from './selector';

@@ -5,7 +5,9 @@
  * fixed hierarchy district_hospital > health_center > clinic. Places are found with one `_find`
  * per listing (only `_id`, `name`, type and `parent._id` travel).
  */
-import type { CouchJson } from './couch-json';
+import type { ScopePlace } from '../contract/dto';
+import type { CouchConnection } from '../couch/couch-client';
+import { createCouchJson, type CouchJson } from './couch-json';
 
 export interface HierarchyType {
   id: string;
@@ -13,13 +15,7 @@ export interface HierarchyType {
   isPerson: boolean;
 }
 
-export interface PlaceChoice {
-  id: string;
-  name: string;
-  type: string;
-  level: number;
-  parentId: string | null;
-}
+export type PlaceChoice = ScopePlace;
 
 const FIXED: HierarchyType[] = [
   { id: 'district_hospital', level: 1, isPerson: false },
@@ -89,4 +85,14 @@ export async function listPlaces(couch: CouchJson, medicDb: string, signal: Abor
     places.push({ id: doc._id, name: typeof doc.name === 'string' && doc.name ? doc.name : doc._id, type, level, parentId: typeof parent?._id === 'string' ? parent._id : null });
   }
   return places.sort((a, b) => a.level - b.level || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+}
+
+/** listPlaces on a connection of its own (the engine's entry point). */
+export async function listPlacesOn(conn: CouchConnection, medicDb: string, signal: AbortSignal = AbortSignal.timeout(60_000)): Promise<PlaceChoice[]> {
+  const couch = createCouchJson(conn);
+  try {
+    return await listPlaces(couch, medicDb, signal);
+  } finally {
+    couch.close();
+  }
 }

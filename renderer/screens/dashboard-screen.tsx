@@ -6,6 +6,7 @@ import { ErrorNotice } from '../components/error-notice';
 import { Icon } from '../components/icon';
 import { OutcomeBadge } from '../components/outcome-badge';
 import { OutcomeNotice } from '../components/outcome-notice';
+import { VerifyCard } from '../components/verify-card';
 import { describeSyncResult, describeTransformResult, runSummaryText, type OutcomeView } from '../describe-outcome';
 import { describeState } from '../describe-state';
 import { explainError, type ErrorHelp } from '../error-help';
@@ -21,6 +22,8 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
   const { t, lang } = useT();
   const [statuses, setStatuses] = useState<DatabaseStatus[] | null>(null);
   const [lastTransform, setLastTransform] = useState<RunSummary | null | undefined>(undefined);
+  /** The analytics tables are as current as the last transform that succeeded: the header's time. */
+  const [lastBuilt, setLastBuilt] = useState<RunSummary | null | undefined>(undefined);
   const [running, setRunning] = useState<{ sync: boolean; transform: boolean }>({ sync: false, transform: false });
   const [syncOutcome, setSyncOutcome] = useState<OutcomeView | null>(null);
   const [transformOutcome, setTransformOutcome] = useState<OutcomeView | null>(null);
@@ -31,13 +34,15 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
 
   const refresh = useCallback(async () => {
     try {
-      const [s, runs, active] = await Promise.all([
+      const [s, runs, built, active] = await Promise.all([
         client.invoke('sync.status', {}),
         client.invoke('runs.list', { kind: 'transform', limit: 1 }),
+        client.invoke('runs.list', { kind: 'transform', outcome: 'done', limit: 1 }),
         client.invoke('runs.list', { outcome: 'running', limit: 10 }),
       ]);
       setStatuses(s);
       setLastTransform(runs[0] ?? null);
+      setLastBuilt(built[0] ?? null);
       setRunning((r) => ({ sync: r.sync || active.some((x) => x.kind === 'sync'), transform: r.transform || active.some((x) => x.kind === 'transform') }));
     } catch (e) {
       setError(explainError(e, t, { place: 'dashboard' }));
@@ -72,6 +77,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
   useEvent('run.finished', (run) => {
     setRunning((r) => ({ ...r, [run.kind]: false }));
     if (run.kind === 'transform') setLastTransform(run);
+    if (run.kind === 'transform' && run.outcome === 'done') setLastBuilt(run);
     void refresh();
   });
 
@@ -116,7 +122,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
     }
   };
 
-  const currentAsOf = currentAsOfText(statuses, t, lang);
+  const currentAsOf = currentAsOfText(statuses, t, lang, { lastBuilt, isBuilding: running.transform });
   // The demo (and `cht-sync run`) follow the feeds live: the schedule line must not say "only when you press".
   const isFollowing = statuses?.some((s) => s.state.kind === 'live' || s.state.kind === 'catching-up') ?? false;
   const timeOf = (iso: string) => formatDateTime(lang, iso);
@@ -246,19 +252,25 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
           {settings.schedule.kind === 'manual' ? (isFollowing ? t('dash.scheduleLive') : t('dash.scheduleManual')) : t('dash.scheduleEvery', { n: settings.schedule.minutes })}
         </p>
       </section>
+
+      <VerifyCard />
     </>
   );
 }
 
 /**
- * "Data current as of …" from the oldest last success of the databases; nothing while the
- * statuses load (never "No complete sync yet." before they are known), and "No complete sync
- * yet." only when some database has really never completed one.
+ * "Data current as of …" is the analytics tables' time: when the last transform that succeeded
+ * started (it read the raw table as it was then). Before any: "building" while one runs, else how
+ * far the copy got and that the tables are not built; nothing while the statuses load (never "No
+ * complete sync yet." before they are known), and "No complete sync yet." only when some database
+ * has really never completed one.
  */
-export function currentAsOfText(statuses: DatabaseStatus[] | null, t: Translate, lang: Lang): string | null {
-  if (statuses === null || statuses.length === 0) return null;
+export function currentAsOfText(statuses: DatabaseStatus[] | null, t: Translate, lang: Lang, tables: { lastBuilt: RunSummary | null | undefined; isBuilding: boolean }): string | null {
+  if (tables.lastBuilt) return t('dash.currentAsOf', { when: formatDateTime(lang, tables.lastBuilt.startedAt), ago: formatAgo(lang, tables.lastBuilt.startedAt) });
+  if (tables.isBuilding) return t('dash.buildingTables');
+  if (statuses === null || statuses.length === 0 || tables.lastBuilt === undefined) return null;
   const times = statuses.map((s) => s.lastSuccessAt);
   if (!times.every((x): x is string => x !== null)) return t('dash.neverSynced');
   const oldest = [...times].sort()[0]!;
-  return t('dash.currentAsOf', { when: formatDateTime(lang, oldest), ago: formatAgo(lang, oldest) });
+  return t('dash.copiedNotBuilt', { when: formatDateTime(lang, oldest) });
 }

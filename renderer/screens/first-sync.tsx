@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ClientError } from '../../app/contract/client';
 import type { CouchDatabaseInfo, RunDetail, SettingsView, SyncProgress, SyncRunResult } from '../../app/contract/dto';
 import { useClient } from '../client-context';
@@ -35,14 +35,21 @@ export function FirstSync({ settings, expectedDocs, onDone }: { settings: Settin
     );
   });
 
-  useEffect(() => {
-    if (startedRef.current) return;
-    startedRef.current = true;
+  const start = useCallback(() => {
+    setResult(null);
+    setError(null);
+    setProgress({});
     client.invoke('sync.runNow', {}).then(setResult, (e: unknown) => {
       if (e instanceof ClientError && e.code === 'BUSY') waitingForRunRef.current = true;
       else setError(explainError(e, t, { place: 'first-sync', couchUrl: settings.couch.url ?? undefined }));
     });
   }, [client, t, settings.couch.url]);
+
+  useEffect(() => {
+    if (startedRef.current) return;
+    startedRef.current = true;
+    start();
+  }, [start]);
 
   const databases = settings.couch.databases;
   const isRunning = !result && !error;
@@ -98,9 +105,15 @@ export function FirstSync({ settings, expectedDocs, onDone }: { settings: Settin
       </div>
       <div aria-live="polite">{result && <OutcomeNotice view={describeSyncResult(result, t, lang, 'first-sync')} hasLink={false} />}</div>
       {error && <ErrorNotice help={error} context={t('firstSync.failed')} />}
-      {result?.outcome === 'done' && <p>{t('firstSync.nextTransforms')}</p>}
+      {result && result.databases.some((d) => d.docs + d.deletes > 0) && <p>{settings.advanced.transformAfterSync ? t('firstSync.buildingNext') : t('firstSync.nextTransforms')}</p>}
       <div className="wizard-nav">
-        <span />
+        {result && result.outcome !== 'done' ? (
+          <button type="button" className="button" onClick={start}>
+            {t('firstSync.again')}
+          </button>
+        ) : (
+          <span />
+        )}
         <button type="button" className="button primary" onClick={onDone}>
           {isRunning ? t('firstSync.continueInBackground') : t('firstSync.openDashboard')}
         </button>

@@ -4,6 +4,7 @@ import type { CouchTestResult, SettingsView } from '../../app/contract/dto';
 import type { WireError } from '../../app/contract/errors';
 import { useClient } from '../client-context';
 import { ErrorNotice } from '../components/error-notice';
+import { PlaceChooser } from '../components/place-chooser';
 import { Icon } from '../components/icon';
 import { isPipelineDraftComplete, PipelineForm, pipelineDraftFrom, pipelineInput } from '../components/pipeline-form';
 import { isPostgresDraftComplete, PostgresForm, postgresDraftFrom, postgresInput } from '../components/postgres-form';
@@ -54,6 +55,8 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
   const [username, setUsername] = useState(settings.couch.username ?? '');
   const [password, setPassword] = useState('');
   const [databases, setDatabases] = useState(settings.couch.databases.join(', '));
+  const [scope, setScope] = useState<string[]>(settings.couch.scope);
+  const [transformAfterSync, setTransformAfterSync] = useState(settings.advanced.transformAfterSync);
   const [pg, setPg] = useState(() => postgresDraftFrom(settings.postgres));
   const [pipeline, setPipeline] = useState(() => pipelineDraftFrom(settings.pipeline));
   const [schedule, setSchedule] = useState(() => scheduleDraftFrom(settings.schedule));
@@ -77,13 +80,14 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
   const isNewPgOrigin = pg.kind === 'external' && savedPg !== null && (pg.host.trim() !== savedPg.host || Number(pg.port) !== savedPg.port);
 
   const buildPatch = (): MethodArgs<'settings.update'> => ({
-    couch: { url: url.trim(), username: username.trim(), ...(password ? { password } : {}), databases: dbList() },
+    // A district leaves out the databases whose documents carry no lineage (the chooser names them).
+    couch: { url: url.trim(), username: username.trim(), ...(password ? { password } : {}), databases: scope.length ? dbList().filter((d) => !/-(sentinel|logs|audit|archive|vault)$/.test(d)) : dbList(), scope },
     postgres: postgresInput(pg),
     pipeline: pipelineInput(pipeline),
     schedule: scheduleInput(schedule),
     schema,
     table,
-    advanced: { batchSize: Number(batchSize), threads: Number(threads), transformBatchSize: transformBatch.trim() ? Number(transformBatch) : null },
+    advanced: { batchSize: Number(batchSize), threads: Number(threads), transformBatchSize: transformBatch.trim() ? Number(transformBatch) : null, transformAfterSync },
   });
 
   /** The form checked with the contract's own schema (the bounds the engine enforces), then what the schema cannot know. */
@@ -263,6 +267,11 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
           {couchError && <ErrorNotice help={couchError} context={t('wizard.testFailed')} />}
         </section>
 
+        <section aria-labelledby="settings-scope">
+          <h2 id="settings-scope" className="visually-hidden">{t('settings.scope')}</h2>
+          <PlaceChooser target={{}} databases={dbList()} value={scope} onChange={setScope} idPrefix="settings-scope" />
+        </section>
+
         <section className="card" aria-labelledby="settings-pg">
           <h2 id="settings-pg">{t('wizard.step.postgres')}</h2>
           <PostgresForm draft={pg} onDraft={setPg} isLegendHidden place="settings" hasStoredPassword={settings.postgres.kind === 'external' && settings.postgres.hasPassword} />
@@ -276,6 +285,11 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
         <section className="card" aria-labelledby="settings-schedule">
           <h2 id="settings-schedule">{t('wizard.step.schedule')}</h2>
           <ScheduleForm draft={schedule} onDraft={setSchedule} />
+          <div className="field">
+            <input type="checkbox" id="settings-transform-after-sync" checked={transformAfterSync} onChange={(e) => setTransformAfterSync(e.target.checked)} />{' '}
+            <label htmlFor="settings-transform-after-sync">{t('settings.transformAfterSync')}</label>
+            <p className="hint">{t('settings.transformAfterSync.hint')}</p>
+          </div>
         </section>
 
         <details className="card advanced">

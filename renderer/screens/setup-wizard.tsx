@@ -2,6 +2,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { CouchTestResult, Estimate, SettingsView } from '../../app/contract/dto';
 import { useClient } from '../client-context';
 import { ErrorNotice } from '../components/error-notice';
+import { PlaceChooser } from '../components/place-chooser';
 import { Icon } from '../components/icon';
 import { isPipelineDraftComplete, PipelineForm, pipelineDraftFrom, pipelineInput, type PipelineDraft } from '../components/pipeline-form';
 import { isPostgresDraftComplete, PostgresForm, postgresDraftFrom, postgresInput, type PostgresDraft } from '../components/postgres-form';
@@ -13,10 +14,11 @@ import type { MessageKey } from '../i18n/catalogue';
 import { useT } from '../i18n/use-t';
 import { FirstSync } from './first-sync';
 
-type Step = 'connect' | 'databases' | 'postgres' | 'pipeline' | 'schedule' | 'review';
+type Step = 'connect' | 'databases' | 'scope' | 'postgres' | 'pipeline' | 'schedule' | 'review';
 const STEPS: { step: Step; key: MessageKey }[] = [
   { step: 'connect', key: 'wizard.step.connect' },
   { step: 'databases', key: 'wizard.step.databases' },
+  { step: 'scope', key: 'wizard.step.scope' },
   { step: 'postgres', key: 'wizard.step.postgres' },
   { step: 'pipeline', key: 'wizard.step.pipeline' },
   { step: 'schedule', key: 'wizard.step.schedule' },
@@ -41,6 +43,9 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
   const [offeredCertificate, setOfferedCertificate] = useState<string | null>(null);
 
   const [selected, setSelected] = useState<string[]>([]);
+  const [scope, setScope] = useState<string[]>(settings.couch.scope);
+  // A district leaves out the databases whose documents carry no lineage (the engine refuses them with a scope).
+  const copied = scope.length > 0 ? selected.filter((d) => !/-(sentinel|logs|audit|archive|vault)$/.test(d)) : selected;
   const [estimate, setEstimate] = useState<Estimate | null>(null);
   const [estimateError, setEstimateError] = useState<ErrorHelp | null>(null);
 
@@ -122,7 +127,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
     setFinishError(null);
     try {
       const s = await client.invoke('setup.complete', {
-        couch: { ...creds(), databases: selected },
+        couch: { ...creds(), databases: copied, scope },
         postgres: postgresInput(pg),
         pipeline: pipelineInput(pipeline),
         schedule: scheduleInput(schedule),
@@ -164,6 +169,7 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
   const canNext =
     (step === 'connect' && couch !== null) ||
     (step === 'databases' && selected.length > 0) ||
+    step === 'scope' ||
     (step === 'postgres' && isPostgresDraftComplete(pg) && (pg.kind === 'embedded' || pgTested)) ||
     (step === 'pipeline' && isPipelineDraftComplete(pipeline)) ||
     (step === 'schedule' && isScheduleDraftComplete(schedule));
@@ -341,6 +347,13 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
         </section>
       )}
 
+      {step === 'scope' && (
+        <section>
+          <p className="lead">{t('wizard.scope.intro')}</p>
+          <PlaceChooser target={creds()} databases={selected} value={scope} onChange={setScope} />
+        </section>
+      )}
+
       {step === 'postgres' && (
         <section>
           <p className="lead">{t('wizard.postgres.intro')}</p>
@@ -383,7 +396,11 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
             </div>
             <div>
               <dt>{t('wizard.review.databases')}</dt>
-              <dd>{selected.join(', ')}</dd>
+              <dd>{copied.join(', ')}</dd>
+            </div>
+            <div>
+              <dt>{t('wizard.review.scope')}</dt>
+              <dd>{scope.length ? scope.join(', ') : t('wizard.review.scopeAll')}</dd>
             </div>
             {estimate && (
               <div>

@@ -120,6 +120,17 @@ step('the wizard completes from an empty data folder and runs the first sync', a
   await screenshot(page, '04-wizard-databases');
   await wizard.next();
 
+  // District: everything by default; the server's places can be listed by level to pick from.
+  await wizard.heading().filter({ hasText: 'District' }).waitFor();
+  assert.equal(await page.getByRole('radio', { name: 'Everything on the server' }).isChecked(), true);
+  await page.getByRole('radio', { name: /Only some districts/ }).check();
+  await page.getByRole('group', { name: /^Level 1/ }).waitFor();
+  assert.ok((await page.getByRole('group', { name: /^Level 1/ }).getByRole('checkbox').count()) > 0, 'the server’s top-level places are listed');
+  await page.getByText(/medic-sentinel.*will not be copied|will not be copied: medic-sentinel/).waitFor();
+  await screenshot(page, '04b-wizard-district');
+  await page.getByRole('radio', { name: 'Everything on the server' }).check();
+  await wizard.next();
+
   await wizard.heading().filter({ hasText: 'Analytics database' }).waitFor();
   assert.equal(await page.getByRole('radio', { name: /Built-in database/ }).isChecked(), true, 'embedded is the default');
   await wizard.useExistingPostgres(app.postgres);
@@ -171,7 +182,8 @@ step('the dashboard shows every database synced, with words and not colour alone
     assert.ok(badge.length > 0, `${db} has a state in words`);
     assert.match(await dash.row(db).innerText(), /Done/, `${db}'s last run is shown as Done`);
   }
-  assert.match(await dash.currentAsOf().innerText(), /Data current as of/);
+  // The header's time is the analytics tables': the transforms that follow the first sync build them.
+  await dash.currentAsOf().filter({ hasText: /Data current as of .*analytics tables were built/ }).waitFor({ timeout: 90_000 });
   // Keyboard: after a fresh load the skip link is the first tab stop and moves focus to the main content.
   await page.reload();
   await dash.row('medic').waitFor();
@@ -194,7 +206,10 @@ step('a manual sync reports exactly what it did, and the run is in the history',
   await history.open();
   await eventually(() => history.rows().count(), (n) => assert.ok(n >= 2, `${n} runs listed`));
   await screenshot(page, '09-history');
+  // The first sync landed rows, so the transforms followed it (once); this manual sync landed none, so none followed.
   await history.filterKind('Transform');
+  await eventually(() => history.rows().count(), (n) => assert.equal(n, 1, `${n} transform runs listed`));
+  await history.filterKind('Check');
   await page.getByText('No runs match these filters.').waitFor();
   await history.filterKind('Sync');
   const firstRunId = Number(await history.rows().last().getAttribute('data-run-id'));
@@ -240,6 +255,34 @@ step('transforms run from the dashboard and their models are listed', async () =
   await models.waitFor();
   assert.ok((await models.locator('tbody tr').count()) > 0, 'the run lists its models');
   await screenshot(page, '12-transform-detail');
+});
+
+step('"Check for missing or extra records" finds a lost row and a purged one, "Fix them" repairs both, the check is in the history', async () => {
+  const { page } = app;
+  const dash = new DashboardPage(page);
+  await dash.open();
+  const check = page.getByRole('button', { name: 'Check for missing or extra records' });
+  const result = page.getByTestId('verify-result');
+  await check.click();
+  await result.getByText('Nothing is missing or extra').waitFor({ timeout: 60_000 });
+  const client = new pg.Client({ connectionString: app.postgres.url });
+  await client.connect();
+  try {
+    const lost = (await client.query<{ _id: string }>(`select _id from v1.couchdb where source like '%/medic' and not _deleted and doc->>'type' = 'person' order by _id limit 1`)).rows[0]!._id;
+    await client.query(`delete from v1.couchdb where _id = $1`, [lost]);
+    await client.query(`insert into v1.couchdb (saved_timestamp, _id, _deleted, source, doc) select now(), 'e2e-purged-on-server', false, source, '{"_id":"e2e-purged-on-server","_rev":"1-a"}' from v1.couchdb where source like '%/medic' limit 1`);
+    await check.click();
+    await result.getByText(/Found 1 missing, 0 out of date, 1 deleted for good on the server/).waitFor({ timeout: 60_000 });
+    await screenshot(page, '12b-dashboard-check');
+    await page.getByRole('button', { name: 'Fix them' }).click();
+    await result.getByText('Fixed: 1 fetched again, 1 marked deleted.').waitFor({ timeout: 60_000 });
+    assert.equal((await client.query(`select 1 from v1.couchdb where _id = $1`, [lost])).rowCount, 1);
+    assert.equal((await client.query(`select _deleted from v1.couchdb where _id = 'e2e-purged-on-server'`)).rows[0]?._deleted, true);
+  } finally {
+    await client.end();
+  }
+  await result.getByRole('link', { name: 'See the details of this run' }).click();
+  await new HistoryPage(page).section('Missing or extra records').waitFor();
 });
 
 step('the data screen previews, filters and exports a table', async () => {

@@ -77,6 +77,8 @@ test('the wizard offers to trust a self-signed certificate, and the first sync g
   // the estimate asks the server too: through the trusted connection
   await wizard.estimate().getByText('Disk space needed').waitFor();
   await wizard.next();
+  await wizard.heading().filter({ hasText: 'District' }).waitFor();
+  await wizard.next();
   await wizard.heading().filter({ hasText: 'Analytics database' }).waitFor();
   await wizard.useExistingPostgres(app.postgres);
   await wizard.postgresOk().waitFor();

@@ -53,13 +53,14 @@ export function settingsView({ ctx, settings, postgres: pgService }: EngineParts
       hasPassword: Boolean(config.couch?.password) || (config.couch ? settings.couchPasswordFor(config.couch.url) !== null : false),
       databases: config.couch?.databases ?? s.couch.databases,
       trustedFingerprint256: config.couch ? (config.couch.trustedFingerprint256 ?? null) : s.couch.trustedFingerprint256,
+      scope: config.couch ? (config.couch.scope ?? []) : (s.couch.scope ?? []),
     },
     postgres,
     schema: config.schema,
     table: config.table,
     pipeline: config.pipeline,
     schedule: s.schedule,
-    advanced: { batchSize: config.batchSize, threads: config.transform.threads, transformBatchSize: config.transform.batchSize },
+    advanced: { batchSize: config.batchSize, threads: config.transform.threads, transformBatchSize: config.transform.batchSize, transformAfterSync: s.advanced.transformAfterSync !== false },
     language: s.language,
     isDemo: s.isDemo,
   };
@@ -88,6 +89,7 @@ export function savePatch({ ctx }: Pick<EngineParts, 'ctx'>, patch: ParsedArgs<'
     if (patch.couch.trustedFingerprint256 !== undefined) couch.trustedFingerprint256 = patch.couch.trustedFingerprint256?.toUpperCase() ?? null;
     if (patch.couch.username !== undefined) couch.username = patch.couch.username || null;
     if (patch.couch.databases !== undefined) couch.databases = patch.couch.databases;
+    if (patch.couch.scope !== undefined) couch.scope = [...new Set(patch.couch.scope)];
     // A new password is bound to the server it is saved with; a new server without one keeps
     // the old password bound to the old server, where it is of no use to the new one.
     if (password !== undefined) saveBoundSecret(store.secrets, SECRET_NAMES.couchPassword, couchOrigin(couch.url ?? before.couch.url), password);

@@ -1,11 +1,12 @@
 import { EngineError } from '../../core/engine-error';
+import { medicDatabaseOf, scopedDatabaseKind } from '../../scope';
 import { couchOrigin, saveBoundSecret, SECRET_NAMES } from '../../store';
 import { configFromSaved, withPassword } from '../config';
 import type { HandlerTable } from '../types';
 import { applySettings, type EngineParts } from './parts';
 import { savePatch, settingsView } from './settings';
 
-type SetupMethods = 'setup.testCouch' | 'setup.testPostgres' | 'setup.estimate' | 'setup.complete' | 'setup.useDemo';
+type SetupMethods = 'setup.testCouch' | 'setup.testPostgres' | 'setup.estimate' | 'setup.complete' | 'setup.useDemo' | 'setup.listPlaces';
 
 /** The setup wizard: test the servers, estimate the first sync, save the setup (or the demo's). */
 export function setupHandlers(parts: EngineParts): Pick<HandlerTable, SetupMethods> {
@@ -49,6 +50,26 @@ export function setupHandlers(parts: EngineParts): Pick<HandlerTable, SetupMetho
       // jsonb plus the three indexes takes about twice CouchDB's compacted JSON; the pipeline's tables add a little more.
       // 1,500 docs/s is below what we measured locally (~4,000) to allow for a remote server on a slow link.
       return { docs, bytes, diskBytes: Math.round(bytes * 2.5), seconds: Math.ceil(docs / 1500) };
+    },
+    'setup.listPlaces': async ({ databases, url, ...rest }) => {
+      const saved = settings.current.couch ? settings.couchConnection() : null;
+      let conn: { url: string; username?: string; password?: string; trustedFingerprint256?: string };
+      if (url) conn = rest.password === undefined ? withSaved({ url, ...rest }, settings.couchPasswordFor(url)) : { url, ...rest };
+      else if (saved) {
+        const { databases: _databases, scope: _scope, ...savedConn } = saved;
+        conn = savedConn;
+      } else throw new EngineError('NOT_CONFIGURED', 'No CHT instance is configured yet. Enter its address first.');
+      const dbs = databases ?? saved?.databases ?? ['medic'];
+      const places = await modules.listPlaces(conn, medicDatabaseOf(dbs));
+      const unscopeable = dbs.filter((db) => {
+        try {
+          scopedDatabaseKind(db);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      return { places, unscopeable };
     },
     'setup.complete': async (args) => {
       savePatch(parts, args, { isSetupComplete: true, isDemo: false });

@@ -128,7 +128,7 @@ export class Scheduler implements Service {
     if (this.sync.isRunning) return;
     const result = await this.sync.syncNow({ trigger: 'schedule' });
     const copied = result.databases.reduce((n, d) => n + d.docs + d.deletes, 0);
-    if (this.daemon?.transforms && copied > 0) await this.transforms.whenFree({ trigger: 'schedule', exclude: ['config.materialized:view'] });
+    if (this.daemon?.transforms && copied > 0 && this.ctx.store.settings.get().advanced.transformAfterSync !== false) await this.transforms.whenFree({ trigger: 'schedule', exclude: ['config.materialized:view'] });
   }
 }
 

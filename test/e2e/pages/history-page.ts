@@ -12,7 +12,7 @@ export class HistoryPage {
     return this.page.getByTestId('runs-table').locator('tbody tr');
   }
 
-  async filterKind(kind: 'All' | 'Sync' | 'Transform'): Promise<void> {
+  async filterKind(kind: 'All' | 'Sync' | 'Transform' | 'Check'): Promise<void> {
     await this.page.getByLabel('Kind').selectOption({ label: kind });
   }
 

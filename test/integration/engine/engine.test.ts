@@ -63,6 +63,8 @@ describe('engine (real store, PostgreSQL, pouchdb-server, sync)', { skip: !couch
       host: 'in-process',
     });
     client = createInProcessClient(engine);
+    // These tests look at one kind of run at a time: the transforms that follow a sync by default are off.
+    await client.invoke('settings.update', { advanced: { transformAfterSync: false } });
     for (const name of ['run.started', 'run.finished', 'sync.stateChanged', 'sync.statusChanged'] as const) {
       client.on(name, (p) => {
         (seen[name] ??= [] as never[]).push(p as never);
@@ -204,6 +206,32 @@ describe('engine (real store, PostgreSQL, pouchdb-server, sync)', { skip: !couch
     assert.deepEqual([...weeks].sort(), weeks);
   });
 
+  it('a Sync now that lands new rows is followed by the transforms (a setting); one that lands nothing is not', async () => {
+    await client.invoke('settings.update', { advanced: { transformAfterSync: true } });
+    assert.equal((await client.invoke('settings.get', {})).advanced.transformAfterSync, true);
+    const built = new Promise<EventMap['run.finished']>((resolve) => {
+      const off = client.on('run.finished', (run) => {
+        if (run.kind !== 'transform') return;
+        off();
+        resolve(run);
+      });
+    });
+    const doc = { _id: uniqueName('new-report'), type: 'data_record', form: 'P', reported_date: Date.now(), contact: { _id: 'c1' } };
+    const put = await fetch(`${couchUrl}/${db}/${doc._id}`, { method: 'PUT', headers: adminHeaders(), body: JSON.stringify(doc) });
+    assert.ok(put.ok);
+    const sync = await client.invoke('sync.runNow', {});
+    assert.equal(sync.databases[0]?.docs, 1);
+    const transform = await built;
+    assert.equal(transform.outcome, 'done');
+    assert.equal(transform.trigger, 'manual');
+    const before = (await client.invoke('runs.list', { kind: 'transform', limit: 50 })).length;
+    const nothing = await client.invoke('sync.runNow', {});
+    assert.equal(nothing.databases[0]?.docs, 0);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await client.invoke('runs.list', { kind: 'transform', limit: 50 })).length, before, 'no new rows, no transform');
+    await client.invoke('settings.update', { advanced: { transformAfterSync: false } });
+  });
+
   it('settings never reveal a password, and runs.get of a missing run is NOT_FOUND', async () => {
     const view = await client.invoke('settings.update', { couch: { password: 'new-secret-value' }, schedule: { kind: 'interval', minutes: 15 } });
     assert.equal(view.couch.hasPassword, true);
@@ -236,7 +264,8 @@ describe('sync.runNow tells offline and refused apart', { skip: !couchAdminUrl &
       const client = createInProcessClient(engine);
       const offline = await client.invoke('sync.runNow', { timeoutSeconds: 20 });
       assert.equal(offline.outcome, 'offline', JSON.stringify(offline.databases[0]?.error));
-      await client.invoke('settings.update', { couch: { url: couchUrl, username: 'admin', password: 'wrong-password', databases: [db] } });
+      // Only sync runs are looked at here: the transforms that follow a sync by default are off.
+      await client.invoke('settings.update', { couch: { url: couchUrl, username: 'admin', password: 'wrong-password', databases: [db] }, advanced: { transformAfterSync: false } });
       const refused = await client.invoke('sync.runNow', { timeoutSeconds: 20 });
       assert.equal(refused.outcome, 'refused', JSON.stringify(refused.databases[0]?.error));
       const admin = new URL(couchAdminUrl);
