@@ -6,6 +6,7 @@
  */
 import type { SyncRunResult } from '../contract/dto';
 import { createCouchChangesSource } from '../couch/couch-changes-source';
+import { localDiskError } from '../core/disk-error';
 import { classifyCouchError } from '../couch/couch-errors';
 import { translatePgError } from '../postgres/pg-errors';
 import { ensureRawSchema } from '../postgres/raw-schema';
@@ -27,7 +28,8 @@ export function syncAdapters(options: SyncOptions): SyncAdapters {
     source: (database, selector) =>
       createCouchChangesSource(options.couch, database, { ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}), ...(selector ? { selector } : {}) }),
     sink: () => createPgRawSink({ pool: options.pool, schema: options.schema, table: options.table, logger: options.logger }),
-    sourceError: (error, database) => classifyCouchError(error, database, options.couch.url),
+    // A full or read-only local disk is said as such, never as a CouchDB failure (issue 11 #9).
+    sourceError: (error, database) => localDiskError(error) ?? classifyCouchError(error, database, options.couch.url),
     async resolveScope(placeIds, databases, signal) {
       // Every database must be scopeable before anything is asked of the server.
       for (const database of databases) scopeSelector(database, { placeIds: [...placeIds], userNames: [] });
