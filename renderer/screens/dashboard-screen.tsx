@@ -123,8 +123,6 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
   };
 
   const currentAsOf = currentAsOfText(statuses, t, lang, { lastBuilt, isBuilding: running.transform });
-  // The demo (and `cht-sync run`) follow the feeds live: the schedule line must not say "only when you press".
-  const isFollowing = statuses?.some((s) => s.state.kind === 'live' || s.state.kind === 'catching-up') ?? false;
   const timeOf = (iso: string) => formatDateTime(lang, iso);
 
   return (
@@ -249,7 +247,7 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
           </p>
         )}
         <p className="muted small">
-          {settings.schedule.kind === 'manual' ? (isFollowing ? t('dash.scheduleLive') : t('dash.scheduleManual')) : t('dash.scheduleEvery', { n: settings.schedule.minutes })}
+          {scheduleText(settings.schedule, statuses, t)}
         </p>
       </section>
 
@@ -273,4 +271,11 @@ export function currentAsOfText(statuses: DatabaseStatus[] | null, t: Translate,
   if (!times.every((x): x is string => x !== null)) return t('dash.neverSynced');
   const oldest = [...times].sort()[0]!;
   return t('dash.copiedNotBuilt', { when: formatDateTime(lang, oldest) });
+}
+
+/** The schedule line. The demo (and `cht-sync run`) follow the feeds live: then it never says "only when you press". */
+export function scheduleText(schedule: SettingsView['schedule'], statuses: DatabaseStatus[] | null, t: Translate): string {
+  if (schedule.kind === 'interval') return t('dash.scheduleEvery', { n: schedule.minutes });
+  const isFollowing = statuses?.some((s) => s.state.kind === 'live' || s.state.kind === 'catching-up') ?? false;
+  return isFollowing ? t('dash.scheduleLive') : t('dash.scheduleManual');
 }
