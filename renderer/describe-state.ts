@@ -28,7 +28,7 @@ export function describeState(
   status: DatabaseStatus,
   t: Translate,
   formatTime: (iso: string) => string,
-  live: { isSyncRunning?: boolean; copied?: string | null } = {},
+  live: { isSyncRunning?: boolean; copied?: string | null; arriving?: string | null } = {},
 ): StateView {
   const { state } = status;
   const code = state.error?.code;
@@ -63,9 +63,11 @@ export function describeState(
       return { tone: 'busy', icon: 'sync', label: t('state.connecting'), detail: t('state.connecting.detail') };
     case 'catching-up': {
       const isSlow = status.docsPerSecond !== null && status.docsPerSecond < SLOW_DOCS_PER_SECOND && (status.pending ?? 1) > 0;
+      // Progress within a batch: on a slow link one response takes a while, and the rows arriving show it moving.
+      const arriving = live.arriving ? ` ${live.arriving}` : '';
       return isSlow
-        ? { tone: 'warn', icon: 'clock', label: t('state.catchingUpSlow'), detail: t('state.catchingUpSlow.detail') }
-        : { tone: 'busy', icon: 'sync', label: t('state.catchingUp'), detail: live.copied ? t('state.copiedSoFar', { n: live.copied }) : t('state.catchingUp.detail') };
+        ? { tone: 'warn', icon: 'clock', label: t('state.catchingUpSlow'), detail: `${t('state.catchingUpSlow.detail')}${arriving}` }
+        : { tone: 'busy', icon: 'sync', label: t('state.catchingUp'), detail: `${live.copied ? t('state.copiedSoFar', { n: live.copied }) : t('state.catchingUp.detail')}${arriving}` };
     }
     case 'live':
       return { tone: 'ok', icon: 'check', label: t('state.live'), detail: t('state.live.detail') };

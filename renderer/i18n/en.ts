@@ -217,6 +217,7 @@ export const en = {
   'state.waiting': 'Waiting',
   'state.waiting.detail': 'Starts when a database ahead of it finishes.',
   'state.copiedSoFar': '{n} {n:change|changes} copied so far.',
+  'state.arriving': '{rows} more {rows:change|changes} arriving ({bytes} received).',
   'state.connecting': 'Connecting',
   'state.connecting.detail': 'Contacting the CHT server…',
   'state.catchingUp': 'Catching up',

@@ -218,6 +218,7 @@ export const fr = {
   'state.lastFailed': 'La dernière tentative ({time}) a échoué ; voir son détail.',
   'state.waiting': 'En attente',
   'state.waiting.detail': 'Démarre quand une base avant elle a fini.',
+  'state.arriving': '{rows} {rows:modification|modifications} de plus en cours de réception ({bytes} reçus).',
   'state.copiedSoFar': '{n} {n:changement copié|changements copiés} pour l’instant.',
   'state.connecting': 'Connexion',
   'state.connecting.detail': 'Contact du serveur CHT…',

@@ -10,7 +10,7 @@ import { VerifyCard } from '../components/verify-card';
 import { describeSyncResult, describeTransformResult, runSummaryText, type OutcomeView } from '../describe-outcome';
 import { describeState } from '../describe-state';
 import { explainError, type ErrorHelp } from '../error-help';
-import { formatAgo, formatDateTime, formatDuration, formatNumber, type Lang } from '../format';
+import { formatAgo, formatBytes, formatDateTime, formatDuration, formatNumber, type Lang } from '../format';
 import { useEvent } from '../hooks/use-event';
 import { useT, type Translate } from '../i18n/use-t';
 
@@ -29,6 +29,8 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
   const [transformOutcome, setTransformOutcome] = useState<OutcomeView | null>(null);
   const [error, setError] = useState<ErrorHelp | null>(null);
   const [copied, setCopied] = useState<Record<string, number>>({});
+  /** The response being read per database (not committed yet) and the link's measured rate. */
+  const [arriving, setArriving] = useState<Record<string, { rows: number; bytes: number; rate: number | null }>>({});
   const [modelsDone, setModelsDone] = useState<{ ok: number; failed: number }>({ ok: 0, failed: 0 });
   const [, setTick] = useState(0);
 
@@ -64,11 +66,15 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
   );
   useEvent('sync.progress', (p) => {
     setCopied((prev) => ({ ...prev, [p.database]: p.docs + p.deletes }));
+    setArriving((prev) => ({ ...prev, [p.database]: { rows: p.receivingRows ?? 0, bytes: p.receivingBytes ?? 0, rate: p.linkBytesPerSecond ?? null } }));
     setStatuses((prev) => prev?.map((s) => (s.database === p.database ? { ...s, pending: p.pending, docsPerSecond: p.docsPerSecond, etaSeconds: p.etaSeconds } : s)) ?? prev);
   });
   useEvent('run.started', (run) => {
     setRunning((r) => ({ ...r, [run.kind]: true }));
-    if (run.kind === 'sync') setCopied({});
+    if (run.kind === 'sync') {
+      setCopied({});
+      setArriving({});
+    }
     else setModelsDone({ ok: 0, failed: 0 });
   });
   useEvent('transform.modelFinished', ({ model }) =>
@@ -194,8 +200,10 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
                 const view = describeState(s, t, timeOf, {
                   isSyncRunning: running.sync,
                   copied: copied[s.database] !== undefined ? formatNumber(lang, copied[s.database]) : null,
+                  arriving: arriving[s.database] && arriving[s.database]!.bytes > 0 ? t('state.arriving', { rows: arriving[s.database]!.rows, bytes: formatBytes(lang, arriving[s.database]!.bytes) }) : null,
                 });
                 const isActive = s.state.kind === 'catching-up' || s.state.kind === 'connecting';
+                const linkRate = arriving[s.database]?.rate ?? null;
                 return (
                   <tr key={s.database} data-database={s.database}>
                     <th scope="row">
@@ -208,8 +216,11 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
                       {view.detail && <div className="cell-detail">{view.detail}</div>}
                     </td>
                     <td className="num">{formatNumber(lang, s.pending)}</td>
-                    <td className="num">{isActive && s.docsPerSecond !== null ? `${formatNumber(lang, s.docsPerSecond)} /s` : '—'}</td>
-                    <td className="num">{isActive ? formatDuration(lang, s.etaSeconds) : '—'}</td>
+                    <td className="num" data-testid="speed">
+                      {isActive && s.docsPerSecond ? `${formatNumber(lang, s.docsPerSecond)} /s` : isActive && linkRate ? '' : '—'}
+                      {isActive && linkRate ? <div className="cell-detail">{formatBytes(lang, linkRate)}/s</div> : null}
+                    </td>
+                    <td className="num" data-testid="time-left">{isActive ? formatDuration(lang, s.etaSeconds) : '—'}</td>
                     <td>
                       {s.lastSuccessAt ? (
                         <span title={formatDateTime(lang, s.lastSuccessAt)}>{formatAgo(lang, s.lastSuccessAt)}</span>

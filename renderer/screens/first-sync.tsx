@@ -6,7 +6,7 @@ import { ErrorNotice } from '../components/error-notice';
 import { OutcomeNotice } from '../components/outcome-notice';
 import { describeSyncResult } from '../describe-outcome';
 import { explainError, type ErrorHelp } from '../error-help';
-import { formatDuration, formatNumber } from '../format';
+import { formatBytes, formatDuration, formatNumber } from '../format';
 import { useEvent } from '../hooks/use-event';
 import { useT } from '../i18n/use-t';
 
@@ -86,7 +86,8 @@ export function FirstSync({ settings, expectedDocs, onDone }: { settings: Settin
                     {finished?.reachedEnd ? (
                       <progress value={1} max={1} aria-label={t('firstSync.progressOf', { db })} />
                     ) : max ? (
-                      <progress value={Math.min(copied, max)} max={max} aria-label={t('firstSync.progressOf', { db })} />
+                      // Rows of the response being read count too: on a slow link the bar moves within a batch.
+                      <progress value={Math.min(copied + (p?.receivingRows ?? 0), max)} max={max} aria-label={t('firstSync.progressOf', { db })} />
                     ) : (
                       <progress aria-label={t('firstSync.progressOf', { db })} />
                     )}
@@ -95,7 +96,9 @@ export function FirstSync({ settings, expectedDocs, onDone }: { settings: Settin
                     {formatNumber(lang, copied)}
                     {max ? ` / ${formatNumber(lang, max)}` : ''}
                   </td>
-                  <td className="num">{p && !finished ? `${formatNumber(lang, p.docsPerSecond)} /s` : '—'}</td>
+                  <td className="num">
+                    {p && !finished ? (p.docsPerSecond > 0 || !p.linkBytesPerSecond ? `${formatNumber(lang, p.docsPerSecond)} /s` : `${formatBytes(lang, p.linkBytesPerSecond)}/s`) : '—'}
+                  </td>
                   <td className="num">{p && !finished ? formatDuration(lang, p.etaSeconds) : '—'}</td>
                 </tr>
               );

@@ -52,6 +52,8 @@ export async function buildRenderer(outdir: string): Promise<void> {
 
 export interface BareApp {
   host: HttpHost;
+  /** The engine behind the host: tests may configure it directly instead of through the wizard. */
+  engine: Awaited<ReturnType<typeof createEngine>>;
   browser: Browser;
   context: BrowserContext;
   page: Page;
@@ -106,7 +108,7 @@ async function startHostAndBrowser(stops: Stops): Promise<Omit<BareApp, 'stop'>>
     if (foreign.length) throw new Error(`the UI made requests outside its own origin: ${foreign.join(', ')}`);
   });
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  return { host, browser, context, page, dataDir };
+  return { host, engine, browser, context, page, dataDir };
 }
 
 /** No CHT server and no PostgreSQL: what a newcomer has (the demo path). */
