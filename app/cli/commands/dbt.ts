@@ -161,7 +161,8 @@ export async function dbtCommand(ctx: CliContext, command: DbtCommand, o: DbtOpt
   try {
     if (command === 'debug') return await dbtDebug(ctx, engine.config().postgres, profile, projectDir);
     await preflightPostgres(engine);
-    const url = await announcePostgres(ctx, engine);
+    // `dbt ls` prints node names only (scripts read them); the other commands say where they write.
+    const url = command === 'ls' ? await engine.ensurePostgres() : await announcePostgres(ctx, engine);
     if (command === 'run-operation') return await runOperation(ctx, engine, url, positional[0], o, vars, profile);
     let artifacts: RunArtifacts | null = null;
     const types = o.resourceType?.length && (command === 'ls' || command === 'build' || command === 'test') ? (o.resourceType.flatMap((t) => t.split(/[\s,]+/)).filter(Boolean) as ResourceType[]) : TYPES[command]!;
