@@ -109,6 +109,16 @@ describe('three cht-sync run services into one schema', { skip: !couchUrl && 'ne
   }
 
   it('every document exactly once, document_metadata consistent, health and metrics from each, clean logs and stops', async () => {
+    try {
+      await exercise();
+    } catch (error) {
+      // What each service said, to see why.
+      const tail = services.map((x) => `--- ${x.db}\n${x.stdout.split('\n').slice(-30).join('\n')}\n${x.stderr.slice(-2000)}`).join('\n');
+      throw new Error(`${String((error as Error).message ?? error)}\n${tail}`);
+    }
+  });
+
+  async function exercise(): Promise<void> {
     for (const db of dbs) services.push(start(db));
     const urls = await Promise.all(services.map((s) => s.metricsUrl));
 
@@ -201,5 +211,5 @@ describe('three cht-sync run services into one schema', { skip: !couchUrl && 'ne
       assert.ok(entries.some((e) => (e.msg ?? e.message ?? '').includes('stopped cleanly')), `service ${s.db} says it stopped cleanly`);
       assert.doesNotMatch(text, new RegExp(TEST_ADMIN.password), 'no password in the logs');
     }
-  });
+  }
 });

@@ -123,8 +123,8 @@ describe('Helm chart (resources/helm/cht-sync)', () => {
     for (const name of ['COUCHDB_HOST', 'COUCHDB_PORT', 'COUCHDB_SECURE', 'COUCHDB_USER', 'COUCHDB_PASSWORD', 'COUCHDB_DBS', 'POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB', 'POSTGRES_SCHEMA', 'POSTGRES_TABLE', 'CHT_PIPELINE_BRANCH_URL', 'DBT_SELECTOR', 'DBT_THREAD_COUNT', 'DBT_BATCH_SIZE', 'DBT_LOCAL_PATH', 'DATAEMON_INTERVAL']) {
       assert.ok(names.includes(name), `the chart sets ${name}`);
     }
-    const cli = readFileSync(path.resolve('app/cli/context.ts'), 'utf8') + readFileSync(path.resolve('app/cli/program.ts'), 'utf8') + readFileSync(path.resolve('app/config/default-data-dir.ts'), 'utf8');
-    for (const name of new Set(names)) assert.ok(configSource.includes(name) || cli.includes(name) || /CHT_SYNC_METRICS_(PORT|HOST)/.test(name), `${name} is read by cht-sync's configuration`);
+    const cli = ['app/cli/context.ts', 'app/cli/program.ts', 'app/cli/service.ts', 'app/config/default-data-dir.ts'].map((f) => readFileSync(path.resolve(f), 'utf8')).join('\n');
+    for (const name of new Set(names)) assert.ok(configSource.includes(`env.${name}`) || cli.includes(`env.${name}`), `${name} is read by cht-sync's configuration`);
     for (const secret of ['COUCHDB_PASSWORD', 'POSTGRES_PASSWORD']) {
       const block = deployment.slice(deployment.indexOf(`- name: ${secret}`)).split('- name:')[1]!;
       assert.match(block, /secretKeyRef/, `${secret} comes from a secret`);
