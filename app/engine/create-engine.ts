@@ -7,6 +7,7 @@ import type { EngineConfig } from './config';
 import { defaultModules } from './default-modules';
 import type { EngineContext } from './engine-context';
 import { EventBus } from './event-bus';
+import { inspectRawTables, type RawInspection } from '../preflight/inspect-raw';
 import { createHandlers, exportCsv, type EngineParts } from './handlers';
 import type { EngineModules } from './modules';
 import { translatePgError } from '../postgres/pg-errors';
@@ -63,6 +64,8 @@ export interface LocalEngine extends Engine {
   checkPostgres(): Promise<void>;
   /** The demo (`cht-sync demo`): a few documents added, edited and deleted on the demo server now and then. */
   startDemoActivity(): void;
+  /** The raw table on an external PostgreSQL as it stands (rows, newest row, each configured database's saved position); null with the embedded one. */
+  inspectRaw(): Promise<{ sources: { database: string; source: string }[]; raw: RawInspection } | null>;
 }
 
 /**
@@ -139,6 +142,14 @@ export async function createEngine(o: CreateEngineOptions): Promise<LocalEngine>
       await ctx.modules.probePostgres(config.postgres.url, { schema: config.schema, requireWrite: true });
     },
     startDemoActivity: () => demo.startActivity(),
+    async inspectRaw() {
+      const config = settings.current;
+      if (config.postgres.kind !== 'external') return null;
+      const couch = config.couch;
+      const sources = couch ? couch.databases.map((database) => ({ database, source: ctx.modules.sourceFor(couch.url, database) })) : [];
+      const raw = await inspectRawTables(config.postgres.url, { schema: config.schema, table: config.table, sources: sources.map((s) => s.source) });
+      return { sources, raw };
+    },
     close() {
       // Every caller (a signal handler and the command's own cleanup) waits for the same shutdown.
       closed ??= (async () => {

@@ -1,7 +1,5 @@
 import { EngineError, toWireError } from '../../core/engine-error';
 import { safeUrl } from '../../core/redact';
-import { inspectRawTables } from '../../preflight/inspect-raw';
-import { sourceFor } from '../../sync';
 import { openEngine, preflightCouch, preflightPostgres, type CliEngine } from '../common';
 import type { CliContext } from '../context';
 import { EXIT } from '../exit-codes';
@@ -60,7 +58,6 @@ async function diagnose(ctx: CliContext, engine: CliEngine, o: { metricsUrl?: st
       return { ok: true, message: `${couch.url} answers; databases present: ${couch.databases.join(', ')}` };
     });
   }
-  const sources = couch ? couch.databases.map((database) => ({ database, source: sourceFor(couch.url, database) })) : [];
   if (config.postgres.kind === 'external') {
     const url = config.postgres.url;
     await attempt('postgres', async () => {
@@ -68,7 +65,9 @@ async function diagnose(ctx: CliContext, engine: CliEngine, o: { metricsUrl?: st
       return { ok: true, message: `${safeUrl(url)} answers; the schema ${config.schema} may be written` };
     });
     await attempt('raw-table', async () => {
-      const raw = await inspectRawTables(url, { schema: config.schema, table: config.table, sources: sources.map((s) => s.source) });
+      const inspected = await engine.inspectRaw();
+      if (!inspected) return { ok: true, message: 'the embedded PostgreSQL (not inspected here)' };
+      const { raw, sources } = inspected;
       if (!raw.isTablePresent) return { ok: true, message: `${config.schema}.${config.table} does not exist yet (the first sync creates it)` };
       for (const p of raw.progress) {
         const database = sources.find((s) => s.source === p.source)?.database ?? p.source;
