@@ -110,22 +110,27 @@ async function runReadOurs(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds
   return { docs: results.reduce((n, r) => n + r.docs, 0), bytes: results.reduce((n, r) => n + r.bytes, 0), outcome: 'success' };
 }
 
-/** nano's own changes call, paged the same way (each page fetched and parsed whole), writing nothing. */
+/**
+ * nano's own changes call, paged the same way (each page fetched and parsed whole), writing
+ * nothing — but serialising each doc once, as storing it needs (our reader keeps the text received).
+ */
 async function runReadNano(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 'seconds'>> {
   const server = nano({ url: task.couchUrl, ...(task.username ? { headers: { authorization: authHeader } } : {}) });
   const results = await Promise.all(
     task.databases.map(async (db) => {
       let since: string | undefined;
       let docs = 0;
+      let bytes = 0;
       for (;;) {
         const page = await server.use(db).changes({ limit: task.batchSize, seq_interval: task.batchSize, include_docs: true, ...(since !== undefined ? { since } : {}) } as nano.DatabaseChangesParams);
         docs += page.results.length;
+        for (const r of page.results as { doc?: unknown }[]) if (r.doc) bytes += JSON.stringify(r.doc).length;
         since = String(page.last_seq);
-        if (page.results.length < task.batchSize) return docs;
+        if (page.results.length < task.batchSize) return { docs, bytes };
       }
     }),
   );
-  return { docs: results.reduce((n, r) => n + r, 0), bytes: 0, outcome: 'success' };
+  return { docs: results.reduce((n, r) => n + r.docs, 0), bytes: results.reduce((n, r) => n + r.bytes, 0), outcome: 'success' };
 }
 
 /** Roughly what cht-sync 2.0.2's couch2pg does: fetch, then write, strictly alternating; a new connection per batch; one multi-row INSERT. */

@@ -189,7 +189,7 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
       // The feed reader (issue 9 §3: nano for request/response calls, our reader for the feed where
       // it is faster): the product's reader and nano's changes call, same pages, both writing nothing.
       await measure('replay', 'read feed: our streaming reader (app/couch), no sink', { ...task, mode: 'read-ours', schema: '' });
-      await measure('replay', "read feed: nano's changes call, no sink", { ...task, mode: 'read-nano', schema: '' });
+      await measure('replay', "read feed: nano's changes call + serialising each doc, no sink", { ...task, mode: 'read-nano', schema: '' });
       // for reading the figures: what an idempotent sink costs PostgreSQL alone (not a ceiling of the brief)
       await measure('PostgreSQL', `COPY to staging + upsert per ${o.batchSize}, no HTTP`, { ...base, mode: 'copy-upsert', couchUrl: '', schema: tag('upsert'), csvFile: prep.csvFile });
       if (o.naive) {
@@ -265,7 +265,7 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
       'MB/s counts the `_changes` JSON bytes of the feed. Peak RSS and CPU are those of the measuring child process (the source runs in another process); PostgreSQL CPU is that of the server\'s processes during the run (when the server is on this host).',
       'Before each run, the earlier runs\' tables are dropped, a CHECKPOINT is taken and autovacuum is let finish, so no run pays for another.',
       'ceiling a = paging the same feed and parsing it, writing nothing; ceiling b = one COPY of the same documents into a table with the raw layout and indexes.',
-      "our streaming reader = app/couch's ChangesSource + the batcher (rows cut out of the byte stream, each doc kept as the text received); nano's changes call = `db.changes({limit, seq_interval, include_docs})` paged the same way (each page fetched and parsed whole).",
+      "our streaming reader = app/couch's ChangesSource + the batcher (rows cut out of the byte stream, each doc kept as the text received); nano's changes call = `db.changes({limit, seq_interval, include_docs})` paged the same way (each page fetched and parsed whole, each doc serialised once as storing it needs).",
       'COPY to staging + upsert = per batch, COPY into a temp table and one INSERT … SELECT DISTINCT ON (_id) … ON CONFLICT, one transaction: the PostgreSQL cost of an idempotent sink, shown for reference.',
       'naive = a couch2pg-like loop written here (the strategy of cht-sync 2.0.2: strictly alternating fetch and write, a new connection per batch, one multi-row INSERT … ON CONFLICT (_id) per batch, keyed on _id alone), with the four databases in parallel. It is not cht-sync itself: cht-sync 2.0.2 measured ~1,950 docs/s against pouchdb-server on this machine type (shared/reference/machine-notes.md).',
     ],
