@@ -305,6 +305,8 @@ export interface Estimate {
   /** PostgreSQL stores jsonb larger than CouchDB's compact JSON; this includes indexes. */
   diskBytes: number;
   seconds: number;
+  /** The link as measured for the estimate (one feed page, gzip as the sync asks); absent when it could not be measured. */
+  link?: { bytesPerSecond: number; latencyMs: number; bytesPerDoc: number; isCompressed: boolean };
 }
 
 export interface TableInfo {

@@ -1,6 +1,6 @@
 import { startDemoCouch } from '../demo';
 import { startEmbeddedPostgres } from '../postgres/embedded';
-import { checkDatabases, couchGet, probeCouch, probePostgres } from '../preflight';
+import { checkDatabases, couchGet, probeCouch, probeLink, probePostgres } from '../preflight';
 import { sourceFor } from '../sync';
 import { syncFollow, syncOnce } from './sync-wiring';
 import { runTransform } from '../transform';
@@ -20,6 +20,7 @@ export const defaultModules: EngineModules = {
   probePostgres,
   checkDatabases,
   couchGet,
+  probeLink,
   startDemoCouch,
   startEmbeddedPostgres,
 };

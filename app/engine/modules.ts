@@ -1,6 +1,6 @@
 import type { startDemoCouch } from '../demo';
 import type { startEmbeddedPostgres } from '../postgres/embedded';
-import type { checkDatabases, couchGet, probeCouch, probePostgres } from '../preflight';
+import type { checkDatabases, couchGet, probeCouch, probeLink, probePostgres } from '../preflight';
 import type { sourceFor } from '../sync';
 import type { syncFollow, syncOnce } from './sync-wiring';
 import type { runTransform } from '../transform';
@@ -26,6 +26,8 @@ export interface EngineModules {
   /** COUCH_DB_MISSING (with the near miss) when one does not exist. */
   checkDatabases: typeof checkDatabases;
   couchGet: typeof couchGet;
+  /** One timed feed page through the link, for the first-sync estimate. */
+  probeLink: typeof probeLink;
   startDemoCouch: typeof startDemoCouch;
   startEmbeddedPostgres: typeof startEmbeddedPostgres;
 }

@@ -138,6 +138,7 @@ export const en = {
   'wizard.estimate.docs': 'Documents',
   'wizard.estimate.disk': 'Disk space needed',
   'wizard.estimate.time': 'First sync time',
+  'wizard.estimate.link': 'Measured on this connection just now: {rate}/s, {latency} ms per request, {perDoc} per document.',
   'wizard.estimate.note': 'The time depends on your connection. Later syncs only copy what changed, and an interrupted sync resumes where it stopped.',
   'wizard.postgres.intro': 'Where the copied data and the analytics tables are kept.',
   'wizard.postgres.testFirst': 'Test the connection to continue.',

@@ -140,6 +140,7 @@ export const fr = {
   'wizard.estimate.docs': 'Documents',
   'wizard.estimate.disk': 'Espace disque nécessaire',
   'wizard.estimate.time': 'Durée de la première synchronisation',
+  'wizard.estimate.link': 'Mesuré sur cette connexion à l’instant : {rate}/s, {latency} ms par requête, {perDoc} par document.',
   'wizard.estimate.note': 'La durée dépend de votre connexion. Les synchronisations suivantes ne copient que les changements, et une synchronisation interrompue reprend là où elle s’est arrêtée.',
   'wizard.postgres.intro': 'Où sont conservées les données copiées et les tables d’analyse.',
   'wizard.postgres.testFirst': 'Testez la connexion pour continuer.',

@@ -341,6 +341,11 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
                 </div>
               </dl>
             )}
+            {estimate?.link && (
+              <p className="hint" data-testid="estimate-link">
+                {t('wizard.estimate.link', { rate: formatBytes(lang, estimate.link.bytesPerSecond), latency: formatNumber(lang, estimate.link.latencyMs), perDoc: formatBytes(lang, estimate.link.bytesPerDoc) })}
+              </p>
+            )}
             {estimate && <p className="hint">{t('wizard.estimate.note')}</p>}
             {estimateError && <ErrorNotice help={estimateError} />}
           </div>

@@ -1,4 +1,6 @@
 import { EngineError } from '../../core/engine-error';
+import type { Estimate } from '../../contract';
+import { estimateSeconds } from '../../preflight';
 import { medicDatabaseOf, scopedDatabaseKind } from '../../scope';
 import { couchOrigin, saveBoundSecret, SECRET_NAMES } from '../../store';
 import { configFromSaved, withPassword } from '../config';
@@ -48,8 +50,23 @@ export function setupHandlers(parts: EngineParts): Pick<HandlerTable, SetupMetho
         bytes += size > 0 ? size : ((dbInfo?.doc_count ?? 0) + (dbInfo?.doc_del_count ?? 0)) * 1700;
       }
       // jsonb plus the three indexes takes about twice CouchDB's compacted JSON; the pipeline's tables add a little more.
-      // 1,500 docs/s is below what we measured locally (~4,000) to allow for a remote server on a slow link.
-      return { docs, bytes, diskBytes: Math.round(bytes * 2.5), seconds: Math.ceil(docs / 1500) };
+      const estimate: Estimate = { docs, bytes, diskBytes: Math.round(bytes * 2.5), seconds: Math.ceil(docs / 1500) };
+      // The time comes from the link itself: one page of the largest database, timed, extrapolated.
+      try {
+        const probe = await modules.probeLink(c, databases[0]!, { timeoutMs: 30_000 });
+        estimate.seconds = estimateSeconds(probe, docs);
+        if (probe.docs > 0) {
+          estimate.link = {
+            bytesPerSecond: Math.round(probe.wireBytes / Math.max(probe.transferMs / 1000, 0.005)),
+            latencyMs: Math.round(probe.latencyMs),
+            bytesPerDoc: Math.round(probe.wireBytes / probe.docs),
+            isCompressed: probe.isCompressed,
+          };
+        }
+      } catch (error) {
+        ctx.logger.warn('the link probe for the first-sync estimate failed; estimating from the document counts', { error });
+      }
+      return estimate;
     },
     'setup.listPlaces': async ({ databases, url, ...rest }) => {
       const saved = settings.current.couch ? settings.couchConnection() : null;
