@@ -167,9 +167,14 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
         for (const row of parser.push(chunk)) {
           rows++;
           yield { kind: 'row', row };
+          // A page that arrived at once would be parsed (and its rows compacted) in one go: let
+          // the event loop and the other databases' PostgreSQL replies in every few milliseconds.
+          // Checked per row, so one large chunk cannot block either.
+          if (performance.now() - lastYield > YIELD_EVERY_MS) {
+            await setImmediate();
+            lastYield = performance.now();
+          }
         }
-        // A page that arrived at once would be parsed in one go: let the other databases'
-        // PostgreSQL replies in every few milliseconds (not after every small chunk).
         if (performance.now() - lastYield > YIELD_EVERY_MS) {
           await setImmediate();
           lastYield = performance.now();

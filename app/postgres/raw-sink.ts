@@ -8,6 +8,7 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setImmediate } from 'node:timers/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { SkippedDoc } from '../contract/dto';
@@ -18,6 +19,8 @@ import { isConnectionLoss, isDocRejection, translatePgError } from './pg-errors'
 import { rawNames, readProgress } from './raw-schema';
 
 const STAGE = 'cht_sync_stage';
+/** Rows are sanitised in slices of about this much CPU time, yielding to the event loop between them. */
+const PREPARE_SLICE_MS = 4;
 const NO_RANK = 2147483647;
 
 export interface PgRawSinkOptions {
@@ -251,7 +254,14 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
       // De-duplicate within the batch (last wins) and sanitise once, before any attempt.
       const byId = new Map<string, PreparedRow>();
       const skipped: SkippedDoc[] = [];
+      // Sanitising a full batch takes tens of ms of CPU: prepare it in slices and let the
+      // event loop answer between them (the engine runs in Electron's main process).
+      let sliceStart = performance.now();
       for (const row of batch.rows) {
+        if (performance.now() - sliceStart > PREPARE_SLICE_MS) {
+          await setImmediate();
+          sliceStart = performance.now();
+        }
         const prepared = prepareRow(row, batch.isUsersDb);
         if ('reason' in prepared) {
           skipped.push(prepared);

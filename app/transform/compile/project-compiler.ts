@@ -1,33 +1,24 @@
 import path from 'node:path';
 import { EngineError } from '../../core/engine-error';
-import type { Logger } from '../../core/logger';
 import type { Template } from '../jinja';
-import { buildDbtContext, type ContextInput, type Recorder, type TargetInfo } from '../context/dbt-context';
+import { buildDbtContext, type ContextInput, type Recorder } from '../context/dbt-context';
 import { jinjaError, MacroRegistry, stripSource, templateName, type RenderMode } from '../context/macro-registry';
 import { Relation } from '../context/relation';
 import { resolveRef } from '../graph/build-graph';
 import type { ModelNode } from '../graph/types';
 import type { PgSession } from '../materialize/pg-session';
-import type { ConfigMap, DbtPackage, LoadedProject } from '../project/types';
+import type { ConfigMap, DbtPackage } from '../project/types';
 import { injectCtes } from './ephemeral';
 import { mergeConfig, modelFolders, projectConfigFor } from './model-config';
+import type { CompilerHost, CompilerOptions, SourceEntry } from './compiler-host';
 import { seedNodes, snapshotNodes, sourceNodes, testNodes } from './resource-nodes';
+
+export type { CompilerOptions, SourceEntry } from './compiler-host';
 
 /**
  * Parse (recording context) and compile (live context) for every model of a loaded project.
  * Holds what both stages share: the macro registry, parsed model templates, sources, vars.
  */
-export interface CompilerOptions {
-  project: LoadedProject;
-  target: TargetInfo;
-  env: Record<string, string>;
-  cliVars: Record<string, unknown>;
-  invocationId: string;
-  runStartedAt: string;
-  fullRefresh: boolean;
-  logger: Logger;
-}
-
 export interface RenderForModel {
   node: ModelNode;
   session: PgSession;
@@ -36,20 +27,9 @@ export interface RenderForModel {
   fullRefresh: boolean;
 }
 
-export interface SourceEntry {
-  packageName: string;
-  source: string;
-  table: string;
-  /** The table name as written (before rendering). */
-  rawName: string;
-  file: string;
-  config: ConfigMap;
-  relation: Relation;
-}
-
 const REF_RE = /\bref\s*\(\s*(['"])([^'"]+)\1\s*(?:,\s*(['"])([^'"]+)\3\s*)?\)/g;
 
-export class ProjectCompiler {
+export class ProjectCompiler implements CompilerHost {
   readonly registry: MacroRegistry;
   readonly nodes = new Map<string, ModelNode>();
   private sources: SourceEntry[] = [];

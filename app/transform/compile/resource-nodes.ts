@@ -5,7 +5,7 @@ import { sourceNodeId } from '../graph/build-graph';
 import type { ModelNode, TestInfo } from '../graph/types';
 import type { ColumnProps, ConfigMap, DbtPackage, ModelProps } from '../project/types';
 import { mergeConfig, nodeFolders, projectConfigFor } from './model-config';
-import type { ProjectCompiler } from './project-compiler';
+import type { CompilerHost } from './compiler-host';
 
 /**
  * Seeds, snapshots, sources, data tests (generic + singular) and unit tests as graph nodes,
@@ -116,7 +116,7 @@ interface TestTarget {
 }
 
 /** One entry of a `data_tests:` / `tests:` list → a test node. */
-function genericTestNode(pkg: DbtPackage, file: string, target: TestTarget, column: ColumnProps | null, entry: unknown, compiler: ProjectCompiler): ModelNode | null {
+function genericTestNode(pkg: DbtPackage, file: string, target: TestTarget, column: ColumnProps | null, entry: unknown, compiler: CompilerHost): ModelNode | null {
   let testName: string;
   let body: Record<string, unknown> = {};
   if (typeof entry === 'string') testName = entry;
@@ -175,7 +175,7 @@ function genericTestNode(pkg: DbtPackage, file: string, target: TestTarget, colu
 }
 
 /** dbt folds `enabled`, `tags` and `meta` of a test's target into nothing; tags come from the test. */
-function testsOfProps(pkg: DbtPackage, props: ModelProps, kind: TestTarget['kind'], compiler: ProjectCompiler, nodeId: string): ModelNode[] {
+function testsOfProps(pkg: DbtPackage, props: ModelProps, kind: TestTarget['kind'], compiler: CompilerHost, nodeId: string): ModelNode[] {
   const target: TestTarget = { kind, name: props.name, attachedNode: nodeId, expr: `ref('${props.name}')` };
   const out: ModelNode[] = [];
   for (const t of props.tests) {
@@ -192,7 +192,7 @@ function testsOfProps(pkg: DbtPackage, props: ModelProps, kind: TestTarget['kind
 }
 
 /** Sources as nodes (never run). */
-export function sourceNodes(compiler: ProjectCompiler): ModelNode[] {
+export function sourceNodes(compiler: CompilerHost): ModelNode[] {
   return compiler.sourceEntries().map((s) =>
     blankNode({
       resourceType: 'source',
@@ -210,7 +210,7 @@ export function sourceNodes(compiler: ProjectCompiler): ModelNode[] {
   );
 }
 
-export function seedNodes(compiler: ProjectCompiler): ModelNode[] {
+export function seedNodes(compiler: CompilerHost): ModelNode[] {
   const root = compiler.o.project.root;
   const out: ModelNode[] = [];
   for (const pkg of compiler.o.project.packages) {
@@ -242,7 +242,7 @@ export function seedNodes(compiler: ProjectCompiler): ModelNode[] {
 }
 
 /** `{% snapshot name %}…{% endsnapshot %}` blocks, parsed like models (config() and refs recorded). */
-export async function snapshotNodes(compiler: ProjectCompiler): Promise<ModelNode[]> {
+export async function snapshotNodes(compiler: CompilerHost): Promise<ModelNode[]> {
   const root = compiler.o.project.root;
   const out: ModelNode[] = [];
   for (const pkg of compiler.o.project.packages) {
@@ -302,7 +302,7 @@ export async function snapshotNodes(compiler: ProjectCompiler): Promise<ModelNod
 }
 
 /** Render with the recording context: refs, sources and config() calls. */
-async function recordRender(compiler: ProjectCompiler, node: ModelNode): Promise<void> {
+async function recordRender(compiler: CompilerHost, node: ModelNode): Promise<void> {
   const recorder: Recorder = { refs: [], sources: [], config: {}, macros: new Set() };
   const ctx = compiler.context(compiler.baseContext({ mode: 'parse', packageName: node.packageName, modelName: node.name, recorder, config: node.config, thisRelation: compiler.relationFor(node) }));
   try {
@@ -317,7 +317,7 @@ async function recordRender(compiler: ProjectCompiler, node: ModelNode): Promise
 }
 
 /** Generic tests from YAML (models, seeds, snapshots, sources), singular tests, unit tests. */
-export async function testNodes(compiler: ProjectCompiler, nodes: ModelNode[]): Promise<ModelNode[]> {
+export async function testNodes(compiler: CompilerHost, nodes: ModelNode[]): Promise<ModelNode[]> {
   const root = compiler.o.project.root;
   const out: ModelNode[] = [];
   const byKey = new Map(nodes.map((n) => [`${n.resourceType ?? 'model'}:${n.packageName}.${n.name}`, n]));
