@@ -10,8 +10,13 @@ import tseslint from 'typescript-eslint';
 // A later block for the same files replaces no-restricted-imports whole, so each block repeats
 // what app/ as a whole may not import (ENGINE_PATHS, ENGINE_PATTERNS).
 const ENGINE_PATHS = [{ name: 'electron', message: 'app/ is the engine: it never imports electron (DESIGN.md §2).' }];
-const ENGINE_PATTERNS = [{ group: ['**/main/**', '**/renderer/**'], message: 'app/ never imports the shell or the UI.' }];
-const NO_STORE = { group: ['**/store', '**/store/*'], message: 'Hosts go through the engine (bootEngine, the contract’s methods), never the store (house.json).' };
+const ENGINE_PATTERNS = [
+  { group: ['**/main/**', '**/renderer/**'], message: 'app/ never imports the shell or the UI.' },
+];
+const NO_STORE = {
+  group: ['**/store', '**/store/*'],
+  message: 'Hosts go through the engine (bootEngine, the contract’s methods), never the store (house.json).',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'release/**', 'node_modules/**', 'resources/pipeline/**', 'test-results/**', '.cache/**'] },
@@ -20,8 +25,14 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false },
+      ],
       'no-console': 'off',
     },
   },
@@ -34,7 +45,20 @@ export default tseslint.config(
   {
     files: ['app/config/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ENGINE_PATHS, patterns: [...ENGINE_PATTERNS, { group: ['**/store', '**/store/*'], message: 'app/config takes saved settings as a plain value (their shape and SECRET_NAMES are in app/contract/settings.ts): it never imports the store.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ENGINE_PATHS,
+          patterns: [
+            ...ENGINE_PATTERNS,
+            {
+              group: ['**/store', '**/store/*'],
+              message:
+                'app/config takes saved settings as a plain value (their shape and SECRET_NAMES are in app/contract/settings.ts): it never imports the store.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -47,7 +71,18 @@ export default tseslint.config(
     // The Jinja engine stands on its own (its README, its corpus): it imports only its own files and Node.
     files: ['app/transform/jinja/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'app/ is the engine: it never imports electron (DESIGN.md §2).' }], patterns: [{ group: ['../*', '**/main/**', '**/renderer/**'], message: 'app/transform/jinja stands on its own: import only files of its own folder.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'app/ is the engine: it never imports electron (DESIGN.md §2).' }],
+          patterns: [
+            {
+              group: ['../*', '**/main/**', '**/renderer/**'],
+              message: 'app/transform/jinja stands on its own: import only files of its own folder.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -58,10 +93,22 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [{ name: 'electron', message: 'app/ is the engine: it never imports electron (DESIGN.md §2).' }, { name: 'pg', message: 'app/sync knows its ports only: PostgreSQL is an adapter (app/postgres).', allowTypeImports: true }, { name: 'nano', message: 'app/sync knows its ports only: CouchDB is an adapter (app/couch).' }],
+          paths: [
+            { name: 'electron', message: 'app/ is the engine: it never imports electron (DESIGN.md §2).' },
+            {
+              name: 'pg',
+              message: 'app/sync knows its ports only: PostgreSQL is an adapter (app/postgres).',
+              allowTypeImports: true,
+            },
+            { name: 'nano', message: 'app/sync knows its ports only: CouchDB is an adapter (app/couch).' },
+          ],
           patterns: [
             { group: ['**/main/**', '**/renderer/**'], message: 'app/ never imports the shell or the UI.' },
-            { group: ['**/couch', '**/couch/**', '**/postgres', '**/postgres/**'], message: 'app/sync knows its ports only (app/sync/ports.ts): adapters are wired in by app/engine/sync-wiring.ts.' },
+            {
+              group: ['**/couch', '**/couch/**', '**/postgres', '**/postgres/**'],
+              message:
+                'app/sync knows its ports only (app/sync/ports.ts): adapters are wired in by app/engine/sync-wiring.ts.',
+            },
           ],
         },
       ],
@@ -70,7 +117,17 @@ export default tseslint.config(
   {
     files: ['app/contract/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'path', 'os', 'pg', 'better-sqlite3', 'nano', 'electron', '../*', '!./*'], message: 'app/contract is plain TypeScript shared with the renderer: no Node, no engine, no electron.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'fs', 'path', 'os', 'pg', 'better-sqlite3', 'nano', 'electron', '../*', '!./*'],
+              message: 'app/contract is plain TypeScript shared with the renderer: no Node, no engine, no electron.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -82,8 +139,20 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['node:*', 'electron', '**/app/*', '!**/app/contract', '!**/app/contract/*', '**/main', '**/main/*', '**/test/*', '**/resources/*', '**/package.json'],
-              message: 'The renderer imports its own files and app/contract only: it talks to the engine through an EngineClient.',
+              group: [
+                'node:*',
+                'electron',
+                '**/app/*',
+                '!**/app/contract',
+                '!**/app/contract/*',
+                '**/main',
+                '**/main/*',
+                '**/test/*',
+                '**/resources/*',
+                '**/package.json',
+              ],
+              message:
+                'The renderer imports its own files and app/contract only: it talks to the engine through an EngineClient.',
             },
           ],
         },
@@ -93,7 +162,10 @@ export default tseslint.config(
   {
     files: ['main/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/renderer/**'], message: 'main/ never imports the renderer.' }, NO_STORE] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/renderer/**'], message: 'main/ never imports the renderer.' }, NO_STORE] },
+      ],
     },
   },
 );

@@ -3,7 +3,10 @@ import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../app/contract/bridge';
 import { isAppUrl } from './app-origin';
 
 export interface IpcMainLike {
-  handle(channel: string, listener: (event: { senderFrame: { url: string } | null }, ...args: unknown[]) => Promise<unknown>): void;
+  handle(
+    channel: string,
+    listener: (event: { senderFrame: { url: string } | null }, ...args: unknown[]) => Promise<unknown>,
+  ): void;
   removeHandler(channel: string): void;
 }
 
@@ -24,10 +27,20 @@ export interface IpcDeps {
 export function setupIpc(deps: IpcDeps): () => void {
   deps.ipcMain.handle(IPC_INVOKE_CHANNEL, async (event, method, args) => {
     if (!isAppUrl(event.senderFrame?.url)) {
-      return { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'Refused: this request did not come from the app’s own page.', retryable: false } } satisfies Wire<never>;
+      return {
+        ok: false,
+        error: {
+          code: 'INVALID_ARGUMENT',
+          message: 'Refused: this request did not come from the app’s own page.',
+          retryable: false,
+        },
+      } satisfies Wire<never>;
     }
     if (typeof method !== 'string') {
-      return { ok: false, error: { code: 'INVALID_ARGUMENT', message: 'The method name must be a string.', retryable: false } } satisfies Wire<never>;
+      return {
+        ok: false,
+        error: { code: 'INVALID_ARGUMENT', message: 'The method name must be a string.', retryable: false },
+      } satisfies Wire<never>;
     }
     return deps.invoke(method, args);
   });

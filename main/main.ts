@@ -61,10 +61,18 @@ async function start(): Promise<void> {
         defaultId: 1,
         cancelId: 1,
         message: 'No system keychain is available to encrypt your password.',
-        detail: 'CHT Sync can keep it in a file only your user account can read. Install or unlock a keychain to have it encrypted instead.',
+        detail:
+          'CHT Sync can keep it in a file only your user account can read. Install or unlock a keychain to have it encrypted instead.',
       }) === 0,
   });
-  const engine = await bootEngine({ dataDir, env: process.env, logger, secretStore, host: 'electron', electronVersion: process.versions.electron ?? 'unknown' });
+  const engine = await bootEngine({
+    dataDir,
+    env: process.env,
+    logger,
+    secretStore,
+    host: 'electron',
+    electronVersion: process.versions.electron ?? 'unknown',
+  });
 
   setupIpc({
     ipcMain,
@@ -72,12 +80,27 @@ async function start(): Promise<void> {
     events: engine.events,
     targets: () => BrowserWindow.getAllWindows().map((w) => w.webContents),
   });
-  mainWindow = createMainWindow({ BrowserWindow, shell }, { preloadPath: path.join(__dirname, 'preload.cjs'), version: app.getVersion(), iconPath, isQuitting: () => isQuitting });
-  setupTray({ createTray: (icon) => new Tray(icon), buildMenu: (template) => Menu.buildFromTemplate(template) }, iconPath, {
-    open: () => showWindow(),
-    syncNow: () => void engine.syncNow({ trigger: 'manual' }).catch((error: unknown) => logger.warn('tray sync failed', { error })),
-    quit: () => app.quit(),
-  });
+  mainWindow = createMainWindow(
+    { BrowserWindow, shell },
+    {
+      preloadPath: path.join(__dirname, 'preload.cjs'),
+      version: app.getVersion(),
+      iconPath,
+      isQuitting: () => isQuitting,
+    },
+  );
+  setupTray(
+    { createTray: (icon) => new Tray(icon), buildMenu: (template) => Menu.buildFromTemplate(template) },
+    iconPath,
+    {
+      open: () => showWindow(),
+      syncNow: () =>
+        void engine
+          .syncNow({ trigger: 'manual' })
+          .catch((error: unknown) => logger.warn('tray sync failed', { error })),
+      quit: () => app.quit(),
+    },
+  );
   // Scheduled syncs (from the saved settings) run whether or not the window is open.
   engine.startDaemon({ follow: false, transforms: true });
 

@@ -6,7 +6,8 @@ import type { Wire } from '../app/contract/client';
 const versionArg = process.argv.find((a) => a.startsWith('--cht-sync-version='));
 
 const bridge: ChtSyncBridge = {
-  invoke: (method: string, args: unknown) => ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, args) as Promise<Wire<unknown>>,
+  invoke: (method: string, args: unknown) =>
+    ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, args) as Promise<Wire<unknown>>,
   on: (event: string, listener: (payload: unknown) => void) => {
     // The page never sees the IPC event object (it would expose ipcRenderer's sender).
     const handler = (_e: IpcRendererEvent, name: unknown, payload: unknown): void => {

@@ -16,7 +16,11 @@ type Entry = { enc: string } | { plain: string };
  * (e.g. Linux with no secret service) a password is only written in plain text
  * after the user agreed (`confirmPlaintext`); otherwise saving is refused with the fix.
  */
-export function createSafeSecretStore(o: { safeStorage: SafeStorageLike; dataDir: string; confirmPlaintext: () => boolean }): SecretStore {
+export function createSafeSecretStore(o: {
+  safeStorage: SafeStorageLike;
+  dataDir: string;
+  confirmPlaintext: () => boolean;
+}): SecretStore {
   const file = path.join(o.dataDir, 'secrets.safe.json');
   let isPlaintextAllowed: boolean | null = null;
   const read = (): Record<string, Entry> => {
@@ -24,7 +28,11 @@ export function createSafeSecretStore(o: { safeStorage: SafeStorageLike; dataDir
     try {
       return JSON.parse(readFileSync(file, 'utf8')) as Record<string, Entry>;
     } catch (error) {
-      throw new EngineError('STORE', `The saved passwords file ${file} is damaged. Delete it and enter the passwords again in Settings.`, { cause: error });
+      throw new EngineError(
+        'STORE',
+        `The saved passwords file ${file} is damaged. Delete it and enter the passwords again in Settings.`,
+        { cause: error },
+      );
     }
   };
   const write = (all: Record<string, Entry>): void => {
@@ -40,7 +48,11 @@ export function createSafeSecretStore(o: { safeStorage: SafeStorageLike; dataDir
       if (!entry) return null;
       if ('plain' in entry) return entry.plain;
       if (!o.safeStorage.isEncryptionAvailable()) {
-        throw new EngineError('STORE', 'The system keychain is not available, so the saved password cannot be read. Unlock the keychain (or log in to the desktop session) and try again.', { retryable: true });
+        throw new EngineError(
+          'STORE',
+          'The system keychain is not available, so the saved password cannot be read. Unlock the keychain (or log in to the desktop session) and try again.',
+          { retryable: true },
+        );
       }
       return o.safeStorage.decryptString(Buffer.from(entry.enc, 'base64'));
     },
@@ -56,7 +68,10 @@ export function createSafeSecretStore(o: { safeStorage: SafeStorageLike; dataDir
       } else {
         isPlaintextAllowed ??= o.confirmPlaintext();
         if (!isPlaintextAllowed) {
-          throw new EngineError('STORE', 'No system keychain is available to protect the password, and saving it unencrypted was declined. Install/unlock a keychain (e.g. GNOME Keyring), or agree to store it in a file only your user can read.');
+          throw new EngineError(
+            'STORE',
+            'No system keychain is available to protect the password, and saving it unencrypted was declined. Install/unlock a keychain (e.g. GNOME Keyring), or agree to store it in a file only your user can read.',
+          );
         }
         all[name] = { plain: value };
       }

@@ -96,7 +96,13 @@ function Root() {
   return <Shell settings={settings} onSettingsChanged={setSettings} />;
 }
 
-function Shell({ settings, onSettingsChanged }: { settings: SettingsView; onSettingsChanged: (s: SettingsView) => void }) {
+function Shell({
+  settings,
+  onSettingsChanged,
+}: {
+  settings: SettingsView;
+  onSettingsChanged: (s: SettingsView) => void;
+}) {
   const { t } = useT();
   const route = useHashRoute();
   const mainRef = useRef<HTMLElement>(null);
@@ -112,7 +118,14 @@ function Shell({ settings, onSettingsChanged }: { settings: SettingsView; onSett
 
   return (
     <>
-      <a className="skip-link" href="#main" onClick={(e) => { e.preventDefault(); mainRef.current?.focus(); }}>
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          mainRef.current?.focus();
+        }}
+      >
         {t('app.skipToContent')}
       </a>
       <header className="topbar">

@@ -7,8 +7,14 @@ import { formatDateTime, formatDuration, formatNumber, runSeconds, type Lang } f
 import type { Translate } from './i18n/use-t';
 
 /** A run's one-line summary in the UI's language, from its counts (the engine's own summary is English). */
-export function runSummaryText(r: Pick<RunSummary, 'kind' | 'count' | 'errorCount' | 'outcome'>, t: Translate, lang: Lang): string {
-  const main = t(r.kind === 'sync' ? 'summary.sync' : r.kind === 'verify' ? 'summary.verify' : 'summary.transform', { n: formatNumber(lang, r.count) });
+export function runSummaryText(
+  r: Pick<RunSummary, 'kind' | 'count' | 'errorCount' | 'outcome'>,
+  t: Translate,
+  lang: Lang,
+): string {
+  const main = t(r.kind === 'sync' ? 'summary.sync' : r.kind === 'verify' ? 'summary.verify' : 'summary.transform', {
+    n: formatNumber(lang, r.count),
+  });
   return r.errorCount > 0 ? `${main} · ${t('history.errors', { n: formatNumber(lang, r.errorCount) })}` : main;
 }
 
@@ -23,17 +29,29 @@ export interface OutcomeView {
 }
 
 /** The exact truth of a manual sync: never "success" on a timeout (field evidence §5, cht-core#8303). */
-export function describeSyncResult(r: SyncRunResult, t: Translate, lang: Lang, place: Place = 'dashboard'): OutcomeView {
+export function describeSyncResult(
+  r: SyncRunResult,
+  t: Translate,
+  lang: Lang,
+  place: Place = 'dashboard',
+): OutcomeView {
   // Per-database errors in the user's language (the engine's English stays in the run's details),
   // and a next step that can work: "Sync now again" only when trying again can help.
-  const advice = r.databases.filter((d) => d.error).map((d) => ({ database: d.database, help: explainError(d.error, t, { place }) }));
+  const advice = r.databases
+    .filter((d) => d.error)
+    .map((d) => ({ database: d.database, help: explainError(d.error, t, { place }) }));
   const blocking = advice.find((a) => !a.help.retryable);
   // The next step names a control on the screen it is shown on: the dashboard's “Sync now”, the first sync's “Sync again”.
-  const again = (key: 'partial' | 'offline' | 'timeout'): string => t(place === 'first-sync' ? `syncResult.${key}.nextFirstSync` : `syncResult.${key}.next`);
+  const again = (key: 'partial' | 'offline' | 'timeout'): string =>
+    t(place === 'first-sync' ? `syncResult.${key}.nextFirstSync` : `syncResult.${key}.next`);
   const docs = r.databases.reduce((n, d) => n + d.docs, 0);
   const deletes = r.databases.reduce((n, d) => n + d.deletes, 0);
   const skipped = r.databases.reduce((n, d) => n + d.skipped.length, 0);
-  const counts = { docs: formatNumber(lang, docs), deletes: formatNumber(lang, deletes), time: formatDuration(lang, runSeconds(r.startedAt, r.finishedAt)) };
+  const counts = {
+    docs: formatNumber(lang, docs),
+    deletes: formatNumber(lang, deletes),
+    time: formatDuration(lang, runSeconds(r.startedAt, r.finishedAt)),
+  };
   const lines: string[] = [];
   let next: string | null = null;
   switch (r.outcome) {
@@ -68,7 +86,8 @@ export function describeSyncResult(r: SyncRunResult, t: Translate, lang: Lang, p
     default: {
       lines.push(t('syncResult.failed'));
       const first = blocking ?? advice[0];
-      if (first) lines.push(`${first.database}: ${first.help.headline}${first.help.fixes[0] ? `. ${first.help.fixes[0]}` : ''}`);
+      if (first)
+        lines.push(`${first.database}: ${first.help.headline}${first.help.fixes[0] ? `. ${first.help.fixes[0]}` : ''}`);
       next = first?.help.next ?? t('syncResult.failed.next');
     }
   }

@@ -15,7 +15,17 @@ import type { Translate } from './i18n/use-t';
  *  - the technical detail (the engine's message, which names the setting or document) and the
  *    code, available but not leading.
  */
-export type Place = 'wizard-couch' | 'wizard-postgres' | 'wizard' | 'first-sync' | 'settings' | 'dashboard' | 'history' | 'data' | 'charts' | 'app';
+export type Place =
+  | 'wizard-couch'
+  | 'wizard-postgres'
+  | 'wizard'
+  | 'first-sync'
+  | 'settings'
+  | 'dashboard'
+  | 'history'
+  | 'data'
+  | 'charts'
+  | 'app';
 
 export interface ErrorHelp {
   code: ErrorCode;
@@ -47,12 +57,28 @@ type Area = 'couch' | 'postgres' | 'project' | 'other';
 function areaOf(code: ErrorCode): Area {
   if (code.startsWith('COUCH_')) return 'couch';
   if (code.startsWith('PG_')) return 'postgres';
-  if (code.startsWith('PROJECT_') || code.startsWith('MODEL_') || code.startsWith('TEMPLATE_') || code === 'GRAPH_CYCLE' || code === 'SELECTION_EMPTY') return 'project';
+  if (
+    code.startsWith('PROJECT_') ||
+    code.startsWith('MODEL_') ||
+    code.startsWith('TEMPLATE_') ||
+    code === 'GRAPH_CYCLE' ||
+    code === 'SELECTION_EMPTY'
+  )
+    return 'project';
   return 'other';
 }
 
 /** Network failures that say "the line dropped", not "the address is wrong". */
-const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ENETDOWN', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN']);
+const DROPPED = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ENETDOWN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
 
 /** Which variant of a code this is: the words differ when the cause differs. */
 function variantOf(wire: WireError, couchUrl: string | undefined): string | null {
@@ -67,10 +93,15 @@ function variantOf(wire: WireError, couchUrl: string | undefined): string | null
     case 'COUCH_UNREACHABLE':
       if (sysCode === 'ENOTFOUND') return 'notFound';
       if (sysCode === 'ECONNREFUSED') return 'refused';
-      if (DROPPED.has(sysCode) || /closed the connection|connection (was )?(lost|reset)|socket hang up/i.test(wire.message)) return 'dropped';
+      if (
+        DROPPED.has(sysCode) ||
+        /closed the connection|connection (was )?(lost|reset)|socket hang up/i.test(wire.message)
+      )
+        return 'dropped';
       return null;
     case 'PG_UNREACHABLE':
-      if (sysCode === 'ECONNREFUSED' || sysCode === 'ENOTFOUND' || /ECONNREFUSED|ENOTFOUND/.test(wire.message)) return 'refused';
+      if (sysCode === 'ECONNREFUSED' || sysCode === 'ENOTFOUND' || /ECONNREFUSED|ENOTFOUND/.test(wire.message))
+        return 'refused';
       if (DROPPED.has(sysCode) || /connection lost|terminat/i.test(wire.message)) return 'dropped';
       return null;
     default:
@@ -167,7 +198,9 @@ function nextStep(t: Translate, place: Place, area: Area, worthRetrying: boolean
     case 'wizard':
       return t('next.wizard.back', labels);
     case 'settings':
-      return area === 'couch' || area === 'postgres' ? t('next.settings.correct', labels) : t('next.settings.correctSave', labels);
+      return area === 'couch' || area === 'postgres'
+        ? t('next.settings.correct', labels)
+        : t('next.settings.correctSave', labels);
     case 'first-sync':
       return worthRetrying ? t('next.firstSync.retry', labels) : t('next.firstSync.settings', labels);
     case 'dashboard':
@@ -194,13 +227,21 @@ export function explainError(error: unknown, t: Translate, where: { place: Place
   const fixes: string[] = [];
   const fixKey = FIXES[key] ?? FIXES[wire.code];
   if (fixKey) fixes.push(t(fixKey));
-  if (wire.code === 'COUCH_DB_MISSING' && typeof wire.details?.suggestion === 'string') fixes.unshift(t('fix.didYouMean', { name: wire.details.suggestion }));
+  if (wire.code === 'COUCH_DB_MISSING' && typeof wire.details?.suggestion === 'string')
+    fixes.unshift(t('fix.didYouMean', { name: wire.details.suggestion }));
   const url = where.couchUrl?.trim();
   if (url && area === 'couch' && variant !== 'dropped') {
     for (const hint of urlHints(url, t)) if (!fixes.includes(hint)) fixes.push(hint);
   }
   const worthRetrying = isWorthRetrying(wire.code, variant, wire);
-  return { code: wire.code, headline, fixes, next: nextStep(t, where.place, area, worthRetrying, wire.code), detail: wire.message, retryable: worthRetrying };
+  return {
+    code: wire.code,
+    headline,
+    fixes,
+    next: nextStep(t, where.place, area, worthRetrying, wire.code),
+    detail: wire.message,
+    retryable: worthRetrying,
+  };
 }
 
 /** A database's failure in one short line of the user's language (outcomes, the dashboard table). */

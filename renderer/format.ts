@@ -106,7 +106,9 @@ export function dateInputFormat(lang: Lang): string {
  */
 export function parseDateInput(text: string): string | null {
   const value = text.trim();
-  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(value);
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(
+    value,
+  );
   if (iso) return isRealDate(Number(iso[1]), Number(iso[2]), Number(iso[3])) ? value.replace(' ', 'T') : null;
   const dayFirst = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(value);
   if (!dayFirst) return null;

@@ -12,7 +12,9 @@ import './styles.css';
  */
 function pickClient(): EngineClient {
   const bridge = electronBridge();
-  return bridge ? createElectronClient(bridge) : createHttpClient(window.location.origin + window.location.pathname.replace(/[^/]*$/, ''));
+  return bridge
+    ? createElectronClient(bridge)
+    : createHttpClient(window.location.origin + window.location.pathname.replace(/[^/]*$/, ''));
 }
 
 const root = document.getElementById('root');

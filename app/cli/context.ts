@@ -89,7 +89,12 @@ export function loadEnv(opts: GlobalOptions): NodeJS.ProcessEnv {
   return opts.envFile ? { ...readEnvFile(path.resolve(opts.envFile)), ...process.env } : process.env;
 }
 
-export function createContext(opts: GlobalOptions, extraFlags: Partial<CliFlags>, io: CliIo, overrides: { env?: NodeJS.ProcessEnv; dataDir?: string; isService?: boolean } = {}): CliContext {
+export function createContext(
+  opts: GlobalOptions,
+  extraFlags: Partial<CliFlags>,
+  io: CliIo,
+  overrides: { env?: NodeJS.ProcessEnv; dataDir?: string; isService?: boolean } = {},
+): CliContext {
   const env = overrides.env ?? loadEnv(opts);
   const target = logTarget(opts, env);
   const dataDir = overrides.dataDir ?? target.dataDir;
@@ -98,7 +103,10 @@ export function createContext(opts: GlobalOptions, extraFlags: Partial<CliFlags>
   const isLogOnStdout = overrides.isService === true && !opts.logFile && isJsonLogFormat(env.CHT_SYNC_LOG_FORMAT, io);
   if (!isLogOnStdout) ensureFolder(path.dirname(target.logFile), 'The log folder', '--log-file');
   // Synchronous writes: a CLI exits soon after its last line, and that line matters most.
-  const destination: NodeJS.WritableStream = pino.destination({ ...(isLogOnStdout ? { fd: 1 } : { dest: target.logFile, mkdir: true }), sync: true }) as unknown as NodeJS.WritableStream;
+  const destination: NodeJS.WritableStream = pino.destination({
+    ...(isLogOnStdout ? { fd: 1 } : { dest: target.logFile, mkdir: true }),
+    sync: true,
+  }) as unknown as NodeJS.WritableStream;
   const fileLogger = createLogger({ level, destination });
   let warningSink: ((line: string) => void) | null = null;
   const isJson = Boolean(opts.json);
@@ -147,7 +155,11 @@ function isJsonLogFormat(value: string | undefined, io: CliIo): boolean {
   const format = value?.trim().toLowerCase();
   if (format === 'json') return true;
   if (format === 'file') return false;
-  if (format) throw new EngineError('CONFIG_INVALID', `CHT_SYNC_LOG_FORMAT must be 'json' (standard output) or 'file' (got '${value}').`);
+  if (format)
+    throw new EngineError(
+      'CONFIG_INVALID',
+      `CHT_SYNC_LOG_FORMAT must be 'json' (standard output) or 'file' (got '${value}').`,
+    );
   return io.isStdoutTty === false;
 }
 
@@ -157,7 +169,11 @@ function ensureFolder(dir: string, what: string, setting: string): void {
     accessSync(dir, constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new EngineError('CONFIG_INVALID', `${what} ${dir} cannot be created or written (${code}). Choose another with ${setting}.`, { cause: error });
+    throw new EngineError(
+      'CONFIG_INVALID',
+      `${what} ${dir} cannot be created or written (${code}). Choose another with ${setting}.`,
+      { cause: error },
+    );
   }
 }
 
@@ -166,7 +182,9 @@ function parseLevel(value: string | undefined): LogLevel {
   const level = value.toLowerCase() as LogLevel;
   if (!LEVELS.includes(level)) {
     // Reported like any other setting problem.
-    throw Object.assign(new Error(`--log-level must be one of ${LEVELS.join(', ')} (got '${value}').`), { isUsage: true });
+    throw Object.assign(new Error(`--log-level must be one of ${LEVELS.join(', ')} (got '${value}').`), {
+      isUsage: true,
+    });
   }
   return level;
 }
@@ -191,7 +209,8 @@ function teeWarnings(inner: Logger, echo: (line: string) => void): Logger {
 function withDetail(message: string, fields: Record<string, unknown> | undefined): string {
   const error = fields?.error;
   if (error instanceof Error) return `${message}: ${error.message}`;
-  if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') return `${message}: ${(error as { message: string }).message}`;
+  if (error && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string')
+    return `${message}: ${(error as { message: string }).message}`;
   return message;
 }
 

@@ -13,7 +13,9 @@ runCli(process.argv).then(
     setTimeout(() => process.exit(code), 3000).unref();
   },
   (error: unknown) => {
-    process.stderr.write(`cht-sync failed unexpectedly: ${redact(error instanceof Error ? error.message : String(error))}\n`);
+    process.stderr.write(
+      `cht-sync failed unexpectedly: ${redact(error instanceof Error ? error.message : String(error))}\n`,
+    );
     process.exit(3);
   },
 );

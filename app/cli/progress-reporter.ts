@@ -15,7 +15,12 @@ export interface ProgressReporter {
   stop(): void;
 }
 
-export function createProgressReporter(o: { isTty: boolean; write: (line: string) => void; databases: string[]; plainIntervalMs?: number }): ProgressReporter {
+export function createProgressReporter(o: {
+  isTty: boolean;
+  write: (line: string) => void;
+  databases: string[];
+  plainIntervalMs?: number;
+}): ProgressReporter {
   return o.isTty ? ttyReporter(o.databases) : plainReporter(o.write, o.plainIntervalMs ?? 5000);
 }
 

@@ -6,7 +6,11 @@ import path from 'node:path';
  * (main/ sets Electron's userData path to this) so the CLI and the desktop share
  * their state. Parameters exist for tests.
  */
-export function defaultDataDir(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, home: string = homedir()): string {
+export function defaultDataDir(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): string {
   if (platform === 'win32') {
     const appData = nonEmpty(env.APPDATA) ?? path.win32.join(home, 'AppData', 'Roaming');
     return path.win32.join(appData, 'CHT Sync Desktop');

@@ -13,7 +13,11 @@ export function parseEnvFile(text: string): Record<string, string> {
     if (line === '' || line.startsWith('#')) continue;
     const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
     // The line itself is never shown: a wrong file (a password file, /etc/shadow) must not be echoed.
-    if (!match) throw new EngineError('CONFIG_INVALID', `Line ${index + 1} of the env file is not KEY=value (KEY: letters, digits and _; nothing of the line is shown). Check that --env-file names your cht-sync .env.`);
+    if (!match)
+      throw new EngineError(
+        'CONFIG_INVALID',
+        `Line ${index + 1} of the env file is not KEY=value (KEY: letters, digits and _; nothing of the line is shown). Check that --env-file names your cht-sync .env.`,
+      );
     const key = match[1]!;
     let value = match[2] ?? '';
     const quote = value[0];
@@ -33,7 +37,11 @@ export function readEnvFile(file: string): Record<string, string> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new EngineError('CONFIG_INVALID', `--env-file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}). Check the path.`, { cause: error });
+    throw new EngineError(
+      'CONFIG_INVALID',
+      `--env-file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}). Check the path.`,
+      { cause: error },
+    );
   }
   return parseEnvFile(text);
 }

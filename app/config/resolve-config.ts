@@ -3,7 +3,14 @@ import type { PipelineSetting } from '../contract/dto';
 import { EngineError } from '../core/engine-error';
 import { registerSecret } from '../core/redact';
 import { parseScopeList } from '../scope/selector';
-import { boundSecret, couchOrigin, postgresOrigin, SECRET_NAMES, SETTING_BOUNDS, type SavedSettings } from '../contract/settings';
+import {
+  boundSecret,
+  couchOrigin,
+  postgresOrigin,
+  SECRET_NAMES,
+  SETTING_BOUNDS,
+  type SavedSettings,
+} from '../contract/settings';
 
 /** What the command line may set; values arrive as strings from the parser. */
 export interface CliFlags {
@@ -32,7 +39,14 @@ export interface CliFlags {
 export interface ResolvedConfig {
   dataDir: string;
   /** `url` never carries credentials; they are split out into username/password. */
-  couch: { url: string; username?: string; password?: string; trustedFingerprint256?: string; databases: string[]; scope?: string[] } | null;
+  couch: {
+    url: string;
+    username?: string;
+    password?: string;
+    trustedFingerprint256?: string;
+    databases: string[];
+    scope?: string[];
+  } | null;
   /** An external url may carry the password: never log it (use safeUrl). */
   postgres: { kind: 'embedded' } | { kind: 'external'; url: string };
   schema: string;
@@ -84,24 +98,110 @@ export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
   const couch = resolveCouch(flags, env, saved, input.secrets ?? null, problems);
   const postgres = resolvePostgres(flags, env, saved, input.secrets ?? null, problems);
 
-  const schema = pick(flags.schema, 'the --schema flag', env.POSTGRES_SCHEMA, 'POSTGRES_SCHEMA', saved?.schema, 'the saved schema', DEFAULTS.schema);
-  if (!IDENTIFIER.test(schema.value)) problems.push(`${schema.from} must be a plain SQL name (letters, digits, _; not starting with a digit) (got '${schema.value}').`);
-  const table = pick(flags.table, 'the --table flag', env.POSTGRES_TABLE, 'POSTGRES_TABLE', saved?.table, 'the saved table', DEFAULTS.table);
-  if (!IDENTIFIER.test(table.value)) problems.push(`${table.from} must be a plain SQL name (letters, digits, _; not starting with a digit) (got '${table.value}').`);
+  const schema = pick(
+    flags.schema,
+    'the --schema flag',
+    env.POSTGRES_SCHEMA,
+    'POSTGRES_SCHEMA',
+    saved?.schema,
+    'the saved schema',
+    DEFAULTS.schema,
+  );
+  if (!IDENTIFIER.test(schema.value))
+    problems.push(
+      `${schema.from} must be a plain SQL name (letters, digits, _; not starting with a digit) (got '${schema.value}').`,
+    );
+  const table = pick(
+    flags.table,
+    'the --table flag',
+    env.POSTGRES_TABLE,
+    'POSTGRES_TABLE',
+    saved?.table,
+    'the saved table',
+    DEFAULTS.table,
+  );
+  if (!IDENTIFIER.test(table.value))
+    problems.push(
+      `${table.from} must be a plain SQL name (letters, digits, _; not starting with a digit) (got '${table.value}').`,
+    );
 
-  const batchSize = integer(pickRaw(flags.batchSize, '--batch-size', undefined, '', saved?.advanced.batchSize, 'the saved batch size', DEFAULTS.batchSize), SETTING_BOUNDS.batchSize.min, SETTING_BOUNDS.batchSize.max, problems);
-  const maxBatchBytes = integer(pickRaw(flags.maxBatchBytes, '--max-batch-bytes', undefined, '', undefined, '', DEFAULTS.maxBatchBytes), SETTING_BOUNDS.maxBatchBytes.min, SETTING_BOUNDS.maxBatchBytes.max, problems);
+  const batchSize = integer(
+    pickRaw(
+      flags.batchSize,
+      '--batch-size',
+      undefined,
+      '',
+      saved?.advanced.batchSize,
+      'the saved batch size',
+      DEFAULTS.batchSize,
+    ),
+    SETTING_BOUNDS.batchSize.min,
+    SETTING_BOUNDS.batchSize.max,
+    problems,
+  );
+  const maxBatchBytes = integer(
+    pickRaw(flags.maxBatchBytes, '--max-batch-bytes', undefined, '', undefined, '', DEFAULTS.maxBatchBytes),
+    SETTING_BOUNDS.maxBatchBytes.min,
+    SETTING_BOUNDS.maxBatchBytes.max,
+    problems,
+  );
 
-  const threads = integer(pickRaw(flags.threads, '--threads', env.DBT_THREAD_COUNT, 'DBT_THREAD_COUNT', saved?.advanced.threads, 'the saved thread count', DEFAULTS.threads), SETTING_BOUNDS.threads.min, SETTING_BOUNDS.threads.max, problems);
-  const transformBatchRaw = pickRaw(flags.transformBatchSize, '--transform-batch-size', env.DBT_BATCH_SIZE, 'DBT_BATCH_SIZE', saved?.advanced.transformBatchSize ?? undefined, 'the saved transform batch size', null);
-  const transformBatchSize = transformBatchRaw.value === null ? null : integer(transformBatchRaw as Picked<string | number>, SETTING_BOUNDS.transformBatchSize.min, SETTING_BOUNDS.transformBatchSize.max, problems);
+  const threads = integer(
+    pickRaw(
+      flags.threads,
+      '--threads',
+      env.DBT_THREAD_COUNT,
+      'DBT_THREAD_COUNT',
+      saved?.advanced.threads,
+      'the saved thread count',
+      DEFAULTS.threads,
+    ),
+    SETTING_BOUNDS.threads.min,
+    SETTING_BOUNDS.threads.max,
+    problems,
+  );
+  const transformBatchRaw = pickRaw(
+    flags.transformBatchSize,
+    '--transform-batch-size',
+    env.DBT_BATCH_SIZE,
+    'DBT_BATCH_SIZE',
+    saved?.advanced.transformBatchSize ?? undefined,
+    'the saved transform batch size',
+    null,
+  );
+  const transformBatchSize =
+    transformBatchRaw.value === null
+      ? null
+      : integer(
+          transformBatchRaw as Picked<string | number>,
+          SETTING_BOUNDS.transformBatchSize.min,
+          SETTING_BOUNDS.transformBatchSize.max,
+          problems,
+        );
   const selector = pickRaw(flags.selector, '--selector', env.DBT_SELECTOR, 'DBT_SELECTOR', undefined, '', null).value;
-  const intervalSeconds = integer(pickRaw(flags.intervalSeconds, '--interval', env.DATAEMON_INTERVAL, 'DATAEMON_INTERVAL', undefined, '', DEFAULTS.intervalSeconds), SETTING_BOUNDS.intervalSeconds.min, SETTING_BOUNDS.intervalSeconds.max, problems, 'seconds');
+  const intervalSeconds = integer(
+    pickRaw(
+      flags.intervalSeconds,
+      '--interval',
+      env.DATAEMON_INTERVAL,
+      'DATAEMON_INTERVAL',
+      undefined,
+      '',
+      DEFAULTS.intervalSeconds,
+    ),
+    SETTING_BOUNDS.intervalSeconds.min,
+    SETTING_BOUNDS.intervalSeconds.max,
+    problems,
+    'seconds',
+  );
 
   const pipeline = resolvePipeline(flags, env, saved, problems);
 
   if (problems.length) {
-    const message = problems.length === 1 ? problems[0]! : `The configuration has ${problems.length} problems:\n- ${problems.join('\n- ')}`;
+    const message =
+      problems.length === 1
+        ? problems[0]!
+        : `The configuration has ${problems.length} problems:\n- ${problems.join('\n- ')}`;
     throw new EngineError('CONFIG_INVALID', message, { details: { problems } });
   }
   return {
@@ -113,7 +213,12 @@ export function resolveConfig(input: ResolveConfigInput): ResolvedConfig {
     batchSize,
     maxBatchBytes,
     pipeline,
-    transform: { threads, batchSize: transformBatchSize, selector: selector === null ? null : String(selector), intervalSeconds },
+    transform: {
+      threads,
+      batchSize: transformBatchSize,
+      selector: selector === null ? null : String(selector),
+      intervalSeconds,
+    },
   };
 }
 
@@ -134,37 +239,78 @@ function resolveCouch(
   }
   if (!base) {
     if (env.COUCHDB_PORT !== undefined || env.COUCHDB_SECURE !== undefined) {
-      problems.push('COUCHDB_PORT / COUCHDB_SECURE are set but COUCHDB_HOST is not: set COUCHDB_HOST to the CHT server name (e.g. cht.example.org), or use --couch-url.');
+      problems.push(
+        'COUCHDB_PORT / COUCHDB_SECURE are set but COUCHDB_HOST is not: set COUCHDB_HOST to the CHT server name (e.g. cht.example.org), or use --couch-url.',
+      );
     }
     return null;
   }
   const username = base.username ?? flags.couchUser ?? env.COUCHDB_USER ?? saved?.couch.username ?? undefined;
   // A saved password only for the server it was saved for: --couch-url or COUCHDB_HOST naming another never receives it.
-  const savedPassword = secrets ? boundSecret(secrets, SECRET_NAMES.couchPassword, couchOrigin(base.url), couchOrigin(saved?.couch.url)) : null;
+  const savedPassword = secrets
+    ? boundSecret(secrets, SECRET_NAMES.couchPassword, couchOrigin(base.url), couchOrigin(saved?.couch.url))
+    : null;
   const password = base.password ?? env.COUCHDB_PASSWORD ?? savedPassword ?? undefined;
   registerSecret(password);
 
-  const dbs = pickRaw<string | string[]>(flags.databases, '--databases', env.COUCHDB_DBS, 'COUCHDB_DBS', saved?.couch.databases.length ? saved.couch.databases : undefined, 'the saved databases', [...DEFAULTS.databases]);
+  const dbs = pickRaw<string | string[]>(
+    flags.databases,
+    '--databases',
+    env.COUCHDB_DBS,
+    'COUCHDB_DBS',
+    saved?.couch.databases.length ? saved.couch.databases : undefined,
+    'the saved databases',
+    [...DEFAULTS.databases],
+  );
   const databases = splitList(dbs.value);
-  if (databases.length === 0) problems.push(`${dbs.from} names no database: list them separated by commas or spaces (e.g. "medic, medic-sentinel").`);
+  if (databases.length === 0)
+    problems.push(
+      `${dbs.from} names no database: list them separated by commas or spaces (e.g. "medic, medic-sentinel").`,
+    );
   for (const db of databases) {
     if (!COUCH_DB_NAME.test(db)) {
-      problems.push(`${dbs.from} contains '${db}', which is not a CouchDB database name (lowercase letters, digits and _$()+-/, starting with a letter).`);
+      problems.push(
+        `${dbs.from} contains '${db}', which is not a CouchDB database name (lowercase letters, digits and _$()+-/, starting with a letter).`,
+      );
     }
   }
   // A saved trust belongs to the saved server: it is not carried over to another URL.
-  const savedTrust = saved?.couch.url && sameServer(saved.couch.url, base.url) ? (saved.couch.trustedFingerprint256 ?? undefined) : undefined;
-  const trust = pickRaw<string | null>(flags.trustCertificate, '--trust-certificate', env.CHT_SYNC_TRUST_CERTIFICATE, 'CHT_SYNC_TRUST_CERTIFICATE', savedTrust, 'the saved trusted certificate', null);
+  const savedTrust =
+    saved?.couch.url && sameServer(saved.couch.url, base.url)
+      ? (saved.couch.trustedFingerprint256 ?? undefined)
+      : undefined;
+  const trust = pickRaw<string | null>(
+    flags.trustCertificate,
+    '--trust-certificate',
+    env.CHT_SYNC_TRUST_CERTIFICATE,
+    'CHT_SYNC_TRUST_CERTIFICATE',
+    savedTrust,
+    'the saved trusted certificate',
+    null,
+  );
   const hasTrust = trust.value !== null && trust.value !== '';
   const fingerprint = hasTrust ? normaliseFingerprint(String(trust.value)) : null;
   if (hasTrust && fingerprint === null) {
-    problems.push(`${trust.from} is not a SHA-256 certificate fingerprint: 32 pairs of hex digits separated by colons (AB:CD:…), as the connection error prints it.`);
+    problems.push(
+      `${trust.from} is not a SHA-256 certificate fingerprint: 32 pairs of hex digits separated by colons (AB:CD:…), as the connection error prints it.`,
+    );
   }
 
-  const scopeRaw = pickRaw<string | string[]>(flags.scope, '--scope', env.CHT_SYNC_SCOPE, 'CHT_SYNC_SCOPE', saved?.couch.scope?.length ? saved.couch.scope : undefined, 'the saved district', []);
+  const scopeRaw = pickRaw<string | string[]>(
+    flags.scope,
+    '--scope',
+    env.CHT_SYNC_SCOPE,
+    'CHT_SYNC_SCOPE',
+    saved?.couch.scope?.length ? saved.couch.scope : undefined,
+    'the saved district',
+    [],
+  );
   const scope = parseScopeList(scopeRaw.value);
   for (const id of scope) {
-    if (id.startsWith('_') || id.length > 200) problems.push(`${scopeRaw.from} contains '${id.slice(0, 60)}', which is not a place _id (a CHT place id is a uuid such as 0485b8cd-0e9d-4f9d-b28b-4479da034a09).`);
+    if (id.startsWith('_') || id.length > 200)
+      problems.push(
+        `${scopeRaw.from} contains '${id.slice(0, 60)}', which is not a place _id (a CHT place id is a uuid such as 0485b8cd-0e9d-4f9d-b28b-4479da034a09).`,
+      );
   }
 
   const out: NonNullable<ResolvedConfig['couch']> = { url: base.url, databases: [...new Set(databases)] };
@@ -177,7 +323,11 @@ function resolveCouch(
 
 /** A SHA-256 certificate fingerprint as Node reports it (upper-case hex pairs joined by colons), or null. */
 export function normaliseFingerprint(value: string): string | null {
-  const hex = value.trim().replace(/^sha256\s*fingerprint\s*=\s*/i, '').replace(/[:\s]/g, '').toUpperCase();
+  const hex = value
+    .trim()
+    .replace(/^sha256\s*fingerprint\s*=\s*/i, '')
+    .replace(/[:\s]/g, '')
+    .toUpperCase();
   if (!/^[0-9A-F]{64}$/.test(hex)) return null;
   return hex.match(/../g)!.join(':');
 }
@@ -192,7 +342,10 @@ function sameServer(a: string, b: string): boolean {
   }
 }
 
-function couchFromEnv(env: Record<string, string>, problems: string[]): { url: string; username?: string; password?: string } | null {
+function couchFromEnv(
+  env: Record<string, string>,
+  problems: string[],
+): { url: string; username?: string; password?: string } | null {
   const hostValue = env.COUCHDB_HOST!;
   let isSecure: boolean | null = null;
   if (env.COUCHDB_SECURE !== undefined) {
@@ -231,7 +384,11 @@ function couchFromEnv(env: Record<string, string>, problems: string[]): { url: s
   return result;
 }
 
-function parseCouchUrl(raw: string, from: string, problems: string[]): { url: string; username?: string; password?: string } | null {
+function parseCouchUrl(
+  raw: string,
+  from: string,
+  problems: string[],
+): { url: string; username?: string; password?: string } | null {
   let parsed: URL;
   try {
     parsed = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`);
@@ -251,7 +408,9 @@ function parseCouchUrl(raw: string, from: string, problems: string[]): { url: st
   if (CHT_DATABASE_NAMES.includes(lastSegment)) {
     const server = new URL(parsed.toString());
     server.pathname = parsed.pathname.replace(/\/+$/, '').slice(0, -encodeURIComponent(lastSegment).length);
-    problems.push(`${from} must be the server's address, not a database: use ${stripTrailingSlash(server.toString())} and name '${lastSegment}' in --databases / COUCHDB_DBS.`);
+    problems.push(
+      `${from} must be the server's address, not a database: use ${stripTrailingSlash(server.toString())} and name '${lastSegment}' in --databases / COUCHDB_DBS.`,
+    );
     return null;
   }
   const result: { url: string; username?: string; password?: string } = { url: stripTrailingSlash(parsed.toString()) };
@@ -292,7 +451,10 @@ function resolvePostgres(
     return { kind: 'external', url: parsed.toString() };
   }
   if (env.POSTGRES_HOST !== undefined) {
-    const port = env.POSTGRES_PORT !== undefined ? portNumber(env.POSTGRES_PORT, 'POSTGRES_PORT', problems) : DEFAULTS.postgresPort;
+    const port =
+      env.POSTGRES_PORT !== undefined
+        ? portNumber(env.POSTGRES_PORT, 'POSTGRES_PORT', problems)
+        : DEFAULTS.postgresPort;
     return {
       kind: 'external',
       url: buildPostgresUrl({
@@ -306,19 +468,39 @@ function resolvePostgres(
     };
   }
   if (env.POSTGRES_PORT !== undefined || env.POSTGRES_DB !== undefined) {
-    problems.push('POSTGRES_PORT / POSTGRES_DB are set but POSTGRES_HOST is not: set POSTGRES_HOST to the PostgreSQL server, or remove them to use the embedded PostgreSQL.');
+    problems.push(
+      'POSTGRES_PORT / POSTGRES_DB are set but POSTGRES_HOST is not: set POSTGRES_HOST to the PostgreSQL server, or remove them to use the embedded PostgreSQL.',
+    );
   }
   if (saved?.postgres.kind === 'external') {
     const p = saved.postgres;
     const origin = postgresOrigin(p.host, p.port);
-    const password = envPassword ?? (secrets ? boundSecret(secrets, SECRET_NAMES.postgresPassword, origin, origin) : null);
+    const password =
+      envPassword ?? (secrets ? boundSecret(secrets, SECRET_NAMES.postgresPassword, origin, origin) : null);
     registerSecret(password);
-    return { kind: 'external', url: buildPostgresUrl({ host: p.host, port: p.port, user: p.username, password, database: p.database, ssl: p.ssl }) };
+    return {
+      kind: 'external',
+      url: buildPostgresUrl({
+        host: p.host,
+        port: p.port,
+        user: p.username,
+        password,
+        database: p.database,
+        ssl: p.ssl,
+      }),
+    };
   }
   return { kind: 'embedded' };
 }
 
-export function buildPostgresUrl(p: { host: string; port: number; user: string; password: string | null; database: string; ssl: boolean }): string {
+export function buildPostgresUrl(p: {
+  host: string;
+  port: number;
+  user: string;
+  password: string | null;
+  database: string;
+  ssl: boolean;
+}): string {
   const url = new URL('postgres://localhost');
   url.hostname = p.host;
   url.port = String(p.port);
@@ -329,13 +511,21 @@ export function buildPostgresUrl(p: { host: string; port: number; user: string; 
   return url.toString();
 }
 
-function resolvePipeline(flags: Partial<CliFlags>, env: Record<string, string>, saved: SavedSettings | null, problems: string[]): PipelineSetting {
+function resolvePipeline(
+  flags: Partial<CliFlags>,
+  env: Record<string, string>,
+  saved: SavedSettings | null,
+  problems: string[],
+): PipelineSetting {
   if (flags.project !== undefined && flags.project.trim() !== '') return projectSetting(flags.project.trim());
   // cht-sync: DBT_LOCAL_PATH (a checkout on disk) wins over CHT_PIPELINE_BRANCH_URL when set.
   if (env.DBT_LOCAL_PATH !== undefined) return { kind: 'folder', path: path.resolve(env.DBT_LOCAL_PATH) };
   if (env.CHT_PIPELINE_BRANCH_URL !== undefined) {
     const url = env.CHT_PIPELINE_BRANCH_URL;
-    if (!isGitUrl(url)) problems.push(`CHT_PIPELINE_BRANCH_URL must be a git URL like https://github.com/medic/cht-pipeline.git#main (got '${redactHost(url)}').`);
+    if (!isGitUrl(url))
+      problems.push(
+        `CHT_PIPELINE_BRANCH_URL must be a git URL like https://github.com/medic/cht-pipeline.git#main (got '${redactHost(url)}').`,
+      );
     return { kind: 'git', url };
   }
   return saved?.pipeline ?? { kind: 'bundled' };
@@ -352,14 +542,30 @@ function isGitUrl(value: string): boolean {
 
 type Picked<T> = { value: T; from: string };
 
-function pick(flag: string | undefined, flagName: string, envValue: string | undefined, envName: string, savedValue: string | undefined, savedName: string, fallback: string): Picked<string> {
+function pick(
+  flag: string | undefined,
+  flagName: string,
+  envValue: string | undefined,
+  envName: string,
+  savedValue: string | undefined,
+  savedName: string,
+  fallback: string,
+): Picked<string> {
   if (flag !== undefined && flag !== '') return { value: flag, from: flagName };
   if (envValue !== undefined) return { value: envValue, from: envName };
   if (savedValue !== undefined) return { value: savedValue, from: savedName };
   return { value: fallback, from: 'the default' };
 }
 
-function pickRaw<T>(flag: T | undefined, flagName: string, envValue: string | undefined, envName: string, savedValue: T | undefined, savedName: string, fallback: T): Picked<T | string> {
+function pickRaw<T>(
+  flag: T | undefined,
+  flagName: string,
+  envValue: string | undefined,
+  envName: string,
+  savedValue: T | undefined,
+  savedName: string,
+  fallback: T,
+): Picked<T | string> {
   if (flag !== undefined && flag !== '') return { value: flag, from: flagName };
   if (envValue !== undefined) return { value: envValue, from: envName };
   if (savedValue !== undefined && savedValue !== null) return { value: savedValue, from: savedName };
@@ -370,7 +576,9 @@ function integer(p: Picked<unknown>, min: number, max: number, problems: string[
   const raw = typeof p.value === 'number' ? String(p.value) : String(p.value).trim();
   const n = /^-?\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
-    problems.push(`${p.from} must be a whole number${unit ? ` of ${unit}` : ''} between ${min} and ${max} (got '${raw}').`);
+    problems.push(
+      `${p.from} must be a whole number${unit ? ` of ${unit}` : ''} between ${min} and ${max} (got '${raw}').`,
+    );
     return min;
   }
   return n;
@@ -422,7 +630,10 @@ function cleanEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) continue;
-    const trimmed = value.trim().replace(/^"(.*)"$/s, '$1').replace(/^'(.*)'$/s, '$1');
+    const trimmed = value
+      .trim()
+      .replace(/^"(.*)"$/s, '$1')
+      .replace(/^'(.*)'$/s, '$1');
     if (trimmed !== '') out[key] = trimmed;
   }
   return out;

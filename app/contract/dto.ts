@@ -4,14 +4,7 @@
  */
 
 /** The sync state machine's states; the dashboard reads `kind`, never booleans. */
-export type SyncStateKind =
-  | 'idle'
-  | 'connecting'
-  | 'catching-up'
-  | 'live'
-  | 'backing-off'
-  | 'paused'
-  | 'error';
+export type SyncStateKind = 'idle' | 'connecting' | 'catching-up' | 'live' | 'backing-off' | 'paused' | 'error';
 
 export interface SyncState {
   kind: SyncStateKind;
@@ -232,10 +225,7 @@ export interface RunDetail extends RunSummary {
 
 export type ScheduleSetting = { kind: 'manual' } | { kind: 'interval'; minutes: number };
 
-export type PipelineSetting =
-  | { kind: 'bundled' }
-  | { kind: 'folder'; path: string }
-  | { kind: 'git'; url: string };
+export type PipelineSetting = { kind: 'bundled' } | { kind: 'folder'; path: string } | { kind: 'git'; url: string };
 
 /** Settings as the UI sees them: secrets are never sent, only whether one is stored. */
 export interface SettingsView {
@@ -252,7 +242,15 @@ export interface SettingsView {
   };
   postgres:
     | { kind: 'embedded'; port: number | null }
-    | { kind: 'external'; host: string; port: number; database: string; username: string; hasPassword: boolean; ssl: boolean };
+    | {
+        kind: 'external';
+        host: string;
+        port: number;
+        database: string;
+        username: string;
+        hasPassword: boolean;
+        ssl: boolean;
+      };
   schema: string;
   table: string;
   pipeline: PipelineSetting;

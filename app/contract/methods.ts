@@ -28,7 +28,9 @@ const bounded = (b: { min: number; max: number }) => z.number().int().min(b.min)
  * (IPC, HTTP, in-process) validates with these before a handler runs.
  */
 /** A SHA-256 certificate fingerprint as a COUCH_TLS error reports it (details.fingerprint256). */
-const fingerprint256 = z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}$/, 'must be a SHA-256 fingerprint (AB:CD:… , 32 pairs)');
+const fingerprint256 = z
+  .string()
+  .regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){31}$/, 'must be a SHA-256 fingerprint (AB:CD:… , 32 pairs)');
 
 const couchCredentials = z.object({
   url: z.string().min(1),
@@ -68,7 +70,11 @@ const settingsPatch = z
   .object({
     /** `trustedFingerprint256: null` forgets a trusted certificate; a new `url` forgets it too unless one is given. */
     couch: couchCredentials
-      .extend({ databases: z.array(z.string().min(1)).optional(), trustedFingerprint256: fingerprint256.nullable().optional(), scope: z.array(z.string().min(1).max(200)).max(100).optional() })
+      .extend({
+        databases: z.array(z.string().min(1)).optional(),
+        trustedFingerprint256: fingerprint256.nullable().optional(),
+        scope: z.array(z.string().min(1).max(200)).max(100).optional(),
+      })
       .partial(),
     postgres: postgresSetting,
     schema: identifier,
@@ -97,7 +103,10 @@ export const methodSchemas = {
   'setup.testPostgres': z.object({ postgres: postgresSetting }),
   'setup.estimate': couchCredentials.extend({ databases: z.array(z.string().min(1)).min(1) }),
   'setup.complete': settingsPatch.extend({
-    couch: couchCredentials.extend({ databases: z.array(z.string().min(1)).min(1), scope: z.array(z.string().min(1).max(200)).max(100).optional() }),
+    couch: couchCredentials.extend({
+      databases: z.array(z.string().min(1)).min(1),
+      scope: z.array(z.string().min(1).max(200)).max(100).optional(),
+    }),
   }),
   'setup.useDemo': empty,
   /**
@@ -115,7 +124,12 @@ export const methodSchemas = {
   'sync.runNow': z.object({
     databases: z.array(z.string().min(1)).optional(),
     /** A manual sync that has not reached the feed's end by then reports `timeout`. */
-    timeoutSeconds: z.number().int().min(1).max(24 * 3600).optional(),
+    timeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 3600)
+      .optional(),
   }),
   /**
    * Reconciliation: the raw table against the server's ids and revisions (no document bodies);

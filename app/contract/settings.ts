@@ -30,7 +30,13 @@ export interface SavedSettings {
   isSetupComplete: boolean;
   /** `trustedFingerprint256`: the self-signed certificate the user chose to trust for `url` (SHA-256, upper case). */
   /** `scope`: place `_id`s whose subtrees alone are synced (the wizard's district step); empty = everything. */
-  couch: { url: string | null; username: string | null; databases: string[]; trustedFingerprint256: string | null; scope?: string[] };
+  couch: {
+    url: string | null;
+    username: string | null;
+    databases: string[];
+    trustedFingerprint256: string | null;
+    scope?: string[];
+  };
   postgres:
     | { kind: 'embedded'; port: number | null }
     | { kind: 'external'; host: string; port: number; database: string; username: string; ssl: boolean };
@@ -54,7 +60,12 @@ export const SECRET_NAMES = {
  * Saved passwords are bound to the server they were saved for (see the store's saveBoundSecret):
  * a password is handed out only to a caller asking for the origin recorded beside it.
  */
-export function boundSecret(store: { get(name: string): string | null }, name: string, origin: string | null, legacyOrigin: string | null): string | null {
+export function boundSecret(
+  store: { get(name: string): string | null },
+  name: string,
+  origin: string | null,
+  legacyOrigin: string | null,
+): string | null {
   if (origin === null) return null;
   const value = store.get(name);
   if (value === null) return null;
@@ -76,7 +87,10 @@ export function couchOrigin(url: string | null | undefined): string | null {
 }
 
 /** The origin a PostgreSQL password is bound to: host and port. */
-export function postgresOrigin(host: string | null | undefined, port: number | string | null | undefined): string | null {
+export function postgresOrigin(
+  host: string | null | undefined,
+  port: number | string | null | undefined,
+): string | null {
   if (!host) return null;
   return `postgres://${host.toLowerCase()}:${String(port || 5432)}`;
 }

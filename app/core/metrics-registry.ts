@@ -11,7 +11,9 @@ const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Seconds, from 5 ms to 30 min: a model build or a batch. */
-export const DURATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
+export const DURATION_BUCKETS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800,
+];
 
 interface Family {
   name: string;
@@ -58,12 +60,16 @@ abstract class Metric<L extends string> implements Family {
       if (v === undefined) throw new Error(`metric ${this.name}: label ${n} is missing`);
       out[n] = v;
     }
-    for (const n of Object.keys(labels)) if (!(this.labelNames as readonly string[]).includes(n)) throw new Error(`metric ${this.name}: unknown label ${n}`);
+    for (const n of Object.keys(labels))
+      if (!(this.labelNames as readonly string[]).includes(n))
+        throw new Error(`metric ${this.name}: unknown label ${n}`);
     return { key: this.labelNames.map((n) => out[n]).join('\u0000'), labels: out };
   }
 
   lines(): string[] {
-    return [...this.series.values()].map((s) => `${this.name}${labelText(this.labelNames, s.labels)} ${formatValue(s.value)}`);
+    return [...this.series.values()].map(
+      (s) => `${this.name}${labelText(this.labelNames, s.labels)} ${formatValue(s.value)}`,
+    );
   }
 }
 
@@ -130,7 +136,9 @@ export class Histogram<L extends string = never> implements Family {
   lines(): string[] {
     const out: string[] = [];
     for (const s of this.series.values()) {
-      this.buckets.forEach((b, i) => out.push(`${this.name}_bucket${labelText(this.labelNames, s.labels, ['le', formatValue(b)])} ${s.counts[i]}`));
+      this.buckets.forEach((b, i) =>
+        out.push(`${this.name}_bucket${labelText(this.labelNames, s.labels, ['le', formatValue(b)])} ${s.counts[i]}`),
+      );
       out.push(`${this.name}_bucket${labelText(this.labelNames, s.labels, ['le', '+Inf'])} ${s.count}`);
       out.push(`${this.name}_sum${labelText(this.labelNames, s.labels)} ${formatValue(s.sum)}`);
       out.push(`${this.name}_count${labelText(this.labelNames, s.labels)} ${s.count}`);
@@ -153,7 +161,12 @@ export class MetricsRegistry {
     return this.add(new Gauge<L>(name, help, 'gauge', labelNames));
   }
 
-  histogram<L extends string = never>(name: string, help: string, labelNames: readonly L[] = [], buckets: readonly number[] = DURATION_BUCKETS): Histogram<L> {
+  histogram<L extends string = never>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    buckets: readonly number[] = DURATION_BUCKETS,
+  ): Histogram<L> {
     if (labelNames.includes('le' as L)) throw new Error(`histogram ${name}: "le" is reserved`);
     return this.add(new Histogram<L>(name, help, labelNames, buckets));
   }
@@ -164,7 +177,9 @@ export class MetricsRegistry {
 
   private add<F extends Family>(family: F): F {
     if (!NAME.test(family.name)) throw new Error(`metric name ${family.name} is not a valid Prometheus name`);
-    for (const l of family.labelNames) if (!LABEL.test(l) || l.startsWith('__')) throw new Error(`metric ${family.name}: label ${l} is not a valid Prometheus label`);
+    for (const l of family.labelNames)
+      if (!LABEL.test(l) || l.startsWith('__'))
+        throw new Error(`metric ${family.name}: label ${l} is not a valid Prometheus label`);
     if (this.families.has(family.name)) throw new Error(`metric ${family.name} is registered twice`);
     this.families.set(family.name, family);
     return family;

@@ -34,7 +34,9 @@ export function redact(text: string): string {
     .replace(URL_CREDENTIALS, (_m, scheme: string, user: string) => `${scheme}${user}:${MASK}@`)
     .replace(JSON_PAIR, (_m, key: string) => `${key}"${MASK}"`)
     .replace(BEARER, (_m, kind: string) => `${kind} ${MASK}`)
-    .replace(KEY_EQUALS, (_m, key: string, value: string) => (value === MASK || /^(Basic|Bearer)$/.test(value) ? `${key}${value}` : `${key}${MASK}`));
+    .replace(KEY_EQUALS, (_m, key: string, value: string) =>
+      value === MASK || /^(Basic|Bearer)$/.test(value) ? `${key}${value}` : `${key}${MASK}`,
+    );
   for (const secret of registered) {
     if (out.includes(secret)) out = out.split(secret).join(MASK);
   }

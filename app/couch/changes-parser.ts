@@ -33,11 +33,19 @@ export function toChangeRow(raw: WireRow, bytes: number, docText?: string, numbe
   if (typeof raw.id !== 'string') throw new SyntaxError('a changes row has no string "id"');
   const changes = Array.isArray(raw.changes) ? (raw.changes as { rev?: unknown }[]) : [];
   const rev = changes[0] && typeof changes[0].rev === 'string' ? changes[0].rev : null;
-  const row: ChangeRow = { id: raw.id, seq: seqToString(raw.seq), deleted: raw.deleted === true, doc: null, rev, bytes };
+  const row: ChangeRow = {
+    id: raw.id,
+    seq: seqToString(raw.seq),
+    deleted: raw.deleted === true,
+    doc: null,
+    rev,
+    bytes,
+  };
   if (docText !== undefined) {
     row.docText = docText;
     if (numbers === 'as-written' || numbers === 'rewritten') row.docNumbersAsWritten = numbers === 'as-written';
-  } else if (raw.doc && typeof raw.doc === 'object' && !Array.isArray(raw.doc)) row.doc = raw.doc as Record<string, unknown>;
+  } else if (raw.doc && typeof raw.doc === 'object' && !Array.isArray(raw.doc))
+    row.doc = raw.doc as Record<string, unknown>;
   return row;
 }
 
@@ -155,7 +163,9 @@ export class NormalFeedParser {
             if (this.docStart >= 0 && this.docEnd < 0) this.docEnd = base + i + 1;
           } else if (this.isInRow && this.depth === 2) {
             this.rowParts.push(chunk.subarray(segStart, i + 1));
-            rows.push(this.rowFrom(this.rowParts.length === 1 ? (this.rowParts[0] as Buffer) : Buffer.concat(this.rowParts)));
+            rows.push(
+              this.rowFrom(this.rowParts.length === 1 ? (this.rowParts[0] as Buffer) : Buffer.concat(this.rowParts)),
+            );
             this.rowParts = [];
             this.isInRow = false;
             segStart = i + 1;
@@ -215,7 +225,8 @@ export class NormalFeedParser {
   }
 
   private rowFrom(text: Buffer): ChangeRow {
-    if (this.docStart < 0 || this.docEnd < 0) return toChangeRow(JSON.parse(text.toString('utf8')) as WireRow, text.length);
+    if (this.docStart < 0 || this.docEnd < 0)
+      return toChangeRow(JSON.parse(text.toString('utf8')) as WireRow, text.length);
     const s = this.docStart - this.rowStart;
     const e = this.docEnd - this.rowStart;
     const rest = `${text.toString('utf8', 0, s)}null${text.toString('utf8', e)}`;
@@ -231,7 +242,10 @@ export class NormalFeedParser {
     const parsed = JSON.parse(text) as { last_seq?: unknown; pending?: unknown };
     const lastSeq = seqToString(parsed.last_seq);
     if (lastSeq === null) throw new SyntaxError('the _changes response has no last_seq');
-    const pending = typeof parsed.pending === 'number' && Number.isFinite(parsed.pending) ? Math.max(0, Math.trunc(parsed.pending)) : null;
+    const pending =
+      typeof parsed.pending === 'number' && Number.isFinite(parsed.pending)
+        ? Math.max(0, Math.trunc(parsed.pending))
+        : null;
     return { lastSeq, pending };
   }
 }

@@ -65,14 +65,19 @@ interface OpenResponse {
 
 const isWhitespace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 
-export function createCouchChangesSource(conn: CouchConnection, database: string, options: CouchChangesSourceOptions = {}): ChangesSource {
+export function createCouchChangesSource(
+  conn: CouchConnection,
+  database: string,
+  options: CouchChangesSourceOptions = {},
+): ChangesSource {
   const requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
   const client = createCouchClient(conn, { timeoutMs: Math.min(requestTimeoutMs, 30_000), maxSockets: 2 });
   const url = client.endpoint.url;
   const dbPath = `/${encodeURIComponent(database)}`;
   const meter = new LinkMeter(gzipStalled.get(url)?.has('page') ?? false);
   let followEncoding: 'gzip' | 'identity' = gzipStalled.get(url)?.has('follow') ? 'identity' : 'gzip';
-  const classify = (error: unknown, signal: AbortSignal): unknown => (signal.aborted ? signal.reason : classifyCouchError(error, database, url));
+  const classify = (error: unknown, signal: AbortSignal): unknown =>
+    signal.aborted ? signal.reason : classifyCouchError(error, database, url);
 
   /** Opens a feed request: a non-200 status throws (classified, Retry-After kept); the body comes decoded and counted. */
   const selectorBody = options.selector ? Buffer.from(JSON.stringify({ selector: options.selector })) : null;
@@ -81,9 +86,22 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
     return `${dbPath}/_changes?${query.toString()}`;
   };
 
-  async function open(pathAndQuery: string, o: { signal: AbortSignal; idleTimeoutMs: number; encoding: 'gzip' | 'identity'; onBytes?: (wireBytes: number) => void }): Promise<OpenResponse> {
+  async function open(
+    pathAndQuery: string,
+    o: {
+      signal: AbortSignal;
+      idleTimeoutMs: number;
+      encoding: 'gzip' | 'identity';
+      onBytes?: (wireBytes: number) => void;
+    },
+  ): Promise<OpenResponse> {
     const sentAt = performance.now();
-    const res = await client.stream(pathAndQuery, { signal: o.signal, idleTimeoutMs: o.idleTimeoutMs, encoding: o.encoding, ...(selectorBody ? { body: selectorBody } : {}) });
+    const res = await client.stream(pathAndQuery, {
+      signal: o.signal,
+      idleTimeoutMs: o.idleTimeoutMs,
+      encoding: o.encoding,
+      ...(selectorBody ? { body: selectorBody } : {}),
+    });
     const wire = { bytes: 0, firstAt: 0 };
     const decoded = { bytes: 0 };
     const contentEncoding = String(res.headers['content-encoding'] ?? '').toLowerCase();
@@ -133,7 +151,8 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
             continue;
           }
           isSniffed = true;
-          if (chunk[first] !== 0x7b || /html/i.test(contentType)) throw new CouchNotJsonError(contentType, chunk.toString('utf8', first, first + 512));
+          if (chunk[first] !== 0x7b || /html/i.test(contentType))
+            throw new CouchNotJsonError(contentType, chunk.toString('utf8', first, first + 512));
         }
         yield chunk;
       }
@@ -155,10 +174,19 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
     return probe;
   };
 
-  async function* readPage(query: URLSearchParams, encoding: 'gzip' | 'identity', o: { signal: AbortSignal; onOpen?: () => void; onBytes?: (wireBytes: number) => void }): AsyncGenerator<PageItem> {
+  async function* readPage(
+    query: URLSearchParams,
+    encoding: 'gzip' | 'identity',
+    o: { signal: AbortSignal; onOpen?: () => void; onBytes?: (wireBytes: number) => void },
+  ): AsyncGenerator<PageItem> {
     let response: OpenResponse | null = null;
     try {
-      response = await open(changesPath(query), { signal: o.signal, idleTimeoutMs: requestTimeoutMs, encoding, ...(o.onBytes ? { onBytes: o.onBytes } : {}) });
+      response = await open(changesPath(query), {
+        signal: o.signal,
+        idleTimeoutMs: requestTimeoutMs,
+        encoding,
+        ...(o.onBytes ? { onBytes: o.onBytes } : {}),
+      });
       o.onOpen?.();
       const parser = new NormalFeedParser();
       let rows = 0;
@@ -183,10 +211,23 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
       const end = parser.end();
       const now = performance.now();
       const firstAt = response.wire.firstAt || now;
-      meter.record({ encoding: response.encoding, latencyMs: firstAt - response.sentAt, streamMs: now - firstAt, wireBytes: response.wire.bytes, decodedBytes: response.decoded.bytes, rows });
+      meter.record({
+        encoding: response.encoding,
+        latencyMs: firstAt - response.sentAt,
+        streamMs: now - firstAt,
+        wireBytes: response.wire.bytes,
+        decodedBytes: response.decoded.bytes,
+        rows,
+      });
       yield { kind: 'end', lastSeq: end.lastSeq, pending: end.pending };
     } catch (error) {
-      if (encoding === 'gzip' && error instanceof CouchTimeoutError && response !== null && response.decoded.bytes === 0 && !o.signal.aborted) {
+      if (
+        encoding === 'gzip' &&
+        error instanceof CouchTimeoutError &&
+        response !== null &&
+        response.decoded.bytes === 0 &&
+        !o.signal.aborted
+      ) {
         throw new GzipStallError(error.ms);
       }
       throw error;
@@ -208,7 +249,10 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
           // decides the first page's encoding — if it comes within the near threshold; a far link
           // does not wait for it longer than that.
           let timer: NodeJS.Timeout | undefined;
-          await Promise.race([probeInfo(signal).catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, NEAR_LATENCY_MS)))]);
+          await Promise.race([
+            probeInfo(signal).catch(() => undefined),
+            new Promise<void>((resolve) => (timer = setTimeout(resolve, NEAR_LATENCY_MS))),
+          ]);
           clearTimeout(timer);
         }
         try {
@@ -233,7 +277,11 @@ export function createCouchChangesSource(conn: CouchConnection, database: string
         let response: OpenResponse | null = null;
         let stallTimer: NodeJS.Timeout | undefined;
         try {
-          response = await open(changesPath(query), { signal, idleTimeoutMs: Math.max(3 * heartbeatMs, 30_000), encoding });
+          response = await open(changesPath(query), {
+            signal,
+            idleTimeoutMs: Math.max(3 * heartbeatMs, 30_000),
+            encoding,
+          });
           onOpen?.();
           if (response.encoding === 'gzip') {
             // A healthy feed sends a heartbeat at least every heartbeatMs: nothing decoded by twice

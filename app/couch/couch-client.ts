@@ -80,7 +80,12 @@ export interface CouchClient {
   /** A GET whose status the caller reads; network failures throw classified (COUCH_UNREACHABLE, COUCH_TLS, …). */
   get(path: string, o?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CouchReply>;
   /** Any method with an optional JSON body (the demo server's setup and writes); the status is the caller's to read. */
-  send(method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown, o?: { timeoutMs?: number; signal?: AbortSignal }): Promise<CouchReply>;
+  send(
+    method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+    path: string,
+    body?: unknown,
+    o?: { timeoutMs?: number; signal?: AbortSignal },
+  ): Promise<CouchReply>;
   serverInfo(signal?: AbortSignal): Promise<ServerInfo>;
   /** `_session`: who the server thinks we are (name null: anonymous). */
   session(signal?: AbortSignal): Promise<{ name: string | null; roles: string[] }>;
@@ -90,12 +95,18 @@ export interface CouchClient {
    * One page of `_all_docs` (ids and winning revs, no bodies), in id order, after `startAfter`
    * (exclusive). Deleted documents are not listed (CouchDB's `_all_docs` semantics).
    */
-  allDocs(database: string, o: { startAfter?: string | null; limit: number; signal?: AbortSignal }): Promise<AllDocsPage>;
+  allDocs(
+    database: string,
+    o: { startAfter?: string | null; limit: number; signal?: AbortSignal },
+  ): Promise<AllDocsPage>;
   /**
    * A JSON request/response call on a database (`_all_docs` with keys, `_find`, one doc):
    * the parsed body; an HTTP status or a network failure throws an EngineError naming the database.
    */
-  json<T>(database: string, o: { method?: 'GET' | 'POST'; path: string; body?: unknown; signal?: AbortSignal; timeoutMs?: number }): Promise<T>;
+  json<T>(
+    database: string,
+    o: { method?: 'GET' | 'POST'; path: string; body?: unknown; signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<T>;
   /** A streaming GET (the changes feed; a POST when there is a body): the response whatever its status; the caller reads and closes it. */
   stream(pathAndQuery: string, o: StreamOptions): Promise<IncomingMessage>;
   close(): void;
@@ -115,7 +126,8 @@ interface CallContext {
 
 const calls = new AsyncLocalStorage<CallContext>();
 
-type DispatchHeaders = string[] | Record<string, string | string[] | undefined> | Iterable<[string, string]> | null | undefined;
+type DispatchHeaders =
+  string[] | Record<string, string | string[] | undefined> | Iterable<[string, string]> | null | undefined;
 interface DispatchOptions {
   origin?: string | URL;
   path: string;
@@ -143,7 +155,8 @@ function headerRecord(h: DispatchHeaders): Record<string, string> {
     for (const [k, v] of h as Iterable<[string, string]>) out[k.toLowerCase()] = v;
     return out;
   }
-  for (const [k, v] of Object.entries(h as Record<string, string | string[] | undefined>)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(h as Record<string, string | string[] | undefined>))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
@@ -183,7 +196,13 @@ function createDispatcher(endpoint: CouchEndpoint, agent: http.Agent, defaultTim
       void (async () => {
         const body = await bodyBuffer(opts.body);
         if (isAborted) return;
-        const res = await rawRequest(endpoint, agent, path, { method: opts.method ?? 'GET', headers, ...(body ? { body } : {}), ...(ctx?.signal ? { signal: ctx.signal } : {}), idleTimeoutMs: ctx?.timeoutMs ?? defaultTimeoutMs });
+        const res = await rawRequest(endpoint, agent, path, {
+          method: opts.method ?? 'GET',
+          headers,
+          ...(body ? { body } : {}),
+          ...(ctx?.signal ? { signal: ctx.signal } : {}),
+          idleTimeoutMs: ctx?.timeoutMs ?? defaultTimeoutMs,
+        });
         current = res;
         if (isAborted) {
           res.destroy();
@@ -196,7 +215,8 @@ function createDispatcher(endpoint: CouchEndpoint, agent: http.Agent, defaultTim
         }
         handler.onResponseStarted?.();
         const rawHeaders = res.rawHeaders.map((h) => Buffer.from(h, 'latin1'));
-        const isFlowing = handler.onHeaders?.(status, rawHeaders, () => res.resume(), res.statusMessage ?? '') !== false;
+        const isFlowing =
+          handler.onHeaders?.(status, rawHeaders, () => res.resume(), res.statusMessage ?? '') !== false;
         if (!isFlowing) res.pause();
         res.on('data', (chunk: Buffer) => {
           if (ctx && status >= 300 && ctx.errorBodyBytes < 65_536) {
@@ -223,7 +243,8 @@ function decodeBody(parts: Buffer[], encoding: string | undefined): string {
   const raw = Buffer.concat(parts);
   try {
     if (encoding === 'gzip') return zlib.gunzipSync(raw, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString('utf8');
-    if (encoding === 'deflate') return zlib.inflateSync(raw, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString('utf8');
+    if (encoding === 'deflate')
+      return zlib.inflateSync(raw, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString('utf8');
   } catch {
     return '';
   }
@@ -245,11 +266,23 @@ export function createCouchClient(conn: CouchConnection, options: CouchClientOpt
   const timeoutMs = options.timeoutMs ?? 10_000;
   const agent = createAgent(endpoint, options.maxSockets ?? 4);
   const dispatcher = createDispatcher(endpoint, agent, timeoutMs);
-  const server = nano({ url: endpoint.url, parseUrl: false, agentOptions: dispatcher as unknown as nano.Configuration['agentOptions'] } as nano.Configuration & { parseUrl: boolean });
+  const server = nano({
+    url: endpoint.url,
+    parseUrl: false,
+    agentOptions: dispatcher as unknown as nano.Configuration['agentOptions'],
+  } as nano.Configuration & { parseUrl: boolean });
 
   /** Runs one nano call in its own context; HTTP statuses come back as `{status}`, network failures throw classified. */
-  async function call<T>(fn: () => Promise<T>, o: { timeoutMs?: number; signal?: AbortSignal; database?: string }): Promise<{ ok: true; value: T; status: number } | { ok: false; status: number; body: string; json: unknown }> {
-    const ctx: CallContext = { timeoutMs: o.timeoutMs ?? timeoutMs, errorBody: [], errorBodyBytes: 0, ...(o.signal ? { signal: o.signal } : {}) };
+  async function call<T>(
+    fn: () => Promise<T>,
+    o: { timeoutMs?: number; signal?: AbortSignal; database?: string },
+  ): Promise<{ ok: true; value: T; status: number } | { ok: false; status: number; body: string; json: unknown }> {
+    const ctx: CallContext = {
+      timeoutMs: o.timeoutMs ?? timeoutMs,
+      errorBody: [],
+      errorBodyBytes: 0,
+      ...(o.signal ? { signal: o.signal } : {}),
+    };
     try {
       const value = await calls.run(ctx, fn);
       return { ok: true, value, status: ctx.status ?? 200 };
@@ -262,11 +295,17 @@ export function createCouchClient(conn: CouchConnection, options: CouchClientOpt
       if (o.signal?.aborted) throw o.signal.reason;
       // The sync and reconciliation speak of a database (and retry what is retryable); preflight of the server.
       if (o.database !== undefined) throw classifyCouchError(ctx.error ?? error, o.database, endpoint.url);
-      throw await classifyConnectionError(ctx.error ?? error, endpoint.parsed, ctx.timeoutMs, endpoint.trustedFingerprint256);
+      throw await classifyConnectionError(
+        ctx.error ?? error,
+        endpoint.parsed,
+        ctx.timeoutMs,
+        endpoint.trustedFingerprint256,
+      );
     }
   }
 
-  const failed = (r: { status: number; body: string }, database: string): EngineError => couchHttpError(r.status, r.body, database, endpoint.url);
+  const failed = (r: { status: number; body: string }, database: string): EngineError =>
+    couchHttpError(r.status, r.body, database, endpoint.url);
 
   return {
     endpoint,
@@ -276,10 +315,19 @@ export function createCouchClient(conn: CouchConnection, options: CouchClientOpt
     },
 
     async send(method, path, body, o = {}) {
-      const request = { method, path: path.replace(/^\//, ''), dontParse: true, ...(body !== undefined ? { body } : {}) } as nano.RequestOptions;
+      const request = {
+        method,
+        path: path.replace(/^\//, ''),
+        dontParse: true,
+        ...(body !== undefined ? { body } : {}),
+      } as nano.RequestOptions;
       const r = await call(() => server.relax(request), o);
       if (!r.ok) return { status: r.status, body: r.body, json: r.json };
-      const text = Buffer.isBuffer(r.value) ? r.value.toString('utf8') : typeof r.value === 'string' ? r.value : JSON.stringify(r.value);
+      const text = Buffer.isBuffer(r.value)
+        ? r.value.toString('utf8')
+        : typeof r.value === 'string'
+          ? r.value
+          : JSON.stringify(r.value);
       return { status: r.status, body: text, json: parseJson(text) };
     },
 
@@ -291,7 +339,12 @@ export function createCouchClient(conn: CouchConnection, options: CouchClientOpt
       return {
         isCouch: raw.couchdb !== undefined || raw['express-pouchdb'] !== undefined,
         version: typeof raw.version === 'string' ? raw.version : 'unknown',
-        vendor: typeof vendor?.name === 'string' ? vendor.name : raw['express-pouchdb'] !== undefined ? 'PouchDB Server' : 'Apache CouchDB',
+        vendor:
+          typeof vendor?.name === 'string'
+            ? vendor.name
+            : raw['express-pouchdb'] !== undefined
+              ? 'PouchDB Server'
+              : 'Apache CouchDB',
         raw,
       };
     },
@@ -300,7 +353,10 @@ export function createCouchClient(conn: CouchConnection, options: CouchClientOpt
       const r = await call(() => server.session(), signal ? { signal } : {});
       if (!r.ok) throw failed(r, '_session');
       const userCtx = (r.value as { userCtx?: { name?: unknown; roles?: unknown } }).userCtx;
-      return { name: typeof userCtx?.name === 'string' ? userCtx.name : null, roles: Array.isArray(userCtx?.roles) ? userCtx.roles.filter((x): x is string => typeof x === 'string') : [] };
+      return {
+        name: typeof userCtx?.name === 'string' ? userCtx.name : null,
+        roles: Array.isArray(userCtx?.roles) ? userCtx.roles.filter((x): x is string => typeof x === 'string') : [],
+      };
     },
 
     async allDbs(signal) {
@@ -312,9 +368,23 @@ export function createCouchClient(conn: CouchConnection, options: CouchClientOpt
     async databaseInfo(database, signal) {
       const r = await call(() => server.db.get(database) as Promise<unknown>, signal ? { signal } : {});
       if (!r.ok) throw failed(r, database);
-      const info = (r.value ?? {}) as { doc_count?: unknown; doc_del_count?: unknown; sizes?: { file?: unknown; external?: unknown }; disk_size?: unknown; data_size?: unknown; update_seq?: unknown };
-      if (typeof info !== 'object' || (info.doc_count === undefined && (info as { db_name?: unknown }).db_name === undefined)) {
-        throw new EngineError('COUCH_PROTOCOL', `The CouchDB server at ${endpoint.url} answered for the database "${database}", but not as a CouchDB database. Check the CouchDB URL: it should be the CHT instance's address or CouchDB itself.`, { details: { database } });
+      const info = (r.value ?? {}) as {
+        doc_count?: unknown;
+        doc_del_count?: unknown;
+        sizes?: { file?: unknown; external?: unknown };
+        disk_size?: unknown;
+        data_size?: unknown;
+        update_seq?: unknown;
+      };
+      if (
+        typeof info !== 'object' ||
+        (info.doc_count === undefined && (info as { db_name?: unknown }).db_name === undefined)
+      ) {
+        throw new EngineError(
+          'COUCH_PROTOCOL',
+          `The CouchDB server at ${endpoint.url} answered for the database "${database}", but not as a CouchDB database. Check the CouchDB URL: it should be the CHT instance's address or CouchDB itself.`,
+          { details: { database } },
+        );
       }
       const seq = info.update_seq;
       return {
@@ -333,26 +403,51 @@ export function createCouchClient(conn: CouchConnection, options: CouchClientOpt
       const r = await call(() => server.use(database).list(params), o.signal ? { signal: o.signal } : {});
       if (!r.ok) throw failed(r, database);
       const list = r.value as { rows?: { id?: unknown; value?: { rev?: unknown } }[]; total_rows?: unknown };
-      let rows = (list.rows ?? []).filter((row) => typeof row.id === 'string').map((row) => ({ id: row.id as string, rev: typeof row.value?.rev === 'string' ? row.value.rev : '' }));
+      let rows = (list.rows ?? [])
+        .filter((row) => typeof row.id === 'string')
+        .map((row) => ({ id: row.id as string, rev: typeof row.value?.rev === 'string' ? row.value.rev : '' }));
       if (o.startAfter && rows[0]?.id === o.startAfter) rows = rows.slice(1);
       rows = rows.slice(0, limit);
-      return { rows, next: rows.length === limit ? (rows[rows.length - 1]?.id ?? null) : null, totalRows: typeof list.total_rows === 'number' ? list.total_rows : null };
+      return {
+        rows,
+        next: rows.length === limit ? (rows[rows.length - 1]?.id ?? null) : null,
+        totalRows: typeof list.total_rows === 'number' ? list.total_rows : null,
+      };
     },
 
-    async json<T>(database: string, o: { method?: 'GET' | 'POST'; path: string; body?: unknown; signal?: AbortSignal; timeoutMs?: number }): Promise<T> {
-      const request = { db: database, method: o.method ?? 'GET', path: o.path.replace(/^\//, ''), ...(o.body !== undefined ? { body: o.body } : {}) };
-      const r = await call(() => server.relax(request) as Promise<T>, { database, ...(o.signal ? { signal: o.signal } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
+    async json<T>(
+      database: string,
+      o: { method?: 'GET' | 'POST'; path: string; body?: unknown; signal?: AbortSignal; timeoutMs?: number },
+    ): Promise<T> {
+      const request = {
+        db: database,
+        method: o.method ?? 'GET',
+        path: o.path.replace(/^\//, ''),
+        ...(o.body !== undefined ? { body: o.body } : {}),
+      };
+      const r = await call(() => server.relax(request) as Promise<T>, {
+        database,
+        ...(o.signal ? { signal: o.signal } : {}),
+        ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+      });
       if (!r.ok) throw failed(r, database);
       return r.value;
     },
 
     stream(pathAndQuery, o) {
-      const headers: Record<string, string> = { 'accept-encoding': o.encoding === 'gzip' ? 'gzip, deflate' : 'identity' };
+      const headers: Record<string, string> = {
+        'accept-encoding': o.encoding === 'gzip' ? 'gzip, deflate' : 'identity',
+      };
       if (o.body) {
         headers['content-type'] = 'application/json';
         headers['content-length'] = String(o.body.length);
       }
-      return rawRequest(endpoint, agent, pathAndQuery, { headers, signal: o.signal, idleTimeoutMs: o.idleTimeoutMs, ...(o.body ? { method: 'POST', body: o.body } : {}) });
+      return rawRequest(endpoint, agent, pathAndQuery, {
+        headers,
+        signal: o.signal,
+        idleTimeoutMs: o.idleTimeoutMs,
+        ...(o.body ? { method: 'POST', body: o.body } : {}),
+      });
     },
 
     close() {

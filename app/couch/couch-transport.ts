@@ -47,7 +47,10 @@ export function normaliseConnection(c: CouchConnection): CouchConnection {
   try {
     url = new URL(c.url);
   } catch {
-    throw new EngineError('CONFIG_INVALID', 'The CouchDB URL is not a valid URL: it should look like https://cht.example.org.');
+    throw new EngineError(
+      'CONFIG_INVALID',
+      'The CouchDB URL is not a valid URL: it should look like https://cht.example.org.',
+    );
   }
   if (!url.username && !url.password) return c;
   const username = c.username ?? (decodeURIComponent(url.username) || undefined);
@@ -104,9 +107,16 @@ class PinnedAgent extends https.Agent {
     super(options);
   }
 
-  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+  override createConnection(
+    options: https.RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
     const host = String(options.host ?? options.hostname ?? '');
-    const socket = tls.connect({ ...(options as tls.ConnectionOptions), ...serverName(host), rejectUnauthorized: false });
+    const socket = tls.connect({
+      ...(options as tls.ConnectionOptions),
+      ...serverName(host),
+      rejectUnauthorized: false,
+    });
     let isDone = false;
     const done = (error: Error | null): void => {
       if (isDone) return;
@@ -131,7 +141,11 @@ class PinnedAgent extends https.Agent {
         return;
       }
       socket.destroy();
-      done(Object.assign(new Error(`the server's certificate (${presented ?? 'none'}) is not the one trusted`), { code: 'CERT_FINGERPRINT_MISMATCH' }));
+      done(
+        Object.assign(new Error(`the server's certificate (${presented ?? 'none'}) is not the one trusted`), {
+          code: 'CERT_FINGERPRINT_MISMATCH',
+        }),
+      );
     });
     socket.once('error', (error) => done(error));
     return undefined;
@@ -140,7 +154,8 @@ class PinnedAgent extends https.Agent {
 
 export function createAgent(endpoint: CouchEndpoint, maxSockets: number): http.Agent {
   if (!endpoint.isHttps) return new http.Agent({ keepAlive: true, maxSockets });
-  if (endpoint.trustedFingerprint256) return new PinnedAgent(endpoint.trustedFingerprint256, { keepAlive: true, maxSockets });
+  if (endpoint.trustedFingerprint256)
+    return new PinnedAgent(endpoint.trustedFingerprint256, { keepAlive: true, maxSockets });
   return new https.Agent({ keepAlive: true, maxSockets });
 }
 
@@ -159,7 +174,12 @@ export interface RawRequestOptions {
  * The idle timeout keeps running while the body streams: a response that stops sending is
  * destroyed with the timeout error, so its reader sees it as such.
  */
-export function rawRequest(endpoint: CouchEndpoint, agent: http.Agent, pathAndQuery: string, o: RawRequestOptions): Promise<IncomingMessage> {
+export function rawRequest(
+  endpoint: CouchEndpoint,
+  agent: http.Agent,
+  pathAndQuery: string,
+  o: RawRequestOptions,
+): Promise<IncomingMessage> {
   return new Promise<IncomingMessage>((resolve, reject) => {
     if (o.signal?.aborted) {
       reject(o.signal.reason);

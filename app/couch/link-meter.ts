@@ -36,7 +36,8 @@ export const NEAR_LATENCY_MS = 50;
 const RECHECK_GZIP_EVERY = 24;
 const RECHECK_IDENTITY_EVERY = 48;
 
-const ewma = (old: number | null, sample: number, weight = 0.3): number => (old === null ? sample : (1 - weight) * old + weight * sample);
+const ewma = (old: number | null, sample: number, weight = 0.3): number =>
+  old === null ? sample : (1 - weight) * old + weight * sample;
 
 export class LinkMeter {
   private latency: number | null = null;
@@ -111,7 +112,11 @@ export class LinkMeter {
     const identity = this.decodedRate.identity;
     this.sinceCheck++;
     if (used === 'identity') {
-      if (wireRate < KEEP_IDENTITY_BYTES_PER_SECOND || (gzip !== null && identity !== null && identity < 0.9 * gzip) || this.sinceCheck >= RECHECK_GZIP_EVERY) {
+      if (
+        wireRate < KEEP_IDENTITY_BYTES_PER_SECOND ||
+        (gzip !== null && identity !== null && identity < 0.9 * gzip) ||
+        this.sinceCheck >= RECHECK_GZIP_EVERY
+      ) {
         this.choice = 'gzip';
         this.sinceCheck = 0;
       }

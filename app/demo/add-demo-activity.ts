@@ -51,17 +51,30 @@ async function addActivity(client: CouchClient, n: number): Promise<DemoActivity
   }
 
   const existing = await pickExisting(client, toEdit + toDelete);
-  const edits = existing.slice(0, toEdit).map((doc): Record<string, unknown> => ({ ...doc, notes: `edited ${new Date(now).toISOString()}`, demo_edit_count: Number(doc.demo_edit_count ?? 0) + 1 }));
+  const edits = existing.slice(0, toEdit).map((doc): Record<string, unknown> => ({
+    ...doc,
+    notes: `edited ${new Date(now).toISOString()}`,
+    demo_edit_count: Number(doc.demo_edit_count ?? 0) + 1,
+  }));
   const deletes = existing.slice(toEdit).map((doc): Record<string, unknown> => ({ ...doc, _deleted: true }));
   const docs = [...fresh, ...edits, ...deletes];
   const res = await client.send('POST', '/medic/_bulk_docs', { docs });
-  if (!ok2xx(res.status) || !Array.isArray(res.json)) throw new EngineError('COUCH_SERVER', `The demo CouchDB server refused new activity (HTTP ${res.status}).`, { retryable: true });
+  if (!ok2xx(res.status) || !Array.isArray(res.json))
+    throw new EngineError('COUCH_SERVER', `The demo CouchDB server refused new activity (HTTP ${res.status}).`, {
+      retryable: true,
+    });
   const results = res.json as { id: string; rev?: string; error?: string }[];
   const ok = new Set(results.filter((r) => !r.error).map((r) => r.id));
 
   const infos = fresh
     .filter((d) => ok.has(String(d._id)))
-    .map((d) => ({ _id: `${String(d._id)}-info`, type: 'info', doc_id: d._id, initial_replication_date: new Date(now).toISOString(), latest_replication_date: new Date(now).toISOString() }));
+    .map((d) => ({
+      _id: `${String(d._id)}-info`,
+      type: 'info',
+      doc_id: d._id,
+      initial_replication_date: new Date(now).toISOString(),
+      latest_replication_date: new Date(now).toISOString(),
+    }));
   if (infos.length) {
     await client.send('POST', '/medic-sentinel/_bulk_docs', { docs: infos });
   }

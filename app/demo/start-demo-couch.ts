@@ -71,14 +71,20 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
   const markerFile = path.join(dir, 'seeded.json');
   const logger = o.logger;
 
-  let state: DemoState | null = existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as DemoState) : null;
+  let state: DemoState | null = existsSync(stateFile)
+    ? (JSON.parse(readFileSync(stateFile, 'utf8')) as DemoState)
+    : null;
   if (!state) state = { username: USERNAME, password: randomBytes(18).toString('base64url'), port: 0 };
   registerSecret(state.password);
   if (state.pid) await stopOrphan(state.pid, dir, logger);
   // Keep the port across runs: the sync's `source` column is `<host>/<db>`, so a new port would look like a new instance.
   let port = o.port ?? state.port;
   if (!port || !(await isPortFree(port))) {
-    if (o.port) throw new EngineError('CONFIG_INVALID', `Port ${o.port} for the demo CouchDB server is in use. Choose another port or stop what uses it.`);
+    if (o.port)
+      throw new EngineError(
+        'CONFIG_INVALID',
+        `Port ${o.port} for the demo CouchDB server is in use. Choose another port or stop what uses it.`,
+      );
     port = await freePort();
   }
   state = { ...state, port };
@@ -91,12 +97,28 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
   const anonymous = createCouchClient({ url }, { timeoutMs: 10_000, maxSockets: 2 });
   const client = createCouchClient({ url, ...auth }, { timeoutMs: 30_000, maxSockets: 2 });
   const bin = pouchServerBin();
-  const args = [bin, '--port', String(port), '--host', '127.0.0.1', '--dir', dir, '--config', path.join(dir, 'config.json'), '--no-stdout-logs'];
+  const args = [
+    bin,
+    '--port',
+    String(port),
+    '--host',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--config',
+    path.join(dir, 'config.json'),
+    '--no-stdout-logs',
+  ];
   // Inside Electron, process.execPath is the app itself: ELECTRON_RUN_AS_NODE makes it a plain Node for the child.
   const env = { ...process.env, NODE_OPTIONS: '', ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
   // Its own process group: a terminal's Ctrl-C reaches only us, and we stop the server in order
   // (after the sync has finished its batch) instead of it dying under the sync's feet.
-  const child: ChildProcess = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env, detached: true });
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+    detached: true,
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -109,7 +131,8 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
   process.once('exit', onExit);
   child.once('exit', (code, signal) => {
     process.removeListener('exit', onExit);
-    if (!isStopping) logger.error('the demo CouchDB server stopped unexpectedly', { code, signal, stderr: stderr.slice(-500) });
+    if (!isStopping)
+      logger.error('the demo CouchDB server stopped unexpectedly', { code, signal, stderr: stderr.slice(-500) });
   });
   if (child.pid) writeFileSync(stateFile, JSON.stringify({ ...state, pid: child.pid }), { mode: 0o600 });
 
@@ -135,15 +158,28 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
     const adminPath = `/_config/admins/${encodeURIComponent(auth.username)}`;
     let admin = await anonymous.send('PUT', adminPath, auth.password);
     if (admin.status === 401) admin = await client.send('PUT', adminPath, auth.password);
-    if (admin.status < 200 || admin.status >= 300) throw new EngineError('COUCH_AUTH', `The demo CouchDB server in ${dir} refused its admin (HTTP ${admin.status}). Delete ${dir} and ${stateFile} to start the demo afresh.`);
+    if (admin.status < 200 || admin.status >= 300)
+      throw new EngineError(
+        'COUCH_AUTH',
+        `The demo CouchDB server in ${dir} refused its admin (HTTP ${admin.status}). Delete ${dir} and ${stateFile} to start the demo afresh.`,
+      );
     for (const db of CHT_DATABASES) {
       const res = await client.send('PUT', `/${encodeURIComponent(db)}`);
-      if ((res.status < 200 || res.status >= 300) && res.status !== 412) throw new EngineError('COUCH_SERVER', `The demo CouchDB server could not create the database ${db} (HTTP ${res.status}).`);
+      if ((res.status < 200 || res.status >= 300) && res.status !== 412)
+        throw new EngineError(
+          'COUCH_SERVER',
+          `The demo CouchDB server could not create the database ${db} (HTTP ${res.status}).`,
+        );
       // admin-only, as CouchDB 3 creates databases: other local users cannot read the demo data anonymously
-      await client.send('PUT', `/${encodeURIComponent(db)}/_security`, { admins: { names: [], roles: [] }, members: { names: [], roles: ['_admin'] } });
+      await client.send('PUT', `/${encodeURIComponent(db)}/_security`, {
+        admins: { names: [], roles: [] },
+        members: { names: [], roles: ['_admin'] },
+      });
     }
 
-    let marker: SeedMarker | null = existsSync(markerFile) ? (JSON.parse(readFileSync(markerFile, 'utf8')) as SeedMarker) : null;
+    let marker: SeedMarker | null = existsSync(markerFile)
+      ? (JSON.parse(readFileSync(markerFile, 'utf8')) as SeedMarker)
+      : null;
     let didSeed = false;
     if (!marker) {
       const docs = o.docs ?? DEFAULT_DOCS;
@@ -157,7 +193,16 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
       logger.info('demo data seeded', { counts: result.counts, seconds: Math.round(result.seconds * 10) / 10 });
     }
     logger.info('demo CouchDB server started', { url, port });
-    return { url, username: auth.username, password: auth.password, databases: [...CHT_DATABASES], port, seeded: marker.counts, didSeed, stop };
+    return {
+      url,
+      username: auth.username,
+      password: auth.password,
+      databases: [...CHT_DATABASES],
+      port,
+      seeded: marker.counts,
+      didSeed,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -167,7 +212,12 @@ export async function startDemoCouch(o: StartDemoCouchOptions): Promise<DemoCouc
   }
 }
 
-async function waitUntilUp(anonymous: CouchClient, url: string, child: ChildProcess, stderr: () => string): Promise<void> {
+async function waitUntilUp(
+  anonymous: CouchClient,
+  url: string,
+  child: ChildProcess,
+  stderr: () => string,
+): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
@@ -176,8 +226,17 @@ async function waitUntilUp(anonymous: CouchClient, url: string, child: ChildProc
     } catch {
       // not listening yet
     }
-    if (child.exitCode !== null) throw new EngineError('COUCH_UNREACHABLE', `The demo CouchDB server (pouchdb-server) exited during start: ${stderr().slice(-500)}`);
-    if (Date.now() > deadline) throw new EngineError('COUCH_UNREACHABLE', `The demo CouchDB server did not answer on ${url} within 30 s: ${stderr().slice(-500)}`, { retryable: true });
+    if (child.exitCode !== null)
+      throw new EngineError(
+        'COUCH_UNREACHABLE',
+        `The demo CouchDB server (pouchdb-server) exited during start: ${stderr().slice(-500)}`,
+      );
+    if (Date.now() > deadline)
+      throw new EngineError(
+        'COUCH_UNREACHABLE',
+        `The demo CouchDB server did not answer on ${url} within 30 s: ${stderr().slice(-500)}`,
+        { retryable: true },
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }

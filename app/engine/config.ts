@@ -11,7 +11,11 @@ export type EngineConfig = ResolvedConfig;
  */
 export function configFromSaved(saved: SavedSettings, base: EngineConfig): EngineConfig {
   const couch = saved.couch.url
-    ? { url: saved.couch.url, ...(saved.couch.username ? { username: saved.couch.username } : {}), databases: saved.couch.databases }
+    ? {
+        url: saved.couch.url,
+        ...(saved.couch.username ? { username: saved.couch.username } : {}),
+        databases: saved.couch.databases,
+      }
     : null;
   let postgres: EngineConfig['postgres'] = { kind: 'embedded' };
   if (saved.postgres.kind === 'external') {

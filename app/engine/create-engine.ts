@@ -80,7 +80,8 @@ export async function createEngine(o: CreateEngineOptions): Promise<LocalEngine>
   const store: Store = o.store ?? openStore(storeFile(o.dataDir), o.secretStore ? { secretStore: o.secretStore } : {});
   if (!o.isObserver) {
     const interrupted = store.runs.markInterrupted();
-    if (interrupted) logger.warn('runs left unfinished by a previous process were marked failed', { count: interrupted });
+    if (interrupted)
+      logger.warn('runs left unfinished by a previous process were marked failed', { count: interrupted });
   }
   const closing = new AbortController();
   const ctx: EngineContext = {
@@ -96,7 +97,12 @@ export async function createEngine(o: CreateEngineOptions): Promise<LocalEngine>
   };
   const reresolve =
     o.resolveConfig ??
-    savedOverStartup(o.config, (saved) => resolveConfig({ flags: {}, env: process.env, saved, dataDir: o.dataDir, secrets: store.secrets }), store.settings.get(), logger);
+    savedOverStartup(
+      o.config,
+      (saved) => resolveConfig({ flags: {}, env: process.env, saved, dataDir: o.dataDir, secrets: store.secrets }),
+      store.settings.get(),
+      logger,
+    );
   // Listeners of a settings change run in construction order: the status first, then PostgreSQL, then the schedule.
   const settings = new EngineSettings(store, o.config, reresolve);
   const status = new StatusFeed(ctx, settings);
@@ -109,7 +115,16 @@ export async function createEngine(o: CreateEngineOptions): Promise<LocalEngine>
   const parts: EngineParts = { ctx, settings, status, postgres, demo, sync, transforms, verify, scheduler };
   const metrics = o.metrics ? metricsService(ctx, o.metrics, { settings, status, postgres, transforms }) : null;
   // Metrics first: /healthz answers while the rest starts (and while a service waits for its servers).
-  const services: Service[] = [...(metrics ? [metrics] : []), demo, postgres, status, sync, transforms, verify, scheduler];
+  const services: Service[] = [
+    ...(metrics ? [metrics] : []),
+    demo,
+    postgres,
+    status,
+    sync,
+    transforms,
+    verify,
+    scheduler,
+  ];
   await startServices(services);
 
   let closed: Promise<void> | null = null;
@@ -146,22 +161,29 @@ export async function createEngine(o: CreateEngineOptions): Promise<LocalEngine>
       const config = settings.current;
       if (config.postgres.kind !== 'external') return null;
       const couch = config.couch;
-      const sources = couch ? couch.databases.map((database) => ({ database, source: ctx.modules.sourceFor(couch.url, database) })) : [];
-      const raw = await inspectRawTables(config.postgres.url, { schema: config.schema, table: config.table, sources: sources.map((s) => s.source) });
+      const sources = couch
+        ? couch.databases.map((database) => ({ database, source: ctx.modules.sourceFor(couch.url, database) }))
+        : [];
+      const raw = await inspectRawTables(config.postgres.url, {
+        schema: config.schema,
+        table: config.table,
+        sources: sources.map((s) => s.source),
+      });
       return { sources, raw };
     },
     close() {
       // Every caller (a signal handler and the command's own cleanup) waits for the same shutdown.
       closed ??= (async () => {
         closing.abort();
-        await stopServices(services, (service, error) => logger.warn(`the ${service.name} service did not stop cleanly`, { error }));
+        await stopServices(services, (service, error) =>
+          logger.warn(`the ${service.name} service did not stop cleanly`, { error }),
+        );
         store.close();
       })();
       return closed;
     },
   };
 }
-
 
 /**
  * The metrics service: cht-sync's metrics fed by the sync's events (through the status feed),

@@ -24,27 +24,45 @@ export function diagnosticsReport(input: DiagnosticsInput): string {
   };
   add('CHT Sync Desktop — diagnostics');
   add(`generated: ${new Date().toISOString()}`);
-  add(`version: ${input.app.version} (${input.app.host}); node ${input.app.node}${input.app.electron ? `; electron ${input.app.electron}` : ''}; ${input.app.platform}/${input.app.arch}`);
+  add(
+    `version: ${input.app.version} (${input.app.host}); node ${input.app.node}${input.app.electron ? `; electron ${input.app.electron}` : ''}; ${input.app.platform}/${input.app.arch}`,
+  );
   add();
   add('## Settings');
   const s = input.settings;
   add(`setup complete: ${s.isSetupComplete}; demo: ${s.isDemo}; language: ${s.language}`);
-  add(`couch: ${s.couch.url ? safeUrl(s.couch.url) : '(not set)'}; user set: ${s.couch.username ? 'yes' : 'no'}; password stored: ${s.couch.hasPassword ? 'yes' : 'no'}`);
+  add(
+    `couch: ${s.couch.url ? safeUrl(s.couch.url) : '(not set)'}; user set: ${s.couch.username ? 'yes' : 'no'}; password stored: ${s.couch.hasPassword ? 'yes' : 'no'}`,
+  );
   add(`databases: ${s.couch.databases.join(', ') || '(none)'}`);
-  if (s.postgres.kind === 'embedded') add(`postgres: embedded (port ${s.postgres.port ?? 'not started'}); server ${input.postgres.serverVersion ?? 'unknown'}`);
-  else add(`postgres: external ${s.postgres.host}:${s.postgres.port}/${s.postgres.database} ssl=${s.postgres.ssl}; server ${input.postgres.serverVersion ?? 'unknown'}`);
-  add(`schema.table: ${s.schema}.${s.table}; pipeline: ${s.pipeline.kind === 'bundled' ? 'bundled' : s.pipeline.kind === 'git' ? `git ${safeUrl(s.pipeline.url)}` : `folder`}`);
-  add(`schedule: ${s.schedule.kind === 'manual' ? 'manual' : `every ${s.schedule.minutes} min`}; batch ${s.advanced.batchSize}; threads ${s.advanced.threads}; transform batch ${s.advanced.transformBatchSize ?? 'none'}`);
+  if (s.postgres.kind === 'embedded')
+    add(
+      `postgres: embedded (port ${s.postgres.port ?? 'not started'}); server ${input.postgres.serverVersion ?? 'unknown'}`,
+    );
+  else
+    add(
+      `postgres: external ${s.postgres.host}:${s.postgres.port}/${s.postgres.database} ssl=${s.postgres.ssl}; server ${input.postgres.serverVersion ?? 'unknown'}`,
+    );
+  add(
+    `schema.table: ${s.schema}.${s.table}; pipeline: ${s.pipeline.kind === 'bundled' ? 'bundled' : s.pipeline.kind === 'git' ? `git ${safeUrl(s.pipeline.url)}` : `folder`}`,
+  );
+  add(
+    `schedule: ${s.schedule.kind === 'manual' ? 'manual' : `every ${s.schedule.minutes} min`}; batch ${s.advanced.batchSize}; threads ${s.advanced.threads}; transform batch ${s.advanced.transformBatchSize ?? 'none'}`,
+  );
   add();
   add('## Sync status');
   for (const d of input.status) {
-    add(`${d.database}: ${d.state.kind}${d.state.error ? ` (${errorLine(d.state.error)})` : ''}; seq ${d.seqShort ?? '-'}; pending ${d.pending ?? '?'}; last success ${d.lastSuccessAt ?? 'never'}`);
+    add(
+      `${d.database}: ${d.state.kind}${d.state.error ? ` (${errorLine(d.state.error)})` : ''}; seq ${d.seqShort ?? '-'}; pending ${d.pending ?? '?'}; last success ${d.lastSuccessAt ?? 'never'}`,
+    );
   }
   if (input.status.length === 0) add('(no databases configured)');
   add();
   add('## Recent runs');
   for (const r of input.recent) {
-    add(`#${r.id} ${r.kind} ${r.trigger} ${r.outcome} ${r.startedAt} → ${r.finishedAt ?? '…'}: ${scrub(r.summary)}${r.errorCount ? ` [${r.errorCount} errors]` : ''}`);
+    add(
+      `#${r.id} ${r.kind} ${r.trigger} ${r.outcome} ${r.startedAt} → ${r.finishedAt ?? '…'}: ${scrub(r.summary)}${r.errorCount ? ` [${r.errorCount} errors]` : ''}`,
+    );
   }
   if (input.recent.length === 0) add('(none)');
   if (input.detail) {
@@ -53,15 +71,21 @@ export function diagnosticsReport(input: DiagnosticsInput): string {
     add(`## Run #${d.id} (${d.kind}, ${d.outcome})`);
     if (d.error) add(`error: ${errorLine(d.error)}`);
     for (const db of d.databases ?? []) {
-      add(`- ${db.database}: ${db.outcome}; docs ${db.docs}; deletes ${db.deletes}; bytes ${db.bytes}; ${db.seconds.toFixed(1)} s; reached end ${db.reachedEnd}`);
+      add(
+        `- ${db.database}: ${db.outcome}; docs ${db.docs}; deletes ${db.deletes}; bytes ${db.bytes}; ${db.seconds.toFixed(1)} s; reached end ${db.reachedEnd}`,
+      );
       if (db.error) add(`  error: ${errorLine(db.error)}`);
       for (const skipped of db.skipped.slice(0, 50)) add(`  skipped ${skipped.id}: ${scrub(skipped.reason)}`);
       if (db.skipped.length > 50) add(`  … and ${db.skipped.length - 50} more skipped`);
     }
     for (const m of d.models ?? []) {
       if (m.status === 'success') continue;
-      const where = m.error?.details ? [m.error.details.file, m.error.details.line].filter((x) => x !== undefined).join(':') : '';
-      add(`- model ${m.uniqueId}: ${m.status}${m.skippedBecause ? ` because of ${m.skippedBecause}` : ''}${m.error ? ` — ${errorLine(m.error)}` : ''}${where ? ` (${where})` : ''}`);
+      const where = m.error?.details
+        ? [m.error.details.file, m.error.details.line].filter((x) => x !== undefined).join(':')
+        : '';
+      add(
+        `- model ${m.uniqueId}: ${m.status}${m.skippedBecause ? ` because of ${m.skippedBecause}` : ''}${m.error ? ` — ${errorLine(m.error)}` : ''}${where ? ` (${where})` : ''}`,
+      );
     }
     for (const w of d.warnings ?? []) add(`warning: ${scrub(w)}`);
   }

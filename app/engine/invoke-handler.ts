@@ -7,7 +7,11 @@ import type { Engine } from './types';
  * raw argument with the method's schema, run the handler, and turn any failure
  * into a wire error. Never throws.
  */
-export async function invokeHandler(engine: Pick<Engine, 'handlers'>, method: string, rawArgs: unknown): Promise<Wire<unknown>> {
+export async function invokeHandler(
+  engine: Pick<Engine, 'handlers'>,
+  method: string,
+  rawArgs: unknown,
+): Promise<Wire<unknown>> {
   try {
     if (!isMethodName(method)) {
       throw new EngineError('NOT_FOUND', `There is no API method named "${method.slice(0, 80)}".`);
@@ -16,9 +20,16 @@ export async function invokeHandler(engine: Pick<Engine, 'handlers'>, method: st
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue && issue.path.length ? issue.path.map(String).join('.') : '(arguments)';
-      throw new EngineError('INVALID_ARGUMENT', `Invalid argument for ${method}: ${field} ${issue?.message ?? 'is invalid'}.`, {
-        details: { field, issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) },
-      });
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `Invalid argument for ${method}: ${field} ${issue?.message ?? 'is invalid'}.`,
+        {
+          details: {
+            field,
+            issues: parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })),
+          },
+        },
+      );
     }
     const handler = engine.handlers[method] as (args: unknown) => Promise<unknown>;
     const value = await handler(parsed.data);

@@ -50,7 +50,12 @@ export class EngineSettings {
 
   /** The saved CouchDB password, only when `url` is the server it was saved for (scheme, host and port). */
   couchPasswordFor(url: string): string | null {
-    const value = boundSecret(this.store.secrets, SECRET_NAMES.couchPassword, couchOrigin(url), couchOrigin(this.store.settings.get().couch.url));
+    const value = boundSecret(
+      this.store.secrets,
+      SECRET_NAMES.couchPassword,
+      couchOrigin(url),
+      couchOrigin(this.store.settings.get().couch.url),
+    );
     registerSecret(value);
     return value;
   }
@@ -66,7 +71,11 @@ export class EngineSettings {
 
   couchConnection(): CouchConnection {
     const couch = this.config.couch;
-    if (!couch) throw new EngineError('NOT_CONFIGURED', 'No CHT instance is configured yet. Finish the setup (or pass --couch-url / COUCHDB_HOST).');
+    if (!couch)
+      throw new EngineError(
+        'NOT_CONFIGURED',
+        'No CHT instance is configured yet. Finish the setup (or pass --couch-url / COUCHDB_HOST).',
+      );
     const password = couch.password ?? this.couchPasswordFor(couch.url) ?? undefined;
     return { ...couch, ...(password ? { password } : {}) };
   }
@@ -103,7 +112,8 @@ export function savedOverStartup(
   try {
     const base = plain(savedAtStart);
     for (const key of keys) {
-      if (JSON.stringify(startup[key]) !== JSON.stringify(base[key])) (overrides as Record<string, unknown>)[key] = startup[key];
+      if (JSON.stringify(startup[key]) !== JSON.stringify(base[key]))
+        (overrides as Record<string, unknown>)[key] = startup[key];
     }
   } catch (error) {
     // The saved settings alone do not resolve: everything in the startup config stands.

@@ -50,11 +50,16 @@ export class StatusFeed implements Service {
       const checkpoint = store.checkpoints.get(source);
       const lastDetail = details.find((d) => d.databases?.some((x) => x.database === database));
       const lastRow = lastDetail?.databases?.find((x) => x.database === database);
-      const success = details.find((d) => d.databases?.some((x) => x.database === database && (x.outcome === 'done' || x.reachedEnd)));
+      const success = details.find((d) =>
+        d.databases?.some((x) => x.database === database && (x.outcome === 'done' || x.reachedEnd)),
+      );
       return {
         seqShort: checkpoint ? shortSeq(checkpoint.seq) : null,
         pending: checkpoint?.pending ?? null,
-        lastRun: lastDetail && lastRow ? { runId: lastDetail.id, outcome: lastRow.outcome, finishedAt: lastDetail.finishedAt } : null,
+        lastRun:
+          lastDetail && lastRow
+            ? { runId: lastDetail.id, outcome: lastRow.outcome, finishedAt: lastDetail.finishedAt }
+            : null,
         lastSuccessAt: success?.finishedAt ?? null,
         ...(this.isPaused ? { state: { kind: 'paused', since: new Date().toISOString() } satisfies SyncState } : {}),
       };
@@ -79,7 +84,8 @@ export class StatusFeed implements Service {
   /** Every database's state changes at once (pause, resume, offline), each announced. */
   setAll(state: (database: string) => SyncState | null): void {
     this.board.setAll(state);
-    for (const row of this.board.list()) this.ctx.bus.emit('sync.stateChanged', { database: row.database, state: row.state });
+    for (const row of this.board.list())
+      this.ctx.bus.emit('sync.stateChanged', { database: row.database, state: row.state });
     this.push(true);
   }
 
@@ -93,7 +99,8 @@ export class StatusFeed implements Service {
     try {
       for (const listener of this.syncListeners) listener(event);
       if (event.type === 'state') {
-        if (this.board.setState(event.database, event.state)) bus.emit('sync.stateChanged', { database: event.database, state: event.state });
+        if (this.board.setState(event.database, event.state))
+          bus.emit('sync.stateChanged', { database: event.database, state: event.state });
         this.push(true);
       } else if (event.type === 'progress') {
         const { type: _type, ...progress } = event;

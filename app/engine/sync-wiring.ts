@@ -26,8 +26,12 @@ export function syncAdapters(options: SyncOptions): SyncAdapters {
       }
     },
     source: (database, selector) =>
-      createCouchChangesSource(options.couch, database, { ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}), ...(selector ? { selector } : {}) }),
-    sink: () => createPgRawSink({ pool: options.pool, schema: options.schema, table: options.table, logger: options.logger }),
+      createCouchChangesSource(options.couch, database, {
+        ...(options.requestTimeoutMs ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
+        ...(selector ? { selector } : {}),
+      }),
+    sink: () =>
+      createPgRawSink({ pool: options.pool, schema: options.schema, table: options.table, logger: options.logger }),
     // A full or read-only local disk is said as such, never as a CouchDB failure (issue 11 #9).
     sourceError: (error, database) => localDiskError(error) ?? classifyCouchError(error, database, options.couch.url),
     async resolveScope(placeIds, databases, signal) {

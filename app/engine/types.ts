@@ -1,5 +1,15 @@
 import type { TransformOptions } from '../transform/run-transform';
-import type { AppInfo, ParsedArgs, MethodName, MethodResult, EventMap, EventName, SyncRunResult, TransformRunResult, RunSummary } from '../contract';
+import type {
+  AppInfo,
+  ParsedArgs,
+  MethodName,
+  MethodResult,
+  EventMap,
+  EventName,
+  SyncRunResult,
+  TransformRunResult,
+  RunSummary,
+} from '../contract';
 
 /** A named secret kept outside the settings (store: 0600 file; desktop: safeStorage). */
 export interface SecretStore {
@@ -25,19 +35,40 @@ export interface EngineEvents {
  *    selections differ between callers, so joining would answer the wrong question.
  */
 /** `cht-sync dbt <command>` options passed through to the transform engine (in-process only). */
-export type DbtInvocation = Pick<TransformOptions, 'resourceTypes' | 'build' | 'failFast' | 'indirectSelection' | 'compileOnly' | 'parseOnly' | 'onArtifacts' | 'threads' | 'target'>;
+export type DbtInvocation = Pick<
+  TransformOptions,
+  | 'resourceTypes'
+  | 'build'
+  | 'failFast'
+  | 'indirectSelection'
+  | 'compileOnly'
+  | 'parseOnly'
+  | 'onArtifacts'
+  | 'threads'
+  | 'target'
+>;
 
 export interface Engine {
   readonly info: AppInfo;
   handlers: HandlerTable;
   events: EngineEvents;
   syncNow(o: { trigger: Trigger; databases?: string[]; timeoutSeconds?: number }): Promise<SyncRunResult>;
-  transformNow(o: { trigger: Trigger; select?: string[]; exclude?: string[]; fullRefresh?: boolean; vars?: Record<string, unknown>; dbt?: DbtInvocation }): Promise<TransformRunResult>;
+  transformNow(o: {
+    trigger: Trigger;
+    select?: string[];
+    exclude?: string[];
+    fullRefresh?: boolean;
+    vars?: Record<string, unknown>;
+    dbt?: DbtInvocation;
+  }): Promise<TransformRunResult>;
   /** `cht-sync run` (follow: true) or the desktop schedule (follow: false: the saved interval). */
   startDaemon(o: { follow: boolean; transforms: boolean }): void;
   stopDaemon(): Promise<void>;
   /** Streams a table (or filtered view) as CSV chunks, for transports that can stream (HTTP download). */
-  exportCsv(args: ParsedArgs<'data.exportCsv'>, write: (chunk: string) => void | Promise<void>): Promise<{ fileName: string; rows: number }>;
+  exportCsv(
+    args: ParsedArgs<'data.exportCsv'>,
+    write: (chunk: string) => void | Promise<void>,
+  ): Promise<{ fileName: string; rows: number }>;
   postgresUrl(): string;
   close(): Promise<void>;
 }

@@ -31,7 +31,12 @@ export function userMeta(user: string, personId: string, placeId: string): Doc {
   return { created_by: user, created_by_person_uuid: personId, created_by_place_uuid: placeId };
 }
 
-export function buildDistrict(ctx: GenContext, at: number, name: string, contactId: string): { ref: PlaceRef; doc: Doc } {
+export function buildDistrict(
+  ctx: GenContext,
+  at: number,
+  name: string,
+  contactId: string,
+): { ref: PlaceRef; doc: Doc } {
   const id = ctx.docId(at);
   const doc: Doc = {
     _id: id,
@@ -48,7 +53,13 @@ export function buildDistrict(ctx: GenContext, at: number, name: string, contact
   return { ref: { id, lineage: { _id: id }, name, doc }, doc };
 }
 
-export function buildHealthCenter(ctx: GenContext, at: number, district: PlaceRef, name: string, contactId: string): { ref: PlaceRef; doc: Doc } {
+export function buildHealthCenter(
+  ctx: GenContext,
+  at: number,
+  district: PlaceRef,
+  name: string,
+  contactId: string,
+): { ref: PlaceRef; doc: Doc } {
   const id = ctx.docId(at);
   const lineage: Lineage = { _id: id, parent: district.lineage };
   const configurable = ctx.rng.chance(0.1);
@@ -70,7 +81,14 @@ export function buildHealthCenter(ctx: GenContext, at: number, district: PlaceRe
   return { ref: { id, lineage, name, doc }, doc };
 }
 
-export function buildHousehold(ctx: GenContext, at: number, area: PlaceRef, script: Script, headId: string, creator: { user: string; personId: string }): { ref: PlaceRef; doc: Doc } {
+export function buildHousehold(
+  ctx: GenContext,
+  at: number,
+  area: PlaceRef,
+  script: Script,
+  headId: string,
+  creator: { user: string; personId: string },
+): { ref: PlaceRef; doc: Doc } {
   const id = ctx.docId(at);
   const lineage: Lineage = { _id: id, parent: area.lineage };
   const name = familyName(ctx.rng, script);
@@ -99,13 +117,23 @@ export function buildHousehold(ctx: GenContext, at: number, area: PlaceRef, scri
 export function buildPerson(
   ctx: GenContext,
   at: number,
-  o: { id?: string; household: PlaceRef; script: Script; creator: { user: string; personId: string; placeId: string }; role?: string; adult?: boolean },
+  o: {
+    id?: string;
+    household: PlaceRef;
+    script: Script;
+    creator: { user: string; personId: string; placeId: string };
+    role?: string;
+    adult?: boolean;
+  },
 ): { ref: PersonRef; doc: Doc } {
   const { rng } = ctx;
   const csvStyle = ctx.edge('uuid5', 0.004);
   const id = o.id ?? (csvStyle ? ctx.ids.uuid5() : ctx.docId(at));
   // one script dominates an area; migrants, married-in relatives and imports bring others
-  let name = personName(rng, rng.chance(0.12) ? rng.pick(['latin', 'devanagari', 'arabic', 'ethiopic'] as const) : o.script);
+  let name = personName(
+    rng,
+    rng.chance(0.12) ? rng.pick(['latin', 'devanagari', 'arabic', 'ethiopic'] as const) : o.script,
+  );
   if (ctx.edge('emoji', 0.01)) name = `${name} ${emoji(rng)}`;
   const ageYears = o.adult ? rng.range(18, 60) : rng.chance(0.35) ? rng.range(0, 5) : rng.range(6, 80);
   const dobMs = at - ageYears * 365.25 * DAY_MS - rng.int(365) * DAY_MS;
@@ -114,13 +142,19 @@ export function buildPerson(
   const patientId = ctx.shortcode();
   let notes = rng.chance(0.1) ? note(rng) : '';
   if (ctx.edge('nul', 0.002)) notes = `Called twice\u0000no answer`;
-  else if (ctx.edge('backslash', 0.002)) notes = rng.pick(['Photo saved in C:\\CHT\\photos\\new', 'Path \\\\server\\share and regex \\d+\\s*', 'ends with a backslash \\']);
+  else if (ctx.edge('backslash', 0.002))
+    notes = rng.pick([
+      'Photo saved in C:\\CHT\\photos\\new',
+      'Path \\\\server\\share and regex \\d+\\s*',
+      'ends with a backslash \\',
+    ]);
   else if (ctx.edge('literalEscape', 0.001)) notes = 'typed as text: \\u0000 is not a NUL';
   else if (rng.chance(0.003)) notes = `Prefers visits after 2pm ${emoji(rng)} — “quoted” text, tab\tand newline\nend`;
 
   let parent: unknown = o.household.lineage;
   if (ctx.edge('hydratedLineage', 0.003)) parent = o.household.doc;
-  else if (ctx.edge('danglingParent', 0.002)) parent = { _id: rng.pick(['clinic1', 'hc1', ctx.ids.uuid4()]), parent: { _id: 'dist1' } };
+  else if (ctx.edge('danglingParent', 0.002))
+    parent = { _id: rng.pick(['clinic1', 'hc1', ctx.ids.uuid4()]), parent: { _id: 'dist1' } };
   else if (ctx.edge('emptyParent', 0.001)) parent = '';
 
   const configurable = rng.chance(0.06);
@@ -134,13 +168,27 @@ export function buildPerson(
     date_of_birth: dob,
     date_of_birth_method: rng.pick(['calendar', 'approx', '']),
     sex,
-    phone: rng.chance(0.5) ? phone(rng, o.script) : rng.chance(0.02) ? `07${rng.range(10, 99)} ${rng.range(100, 999)} ${rng.range(100, 999)}` : '',
+    phone: rng.chance(0.5)
+      ? phone(rng, o.script)
+      : rng.chance(0.02)
+        ? `07${rng.range(10, 99)} ${rng.range(100, 999)} ${rng.range(100, 999)}`
+        : '',
     phone_alternate: '',
     role: o.role ?? 'patient',
     external_id: '',
     notes,
     parent,
-    ephemeral_dob: { dob_calendar: dob, age_label: '', age_years: '', age_months: '', dob_method: '', dob_approx: '', dob_raw: dob, dob_iso: dob, dob_debug: '' },
+    ephemeral_dob: {
+      dob_calendar: dob,
+      age_label: '',
+      age_years: '',
+      age_months: '',
+      dob_method: '',
+      dob_approx: '',
+      dob_raw: dob,
+      dob_iso: dob,
+      dob_debug: '',
+    },
     patient_id: patientId,
     meta: userMeta(o.creator.user, o.creator.personId, o.creator.placeId),
     reported_date: ctx.reportedDate(at),
@@ -151,7 +199,8 @@ export function buildPerson(
     delete doc.ephemeral_dob;
   }
   if (rng.chance(0.01)) doc.muted = ctx.iso(at + rng.int(30) * DAY_MS);
-  if (rng.chance(0.005)) doc.date_of_death = rng.chance(0.5) ? ctx.day(at + rng.int(300) * DAY_MS) : Math.floor(at + rng.int(300) * DAY_MS);
+  if (rng.chance(0.005))
+    doc.date_of_death = rng.chance(0.5) ? ctx.day(at + rng.int(300) * DAY_MS) : Math.floor(at + rng.int(300) * DAY_MS);
   if (rng.chance(0.01)) doc.linked_docs = { chw: o.creator.personId };
   const ref: PersonRef = { id, name, patientId, dob, sex, household: o.household };
   return { ref, doc };

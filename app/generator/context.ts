@@ -46,7 +46,9 @@ export const EDGE_CASES = [
 ] as const;
 export type EdgeCase = (typeof EDGE_CASES)[number];
 
-const FIRST_AT: Record<EdgeCase, number> = Object.fromEntries(EDGE_CASES.map((name, i) => [name, 40 + i * 60])) as Record<EdgeCase, number>;
+const FIRST_AT: Record<EdgeCase, number> = Object.fromEntries(
+  EDGE_CASES.map((name, i) => [name, 40 + i * 60]),
+) as Record<EdgeCase, number>;
 // a ≥ 1 MB document early would dominate a small demo set; put it after the first CHW area
 FIRST_AT.hugeDoc = 2_400;
 FIRST_AT.deletedUser = 0;

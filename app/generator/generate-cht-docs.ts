@@ -1,6 +1,23 @@
-import { buildFeedback, buildInfo, buildLegacyTombstone, buildTarget, buildTask, buildTelemetry, buildUser, buildUserSettings, type UserRef } from './activity';
+import {
+  buildFeedback,
+  buildInfo,
+  buildLegacyTombstone,
+  buildTarget,
+  buildTask,
+  buildTelemetry,
+  buildUser,
+  buildUserSettings,
+  type UserRef,
+} from './activity';
 import { buildConfigDocs } from './config-docs';
-import { buildDistrict, buildHealthCenter, buildHousehold, buildPerson, type PersonRef, type PlaceRef } from './contacts';
+import {
+  buildDistrict,
+  buildHealthCenter,
+  buildHousehold,
+  buildPerson,
+  type PersonRef,
+  type PlaceRef,
+} from './contacts';
 import { DAY_MS, GenContext, HISTORY_END, HISTORY_START, type Doc } from './context';
 import { buildAppReport, buildHugeReport, buildSmsReport, type ReportRef, type Reporter } from './reports';
 import { personName, phone, pickScript } from './text';
@@ -34,7 +51,8 @@ const DELETE_FULL_RATE = 0.018;
  * same seed. Proportions and edge cases follow cht-data-model.md §5 (see README.md here).
  */
 export function generateChtDocs(o: GenerateOptions): Iterable<GeneratedDoc> {
-  if (!Number.isInteger(o.docs) || o.docs < 0) throw new RangeError(`docs must be a non-negative integer, got ${o.docs}`);
+  if (!Number.isInteger(o.docs) || o.docs < 0)
+    throw new RangeError(`docs must be a non-negative integer, got ${o.docs}`);
   if (!Number.isInteger(o.seed)) throw new RangeError(`seed must be an integer, got ${o.seed}`);
   return {
     *[Symbol.iterator]() {
@@ -77,7 +95,8 @@ function* stream(seed: number, areasPerBranch: number): Generator<GeneratedDoc, 
       }
     }
     yield { database: 'medic', doc: out };
-    if (!String(out._id).startsWith('_design/') && rng.chance(0.97)) yield { database: 'medic-sentinel', doc: buildInfo(ctx, out, at) };
+    if (!String(out._id).startsWith('_design/') && rng.chance(0.97))
+      yield { database: 'medic-sentinel', doc: buildInfo(ctx, out, at) };
   }
 
   for (const doc of buildConfigDocs(ctx)) yield* medic(doc, HISTORY_START);
@@ -90,13 +109,34 @@ function* stream(seed: number, areasPerBranch: number): Generator<GeneratedDoc, 
 
     if (area % areasPerBranch === 0 || !branch) {
       const managerId = ctx.docId(start);
-      const dh = buildDistrict(ctx, start - 30 * DAY_MS, `${rng.pick(['Kiambu', 'Ruiru', 'Thika', 'Kisumu', 'Pokhara', 'Kassala', 'Bahir Dar'])} Branch ${area / areasPerBranch + 1}`, managerId);
+      const dh = buildDistrict(
+        ctx,
+        start - 30 * DAY_MS,
+        `${rng.pick(['Kiambu', 'Ruiru', 'Thika', 'Kisumu', 'Pokhara', 'Kassala', 'Bahir Dar'])} Branch ${area / areasPerBranch + 1}`,
+        managerId,
+      );
       branch = dh.ref;
       yield* medic(dh.doc, start);
-      const manager = buildPerson(ctx, start, { id: managerId, household: branch, script, creator: { user: 'admin', personId: '', placeId: '' }, role: 'manager', adult: true });
+      const manager = buildPerson(ctx, start, {
+        id: managerId,
+        household: branch,
+        script,
+        creator: { user: 'admin', personId: '', placeId: '' },
+        role: 'manager',
+        adult: true,
+      });
       yield* medic(manager.doc, start);
-      const managerUser: UserRef = { name: `manager_${area}`, personId: managerId, placeId: branch.id, districtId: branch.id, deviceId: ctx.ids.uuid4() };
-      yield* medic(buildUserSettings(ctx, managerUser, manager.ref.name, phone(rng, script), ['chw_supervisor', 'mm-online']), start);
+      const managerUser: UserRef = {
+        name: `manager_${area}`,
+        personId: managerId,
+        placeId: branch.id,
+        districtId: branch.id,
+        deviceId: ctx.ids.uuid4(),
+      };
+      yield* medic(
+        buildUserSettings(ctx, managerUser, manager.ref.name, phone(rng, script), ['chw_supervisor', 'mm-online']),
+        start,
+      );
       yield { database: '_users', doc: buildUser(ctx, managerUser, ['chw_supervisor', 'mm-online'], false) };
     }
     const district: PlaceRef = branch;
@@ -105,9 +145,22 @@ function* stream(seed: number, areasPerBranch: number): Generator<GeneratedDoc, 
     const chwName = personName(rng, script);
     const hc = buildHealthCenter(ctx, start, district, `${chwName}'s Area`, chwId);
     yield* medic(hc.doc, start);
-    const chw = buildPerson(ctx, start, { id: chwId, household: hc.ref, script, creator: { user: 'admin', personId: '', placeId: '' }, role: 'chw', adult: true });
+    const chw = buildPerson(ctx, start, {
+      id: chwId,
+      household: hc.ref,
+      script,
+      creator: { user: 'admin', personId: '', placeId: '' },
+      role: 'chw',
+      adult: true,
+    });
     yield* medic(chw.doc, start);
-    const user: UserRef = { name: `chw_${area}`, personId: chwId, placeId: hc.ref.id, districtId: district.id, deviceId: ctx.ids.uuid4() };
+    const user: UserRef = {
+      name: `chw_${area}`,
+      personId: chwId,
+      placeId: hc.ref.id,
+      districtId: district.id,
+      deviceId: ctx.ids.uuid4(),
+    };
     const chwPhone = phone(rng, script);
     yield* medic(buildUserSettings(ctx, user, chw.ref.name, chwPhone, ['chw']), start);
     yield { database: '_users', doc: buildUser(ctx, user, ['chw'], false) };
@@ -115,10 +168,23 @@ function* stream(seed: number, areasPerBranch: number): Generator<GeneratedDoc, 
       // a CHW who left: CHT deletes the _users doc by saving it whole with _deleted, so the tombstone keeps the hash
       const former: UserRef = { ...user, name: `former_chw_${area}`, deviceId: ctx.ids.uuid4() };
       yield { database: '_users', doc: buildUser(ctx, former, ['chw'], true) };
-      yield* medic({ ...buildUserSettings(ctx, former, personName(rng, script), phone(rng, script), ['chw']), inactive: true, deletion_date: ctx.iso(start + 200 * DAY_MS) }, start);
+      yield* medic(
+        {
+          ...buildUserSettings(ctx, former, personName(rng, script), phone(rng, script), ['chw']),
+          inactive: true,
+          deletion_date: ctx.iso(start + 200 * DAY_MS),
+        },
+        start,
+      );
     }
 
-    const reporter: Reporter = { personId: chwId, name: chw.ref.name, phone: chwPhone, user: user.name, lineage: { _id: chwId, parent: hc.ref.lineage } };
+    const reporter: Reporter = {
+      personId: chwId,
+      name: chw.ref.name,
+      phone: chwPhone,
+      user: user.name,
+      lineage: { _id: chwId, parent: hc.ref.lineage },
+    };
     const creator = { user: user.name, personId: chwId, placeId: hc.ref.id };
     const appVersion = rng.pick(['4.21.0', '5.1.2', '5.2.0']);
     const households: PlaceRef[] = [];
@@ -135,8 +201,13 @@ function* stream(seed: number, areasPerBranch: number): Generator<GeneratedDoc, 
       const today = Math.floor(t / DAY_MS);
       while (lastDay < today) {
         lastDay += 1;
-        if (rng.chance(0.72)) yield { database: 'medic-users-meta', doc: buildTelemetry(ctx, lastDay * DAY_MS, user, appVersion) };
-        if (rng.chance(0.065)) yield { database: 'medic-users-meta', doc: buildFeedback(ctx, lastDay * DAY_MS + rng.int(DAY_MS), user, false) };
+        if (rng.chance(0.72))
+          yield { database: 'medic-users-meta', doc: buildTelemetry(ctx, lastDay * DAY_MS, user, appVersion) };
+        if (rng.chance(0.065))
+          yield {
+            database: 'medic-users-meta',
+            doc: buildFeedback(ctx, lastDay * DAY_MS + rng.int(DAY_MS), user, false),
+          };
       }
       const month = monthKey(t);
       if (month !== lastMonth) {
@@ -165,7 +236,9 @@ function* stream(seed: number, areasPerBranch: number): Generator<GeneratedDoc, 
       } else if (r < 0.585 || reports.length === 0) {
         const patient = persons[rng.int(persons.length)];
         if (!patient) continue;
-        const built = rng.chance(0.05) ? buildSmsReport(ctx, t, patient, reporter) : buildAppReport(ctx, t, patient, reporter);
+        const built = rng.chance(0.05)
+          ? buildSmsReport(ctx, t, patient, reporter)
+          : buildAppReport(ctx, t, patient, reporter);
         reports.push(built.ref);
         if (reports.length > 300) reports.shift();
         yield* medic(built.doc, t, true);

@@ -16,7 +16,9 @@ export class IdMaker {
 
   private unique(): string {
     this.counter += 1;
-    return mix32((this.counter ^ this.key) >>> 0).toString(16).padStart(8, '0');
+    return mix32((this.counter ^ this.key) >>> 0)
+      .toString(16)
+      .padStart(8, '0');
   }
 
   uuid4(): string {

@@ -26,7 +26,12 @@ export interface SeedOptions {
  * revisions, deletes arrive as real tombstones and multi-revision docs keep their generation),
  * chunked by count and bytes, one request in flight per database and the databases in parallel.
  */
-export async function seedCouch(url: string, auth: { username: string; password: string } | undefined, docs: Iterable<GeneratedDoc>, options: SeedOptions = {}): Promise<SeedResult> {
+export async function seedCouch(
+  url: string,
+  auth: { username: string; password: string } | undefined,
+  docs: Iterable<GeneratedDoc>,
+  options: SeedOptions = {},
+): Promise<SeedResult> {
   const started = process.hrtime.bigint();
   const chunkSize = options.chunkSize ?? 500;
   const maxChunkBytes = options.maxChunkBytes ?? 4 * 1024 * 1024;
@@ -40,15 +45,32 @@ export async function seedCouch(url: string, auth: { username: string; password:
       if (created.has(db) || options.createDatabases === false) return;
       created.add(db);
       const res = await client.send('PUT', `/${encodeURIComponent(db)}`);
-      if ((res.status < 200 || res.status >= 300) && res.status !== 412) throw new EngineError('COUCH_SERVER', `Could not create database ${db} on ${safeUrl(base)}: HTTP ${res.status} ${res.body.slice(0, 300)}`);
+      if ((res.status < 200 || res.status >= 300) && res.status !== 412)
+        throw new EngineError(
+          'COUCH_SERVER',
+          `Could not create database ${db} on ${safeUrl(base)}: HTTP ${res.status} ${res.body.slice(0, 300)}`,
+        );
     };
 
     const post = async (db: string, body: string[]): Promise<void> => {
-      const res = await client.send('POST', `/${encodeURIComponent(db)}/_bulk_docs`, Buffer.from(`{"new_edits":false,"docs":[${body.join(',')}]}`));
-      if (res.status < 200 || res.status >= 300 || !Array.isArray(res.json)) throw new EngineError('COUCH_SERVER', `_bulk_docs into ${db} on ${safeUrl(base)} failed: HTTP ${res.status} ${res.body.slice(0, 300)}`, { retryable: res.status >= 500 });
+      const res = await client.send(
+        'POST',
+        `/${encodeURIComponent(db)}/_bulk_docs`,
+        Buffer.from(`{"new_edits":false,"docs":[${body.join(',')}]}`),
+      );
+      if (res.status < 200 || res.status >= 300 || !Array.isArray(res.json))
+        throw new EngineError(
+          'COUCH_SERVER',
+          `_bulk_docs into ${db} on ${safeUrl(base)} failed: HTTP ${res.status} ${res.body.slice(0, 300)}`,
+          { retryable: res.status >= 500 },
+        );
       const results = res.json as { id?: string; error?: string; reason?: string }[];
       const failed = results.find((r) => r.error);
-      if (failed) throw new EngineError('DOC_REJECTED', `_bulk_docs into ${db} rejected ${failed.id ?? '?'}: ${failed.error ?? ''} ${failed.reason ?? ''}`);
+      if (failed)
+        throw new EngineError(
+          'DOC_REJECTED',
+          `_bulk_docs into ${db} rejected ${failed.id ?? '?'}: ${failed.error ?? ''} ${failed.reason ?? ''}`,
+        );
     };
 
     const buffers = new Map<string, { parts: string[]; bytes: number }>();
@@ -110,6 +132,11 @@ function withRevisions(doc: Record<string, unknown>): Record<string, unknown> {
   const generation = Number.parseInt(rev.slice(0, dash), 10);
   if (!(generation > 1)) return doc;
   const ids = [rev.slice(dash + 1)];
-  for (let g = generation - 1; g >= 1; g--) ids.push(createHash('md5').update(`${String(doc._id)}:${g}`).digest('hex'));
+  for (let g = generation - 1; g >= 1; g--)
+    ids.push(
+      createHash('md5')
+        .update(`${String(doc._id)}:${g}`)
+        .digest('hex'),
+    );
   return { ...doc, _revisions: { start: generation, ids } };
 }

@@ -4,14 +4,51 @@ import type { Rng } from './prng';
 export type Script = 'latin' | 'devanagari' | 'arabic' | 'ethiopic';
 
 const FIRST: Record<Script, readonly string[]> = {
-  latin: ['Grace', 'Mercy', 'Joyce', 'Esther', 'Amani', 'Peter', 'Naomi', 'Wairimu', 'Akinyi', 'Otieno', 'Achieng', 'Kamau', 'Fatuma', 'Halima', 'Juma', 'Baraka', 'Nia', 'Zawadi', 'Aïssata', 'Mariam', 'Ɲɛlɛ', 'Oumar'],
+  latin: [
+    'Grace',
+    'Mercy',
+    'Joyce',
+    'Esther',
+    'Amani',
+    'Peter',
+    'Naomi',
+    'Wairimu',
+    'Akinyi',
+    'Otieno',
+    'Achieng',
+    'Kamau',
+    'Fatuma',
+    'Halima',
+    'Juma',
+    'Baraka',
+    'Nia',
+    'Zawadi',
+    'Aïssata',
+    'Mariam',
+    'Ɲɛlɛ',
+    'Oumar',
+  ],
   devanagari: ['सीता', 'गीता', 'राम', 'हरि', 'कमला', 'सरिता', 'बिमला', 'सुनिता', 'राधा', 'कृष्ण'],
   arabic: ['فاطمة', 'عائشة', 'محمد', 'أحمد', 'مريم', 'زينب', 'علي', 'خديجة', 'يوسف', 'ليلى'],
   ethiopic: ['አበበ', 'ትዕግስት', 'መሰረት', 'ሰላም', 'ዮሐንስ', 'ብርሃኔ', 'አልማዝ', 'ፀሐይ'],
 };
 
 const LAST: Record<Script, readonly string[]> = {
-  latin: ['Wanjiku', 'Achieng', 'Otieno', 'Kariuki', 'Njoroge', 'Chebet', 'Mwangi', 'Odhiambo', 'Kiprono', 'Nakato', 'Traoré', 'Diallo', 'Koné'],
+  latin: [
+    'Wanjiku',
+    'Achieng',
+    'Otieno',
+    'Kariuki',
+    'Njoroge',
+    'Chebet',
+    'Mwangi',
+    'Odhiambo',
+    'Kiprono',
+    'Nakato',
+    'Traoré',
+    'Diallo',
+    'Koné',
+  ],
   devanagari: ['थापा', 'श्रेष्ठ', 'गुरुङ', 'तामाङ', 'राई', 'शर्मा', 'अधिकारी'],
   arabic: ['الزهراء', 'حسن', 'عبد الله', 'إبراهيم', 'الأمين', 'عمر'],
   ethiopic: ['ቢቂላ', 'ገብረ', 'ተስፋዬ', 'ወልዴ', 'ሀይሌ'],
@@ -62,7 +99,13 @@ export function note(rng: Rng): string {
   return rng.pick(NOTES);
 }
 
-const SMS_FREE_TEXT = ['Mtoto ana homa tangu jana tafadhali nisaidie', 'Need more RDTs at the facility', 'Asante sana', 'Mama amejifungua salama', 'Stock out of ORS'];
+const SMS_FREE_TEXT = [
+  'Mtoto ana homa tangu jana tafadhali nisaidie',
+  'Need more RDTs at the facility',
+  'Asante sana',
+  'Mama amejifungua salama',
+  'Stock out of ORS',
+];
 
 export function smsText(rng: Rng): string {
   return rng.pick(SMS_FREE_TEXT);

@@ -72,7 +72,10 @@ const MIME: Record<string, string> = {
  * overwrite each other's cookie. The browser gets it from a single-use link
  * (`/?token=<link code>`), redirected at once to the clean `/s/<instance>/`.
  */
-export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> & Partial<Pick<Engine, 'exportCsv'>>, options: HttpHostOptions): Promise<HttpHost> {
+export async function startHttpHost(
+  engine: Pick<Engine, 'handlers' | 'events'> & Partial<Pick<Engine, 'exportCsv'>>,
+  options: HttpHostOptions,
+): Promise<HttpHost> {
   const bindHost = options.host ?? '127.0.0.1';
   const token = randomBytes(24).toString('base64url');
   const instance = randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
@@ -90,7 +93,11 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
   const server = http.createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       logger.error('http host request failed', { error, path: req.url?.split('?')[0] });
-      if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'INTERNAL', message: 'The local server failed to answer this request.', retryable: true } });
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          ok: false,
+          error: { code: 'INTERNAL', message: 'The local server failed to answer this request.', retryable: true },
+        });
       else res.destroy();
     });
   });
@@ -101,7 +108,13 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     setCommonHeaders(res);
     const hostHeader = (req.headers.host ?? '').toLowerCase();
-    if (!isAllowedHost(hostHeader)) return sendError(res, 403, 'INVALID_ARGUMENT', 'This server only answers requests addressed to its own loopback address.');
+    if (!isAllowedHost(hostHeader))
+      return sendError(
+        res,
+        403,
+        'INVALID_ARGUMENT',
+        'This server only answers requests addressed to its own loopback address.',
+      );
     const origin = req.headers.origin;
     // The page's own origin is http://<the Host it was loaded from>; compared whole, never by substring.
     if (origin !== undefined && origin.toLowerCase() !== `http://${hostHeader}`) {
@@ -116,7 +129,12 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
       if (!sameSecret(queryToken, linkCode)) {
         // A used link reopened in the browser that used it: the session is there, go to the app.
         if (hasSession(req)) return redirect(res, appPath);
-        return sendError(res, 401, 'INVALID_ARGUMENT', 'This link has already been used or is from an earlier start (links are single-use). Open the newest link printed by `cht-sync serve`.');
+        return sendError(
+          res,
+          401,
+          'INVALID_ARGUMENT',
+          'This link has already been used or is from an earlier start (links are single-use). Open the newest link printed by `cht-sync serve`.',
+        );
       }
       linkCode = randomBytes(24).toString('base64url');
       options.onLinkUsed?.(linkWith(linkCode));
@@ -128,7 +146,12 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
     const isInApp = url.pathname === appPath.slice(0, -1) || url.pathname.startsWith(appPath);
     const pathname = isInApp ? '/' + url.pathname.slice(appPath.length) : url.pathname;
     if (!isAuthorised(req, isInApp)) {
-      return sendError(res, 401, 'INVALID_ARGUMENT', 'Not signed in: open the newest link printed by `cht-sync serve` (it includes a single-use access code).');
+      return sendError(
+        res,
+        401,
+        'INVALID_ARGUMENT',
+        'Not signed in: open the newest link printed by `cht-sync serve` (it includes a single-use access code).',
+      );
     }
     if (isInApp && url.pathname === appPath.slice(0, -1)) return redirect(res, appPath);
 
@@ -136,12 +159,18 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
       if (req.method !== 'POST') return sendError(res, 405, 'INVALID_ARGUMENT', 'Use POST for API calls.');
       const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       // JSON only: an HTML form cannot send it, which closes the classic CSRF path even without the cookie rule.
-      if (contentType !== 'application/json') return sendError(res, 415, 'INVALID_ARGUMENT', 'API calls must send Content-Type: application/json.');
+      if (contentType !== 'application/json')
+        return sendError(res, 415, 'INVALID_ARGUMENT', 'API calls must send Content-Type: application/json.');
       let method: string;
       try {
         method = decodeURIComponent(pathname.slice('/api/invoke/'.length));
       } catch {
-        return sendError(res, 400, 'INVALID_ARGUMENT', 'The API method name in the address is not valid (bad %-encoding).');
+        return sendError(
+          res,
+          400,
+          'INVALID_ARGUMENT',
+          'The API method name in the address is not valid (bad %-encoding).',
+        );
       }
       let body: unknown;
       try {
@@ -149,7 +178,12 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
         body = text.trim() === '' ? {} : (JSON.parse(text) as unknown);
       } catch (error) {
         const tooBig = error instanceof Error && error.message === 'too large';
-        return sendError(res, tooBig ? 413 : 400, 'INVALID_ARGUMENT', tooBig ? 'The request body is too large.' : 'The request body is not valid JSON.');
+        return sendError(
+          res,
+          tooBig ? 413 : 400,
+          'INVALID_ARGUMENT',
+          tooBig ? 'The request body is too large.' : 'The request body is not valid JSON.',
+        );
       }
       const wire = await invokeHandler(engine, method, body);
       return sendJson(res, 200, wire);
@@ -163,7 +197,8 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
       return streamCsv(url, res, engine.exportCsv.bind(engine));
     }
     if (pathname.startsWith('/api/')) return sendError(res, 404, 'NOT_FOUND', `No API endpoint ${pathname}.`);
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'INVALID_ARGUMENT', 'Only GET is served here.');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendError(res, 405, 'INVALID_ARGUMENT', 'Only GET is served here.');
     return serveStatic(pathname, req, res);
   }
 
@@ -192,14 +227,23 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
    * `GET /api/export.csv?table=…[&column=…&op=…&value=…]`: the same export as
    * data.exportCsv, streamed as a download (no size cap beyond the row cap).
    */
-  async function streamCsv(url: URL, res: http.ServerResponse, exportCsv: NonNullable<Engine['exportCsv']>): Promise<void> {
+  async function streamCsv(
+    url: URL,
+    res: http.ServerResponse,
+    exportCsv: NonNullable<Engine['exportCsv']>,
+  ): Promise<void> {
     const q = url.searchParams;
     const raw: Record<string, unknown> = { table: q.get('table') ?? '' };
     if (q.has('column')) raw.filter = { column: q.get('column'), op: q.get('op'), value: q.get('value') ?? '' };
     const parsed = methodSchemas['data.exportCsv'].safeParse(raw);
     if (!parsed.success) {
       const field = parsed.error.issues[0]?.path.map(String).join('.') || 'table';
-      return sendError(res, 400, 'INVALID_ARGUMENT', `Invalid download request: ${field} ${parsed.error.issues[0]?.message ?? 'is invalid'}.`);
+      return sendError(
+        res,
+        400,
+        'INVALID_ARGUMENT',
+        `Invalid download request: ${field} ${parsed.error.issues[0]?.message ?? 'is invalid'}.`,
+      );
     }
     const fileName = exportFileName(parsed.data.table, parsed.data.filter, 'csv');
     let isStarted = false;
@@ -207,7 +251,11 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
       await exportCsv(parsed.data, async (chunk) => {
         if (!isStarted) {
           isStarted = true;
-          res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${fileName}"`, 'Cache-Control': 'no-store' });
+          res.writeHead(200, {
+            'Content-Type': 'text/csv; charset=utf-8',
+            'Content-Disposition': `attachment; filename="${fileName}"`,
+            'Cache-Control': 'no-store',
+          });
         }
         if (res.destroyed) throw new Error('the download was cancelled');
         if (!res.write(chunk)) await drained(res);
@@ -253,7 +301,8 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
       return sendError(res, 400, 'INVALID_ARGUMENT', 'Bad path.');
     }
     const candidate = path.resolve(staticRoot, '.' + path.posix.normalize('/' + decoded));
-    if (candidate !== staticRoot && !candidate.startsWith(staticRoot + path.sep)) return sendError(res, 404, 'NOT_FOUND', 'Not found.');
+    if (candidate !== staticRoot && !candidate.startsWith(staticRoot + path.sep))
+      return sendError(res, 404, 'NOT_FOUND', 'Not found.');
     let file = candidate;
     let stat = statOrNull(file);
     if (stat?.isDirectory()) {
@@ -265,7 +314,15 @@ export async function startHttpHost(engine: Pick<Engine, 'handlers' | 'events'> 
       file = path.join(staticRoot, 'index.html');
       stat = statOrNull(file);
     }
-    if (!stat?.isFile()) return sendError(res, 404, 'NOT_FOUND', stat === null && file.endsWith('index.html') ? 'The user interface is not built: run `npm run build`.' : 'Not found.');
+    if (!stat?.isFile())
+      return sendError(
+        res,
+        404,
+        'NOT_FOUND',
+        stat === null && file.endsWith('index.html')
+          ? 'The user interface is not built: run `npm run build`.'
+          : 'Not found.',
+      );
     res.writeHead(200, {
       'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': String(stat.size),
@@ -346,7 +403,11 @@ function setCommonHeaders(res: http.ServerResponse): void {
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': String(Buffer.byteLength(text)) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Length': String(Buffer.byteLength(text)),
+  });
   res.end(text);
 }
 
@@ -394,7 +455,9 @@ function readBody(req: http.IncomingMessage): Promise<string> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => (isTooLarge ? reject(new Error('too large')) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    req.on('end', () =>
+      isTooLarge ? reject(new Error('too large')) : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }

@@ -79,7 +79,11 @@ export async function startEmbeddedPostgres(
   try {
     EmbeddedPostgres = await importWithoutSignalHandlers();
   } catch (error) {
-    throw new EngineError('PG_EMBEDDED', 'The embedded PostgreSQL is not installed for this platform. Reinstall the app, or configure an existing PostgreSQL server.', { cause: error });
+    throw new EngineError(
+      'PG_EMBEDDED',
+      'The embedded PostgreSQL is not installed for this platform. Reinstall the app, or configure an existing PostgreSQL server.',
+      { cause: error },
+    );
   }
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
@@ -91,7 +95,10 @@ export async function startEmbeddedPostgres(
     createPostgresUser: userInfo().uid === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=40'],
     onLog: (message) => logger.debug('embedded postgres', { message: String(message).trim() }),
-    onError: (message) => logger.warn('embedded postgres', { message: String(message instanceof Error ? message.message : message).trim() }),
+    onError: (message) =>
+      logger.warn('embedded postgres', {
+        message: String(message instanceof Error ? message.message : message).trim(),
+      }),
   });
   try {
     if (!isInitialised) await pg.initialise();

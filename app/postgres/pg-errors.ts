@@ -14,7 +14,8 @@
  */
 import { EngineError } from '../core/engine-error';
 
-const CONNECTION_MESSAGES = /Connection terminated|connection error|not queryable|terminating connection|ECONNRESET|ECONNREFUSED|EPIPE|timeout expired|Connection ended/i;
+const CONNECTION_MESSAGES =
+  /Connection terminated|connection error|not queryable|terminating connection|ECONNRESET|ECONNREFUSED|EPIPE|timeout expired|Connection ended/i;
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
 /** Where a connection was attempted, for messages that name the server, the user and the setting to fix. */
@@ -41,12 +42,21 @@ export function isDocRejection(error: unknown): boolean {
 
 export function isConnectionLoss(error: unknown): boolean {
   const code = pgCode(error);
-  if (code && (/^08/.test(code) || code === '57P01' || code === '57P02' || code === '57P03' || ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code))) return true;
+  if (
+    code &&
+    (/^08/.test(code) ||
+      code === '57P01' ||
+      code === '57P02' ||
+      code === '57P03' ||
+      ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code))
+  )
+    return true;
   const message = error instanceof Error ? error.message : String(error);
   return CONNECTION_MESSAGES.test(message);
 }
 
-const GENERIC_SETTING = 'the PostgreSQL settings (Settings, or --postgres-url / POSTGRES_HOST / POSTGRES_PORT / POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB)';
+const GENERIC_SETTING =
+  'the PostgreSQL settings (Settings, or --postgres-url / POSTGRES_HOST / POSTGRES_PORT / POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB)';
 
 /** `error` from the pg driver (or a socket) while doing `what`, as an engine error; an EngineError passes through. */
 export function translatePgError(error: unknown, what: string, target?: PgTarget): EngineError {
@@ -58,29 +68,65 @@ export function translatePgError(error: unknown, what: string, target?: PgTarget
   const where = t ? `${t.host}:${t.port}` : null;
   const at = where ? ` at ${where}` : '';
   const setting = t?.setting ?? GENERIC_SETTING;
-  const details: Record<string, unknown> = t ? { host: t.host, port: t.port, user: t.user, database: t.database, code } : { code: code || undefined };
-  const fail = (errorCode: ConstructorParameters<typeof EngineError>[0], text: string, retryable = false, extra: Record<string, unknown> = {}): EngineError =>
-    new EngineError(errorCode, text, { retryable, details: { ...details, ...extra }, cause: error });
+  const details: Record<string, unknown> = t
+    ? { host: t.host, port: t.port, user: t.user, database: t.database, code }
+    : { code: code || undefined };
+  const fail = (
+    errorCode: ConstructorParameters<typeof EngineError>[0],
+    text: string,
+    retryable = false,
+    extra: Record<string, unknown> = {},
+  ): EngineError => new EngineError(errorCode, text, { retryable, details: { ...details, ...extra }, cause: error });
 
   if (code === 'ECONNREFUSED') {
-    return fail('PG_UNREACHABLE', `Nothing accepts PostgreSQL connections${at || ''} (connection refused) while ${what}. Is PostgreSQL running and listening there? Check ${setting}, or leave them unset to use the embedded PostgreSQL.`, true);
+    return fail(
+      'PG_UNREACHABLE',
+      `Nothing accepts PostgreSQL connections${at || ''} (connection refused) while ${what}. Is PostgreSQL running and listening there? Check ${setting}, or leave them unset to use the embedded PostgreSQL.`,
+      true,
+    );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return fail('PG_UNREACHABLE', `The PostgreSQL host name${t ? ` '${t.host}'` : ''} cannot be found (${code}) while ${what}. Check ${setting}.`, true);
+    return fail(
+      'PG_UNREACHABLE',
+      `The PostgreSQL host name${t ? ` '${t.host}'` : ''} cannot be found (${code}) while ${what}. Check ${setting}.`,
+      true,
+    );
   }
-  if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || (!isSqlState && /timeout/i.test(message) && !CONNECTION_MESSAGES.test(message))) {
-    return fail('PG_UNREACHABLE', `PostgreSQL${at} did not answer in time (${code || 'timeout'}) while ${what}. Check the host and port in ${setting}, and that a firewall allows the connection.`, true);
+  if (
+    code === 'ETIMEDOUT' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH' ||
+    (!isSqlState && /timeout/i.test(message) && !CONNECTION_MESSAGES.test(message))
+  ) {
+    return fail(
+      'PG_UNREACHABLE',
+      `PostgreSQL${at} did not answer in time (${code || 'timeout'}) while ${what}. Check the host and port in ${setting}, and that a firewall allows the connection.`,
+      true,
+    );
   }
   if (isConnectionLoss(error)) {
-    return fail('PG_UNREACHABLE', `PostgreSQL${at} cannot be reached or dropped the connection while ${what} (${code || message}). It is retried; if it persists, check that PostgreSQL is running and reachable (${setting}).`, true);
+    return fail(
+      'PG_UNREACHABLE',
+      `PostgreSQL${at} cannot be reached or dropped the connection while ${what} (${code || message}). It is retried; if it persists, check that PostgreSQL is running and reachable (${setting}).`,
+      true,
+    );
   }
   if (code === '28P01') {
-    return fail('PG_AUTH', `PostgreSQL${at} rejected the password${t ? ` for the user '${t.user}'` : ''} while ${what}. Check POSTGRES_PASSWORD (or the password in --postgres-url, or in Settings).`);
+    return fail(
+      'PG_AUTH',
+      `PostgreSQL${at} rejected the password${t ? ` for the user '${t.user}'` : ''} while ${what}. Check POSTGRES_PASSWORD (or the password in --postgres-url, or in Settings).`,
+    );
   }
   if (!isSqlState && /SASL|SCRAM/i.test(message)) {
-    const fix = t && !t.hasPassword ? 'Set POSTGRES_PASSWORD (or put the password in --postgres-url).' : 'Check POSTGRES_PASSWORD (or the password in --postgres-url).';
+    const fix =
+      t && !t.hasPassword
+        ? 'Set POSTGRES_PASSWORD (or put the password in --postgres-url).'
+        : 'Check POSTGRES_PASSWORD (or the password in --postgres-url).';
     const given = t ? (t.hasPassword ? 'the one given did not work' : 'none was given') : 'the login failed';
-    return fail('PG_AUTH', `PostgreSQL${at} requires a password${t ? ` for the user '${t.user}'` : ''} (scram-sha-256 authentication) and ${given}. ${fix}`);
+    return fail(
+      'PG_AUTH',
+      `PostgreSQL${at} requires a password${t ? ` for the user '${t.user}'` : ''} (scram-sha-256 authentication) and ${given}. ${fix}`,
+    );
   }
   if (code === '28000') {
     const user = t?.user ?? 'the configured user';
@@ -102,19 +148,37 @@ export function translatePgError(error: unknown, what: string, target?: PgTarget
     return fail('PG_PERMISSION', text);
   }
   if (code === '53300') {
-    return fail('PG_UNREACHABLE', `PostgreSQL${at} has too many connections. Try again later, or raise max_connections.`, true);
+    return fail(
+      'PG_UNREACHABLE',
+      `PostgreSQL${at} has too many connections. Try again later, or raise max_connections.`,
+      true,
+    );
   }
-  if (!isSqlState && (/self[- ]signed|certificate|SSL|TLS/i.test(message) || code.startsWith('ERR_TLS') || code.includes('CERT'))) {
-    return fail('PG_UNREACHABLE', `The secure (SSL) connection to PostgreSQL${at} failed (${code || message}). Check the server's SSL setup, or the sslmode in --postgres-url.`);
+  if (
+    !isSqlState &&
+    (/self[- ]signed|certificate|SSL|TLS/i.test(message) || code.startsWith('ERR_TLS') || code.includes('CERT'))
+  ) {
+    return fail(
+      'PG_UNREACHABLE',
+      `The secure (SSL) connection to PostgreSQL${at} failed (${code || message}). Check the server's SSL setup, or the sslmode in --postgres-url.`,
+    );
   }
   if (code === '40001' || code === '40P01' || code === '55P03') {
     return fail('PG_QUERY', `PostgreSQL conflict while ${what} (${message}); retried.`, true);
   }
   if (code === '53100') {
-    return fail('PG_QUERY', `PostgreSQL is out of disk space while ${what}. Fix: free disk space on the PostgreSQL server.`, true);
+    return fail(
+      'PG_QUERY',
+      `PostgreSQL is out of disk space while ${what}. Fix: free disk space on the PostgreSQL server.`,
+      true,
+    );
   }
   if (t && !isSqlState) {
-    return fail('PG_UNREACHABLE', `Could not connect to PostgreSQL at ${where} as '${t.user}' (${code || message}). Check ${setting}.`, true);
+    return fail(
+      'PG_UNREACHABLE',
+      `Could not connect to PostgreSQL at ${where} as '${t.user}' (${code || message}). Check ${setting}.`,
+      true,
+    );
   }
   return fail('PG_QUERY', `PostgreSQL failed while ${what} (${code || 'no code'}: ${message}).`);
 }

@@ -100,9 +100,17 @@ async function migrateProgress(client: pg.PoolClient, schema: string, table: str
 }
 
 /** The resume position of a source in one raw table; PostgreSQL, not SQLite, is the source of truth. */
-export async function readProgress(pool: pg.Pool | pg.PoolClient, schema: string, source: string, table: string): Promise<{ seq: string; pending: number | null } | null> {
+export async function readProgress(
+  pool: pg.Pool | pg.PoolClient,
+  schema: string,
+  source: string,
+  table: string,
+): Promise<{ seq: string; pending: number | null } | null> {
   const n = rawNames(schema, table);
-  const result = await pool.query<{ seq: string | null; pending: number | null }>(`select seq, pending from ${n.progress} where source = $1 and raw_table = $2`, [source, table]);
+  const result = await pool.query<{ seq: string | null; pending: number | null }>(
+    `select seq, pending from ${n.progress} where source = $1 and raw_table = $2`,
+    [source, table],
+  );
   const row = result.rows[0];
   if (!row || row.seq === null) return null;
   return { seq: row.seq, pending: row.pending };

@@ -92,7 +92,9 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
       // enough by construction: a batch's rows and position commit together, so a PostgreSQL
       // crash can only take back the last few batches whole, and the next run reads them again.
       await c.query('set synchronous_commit = off');
-      await c.query(`create temp table if not exists ${STAGE} (_id varchar, _deleted boolean, doc jsonb) on commit delete rows`);
+      await c.query(
+        `create temp table if not exists ${STAGE} (_id varchar, _deleted boolean, doc jsonb) on commit delete rows`,
+      );
     } catch (error) {
       c.removeListener('error', onClientError);
       c.release(true);
@@ -107,10 +109,18 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
   };
 
   /** Rows PostgreSQL refused (as `error`) as a whole: skip the one, or load each half on its own. */
-  const splitRefused = async (c: pg.PoolClient, rows: readonly PreparedRow[], error: unknown, skipped: SkippedDoc[]): Promise<void> => {
+  const splitRefused = async (
+    c: pg.PoolClient,
+    rows: readonly PreparedRow[],
+    error: unknown,
+    skipped: SkippedDoc[],
+  ): Promise<void> => {
     if (rows.length === 1) {
       const row = rows[0] as PreparedRow;
-      skipped.push({ id: row.id, reason: `PostgreSQL rejected the document: ${error instanceof Error ? error.message : String(error)}` });
+      skipped.push({
+        id: row.id,
+        reason: `PostgreSQL rejected the document: ${error instanceof Error ? error.message : String(error)}`,
+      });
       return;
     }
     const half = Math.ceil(rows.length / 2);
@@ -119,7 +129,11 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
   };
 
   /** Load rows under a savepoint; when PostgreSQL refuses some, find them by halving and skip them. */
-  const loadBisecting = async (c: pg.PoolClient, rows: readonly PreparedRow[], skipped: SkippedDoc[]): Promise<void> => {
+  const loadBisecting = async (
+    c: pg.PoolClient,
+    rows: readonly PreparedRow[],
+    skipped: SkippedDoc[],
+  ): Promise<void> => {
     if (rows.length === 0) return;
     await c.query('savepoint cht_load');
     try {
@@ -148,7 +162,11 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
        source = excluded.source, doc = excluded.doc
      where c.source is not distinct from excluded.source`;
 
-  const writeOnce = async (batch: SinkBatch, prepared: readonly PreparedRow[], skippedBefore: readonly SkippedDoc[]): Promise<SinkResult> => {
+  const writeOnce = async (
+    batch: SinkBatch,
+    prepared: readonly PreparedRow[],
+    skippedBefore: readonly SkippedDoc[],
+  ): Promise<SinkResult> => {
     const c = await connection();
     const skipped = [...skippedBefore];
     try {
@@ -183,7 +201,8 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
         );
         const { at, n: ownCount } = first.rows[0] as { at: string; n: number };
         const params = [batch.source, batch.precedence as string[], at];
-        const upsertOwn = (): Promise<pg.QueryResult> => c.query(upsertOwnSql('$3::timestamp', `${STAGE} b where $2::text[] is not null`), params);
+        const upsertOwn = (): Promise<pg.QueryResult> =>
+          c.query(upsertOwnSql('$3::timestamp', `${STAGE} b where $2::text[] is not null`), params);
         if (ownCount < written.length) {
           // The temp table has no statistics; without them the joins below hash the whole table.
           await c.query(`analyze ${STAGE}`);
@@ -275,9 +294,15 @@ export function createPgRawSink(o: PgRawSinkOptions): RawSink {
         try {
           return await writeOnce(batch, prepared, skipped);
         } catch (error) {
-          const isRetryable = isConnectionLoss(error) || ['40001', '40P01'].includes(String((error as { code?: unknown }).code));
-          if (!isRetryable || attempt >= maxAttempts) throw translatePgError(error, `writing a batch of ${batch.source}`);
-          o.logger.warn('PostgreSQL batch failed; retrying', { source: batch.source, attempt, error: error instanceof Error ? error.message : String(error) });
+          const isRetryable =
+            isConnectionLoss(error) || ['40001', '40P01'].includes(String((error as { code?: unknown }).code));
+          if (!isRetryable || attempt >= maxAttempts)
+            throw translatePgError(error, `writing a batch of ${batch.source}`);
+          o.logger.warn('PostgreSQL batch failed; retrying', {
+            source: batch.source,
+            attempt,
+            error: error instanceof Error ? error.message : String(error),
+          });
           await new Promise((r) => setTimeout(r, retryDelayMs * 2 ** (attempt - 1)));
         }
       }

@@ -30,7 +30,11 @@ export async function checkDatabases(target: CouchTarget, databases: string[], o
     }
     const error = statusError(response, c, `the database '${name}'`);
     if (error) throw error;
-    throw new EngineError('COUCH_PROTOCOL', `${describeTarget(new URL(c.url))} answered HTTP ${response.status} for the database '${name}'. Check the CouchDB URL points at CouchDB or the CHT instance.`, { details: { database: name, status: response.status } });
+    throw new EngineError(
+      'COUCH_PROTOCOL',
+      `${describeTarget(new URL(c.url))} answered HTTP ${response.status} for the database '${name}'. Check the CouchDB URL points at CouchDB or the CHT instance.`,
+      { details: { database: name, status: response.status } },
+    );
   }
   if (missing.length === 0) return;
   let existing: string[] = [];
@@ -39,12 +43,23 @@ export async function checkDatabases(target: CouchTarget, databases: string[], o
   } catch {
     existing = [];
   }
-  const items = missing.map((name) => ({ name, suggestion: nearMiss(name, existing.filter((e) => !databases.includes(e))) }));
+  const items = missing.map((name) => ({
+    name,
+    suggestion: nearMiss(
+      name,
+      existing.filter((e) => !databases.includes(e)),
+    ),
+  }));
   const where = describeTarget(new URL(c.url));
   const parts = items.map((i) => `'${i.name}'${i.suggestion ? ` (did you mean '${i.suggestion}'?)` : ''}`);
   const message =
     `${items.length === 1 ? 'The database' : 'The databases'} ${parts.join(', ')} ${items.length === 1 ? 'does' : 'do'} not exist on ${where}. ` +
     'Fix the database list (--databases or COUCHDB_DBS)' +
-    (existing.length ? `; this server has: ${existing.filter((e) => !/^medic-user-.+-meta$/.test(e)).slice(0, 12).join(', ')}.` : '.');
+    (existing.length
+      ? `; this server has: ${existing
+          .filter((e) => !/^medic-user-.+-meta$/.test(e))
+          .slice(0, 12)
+          .join(', ')}.`
+      : '.');
   throw new EngineError('COUCH_DB_MISSING', message, { details: { missing: items } });
 }

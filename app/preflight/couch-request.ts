@@ -19,7 +19,11 @@ export interface ProbeOptions {
  * names the setting and the fix; HTTP statuses are returned for the caller to interpret (401 vs
  * 404 mean different things per endpoint).
  */
-export async function couchGet(target: CouchTarget, pathname: string, options: ProbeOptions = {}): Promise<CouchResponse> {
+export async function couchGet(
+  target: CouchTarget,
+  pathname: string,
+  options: ProbeOptions = {},
+): Promise<CouchResponse> {
   const client = createCouchClient(target, { timeoutMs: options.timeoutMs ?? 10_000, maxSockets: 1 });
   try {
     return await client.get(pathname);

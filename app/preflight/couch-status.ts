@@ -14,20 +14,40 @@ export function statusError(response: CouchResponse, target: CouchTarget, what: 
   const reason = couchReason(response);
   const details = { status, host: url.hostname, what };
   if (status === 400 && /plain HTTP request was sent to HTTPS port/i.test(response.body)) {
-    return new EngineError('COUCH_PROTOCOL', `${where} is an HTTPS port: use https://${url.host} (COUCHDB_SECURE=true). CHT behind its nginx answers on https port 443; CouchDB itself listens on port 5984.`, { details: { ...details, expected: 'https' } });
+    return new EngineError(
+      'COUCH_PROTOCOL',
+      `${where} is an HTTPS port: use https://${url.host} (COUCHDB_SECURE=true). CHT behind its nginx answers on https port 443; CouchDB itself listens on port 5984.`,
+      { details: { ...details, expected: 'https' } },
+    );
   }
   if (status === 401) {
     if (target.username === undefined) {
-      return new EngineError('COUCH_AUTH', `${where} requires a login to read ${what}. Set COUCHDB_USER and COUCHDB_PASSWORD (or user:password in --couch-url).`, { details });
+      return new EngineError(
+        'COUCH_AUTH',
+        `${where} requires a login to read ${what}. Set COUCHDB_USER and COUCHDB_PASSWORD (or user:password in --couch-url).`,
+        { details },
+      );
     }
-    return new EngineError('COUCH_AUTH', `${where} rejected the user '${target.username}' (HTTP 401${reason ? `: ${reason}` : ''}). Check COUCHDB_USER and COUCHDB_PASSWORD (or the credentials in --couch-url).`, { details: { ...details, username: target.username } });
+    return new EngineError(
+      'COUCH_AUTH',
+      `${where} rejected the user '${target.username}' (HTTP 401${reason ? `: ${reason}` : ''}). Check COUCHDB_USER and COUCHDB_PASSWORD (or the credentials in --couch-url).`,
+      { details: { ...details, username: target.username } },
+    );
   }
   if (status === 403) {
     const who = target.username === undefined ? 'Anonymous users' : `The user '${target.username}'`;
-    return new EngineError('COUCH_FORBIDDEN', `${who} may not read ${what} on ${where} (HTTP 403${reason ? `: ${reason}` : ''}). Use a CouchDB admin, or give this user a role that is a member of the database.`, { details: { ...details, username: target.username ?? null } });
+    return new EngineError(
+      'COUCH_FORBIDDEN',
+      `${who} may not read ${what} on ${where} (HTTP 403${reason ? `: ${reason}` : ''}). Use a CouchDB admin, or give this user a role that is a member of the database.`,
+      { details: { ...details, username: target.username ?? null } },
+    );
   }
   if (status >= 500) {
-    return new EngineError('COUCH_SERVER', `${where} failed with HTTP ${status} reading ${what}${reason ? ` (${reason})` : ''}. Try again later; if it persists, check the CouchDB server's logs.`, { retryable: true, details });
+    return new EngineError(
+      'COUCH_SERVER',
+      `${where} failed with HTTP ${status} reading ${what}${reason ? ` (${reason})` : ''}. Try again later; if it persists, check the CouchDB server's logs.`,
+      { retryable: true, details },
+    );
   }
   return null;
 }

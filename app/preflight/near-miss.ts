@@ -18,7 +18,10 @@ export function nearMiss(wanted: string, existing: readonly string[]): string | 
 }
 
 function normalise(name: string): string {
-  return name.trim().toLowerCase().replace(/[-_\s]+/g, '-');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[-_\s]+/g, '-');
 }
 
 export function levenshtein(a: string, b: string): number {

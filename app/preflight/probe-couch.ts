@@ -21,8 +21,16 @@ export async function probeCouch(target: CouchTarget, opts: ProbeOptions = {}): 
   const root = await couchGet(c, '/', opts);
   const rootError = statusError(root, c, 'the server');
   if (rootError) throw rootError;
-  const welcome = root.json as { couchdb?: unknown; 'express-pouchdb'?: unknown; version?: unknown; vendor?: { name?: unknown } } | null;
-  const isCouch = welcome !== null && typeof welcome === 'object' && (welcome.couchdb !== undefined || welcome['express-pouchdb'] !== undefined);
+  const welcome = root.json as {
+    couchdb?: unknown;
+    'express-pouchdb'?: unknown;
+    version?: unknown;
+    vendor?: { name?: unknown };
+  } | null;
+  const isCouch =
+    welcome !== null &&
+    typeof welcome === 'object' &&
+    (welcome.couchdb !== undefined || welcome['express-pouchdb'] !== undefined);
   if (!isCouch) {
     // Some proxies (CHT's API among them) serve a web page at `/`: ask CouchDB's own endpoint instead.
     const session = await couchGet(c, '/_session', opts);
@@ -32,11 +40,20 @@ export async function probeCouch(target: CouchTarget, opts: ProbeOptions = {}): 
     if (!userCtx) {
       const where = describeTarget(new URL(c.url));
       const seen = root.body.trimStart().startsWith('<') ? 'a web page' : `HTTP ${root.status}`;
-      throw new EngineError('COUCH_PROTOCOL', `${where} answers, but not as CouchDB (it returned ${seen}). Check the CouchDB URL (--couch-url or COUCHDB_HOST/COUCHDB_PORT): it should be the CHT instance's address or CouchDB itself, without a path.`, { details: { status: root.status } });
+      throw new EngineError(
+        'COUCH_PROTOCOL',
+        `${where} answers, but not as CouchDB (it returned ${seen}). Check the CouchDB URL (--couch-url or COUCHDB_HOST/COUCHDB_PORT): it should be the CHT instance's address or CouchDB itself, without a path.`,
+        { details: { status: root.status } },
+      );
     }
   }
   const serverVersion = typeof welcome?.version === 'string' ? welcome.version : 'unknown';
-  const vendor = typeof welcome?.vendor?.name === 'string' ? welcome.vendor.name : welcome?.['express-pouchdb'] !== undefined ? 'PouchDB Server' : 'Apache CouchDB';
+  const vendor =
+    typeof welcome?.vendor?.name === 'string'
+      ? welcome.vendor.name
+      : welcome?.['express-pouchdb'] !== undefined
+        ? 'PouchDB Server'
+        : 'Apache CouchDB';
 
   // A wrong password may still read the anonymous welcome page on some servers: check the login itself.
   if (c.username !== undefined) {
@@ -56,7 +73,8 @@ export async function probeCouch(target: CouchTarget, opts: ProbeOptions = {}): 
 /** `_all_dbs`, or (when the user may not list them, CouchDB 3's default for non-admins) the usual CHT set. */
 export async function listDatabaseNames(c: CouchTarget, opts: ProbeOptions = {}): Promise<string[]> {
   const all = await couchGet(c, '/_all_dbs', opts);
-  if (all.status === 200 && Array.isArray(all.json)) return (all.json as unknown[]).filter((n): n is string => typeof n === 'string');
+  if (all.status === 200 && Array.isArray(all.json))
+    return (all.json as unknown[]).filter((n): n is string => typeof n === 'string');
   if (all.status === 401 || all.status === 403) {
     if (all.status === 401) {
       const error = statusError(all, c, 'the list of databases');
@@ -79,7 +97,13 @@ async function databaseInfo(c: CouchTarget, name: string, opts: ProbeOptions): P
     }
     return null;
   }
-  const info = response.json as { doc_count?: number; doc_del_count?: number; sizes?: { file?: number; external?: number; active?: number }; disk_size?: number; data_size?: number } | null;
+  const info = response.json as {
+    doc_count?: number;
+    doc_del_count?: number;
+    sizes?: { file?: number; external?: number; active?: number };
+    disk_size?: number;
+    data_size?: number;
+  } | null;
   return {
     name,
     docCount: info?.doc_count ?? 0,

@@ -23,12 +23,19 @@ const LOCAL_DOCS_PER_SECOND = 3000;
 /** Documents per request once the sync has sized its requests for the link (field's batcher aims at ~5 s per request). */
 const DOCS_PER_REQUEST = 1000;
 
-export async function probeLink(conn: CouchConnection, database: string, o: { limit?: number; timeoutMs?: number } = {}): Promise<LinkProbe> {
+export async function probeLink(
+  conn: CouchConnection,
+  database: string,
+  o: { limit?: number; timeoutMs?: number } = {},
+): Promise<LinkProbe> {
   const client = createCouchClient(conn, { timeoutMs: o.timeoutMs ?? 30_000, maxSockets: 1 });
   const signal = AbortSignal.timeout(o.timeoutMs ?? 60_000);
   try {
     const t0 = performance.now();
-    const res = await client.stream(`/${encodeURIComponent(database)}/_changes?include_docs=true&limit=${o.limit ?? 200}`, { signal, idleTimeoutMs: o.timeoutMs ?? 30_000, encoding: 'gzip' });
+    const res = await client.stream(
+      `/${encodeURIComponent(database)}/_changes?include_docs=true&limit=${o.limit ?? 200}`,
+      { signal, idleTimeoutMs: o.timeoutMs ?? 30_000, encoding: 'gzip' },
+    );
     const tFirst = performance.now();
     let wireBytes = 0;
     const parts: Buffer[] = [];
@@ -40,11 +47,24 @@ export async function probeLink(conn: CouchConnection, database: string, o: { li
     const encoding = String(res.headers['content-encoding'] ?? '');
     const zlib = await import('node:zlib');
     const raw = Buffer.concat(parts);
-    const text = encoding === 'gzip' ? zlib.gunzipSync(raw).toString('utf8') : encoding === 'deflate' ? zlib.inflateSync(raw).toString('utf8') : raw.toString('utf8');
+    const text =
+      encoding === 'gzip'
+        ? zlib.gunzipSync(raw).toString('utf8')
+        : encoding === 'deflate'
+          ? zlib.inflateSync(raw).toString('utf8')
+          : raw.toString('utf8');
     const body = JSON.parse(text) as { results?: unknown[] };
-    return { docs: body.results?.length ?? 0, wireBytes, latencyMs: tFirst - t0, transferMs: t1 - tFirst, isCompressed: encoding === 'gzip' || encoding === 'deflate' };
+    return {
+      docs: body.results?.length ?? 0,
+      wireBytes,
+      latencyMs: tFirst - t0,
+      transferMs: t1 - tFirst,
+      isCompressed: encoding === 'gzip' || encoding === 'deflate',
+    };
   } catch (error) {
-    throw signal.aborted ? classifyCouchError(new Error('the link probe timed out'), database, conn.url) : classifyCouchError(error, database, conn.url);
+    throw signal.aborted
+      ? classifyCouchError(new Error('the link probe timed out'), database, conn.url)
+      : classifyCouchError(error, database, conn.url);
   } finally {
     client.close();
   }

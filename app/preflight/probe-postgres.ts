@@ -25,11 +25,18 @@ export async function probePostgres(url: string, opts: PostgresProbeOptions = {}
     host: parsed.hostname || 'localhost',
     port: Number(parsed.port || 5432),
     user: decodeURIComponent(parsed.username) || process.env.PGUSER || 'postgres',
-    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username) || 'postgres',
+    database:
+      decodeURIComponent(parsed.pathname.replace(/^\//, '')) || decodeURIComponent(parsed.username) || 'postgres',
     hasPassword: parsed.password !== '',
   };
-  const setting = opts.settingName ?? 'the PostgreSQL settings (--postgres-url, or POSTGRES_HOST / POSTGRES_PORT / POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB)';
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: opts.timeoutMs ?? 10_000, query_timeout: opts.timeoutMs ?? 10_000 });
+  const setting =
+    opts.settingName ??
+    'the PostgreSQL settings (--postgres-url, or POSTGRES_HOST / POSTGRES_PORT / POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB)';
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: opts.timeoutMs ?? 10_000,
+    query_timeout: opts.timeoutMs ?? 10_000,
+  });
   // A server that drops the connection after connect would otherwise crash the process.
   client.on('error', () => undefined);
   try {
@@ -51,7 +58,9 @@ export async function probePostgres(url: string, opts: PostgresProbeOptions = {}
       // instead of colliding in the catalog ("duplicate key … pg_namespace_nspname_index").
       await client.query('select pg_advisory_xact_lock(hashtext($1))', [`cht-sync:${schema}:ddl`]);
       await client.query(`create schema if not exists ${quoteIdent(schema)}`);
-      await client.query(`create table ${quoteIdent(schema)}.${quoteIdent(`cht_sync_probe_${process.pid}`)} (x integer)`);
+      await client.query(
+        `create table ${quoteIdent(schema)}.${quoteIdent(`cht_sync_probe_${process.pid}`)} (x integer)`,
+      );
       canCreateSchema = true;
     } catch (error) {
       denied = error;
@@ -69,14 +78,26 @@ export async function probePostgres(url: string, opts: PostgresProbeOptions = {}
         );
       }
       if (code === '25006') {
-        throw new EngineError('PG_PERMISSION', `The PostgreSQL server ${target.host}:${target.port} is read-only (a replica or in recovery). Point ${setting} at the primary server.`, { details: { code } });
+        throw new EngineError(
+          'PG_PERMISSION',
+          `The PostgreSQL server ${target.host}:${target.port} is read-only (a replica or in recovery). Point ${setting} at the primary server.`,
+          { details: { code } },
+        );
       }
-      throw new EngineError('PG_QUERY', `Creating the schema '${schema}' in '${target.database}' failed: ${(denied as Error | null)?.message ?? 'unknown error'}.`, { details: { code: code ?? null }, cause: denied });
+      throw new EngineError(
+        'PG_QUERY',
+        `Creating the schema '${schema}' in '${target.database}' failed: ${(denied as Error | null)?.message ?? 'unknown error'}.`,
+        { details: { code: code ?? null }, cause: denied },
+      );
     }
     return { serverVersion, canCreateSchema };
   } catch (error) {
     if (error instanceof EngineError) throw error;
-    throw new EngineError('PG_QUERY', `PostgreSQL at ${target.host}:${target.port} failed a basic query: ${(error as Error).message}.`, { cause: error });
+    throw new EngineError(
+      'PG_QUERY',
+      `PostgreSQL at ${target.host}:${target.port} failed a basic query: ${(error as Error).message}.`,
+      { cause: error },
+    );
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -17,7 +17,8 @@ export function createCouchJson(conn: CouchConnection): CouchJson {
   const client = createCouchClient(conn, { timeoutMs: TIMEOUT_MS, maxSockets: 2 });
   return {
     get: (database, pathAndQuery, signal) => client.json(database, { path: pathAndQuery, signal }),
-    post: (database, pathAndQuery, body, signal) => client.json(database, { method: 'POST', path: pathAndQuery, body, signal }),
+    post: (database, pathAndQuery, body, signal) =>
+      client.json(database, { method: 'POST', path: pathAndQuery, body, signal }),
     close: () => client.close(),
   };
 }
@@ -31,8 +32,19 @@ export interface AllDocsRow {
 }
 
 /** `POST _all_docs {keys}`: one row per key, `error: "not_found"` for a key the server does not have (purged, or never). */
-export async function allDocsByKeys(couch: CouchJson, database: string, keys: readonly string[], includeDocs: boolean, signal: AbortSignal): Promise<AllDocsRow[]> {
+export async function allDocsByKeys(
+  couch: CouchJson,
+  database: string,
+  keys: readonly string[],
+  includeDocs: boolean,
+  signal: AbortSignal,
+): Promise<AllDocsRow[]> {
   if (keys.length === 0) return [];
-  const body = await couch.post<{ rows?: AllDocsRow[] }>(database, `/_all_docs${includeDocs ? '?include_docs=true' : ''}`, { keys }, signal);
+  const body = await couch.post<{ rows?: AllDocsRow[] }>(
+    database,
+    `/_all_docs${includeDocs ? '?include_docs=true' : ''}`,
+    { keys },
+    signal,
+  );
   return body.rows ?? [];
 }

@@ -26,12 +26,16 @@ const FIXED: HierarchyType[] = [
 
 /** Levels from `contact_types` (pure; exported for tests). A type in a cycle or with unknown parents gets the deepest level seen + 1. */
 export function hierarchyFromSettings(settingsDoc: unknown): HierarchyType[] {
-  const types = ((settingsDoc as { settings?: { contact_types?: unknown } } | null)?.settings?.contact_types ?? null) as unknown;
+  const types = ((settingsDoc as { settings?: { contact_types?: unknown } } | null)?.settings?.contact_types ??
+    null) as unknown;
   if (!Array.isArray(types) || types.length === 0) return FIXED;
   const byId = new Map<string, { parents: string[]; isPerson: boolean }>();
   for (const t of types as { id?: unknown; parents?: unknown; person?: unknown }[]) {
     if (typeof t?.id !== 'string') continue;
-    byId.set(t.id, { parents: Array.isArray(t.parents) ? t.parents.filter((p): p is string => typeof p === 'string') : [], isPerson: t.person === true });
+    byId.set(t.id, {
+      parents: Array.isArray(t.parents) ? t.parents.filter((p): p is string => typeof p === 'string') : [],
+      isPerson: t.person === true,
+    });
   }
   const levels = new Map<string, number>();
   const levelOf = (id: string, seen: Set<string>): number => {
@@ -59,7 +63,12 @@ export async function readHierarchy(couch: CouchJson, medicDb: string, signal: A
 }
 
 /** Places of the hierarchy's top `maxLevel` levels (default 2: districts and the level below), sorted by level then name. */
-export async function listPlaces(couch: CouchJson, medicDb: string, signal: AbortSignal, maxLevel = 2): Promise<PlaceChoice[]> {
+export async function listPlaces(
+  couch: CouchJson,
+  medicDb: string,
+  signal: AbortSignal,
+  maxLevel = 2,
+): Promise<PlaceChoice[]> {
   const hierarchy = await readHierarchy(couch, medicDb, signal);
   const wanted = hierarchy.filter((t) => !t.isPerson && t.level <= maxLevel);
   const levelOf = new Map(wanted.map((t) => [t.id, t.level]));
@@ -82,13 +91,23 @@ export async function listPlaces(couch: CouchJson, medicDb: string, signal: Abor
     const level = levelOf.get(type);
     if (level === undefined) continue;
     const parent = doc.parent as { _id?: unknown } | undefined;
-    places.push({ id: doc._id, name: typeof doc.name === 'string' && doc.name ? doc.name : doc._id, type, level, parentId: typeof parent?._id === 'string' ? parent._id : null });
+    places.push({
+      id: doc._id,
+      name: typeof doc.name === 'string' && doc.name ? doc.name : doc._id,
+      type,
+      level,
+      parentId: typeof parent?._id === 'string' ? parent._id : null,
+    });
   }
   return places.sort((a, b) => a.level - b.level || a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
 /** listPlaces on a connection of its own (the engine's entry point). */
-export async function listPlacesOn(conn: CouchConnection, medicDb: string, signal: AbortSignal = AbortSignal.timeout(60_000)): Promise<PlaceChoice[]> {
+export async function listPlacesOn(
+  conn: CouchConnection,
+  medicDb: string,
+  signal: AbortSignal = AbortSignal.timeout(60_000),
+): Promise<PlaceChoice[]> {
   const couch = createCouchJson(conn);
   try {
     return await listPlaces(couch, medicDb, signal);

@@ -41,8 +41,17 @@ function facilityIds(doc: Record<string, unknown>): string[] {
   return [];
 }
 
-export async function resolveScope(couch: CouchJson, medicDb: string, placeIds: readonly string[], signal: AbortSignal): Promise<ScopeResolution> {
-  if (placeIds.length === 0) throw new EngineError('CONFIG_INVALID', 'The scope names no place. Fix: give one or more place ids (--scope / CHT_SYNC_SCOPE), or choose a district in Settings.');
+export async function resolveScope(
+  couch: CouchJson,
+  medicDb: string,
+  placeIds: readonly string[],
+  signal: AbortSignal,
+): Promise<ScopeResolution> {
+  if (placeIds.length === 0)
+    throw new EngineError(
+      'CONFIG_INVALID',
+      'The scope names no place. Fix: give one or more place ids (--scope / CHT_SYNC_SCOPE), or choose a district in Settings.',
+    );
   const hierarchy = await readHierarchy(couch, medicDb, signal);
   const placeTypes = new Set(hierarchy.filter((t) => !t.isPerson).map((t) => t.id));
   const rows = await allDocsByKeys(couch, medicDb, placeIds, true, signal);
@@ -51,19 +60,31 @@ export async function resolveScope(couch: CouchJson, medicDb: string, placeIds: 
     const row = rows.find((r) => r.key === id);
     const doc = row?.doc;
     if (!row || row.error || !doc || row.value?.deleted) {
-      throw new EngineError('CONFIG_INVALID', `The scope names "${id}", which is not a document in "${medicDb}"${row?.value?.deleted ? ' (it was deleted)' : ''}. Fix: use a place's _id (cht-sync places lists them; or choose the district in Settings).`);
+      throw new EngineError(
+        'CONFIG_INVALID',
+        `The scope names "${id}", which is not a document in "${medicDb}"${row?.value?.deleted ? ' (it was deleted)' : ''}. Fix: use a place's _id (cht-sync places lists them; or choose the district in Settings).`,
+      );
     }
     const type = typeof doc.type === 'string' ? doc.type : '';
     const contactType = typeof doc.contact_type === 'string' ? doc.contact_type : '';
     const isPlace = placeTypes.has(type === 'contact' ? contactType : type);
     if (!isPlace) {
-      throw new EngineError('CONFIG_INVALID', `The scope names "${id}", which is ${type ? `a "${type === 'contact' ? contactType || type : type}" document` : 'a document without a type'}, not a place. Fix: use the _id of a district, health facility or other place.`);
+      throw new EngineError(
+        'CONFIG_INVALID',
+        `The scope names "${id}", which is ${type ? `a "${type === 'contact' ? contactType || type : type}" document` : 'a document without a type'}, not a place. Fix: use the _id of a district, health facility or other place.`,
+      );
     }
-    places.push({ id, name: typeof doc.name === 'string' ? doc.name : id, type: type === 'contact' ? contactType : type });
+    places.push({
+      id,
+      name: typeof doc.name === 'string' ? doc.name : id,
+      type: type === 'contact' ? contactType : type,
+    });
   }
 
   // The district's users: every user-settings doc, then the lineage of the facilities they name.
-  const users = await couch.get<{ rows?: { id: string; value?: { deleted?: boolean }; doc?: Record<string, unknown> | null }[] }>(
+  const users = await couch.get<{
+    rows?: { id: string; value?: { deleted?: boolean }; doc?: Record<string, unknown> | null }[];
+  }>(
     medicDb,
     `/_all_docs?include_docs=true&startkey=${encodeURIComponent(JSON.stringify(USER_PREFIX))}&endkey=${encodeURIComponent(JSON.stringify(`${USER_PREFIX}\ufff0`))}`,
     signal,

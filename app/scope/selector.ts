@@ -10,7 +10,15 @@ import { EngineError } from '../core/engine-error';
 export const MAX_LINEAGE_DEPTH = 10;
 
 /** Non-hierarchical docs every CHT user receives (docs_by_replication_key's `_all` key): the pipeline needs `settings`. */
-export const SHARED_DOC_IDS = ['settings', 'resources', 'branding', 'partners', 'service-worker-meta', 'zscore-charts', 'privacy-policies'] as const;
+export const SHARED_DOC_IDS = [
+  'settings',
+  'resources',
+  'branding',
+  'partners',
+  'service-worker-meta',
+  'zscore-charts',
+  'privacy-policies',
+] as const;
 export const SHARED_DOC_TYPES = ['form', 'translations'] as const;
 
 export interface ResolvedScope {
@@ -93,7 +101,11 @@ function medicRules(prefix: string, scope: ResolvedScope): MangoSelector[] {
  * deletes may be ours); a deletion that kept its body travels when that body is in scope.
  */
 export function scopeSelector(database: string, scope: ResolvedScope): MangoSelector {
-  if (scope.placeIds.length === 0) throw new EngineError('CONFIG_INVALID', 'The scope names no place. Fix: give one or more place ids (--scope / CHT_SYNC_SCOPE), or choose a district in Settings.');
+  if (scope.placeIds.length === 0)
+    throw new EngineError(
+      'CONFIG_INVALID',
+      'The scope names no place. Fix: give one or more place ids (--scope / CHT_SYNC_SCOPE), or choose a district in Settings.',
+    );
   const kind = scopedDatabaseKind(database);
   const deletions: MangoSelector = { _deleted: true, type: { $exists: false } };
   const names = [...scope.userNames];
@@ -156,7 +168,9 @@ export function matchSelector(selector: MangoSelector, doc: unknown): boolean {
         switch (op) {
           case '$in': {
             const list = arg as unknown[];
-            return value !== undefined && (Array.isArray(value) ? value.some((v) => list.includes(v)) : list.includes(value));
+            return (
+              value !== undefined && (Array.isArray(value) ? value.some((v) => list.includes(v)) : list.includes(value))
+            );
           }
           case '$exists':
             return (value !== undefined) === arg;

@@ -10,7 +10,9 @@ export interface CheckpointStore {
   set(source: string, seq: string, pending: number | null): void;
 }
 
-export function checkpointsRepo(db: Database.Database): CheckpointStore & { all(): { source: string; seq: string; pending: number | null; updatedAt: string }[] } {
+export function checkpointsRepo(
+  db: Database.Database,
+): CheckpointStore & { all(): { source: string; seq: string; pending: number | null; updatedAt: string }[] } {
   const select = db.prepare('select seq, pending, updated_at from checkpoints where source = ?');
   const upsert = db.prepare(
     `insert into checkpoints (source, seq, pending, updated_at) values (?, ?, ?, ?)
@@ -26,12 +28,14 @@ export function checkpointsRepo(db: Database.Database): CheckpointStore & { all(
       upsert.run(source, seq, pending, new Date().toISOString());
     },
     all() {
-      return (selectAll.all() as { source: string; seq: string; pending: number | null; updated_at: string }[]).map((r) => ({
-        source: r.source,
-        seq: r.seq,
-        pending: r.pending,
-        updatedAt: r.updated_at,
-      }));
+      return (selectAll.all() as { source: string; seq: string; pending: number | null; updated_at: string }[]).map(
+        (r) => ({
+          source: r.source,
+          seq: r.seq,
+          pending: r.pending,
+          updatedAt: r.updated_at,
+        }),
+      );
     },
   };
 }

@@ -19,12 +19,19 @@ export function migrate(db: Database.Database, known: readonly Migration[], file
   for (;;) {
     const step = db
       .transaction((): Migration | null => {
-        const applied = db.prepare('select version, name from schema_migrations order by version').all() as { version: number; name: string }[];
+        const applied = db.prepare('select version, name from schema_migrations order by version').all() as {
+          version: number;
+          name: string;
+        }[];
         assertPrefix(applied, known, file);
         const next = known[applied.length];
         if (!next) return null;
         db.exec(next.sql);
-        db.prepare('insert into schema_migrations (version, name, applied_at) values (?, ?, ?)').run(next.version, next.name, new Date().toISOString());
+        db.prepare('insert into schema_migrations (version, name, applied_at) values (?, ?, ?)').run(
+          next.version,
+          next.name,
+          new Date().toISOString(),
+        );
         return next;
       })
       .immediate();

@@ -15,7 +15,9 @@ export interface Store {
   file: string;
   settings: SettingsRepo;
   secrets: SecretStore;
-  checkpoints: CheckpointStore & { all(): { source: string; seq: string; pending: number | null; updatedAt: string }[] };
+  checkpoints: CheckpointStore & {
+    all(): { source: string; seq: string; pending: number | null; updatedAt: string }[];
+  };
   runs: RunsRepo;
   models: ModelsRepo;
   close(): void;
@@ -40,7 +42,11 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
   try {
     db = new Database(file);
   } catch (error) {
-    throw new EngineError('STORE', `Cannot open the app state file ${file}: ${(error as Error).message}. Check the data folder is writable (--data-dir / CHT_SYNC_DATA_DIR).`, { cause: error });
+    throw new EngineError(
+      'STORE',
+      `Cannot open the app state file ${file}: ${(error as Error).message}. Check the data folder is writable (--data-dir / CHT_SYNC_DATA_DIR).`,
+      { cause: error },
+    );
   }
   try {
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
@@ -53,12 +59,22 @@ export function openStore(file: string, options: OpenStoreOptions = {}): Store {
     if (error instanceof EngineError) throw error;
     const code = (error as { code?: string }).code;
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-      throw new EngineError('STORE', `The app state file ${file} is damaged (${code}). Move it aside (the synced data in PostgreSQL is not affected; run history and settings start afresh), or use a different data folder (--data-dir / CHT_SYNC_DATA_DIR).`, { cause: error });
+      throw new EngineError(
+        'STORE',
+        `The app state file ${file} is damaged (${code}). Move it aside (the synced data in PostgreSQL is not affected; run history and settings start afresh), or use a different data folder (--data-dir / CHT_SYNC_DATA_DIR).`,
+        { cause: error },
+      );
     }
     if (code === 'SQLITE_BUSY') {
-      throw new EngineError('STORE', `The app state file ${file} stayed locked by another CHT Sync process. Try again when it is idle.`, { retryable: true, cause: error });
+      throw new EngineError(
+        'STORE',
+        `The app state file ${file} stayed locked by another CHT Sync process. Try again when it is idle.`,
+        { retryable: true, cause: error },
+      );
     }
-    throw new EngineError('STORE', `The app state file ${file} could not be prepared: ${(error as Error).message}.`, { cause: error });
+    throw new EngineError('STORE', `The app state file ${file} could not be prepared: ${(error as Error).message}.`, {
+      cause: error,
+    });
   }
   let isClosed = false;
   return {

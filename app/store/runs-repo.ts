@@ -102,7 +102,9 @@ export function runsRepo(db: Database.Database): RunsRepo {
     `insert into run_databases (run_id, position, database, source, outcome, docs, deletes, bytes, seconds, seq_before, seq_after, reached_end, error_json)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const insertSkipped = db.prepare('insert into run_skipped_docs (run_id, database, position, doc_id, reason) values (?, ?, ?, ?, ?)');
+  const insertSkipped = db.prepare(
+    'insert into run_skipped_docs (run_id, database, position, doc_id, reason) values (?, ?, ?, ?, ?)',
+  );
   const insertModel = db.prepare(
     `insert into run_models (run_id, position, unique_id, model, materialized, status, rows_affected, seconds, refresh_reason, skipped_because, error_json, test_json)
      values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -113,7 +115,9 @@ export function runsRepo(db: Database.Database): RunsRepo {
     db.prepare('delete from run_models where run_id = ?'),
   ];
   const selectDatabases = db.prepare('select * from run_databases where run_id = ? order by position');
-  const selectSkipped = db.prepare('select database, doc_id, reason from run_skipped_docs where run_id = ? order by database, position');
+  const selectSkipped = db.prepare(
+    'select database, doc_id, reason from run_skipped_docs where run_id = ? order by database, position',
+  );
   const selectModels = db.prepare('select * from run_models where run_id = ? order by position');
 
   const requireRunning = (id: number): RunRow => {
@@ -127,8 +131,19 @@ export function runsRepo(db: Database.Database): RunsRepo {
     for (const stmt of deleteChildren) stmt.run(id);
     result.databases.forEach((d, position) => {
       insertDatabase.run(
-        id, position, d.database, d.source, d.outcome, d.docs, d.deletes, d.bytes, d.seconds,
-        d.seqBefore, d.seqAfter, d.reachedEnd ? 1 : 0, d.error ? JSON.stringify(d.error) : null,
+        id,
+        position,
+        d.database,
+        d.source,
+        d.outcome,
+        d.docs,
+        d.deletes,
+        d.bytes,
+        d.seconds,
+        d.seqBefore,
+        d.seqAfter,
+        d.reachedEnd ? 1 : 0,
+        d.error ? JSON.stringify(d.error) : null,
       );
       d.skipped.forEach((s, i) => insertSkipped.run(id, d.database, i, s.id, s.reason));
     });
@@ -163,17 +178,35 @@ export function runsRepo(db: Database.Database): RunsRepo {
     for (const stmt of deleteChildren) stmt.run(id);
     result.models.forEach((m, position) => {
       insertModel.run(
-        id, position, m.uniqueId, m.model, m.materialized, m.status, m.rowsAffected, m.seconds,
-        m.refreshReason ?? null, m.skippedBecause ?? null, m.error ? JSON.stringify(m.error) : null, nodeExtras(m),
+        id,
+        position,
+        m.uniqueId,
+        m.model,
+        m.materialized,
+        m.status,
+        m.rowsAffected,
+        m.seconds,
+        m.refreshReason ?? null,
+        m.skippedBecause ?? null,
+        m.error ? JSON.stringify(m.error) : null,
+        nodeExtras(m),
       );
     });
     // Tests count as succeeded when they pass (or only warn), failed when they fail or error.
-    const succeeded = result.models.filter((m) => m.status === 'success' || m.status === 'pass' || m.status === 'warn').length;
+    const succeeded = result.models.filter(
+      (m) => m.status === 'success' || m.status === 'pass' || m.status === 'warn',
+    ).length;
     const errored = result.models.filter((m) => m.status === 'error' || m.status === 'fail');
     const skipped = result.models.filter((m) => m.status === 'skipped').length;
     const noun = result.models.some((m) => m.resourceType !== undefined) ? 'node' : 'model';
     const parts = [`${plural(result.models.length, noun)}: ${succeeded} succeeded`];
-    if (errored.length) parts.push(`${errored.length} failed (${errored.slice(0, 3).map((m) => m.model).join(', ')}${errored.length > 3 ? ', …' : ''})`);
+    if (errored.length)
+      parts.push(
+        `${errored.length} failed (${errored
+          .slice(0, 3)
+          .map((m) => m.model)
+          .join(', ')}${errored.length > 3 ? ', …' : ''})`,
+      );
     if (skipped) parts.push(`${skipped} skipped`);
     updateRun.run({
       id,
@@ -192,11 +225,21 @@ export function runsRepo(db: Database.Database): RunsRepo {
 
   const finishVerify = db.transaction((id: number, result: Omit<VerifyRunResult, 'runId'>): RunSummary => {
     const row = requireRunning(id);
-    const sum = (k: 'missing' | 'stale' | 'purged' | 'outOfScope' | 'fetched' | 'marked'): number => result.databases.reduce((n, d) => n + d[k], 0);
+    const sum = (k: 'missing' | 'stale' | 'purged' | 'outOfScope' | 'fetched' | 'marked'): number =>
+      result.databases.reduce((n, d) => n + d[k], 0);
     const found = sum('missing') + sum('stale') + sum('purged') + sum('outOfScope');
     const failed = result.databases.filter((d) => d.error !== undefined || d.outcome !== 'done');
     const parts = [`${plural(result.databases.length, 'database')}`];
-    parts.push(found === 0 ? 'nothing missing or extra' : [`${sum('missing')} missing`, `${sum('stale')} out of date`, `${sum('purged')} gone from the server`, ...(sum('outOfScope') ? [`${sum('outOfScope')} out of the scope`] : [])].join(', '));
+    parts.push(
+      found === 0
+        ? 'nothing missing or extra'
+        : [
+            `${sum('missing')} missing`,
+            `${sum('stale')} out of date`,
+            `${sum('purged')} gone from the server`,
+            ...(sum('outOfScope') ? [`${sum('outOfScope')} out of the scope`] : []),
+          ].join(', '),
+    );
     if (result.isFix && found > 0) parts.push(`fixed: ${sum('fetched')} fetched, ${sum('marked')} marked deleted`);
     if (failed.length) parts.push(failed.map((d) => `${d.database}: ${d.outcome}`).join(', '));
     const firstError = failed.find((d) => d.error)?.error ?? null;
@@ -306,11 +349,15 @@ export function runsRepo(db: Database.Database): RunsRepo {
     markInterrupted() {
       const error: WireError = {
         code: 'CANCELLED',
-        message: 'The app stopped before this run finished (closed, killed or crashed). The next run resumes from the last committed checkpoint.',
+        message:
+          'The app stopped before this run finished (closed, killed or crashed). The next run resumes from the last committed checkpoint.',
         retryable: true,
       };
       // Another live process (the desktop app while the CLI starts) may own a running row: leave it.
-      const running = db.prepare(`select id, pid from runs where outcome = 'running'`).all() as { id: number; pid: number | null }[];
+      const running = db.prepare(`select id, pid from runs where outcome = 'running'`).all() as {
+        id: number;
+        pid: number | null;
+      }[];
       const orphaned = running.filter((r) => r.pid === null || r.pid === process.pid || !isAlive(r.pid));
       const close = db.prepare(
         `update runs set outcome = 'failed', finished_at = coalesce(finished_at, ?), error_count = error_count + 1,

@@ -21,7 +21,11 @@ export function fileSecretStore(dataDir: string): SecretStore {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
       return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
     } catch (error) {
-      throw new EngineError('STORE', `The secrets file ${file} is not valid JSON. Delete it and enter the passwords again.`, { cause: error });
+      throw new EngineError(
+        'STORE',
+        `The secrets file ${file} is not valid JSON. Delete it and enter the passwords again.`,
+        { cause: error },
+      );
     }
   };
   return {

@@ -18,7 +18,9 @@ export function settingsRepo(db: Database.Database): SettingsRepo {
   const read = (): SavedSettings => {
     const row = select.get() as { json: string } | undefined;
     // Merge over defaults so settings saved by an older build gain new fields.
-    return row ? mergeSettings(defaultSavedSettings(), JSON.parse(row.json) as Partial<SavedSettings>) : defaultSavedSettings();
+    return row
+      ? mergeSettings(defaultSavedSettings(), JSON.parse(row.json) as Partial<SavedSettings>)
+      : defaultSavedSettings();
   };
   const update = db.transaction((patch: Partial<SavedSettings>): SavedSettings => {
     const next = mergeSettings(read(), patch);

@@ -69,7 +69,8 @@ export async function* catchUpBatches(
   let cursor = since;
   /** What the byte budget allows (shrinks when pages run over it, grows back when they fit). */
   let byteLimit = limits.batchSize;
-  const linkLimit = (): number | null => (source.link ? limitForLink(source.link(), limits.batchSize, limits.targetRequestSeconds) : null);
+  const linkLimit = (): number | null =>
+    source.link ? limitForLink(source.link(), limits.batchSize, limits.targetRequestSeconds) : null;
   let limit = source.link ? (linkLimit() ?? Math.min(limits.batchSize, FIRST_LINK_LIMIT)) : limits.batchSize;
   for (;;) {
     let rows: ChangeRow[] = [];
@@ -80,7 +81,13 @@ export async function* catchUpBatches(
     let isSplit = false;
     let end: { lastSeq: string; pending: number | null } | null = null;
     const onBytes = onReceive ? (n: number): void => onReceive(n, pageRows) : undefined;
-    for await (const item of source.page({ since: cursor, limit, signal, ...(onOpen ? { onOpen } : {}), ...(onBytes ? { onBytes } : {}) })) {
+    for await (const item of source.page({
+      since: cursor,
+      limit,
+      signal,
+      ...(onOpen ? { onOpen } : {}),
+      ...(onBytes ? { onBytes } : {}),
+    })) {
       if (item.kind === 'end') {
         end = item;
         continue;
@@ -116,10 +123,12 @@ export async function* catchUpBatches(
     if (isEnd) return;
     cursor = end.lastSeq;
     if (isSplit) byteLimit = Math.max(1, Math.floor((pageRows * limits.maxBatchBytes) / pageBytes / 2));
-    else if (pageRows >= byteLimit && byteLimit < limits.batchSize) byteLimit = Math.min(limits.batchSize, byteLimit * 2);
+    else if (pageRows >= byteLimit && byteLimit < limits.batchSize)
+      byteLimit = Math.min(limits.batchSize, byteLimit * 2);
     const forLink = linkLimit();
     if (forLink !== null) limit = Math.min(byteLimit, forLink);
-    else if (source.link) limit = Math.min(byteLimit, pageRows >= limit ? Math.min(limits.batchSize, limit * 2) : limit);
+    else if (source.link)
+      limit = Math.min(byteLimit, pageRows >= limit ? Math.min(limits.batchSize, limit * 2) : limit);
     else limit = byteLimit;
   }
 }
@@ -150,7 +159,10 @@ export async function* liveBatches(
       const result =
         rows.length === 0
           ? await next
-          : await Promise.race([next, new Promise<typeof QUIET>((resolve) => (timer = setTimeout(() => resolve(QUIET), limits.quietMs)))]);
+          : await Promise.race([
+              next,
+              new Promise<typeof QUIET>((resolve) => (timer = setTimeout(() => resolve(QUIET), limits.quietMs))),
+            ]);
       clearTimeout(timer);
       if (result === QUIET) {
         yield flush(0);

@@ -63,9 +63,20 @@ export interface ChangesSource {
    * then one `end` item. `onOpen` runs once the server answered 200; `onBytes` as bytes arrive,
    * with the bytes of this response received so far on the wire.
    */
-  page(o: { since: string | null; limit: number; signal: AbortSignal; onOpen?: () => void; onBytes?: (wireBytes: number) => void }): AsyncIterable<PageItem>;
+  page(o: {
+    since: string | null;
+    limit: number;
+    signal: AbortSignal;
+    onOpen?: () => void;
+    onBytes?: (wireBytes: number) => void;
+  }): AsyncIterable<PageItem>;
   /** A long-lived continuous feed with heartbeats, from `since`, until the signal aborts. */
-  follow(o: { since: string | null; signal: AbortSignal; heartbeatMs: number; onOpen?: () => void }): AsyncIterable<FollowItem>;
+  follow(o: {
+    since: string | null;
+    signal: AbortSignal;
+    heartbeatMs: number;
+    onOpen?: () => void;
+  }): AsyncIterable<FollowItem>;
   info(signal: AbortSignal): Promise<DatabaseInfo>;
   /** The link as measured so far (sources that do not measure may leave it out). */
   link?(): LinkEstimate;

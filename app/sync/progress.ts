@@ -29,7 +29,14 @@ export class ProgressTracker {
   }
 
   /** After a committed batch. `feedPending` is the feed's own figure, if any. */
-  record(o: { rows: number; docs: number; deletes: number; bytes: number; seconds: number; feedPending: number | null }): void {
+  record(o: {
+    rows: number;
+    docs: number;
+    deletes: number;
+    bytes: number;
+    seconds: number;
+    feedPending: number | null;
+  }): void {
     this.docs += o.docs;
     this.deletes += o.deletes;
     this.bytes += o.bytes;
@@ -67,7 +74,8 @@ export class ProgressTracker {
     if (this.pending === null) return null;
     if (this.pending === 0) return 0;
     let rate = this.rate > 0 ? this.rate : 0;
-    if (rate === 0 && linkBytesPerSecond !== null && wireBytesPerRow !== null && wireBytesPerRow > 0) rate = linkBytesPerSecond / wireBytesPerRow;
+    if (rate === 0 && linkBytesPerSecond !== null && wireBytesPerRow !== null && wireBytesPerRow > 0)
+      rate = linkBytesPerSecond / wireBytesPerRow;
     if (rate === 0) rate = this.docsPerSecond();
     return rate > 0 ? Math.ceil(this.pending / rate) : null;
   }

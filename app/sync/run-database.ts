@@ -65,9 +65,12 @@ export function outcomeForError(error: WireError): RunOutcome {
   }
 }
 
-
 /** Drive a batch generator with one batch of read-ahead: batch N+1 is read while batch N is written. */
-async function pump(make: (signal: AbortSignal) => AsyncGenerator<Batch>, write: (b: Batch) => Promise<void>, stop: AbortSignal): Promise<void> {
+async function pump(
+  make: (signal: AbortSignal) => AsyncGenerator<Batch>,
+  write: (b: Batch) => Promise<void>,
+  stop: AbortSignal,
+): Promise<void> {
   const reading = new AbortController();
   const onStop = (): void => reading.abort(stop.reason);
   stop.addEventListener('abort', onStop, { once: true });
@@ -141,7 +144,9 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
       etaSeconds: tracker.etaSeconds(link?.bytesPerSecond ?? null, link?.wireBytesPerRow ?? null),
       receivingBytes: receiving.bytes,
       receivingRows: receiving.rows,
-      ...(link ? { wireBytes: link.wireBytes, linkBytesPerSecond: link.bytesPerSecond, linkLatencyMs: link.latencyMs } : {}),
+      ...(link
+        ? { wireBytes: link.wireBytes, linkBytesPerSecond: link.bytesPerSecond, linkLatencyMs: link.latencyMs }
+        : {}),
     });
   };
   /** Progress within a batch, at most 4 times a second. */
@@ -155,7 +160,8 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
     const t0 = Date.now();
     // An empty batch writes nothing, except: the first sight of a database, the tail of a page
     // cut by bytes, and the end of the feed when couchdb_progress does not say pending = 0 yet.
-    const forceProgress = batch.seq !== null && (batch.forceCheckpoint || !hasProgressRow || (batch.isEnd && storedPending !== 0));
+    const forceProgress =
+      batch.seq !== null && (batch.forceCheckpoint || !hasProgressRow || (batch.isEnd && storedPending !== 0));
     const sinkBatch: SinkBatch = {
       source,
       precedence: ctx.precedence,
@@ -176,7 +182,9 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
         options.checkpoints.set(source, batch.seq, batch.pending);
       } catch (error) {
         // PostgreSQL holds the real position; the store copy is for display only.
-        logger.warn('could not save the checkpoint copy in the app store', { error: error instanceof Error ? error.message : String(error) });
+        logger.warn('could not save the checkpoint copy in the app store', {
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
     }
     skipped.push(...result.skipped);
@@ -184,7 +192,14 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
     const seconds = (Date.now() - t0) / 1000;
     // The rate is measured batch end to batch end, so it includes waiting for the feed.
     const now = Date.now();
-    tracker.record({ rows: batch.rows.length, docs: result.docs, deletes: result.deletes, bytes: result.bytes, seconds: Math.max((now - lastBatchAt) / 1000, 0.001), feedPending: batch.pending });
+    tracker.record({
+      rows: batch.rows.length,
+      docs: result.docs,
+      deletes: result.deletes,
+      bytes: result.bytes,
+      seconds: Math.max((now - lastBatchAt) / 1000, 0.001),
+      feedPending: batch.pending,
+    });
     lastBatchAt = now;
     if (batch.isEnd) {
       reachedEnd = true;
@@ -193,7 +208,17 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
       dispatch({ type: 'caught-up' });
     }
     if (isWrite) {
-      emit({ type: 'batch', database, source, docs: result.docs, deletes: result.deletes, skipped: result.skipped.length, bytes: result.bytes, seconds, seq: batch.seq });
+      emit({
+        type: 'batch',
+        database,
+        source,
+        docs: result.docs,
+        deletes: result.deletes,
+        skipped: result.skipped.length,
+        bytes: result.bytes,
+        seconds,
+        seq: batch.seq,
+      });
     }
     if (batch.rows.length || batch.isEnd) emitProgress();
   };
@@ -224,11 +249,20 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
           }
         }
         const since = progress?.seq ?? null;
-        await pump((signal) => catchUpBatches(changes, since, limits, signal, { onOpen: () => dispatch({ type: 'connected' }), onReceive }), write, stop);
+        await pump(
+          (signal) =>
+            catchUpBatches(changes, since, limits, signal, {
+              onOpen: () => dispatch({ type: 'connected' }),
+              onReceive,
+            }),
+          write,
+          stop,
+        );
         if (ctx.mode === 'once' || stop.aborted) break;
         const heartbeatMs = options.heartbeatMs ?? 10_000;
         await pump(
-          (signal) => liveBatches(changes, seqAfter, { ...limits, quietMs: options.quietMs ?? 200, heartbeatMs }, signal),
+          (signal) =>
+            liveBatches(changes, seqAfter, { ...limits, quietMs: options.quietMs ?? 200, heartbeatMs }, signal),
           write,
           stop,
         );
@@ -243,7 +277,12 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
           break;
         }
         lastError = wire;
-        logger.warn('sync of the database failed; retrying', { code: wire.code, message: wire.message, attempt: state.attempt, retryAt: state.retryAt });
+        logger.warn('sync of the database failed; retrying', {
+          code: wire.code,
+          message: wire.message,
+          attempt: state.attempt,
+          retryAt: state.retryAt,
+        });
         const wait = state.retryAt ? Date.parse(state.retryAt) - Date.now() : 1000;
         await sleep(Math.max(0, wait), stop);
         if (stop.aborted) break;
@@ -254,7 +293,10 @@ export async function runDatabase(ctx: DatabaseRunContext): Promise<DatabaseRunR
     }
   } catch (error) {
     // Defensive: runDatabase never throws.
-    lastError = error instanceof EngineError ? error.toWire() : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), retryable: false };
+    lastError =
+      error instanceof EngineError
+        ? error.toWire()
+        : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), retryable: false };
   }
 
   let outcome: RunOutcome;

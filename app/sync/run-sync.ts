@@ -27,7 +27,11 @@ function safeSource(url: string, database: string): string {
   }
 }
 
-export async function runSync(options: SyncOptions, mode: 'once' | 'follow', adapters: SyncAdapters): Promise<Omit<SyncRunResult, 'runId'>> {
+export async function runSync(
+  options: SyncOptions,
+  mode: 'once' | 'follow',
+  adapters: SyncAdapters,
+): Promise<Omit<SyncRunResult, 'runId'>> {
   const startedAt = new Date().toISOString();
   const userSignal = options.signal ?? new AbortController().signal;
   const deadline = new AbortController();
@@ -52,18 +56,27 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow', ada
     try {
       precedence = precedenceFor(options.couch.url, options.databases);
     } catch {
-      throw new EngineError('CONFIG_INVALID', `The CouchDB URL is not a valid URL. Fix: set it like https://cht.example.org (COUCHDB_HOST / --couch-url).`);
+      throw new EngineError(
+        'CONFIG_INVALID',
+        `The CouchDB URL is not a valid URL. Fix: set it like https://cht.example.org (COUCHDB_HOST / --couch-url).`,
+      );
     }
     await adapters.prepare();
     if (options.databases.length === 0) {
-      throw new EngineError('CONFIG_INVALID', 'No CouchDB database is configured. Fix: set COUCHDB_DBS (e.g. medic,medic-sentinel,medic-users-meta,_users) or choose databases in Settings.');
+      throw new EngineError(
+        'CONFIG_INVALID',
+        'No CouchDB database is configured. Fix: set COUCHDB_DBS (e.g. medic,medic-sentinel,medic-users-meta,_users) or choose databases in Settings.',
+      );
     }
     let selectors: ReadonlyMap<string, FeedSelector> = new Map();
     if (options.scope && options.scope.length > 0) {
       const resolved = await adapters.resolveScope([...options.scope], options.databases, stop);
       selectors = resolved.selectors;
       scopeInfo = resolved.info;
-      options.logger.info('sync limited to a scope', { places: resolved.info.places.map((p) => `${p.name} (${p.id})`), users: resolved.info.userCount });
+      options.logger.info('sync limited to a scope', {
+        places: resolved.info.places.map((p) => `${p.name} (${p.id})`),
+        users: resolved.info.userCount,
+      });
     }
     databases = await Promise.all(
       [...new Set(options.databases)].map(async (database) => {
@@ -90,7 +103,11 @@ export async function runSync(options: SyncOptions, mode: 'once' | 'follow', ada
     );
   } catch (error) {
     const engineError =
-      error instanceof EngineError ? error : stop.aborted ? new EngineError('CANCELLED', 'The sync was stopped before it started.') : adapters.sourceError(error, options.databases[0] ?? '(none)');
+      error instanceof EngineError
+        ? error
+        : stop.aborted
+          ? new EngineError('CANCELLED', 'The sync was stopped before it started.')
+          : adapters.sourceError(error, options.databases[0] ?? '(none)');
     options.logger.error('sync could not start', { code: engineError.code, message: engineError.message });
     databases = failAll(engineError);
   } finally {

@@ -36,7 +36,8 @@ function isUserDoc(doc: Record<string, unknown>): boolean {
  */
 function storableAsReceived(row: ChangeRow, isUsersDb: boolean): string | null {
   const text = row.docText;
-  if (text === undefined || row.docNumbersAsWritten !== true || isUsersDb || row.id.startsWith(USER_ID_PREFIX)) return null;
+  if (text === undefined || row.docNumbersAsWritten !== true || isUsersDb || row.id.startsWith(USER_ID_PREFIX))
+    return null;
   if (!row.deleted && text.includes('"_deleted"')) return null;
   return stripNulEscapes(text);
 }
@@ -68,11 +69,15 @@ export function prepareRow(row: ChangeRow, isUsersDb: boolean): PreparedRow | { 
   try {
     doc = rowDoc(row);
   } catch (error) {
-    return { id: row.id, reason: `the document is not valid JSON: ${error instanceof Error ? error.message : String(error)}` };
+    return {
+      id: row.id,
+      reason: `the document is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
   const deleted = row.deleted || doc?._deleted === true;
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
-    if (!deleted) return { id: row.id, reason: 'the changes feed sent no document body (include_docs) for a live document' };
+    if (!deleted)
+      return { id: row.id, reason: 'the changes feed sent no document body (include_docs) for a live document' };
     doc = row.rev ? { _id: row.id, _rev: row.rev, _deleted: true } : { _id: row.id, _deleted: true };
   }
   if (isUsersDb || isUserDoc(doc)) {
@@ -92,5 +97,13 @@ export function prepareRow(row: ChangeRow, isUsersDb: boolean): PreparedRow | { 
 export function compactRow(row: ChangeRow, isUsersDb: boolean): ChangeRow {
   const prepared = prepareRow(row, isUsersDb);
   if ('reason' in prepared) return row;
-  return { id: row.id, seq: row.seq, deleted: prepared.deleted, doc: null, rev: row.rev, bytes: row.bytes, json: prepared.json };
+  return {
+    id: row.id,
+    seq: row.seq,
+    deleted: prepared.deleted,
+    doc: null,
+    rev: row.rev,
+    bytes: row.bytes,
+    json: prepared.json,
+  };
 }

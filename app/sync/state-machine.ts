@@ -38,7 +38,12 @@ export interface RetryPolicy {
 /** `sync --once`: a few quick retries, then report. */
 export const ONCE_POLICY: RetryPolicy = { maxAttempts: 4, downBaseMs: 250, slowBaseMs: 1000, maxDelayMs: 4000 };
 /** Following live: never give up on a retryable error, wait at most a minute. */
-export const FOLLOW_POLICY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, downBaseMs: 1000, slowBaseMs: 5000, maxDelayMs: 60_000 };
+export const FOLLOW_POLICY: RetryPolicy = {
+  maxAttempts: Number.POSITIVE_INFINITY,
+  downBaseMs: 1000,
+  slowBaseMs: 5000,
+  maxDelayMs: 60_000,
+};
 
 export function isSlow(error: WireError): boolean {
   return error.code === 'COUCH_TIMEOUT';
@@ -52,7 +57,8 @@ export function backoffDelayMs(attempt: number, error: WireError, policy: RetryP
   const base = isSlow(error) ? policy.slowBaseMs : policy.downBaseMs;
   const backoff = Math.min(policy.maxDelayMs, base * 2 ** Math.max(0, Math.min(attempt - 1, 30)));
   const asked = error.details?.retryAfterMs;
-  if (typeof asked === 'number' && Number.isFinite(asked) && asked > 0) return Math.max(backoff, Math.min(asked, policy.maxRetryAfterMs ?? 600_000));
+  if (typeof asked === 'number' && Number.isFinite(asked) && asked > 0)
+    return Math.max(backoff, Math.min(asked, policy.maxRetryAfterMs ?? 600_000));
   return backoff;
 }
 
@@ -96,7 +102,8 @@ export function transition(state: SyncState, event: SyncMachineEvent, now: Date,
       return state;
     case 'backing-off':
       // `start` = "retry now" from the UI; the attempt count is kept so backoff stays bounded.
-      if (event.type === 'retry' || event.type === 'start') return make('connecting', now, { attempt: state.attempt ?? 0 });
+      if (event.type === 'retry' || event.type === 'start')
+        return make('connecting', now, { attempt: state.attempt ?? 0 });
       return state;
     case 'error':
       if (event.type === 'start' || event.type === 'resume') return make('connecting', now, { attempt: 0 });

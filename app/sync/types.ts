@@ -7,7 +7,17 @@ import type { RetryPolicy } from './state-machine';
 export type SyncEvent =
   | { type: 'state'; database: string; source: string; state: SyncState }
   | ({ type: 'progress'; source: string; isPendingEstimate: boolean } & SyncProgress)
-  | { type: 'batch'; database: string; source: string; docs: number; deletes: number; skipped: number; bytes: number; seconds: number; seq: string | null };
+  | {
+      type: 'batch';
+      database: string;
+      source: string;
+      docs: number;
+      deletes: number;
+      skipped: number;
+      bytes: number;
+      seconds: number;
+      seq: string | null;
+    };
 
 export interface SyncOptions {
   /** `trustedFingerprint256`: accept this self-signed certificate (SHA-256, as preflight reports it). */

@@ -67,7 +67,8 @@ export interface TransformOptions {
 }
 
 /** The warning of a run that had nothing to do because another run had already done it. */
-export const COALESCED_WARNING = 'Coalesced: the models already hold every row landed so far (a run by this or another cht-sync service covered them); nothing was run.';
+export const COALESCED_WARNING =
+  'Coalesced: the models already hold every row landed so far (a run by this or another cht-sync service covered them); nothing was run.';
 
 /** What `dbt`-style artifacts are written from. */
 export interface RunArtifacts {
@@ -102,7 +103,8 @@ export interface TransformOutcome {
 export function bundledPipelinePath(): string {
   let dir = __dirname;
   for (let i = 0; i < 8; i++) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'resources'))) return path.join(dir, 'resources', 'pipeline');
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'resources')))
+      return path.join(dir, 'resources', 'pipeline');
     const up = path.dirname(dir);
     if (up === dir) break;
     dir = up;
@@ -123,7 +125,9 @@ function projectSource(p: TransformOptions['project']): { source: ProjectSource;
 }
 
 function targetInfo(o: TransformOptions, threads: number): TargetInfo {
-  const opts = (o.pool as unknown as { options?: { connectionString?: string; host?: string; port?: number; user?: string } }).options ?? {};
+  const opts =
+    (o.pool as unknown as { options?: { connectionString?: string; host?: string; port?: number; user?: string } })
+      .options ?? {};
   let host = opts.host ?? 'localhost';
   let port = opts.port ?? 5432;
   let user = opts.user ?? 'postgres';
@@ -137,7 +141,18 @@ function targetInfo(o: TransformOptions, threads: number): TargetInfo {
       // keep defaults
     }
   }
-  return { name: 'default', schema: o.schema, database: o.database, type: 'postgres', threads, user, host, port, dbname: o.database, ...o.target };
+  return {
+    name: 'default',
+    schema: o.schema,
+    database: o.database,
+    type: 'postgres',
+    threads,
+    user,
+    host,
+    port,
+    dbname: o.database,
+    ...o.target,
+  };
 }
 
 /** env_var() sees the process environment, then cht-sync's variables derived from our configuration. */
@@ -157,7 +172,7 @@ function templateEnv(o: TransformOptions, t: TargetInfo): Record<string, string>
 }
 
 function elapsed(t0: number): number {
-  return Math.round((performance.now() - t0)) / 1000;
+  return Math.round(performance.now() - t0) / 1000;
 }
 
 /** Runs the project; never throws: anything unexpected becomes a failed run with its reason. */
@@ -170,7 +185,24 @@ export async function runTransform(o: TransformOptions): Promise<TransformOutcom
     const wire = toWireError(error);
     o.logger.error('transform failed unexpectedly', { error: wire.message });
     return {
-      result: { outcome: 'failed', startedAt, finishedAt: new Date().toISOString(), project: projectSource(o.project).label, models: [{ model: '(engine)', uniqueId: '(engine)', materialized: '', status: 'error', rowsAffected: null, seconds: 0, error: wire }], warnings: [wire.message] },
+      result: {
+        outcome: 'failed',
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        project: projectSource(o.project).label,
+        models: [
+          {
+            model: '(engine)',
+            uniqueId: '(engine)',
+            materialized: '',
+            status: 'error',
+            rowsAffected: null,
+            seconds: 0,
+            error: wire,
+          },
+        ],
+        warnings: [wire.message],
+      },
       fingerprints: new Map(o.previousFingerprints ?? []),
     };
   } finally {
@@ -198,7 +230,12 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
   let selected: string[];
   try {
     const t0 = performance.now();
-    const project = await loadProject(source, { cacheDir: o.cacheDir, logger: o.logger, ...(o.signal ? { signal: o.signal } : {}), ...(o.refreshProject ? { refresh: true } : {}) });
+    const project = await loadProject(source, {
+      cacheDir: o.cacheDir,
+      logger: o.logger,
+      ...(o.signal ? { signal: o.signal } : {}),
+      ...(o.refreshProject ? { refresh: true } : {}),
+    });
     warnings.push(...project.warnings);
     const tLoad = performance.now();
     const target = targetInfo(o, threads);
@@ -223,8 +260,17 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
     if (unparsed.length) {
       for (const n of unparsed) {
         const wire = toWireError(n.parseError);
-        if (!wire.details || !('model' in wire.details)) wire.details = { ...wire.details, model: n.name, file: `${n.packageName}/${n.file}` };
-        models.push({ model: n.name, uniqueId: `${n.packageName}.${n.name}`, materialized: n.materialized, status: 'error', rowsAffected: null, seconds: 0, error: wire as ModelRunResult['error'] & object });
+        if (!wire.details || !('model' in wire.details))
+          wire.details = { ...wire.details, model: n.name, file: `${n.packageName}/${n.file}` };
+        models.push({
+          model: n.name,
+          uniqueId: `${n.packageName}.${n.name}`,
+          materialized: n.materialized,
+          status: 'error',
+          rowsAffected: null,
+          seconds: 0,
+          error: wire as ModelRunResult['error'] & object,
+        });
       }
       const msg = `Nothing ran: ${unparsed.length} model${unparsed.length === 1 ? '' : 's'} of the project could not be parsed (${unparsed.map((n) => n.name).join(', ')}). Like dbt, a parse error stops the whole run; fix ${unparsed.length === 1 ? 'it' : 'them'} and run again.`;
       warnings.push(msg);
@@ -255,18 +301,37 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
     const wire = toWireError(error);
     o.logger.error('transform could not start', { error: wire.message });
     warnings.push(wire.message);
-    models.push({ model: '(project)', uniqueId: '(project)', materialized: '', status: 'error', rowsAffected: null, seconds: 0, error: wire });
+    models.push({
+      model: '(project)',
+      uniqueId: '(project)',
+      materialized: '',
+      status: 'error',
+      rowsAffected: null,
+      seconds: 0,
+      error: wire,
+    });
     return finish('failed');
   }
   const emitArtifacts = (): void => {
-    o.onArtifacts?.({ compiler, graph, selected, invocationId, generatedAt: new Date().toISOString(), results: details, compiled, elapsed: (performance.now() - tStart) / 1000 });
+    o.onArtifacts?.({
+      compiler,
+      graph,
+      selected,
+      invocationId,
+      generatedAt: new Date().toISOString(),
+      results: details,
+      compiled,
+      elapsed: (performance.now() - tStart) / 1000,
+    });
   };
   if (o.parseOnly) {
     emitArtifacts();
     return finish('done');
   }
   if (!selected.length) {
-    warnings.push(`No ${(o.resourceTypes ?? ['model']).length > 1 ? 'node' : 'model'} matches the selection${o.select?.length ? ` --select ${o.select.join(' ')}` : ''}${o.exclude?.length ? ` --exclude ${o.exclude.join(' ')}` : ''}.`);
+    warnings.push(
+      `No ${(o.resourceTypes ?? ['model']).length > 1 ? 'node' : 'model'} matches the selection${o.select?.length ? ` --select ${o.select.join(' ')}` : ''}${o.exclude?.length ? ` --exclude ${o.exclude.join(' ')}` : ''}.`,
+    );
     emitArtifacts();
     return finish('done');
   }
@@ -281,7 +346,12 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
       table: o.table,
       project: compiler.o.project.root.name,
       coalesce: o.coalesce === true,
-      selection: { models: selected.map((id) => [id, graph.nodes.get(id)!.fingerprint]), vars: o.vars ?? {}, ...(o.select ? { select: o.select } : {}), ...(o.exclude ? { exclude: o.exclude } : {}) },
+      selection: {
+        models: selected.map((id) => [id, graph.nodes.get(id)!.fingerprint]),
+        vars: o.vars ?? {},
+        ...(o.select ? { select: o.select } : {}),
+        ...(o.exclude ? { exclude: o.exclude } : {}),
+      },
       logger: o.logger,
       ...(o.signal ? { signal: o.signal } : {}),
     });
@@ -302,7 +372,9 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
     if (prev === undefined || prev === n.fingerprint) continue;
     if (n.materialized !== 'incremental' && n.materialized !== 'materialized_view') continue;
     if (n.config.full_refresh === false) {
-      warnings.push(`Model ${n.name} changed since its last build but has full_refresh: false, so it is not rebuilt; new rows use the new logic, old rows keep the old.`);
+      warnings.push(
+        `Model ${n.name} changed since its last build but has full_refresh: false, so it is not rebuilt; new rows use the new logic, old rows keep the old.`,
+      );
       continue;
     }
     const changedParent = n.dependsOn.find((p) => {
@@ -343,19 +415,58 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
         try {
           lease = await acquire();
           const ctx = compiler.hookContext(pkg.name, lease.session, runResults);
-          const sql = (await compiler.renderString(hooks[i]!, `${pkg.name}/dbt_project.yml:${name}`, ctx, { file: `${pkg.name}/dbt_project.yml` })).trim();
+          const sql = (
+            await compiler.renderString(hooks[i]!, `${pkg.name}/dbt_project.yml:${name}`, ctx, {
+              file: `${pkg.name}/dbt_project.yml`,
+            })
+          ).trim();
           const started = new Date(Date.now() - (performance.now() - t0)).toISOString();
           if (sql) await lease.session.script(sql);
           lease.release(false);
           // dbt lists project hooks in run_results.json (operation.<package>.<package>-on-run-end-<n>).
-          details.push({ uniqueId: `operation.${pkg.name}.${name}`, status: 'success', message: null, failures: null, rowsAffected: null, seconds: elapsed(t0), timing: [{ name: 'execute', started_at: started, completed_at: new Date().toISOString() }], relationName: null, compiledSql: sql });
+          details.push({
+            uniqueId: `operation.${pkg.name}.${name}`,
+            status: 'success',
+            message: null,
+            failures: null,
+            rowsAffected: null,
+            seconds: elapsed(t0),
+            timing: [{ name: 'execute', started_at: started, completed_at: new Date().toISOString() }],
+            relationName: null,
+            compiledSql: sql,
+          });
         } catch (error) {
           lease?.release(true);
           ok = false;
-          const wire = toWireError(error instanceof EngineError ? error : new EngineError('MODEL_RUN', `The ${name} hook failed: ${(error as Error).message}`, { cause: error, details: { file: `${pkg.name}/dbt_project.yml` } }));
-          const m: ModelRunResult = { model: name, uniqueId: `operation.${pkg.name}.${name}`, materialized: 'hook', status: 'error', rowsAffected: null, seconds: elapsed(t0), error: wire };
+          const wire = toWireError(
+            error instanceof EngineError
+              ? error
+              : new EngineError('MODEL_RUN', `The ${name} hook failed: ${(error as Error).message}`, {
+                  cause: error,
+                  details: { file: `${pkg.name}/dbt_project.yml` },
+                }),
+          );
+          const m: ModelRunResult = {
+            model: name,
+            uniqueId: `operation.${pkg.name}.${name}`,
+            materialized: 'hook',
+            status: 'error',
+            rowsAffected: null,
+            seconds: elapsed(t0),
+            error: wire,
+          };
           models.push(m);
-          details.push({ uniqueId: m.uniqueId, status: 'error', message: wire.message, failures: null, rowsAffected: null, seconds: m.seconds, timing: [], relationName: null, compiledSql: null });
+          details.push({
+            uniqueId: m.uniqueId,
+            status: 'error',
+            message: wire.message,
+            failures: null,
+            rowsAffected: null,
+            seconds: m.seconds,
+            timing: [],
+            relationName: null,
+            compiledSql: null,
+          });
           o.onModelFinished?.(m);
           o.logger.error('project hook failed', { hook: name, error: wire.message });
         }
@@ -372,12 +483,26 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
       lease.release(false);
     }
   } catch (error) {
-    const wire = toWireError(new EngineError('PG_UNREACHABLE', `PostgreSQL could not be reached to run the models: ${(error as Error).message}`, { retryable: true, cause: error }));
+    const wire = toWireError(
+      new EngineError(
+        'PG_UNREACHABLE',
+        `PostgreSQL could not be reached to run the models: ${(error as Error).message}`,
+        { retryable: true, cause: error },
+      ),
+    );
     warnings.push(wire.message);
     for (const id of selected) {
       const n = graph.nodes.get(id)!;
       if (n.materialized === 'ephemeral') continue;
-      models.push({ model: n.name, uniqueId: `${n.packageName}.${n.name}`, materialized: n.materialized, status: 'error', rowsAffected: null, seconds: 0, error: wire });
+      models.push({
+        model: n.name,
+        uniqueId: `${n.packageName}.${n.name}`,
+        materialized: n.materialized,
+        status: 'error',
+        rowsAffected: null,
+        seconds: 0,
+        error: wire,
+      });
     }
     return finish('failed');
   }
@@ -405,7 +530,12 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
   }
   const hooksStartOk = o.compileOnly ? true : await runProjectHooks('onRunStart');
 
-  const record = (n: ModelNode, result: ModelRunResult, d: Omit<NodeResultDetail, 'uniqueId' | 'status' | 'seconds'>, runResult: Record<string, unknown>): void => {
+  const record = (
+    n: ModelNode,
+    result: ModelRunResult,
+    d: Omit<NodeResultDetail, 'uniqueId' | 'status' | 'seconds'>,
+    runResult: Record<string, unknown>,
+  ): void => {
     models.push(result);
     details.push({ uniqueId: n.uniqueId, status: result.status, seconds: result.seconds, ...d });
     runResults.push(runResult);
@@ -417,8 +547,13 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
     const t0 = performance.now();
     const relation: Relation = compiler.relationFor(n);
     const refreshReason = refreshReasons.get(n.uniqueId);
-    const fullRefresh = n.config.full_refresh === false ? false : o.fullRefresh === true || refreshReason !== undefined || n.config.full_refresh === true;
-    const base: Pick<ModelRunResult, 'model' | 'uniqueId' | 'materialized'> & { resourceType?: ModelRunResult['resourceType'] } = {
+    const fullRefresh =
+      n.config.full_refresh === false
+        ? false
+        : o.fullRefresh === true || refreshReason !== undefined || n.config.full_refresh === true;
+    const base: Pick<ModelRunResult, 'model' | 'uniqueId' | 'materialized'> & {
+      resourceType?: ModelRunResult['resourceType'];
+    } = {
       model: n.name,
       uniqueId: `${n.packageName}.${n.name}`,
       materialized: n.materialized,
@@ -442,7 +577,10 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
         } else if (!o.compileOnly) {
           executeStarted = new Date().toISOString();
           const model = kind === 'unit_test' ? graph.nodes.get(n.test!.attachedNode!) : undefined;
-          test = kind === 'unit_test' ? await runUnitTest(compiler, n, model!, session) : await runTest(compiler, n, session);
+          test =
+            kind === 'unit_test'
+              ? await runUnitTest(compiler, n, model!, session)
+              : await runTest(compiler, n, session);
           compiledSql = test.sql;
         }
         compileDone = new Date().toISOString();
@@ -458,7 +596,9 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
               description: desc,
               failures: test.failures,
               ...(test.message ? { message: test.message } : {}),
-              ...(test.status !== 'pass' ? { failingRows: test.sample, failingSql: test.storedIn ? `select * from ${test.storedIn}` : test.sql } : {}),
+              ...(test.status !== 'pass'
+                ? { failingRows: test.sample, failingSql: test.storedIn ? `select * from ${test.storedIn}` : test.sql }
+                : {}),
             }
           : { ...base, status: 'success', rowsAffected: null, seconds: elapsed(t0), description: desc };
         status.set(n.uniqueId, result.status);
@@ -476,9 +616,20 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
           }
           await p;
         }
-        const existing = await getRelation(session, relation.database ?? o.database, relation.schema ?? o.schema, relation.identifier);
+        const existing = await getRelation(
+          session,
+          relation.database ?? o.database,
+          relation.schema ?? o.schema,
+          relation.identifier,
+        );
         const isIncremental = existing?.type === 'table' && n.materialized === 'incremental' && !fullRefresh;
-        const { sql, ctx } = kind === 'seed' ? { sql: '', ctx: compiler.runContext({ node: n, session, relation, isIncremental: false, fullRefresh }, new Set()) } : await compiler.compile({ node: n, session, relation, isIncremental, fullRefresh });
+        const { sql, ctx } =
+          kind === 'seed'
+            ? {
+                sql: '',
+                ctx: compiler.runContext({ node: n, session, relation, isIncremental: false, fullRefresh }, new Set()),
+              }
+            : await compiler.compile({ node: n, session, relation, isIncremental, fullRefresh });
         compiledSql = kind === 'seed' ? null : sql;
         compileDone = new Date().toISOString();
         executeStarted = compileDone;
@@ -513,18 +664,34 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
         if (modelLock) await session.query('select pg_advisory_unlock(hashtext($1))', [modelLock]);
         lease.release(false);
         lease = null;
-        result = { ...base, status: 'success', rowsAffected: rows, seconds: elapsed(t0), ...(refreshReason ? { refreshReason } : {}) };
+        result = {
+          ...base,
+          status: 'success',
+          rowsAffected: rows,
+          seconds: elapsed(t0),
+          ...(refreshReason ? { refreshReason } : {}),
+        };
         if (!o.compileOnly) fingerprints.set(n.uniqueId, n.fingerprint);
         status.set(n.uniqueId, 'success');
       }
     } catch (error) {
       lease?.release(true);
       const wire = toWireError(error);
-      if (!wire.details || !('model' in wire.details)) wire.details = { ...wire.details, model: n.name, file: `${n.packageName}/${n.file}` };
-      result = { ...base, status: 'error', rowsAffected: null, seconds: elapsed(t0), error: wire as ModelRunResult['error'] & object };
+      if (!wire.details || !('model' in wire.details))
+        wire.details = { ...wire.details, model: n.name, file: `${n.packageName}/${n.file}` };
+      result = {
+        ...base,
+        status: 'error',
+        rowsAffected: null,
+        seconds: elapsed(t0),
+        error: wire as ModelRunResult['error'] & object,
+      };
       if (kind === 'test' || kind === 'unit_test') result.description = describeTest(n, graph);
       status.set(n.uniqueId, 'error');
-      o.logger.error(`${kind === 'model' ? 'model' : kind.replace('_', ' ')} failed`, { model: n.name, error: wire.message });
+      o.logger.error(`${kind === 'model' ? 'model' : kind.replace('_', ' ')} failed`, {
+        model: n.name,
+        error: wire.message,
+      });
     }
     if (compiledSql !== null) compiled.set(n.uniqueId, compiledSql);
     const executeDone = new Date().toISOString();
@@ -564,7 +731,11 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
   // upstream nodes (dbt's add_test_edges) and, for a model, its unit tests.
   const selectedSet = new Set(selected);
   const waitsOn = new Map<string, string[]>();
-  for (const id of selected) waitsOn.set(id, graph.nodes.get(id)!.dependsOn.filter((p) => selectedSet.has(p)));
+  for (const id of selected)
+    waitsOn.set(
+      id,
+      graph.nodes.get(id)!.dependsOn.filter((p) => selectedSet.has(p)),
+    );
   if (o.build) {
     const testsOf = new Map<string, string[]>();
     for (const id of selected) {
@@ -583,8 +754,12 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
         upstreamCache.set(id, up);
       }
       const extra = new Set<string>();
-      for (const u of up) for (const t of testsOf.get(u) ?? []) if (graph.nodes.get(t)!.dependsOn.every((d) => up.has(d))) extra.add(t);
-      if (kind === 'model') for (const sid of selected) if (graph.nodes.get(sid)!.resourceType === 'unit_test' && graph.nodes.get(sid)!.test?.attachedNode === id) extra.add(sid);
+      for (const u of up)
+        for (const t of testsOf.get(u) ?? []) if (graph.nodes.get(t)!.dependsOn.every((d) => up.has(d))) extra.add(t);
+      if (kind === 'model')
+        for (const sid of selected)
+          if (graph.nodes.get(sid)!.resourceType === 'unit_test' && graph.nodes.get(sid)!.test?.attachedNode === id)
+            extra.add(sid);
       waitsOn.set(id, [...new Set([...waitsOn.get(id)!, ...extra])]);
     }
   }
@@ -599,10 +774,37 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
     pending.delete(id);
     if (n.materialized === 'ephemeral') return;
     const kind = n.resourceType ?? 'model';
-    const m: ModelRunResult = { model: n.name, uniqueId: `${n.packageName}.${n.name}`, materialized: n.materialized, status: 'skipped', rowsAffected: null, seconds: 0, skippedBecause: because, ...(kind !== 'model' ? { resourceType: kind as ModelRunResult['resourceType'] } : {}) };
+    const m: ModelRunResult = {
+      model: n.name,
+      uniqueId: `${n.packageName}.${n.name}`,
+      materialized: n.materialized,
+      status: 'skipped',
+      rowsAffected: null,
+      seconds: 0,
+      skippedBecause: because,
+      ...(kind !== 'model' ? { resourceType: kind as ModelRunResult['resourceType'] } : {}),
+    };
     if (kind === 'test' || kind === 'unit_test') m.description = describeTest(n, graph);
     const message = `skipped because ${because} failed`;
-    record(n, m, { message, failures: null, rowsAffected: null, timing: [], relationName: null, compiledSql: null }, toRunResult({ node: n, relation: compiler.relationFor(n), status: 'skipped', message, rowsAffected: null, failures: null, compileStarted: null, compileDone: null, executeStarted: null, executeDone: null, seconds: 0, threadId: 'Thread-1' }));
+    record(
+      n,
+      m,
+      { message, failures: null, rowsAffected: null, timing: [], relationName: null, compiledSql: null },
+      toRunResult({
+        node: n,
+        relation: compiler.relationFor(n),
+        status: 'skipped',
+        message,
+        rowsAffected: null,
+        failures: null,
+        compileStarted: null,
+        compileDone: null,
+        executeStarted: null,
+        executeDone: null,
+        seconds: 0,
+        threadId: 'Thread-1',
+      }),
+    );
   };
   let cancelled = false;
   let failedFast = false;

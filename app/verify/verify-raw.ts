@@ -71,14 +71,21 @@ export async function verifyRaw(o: VerifyOptions): Promise<Omit<VerifyRunResult,
       results.push(await verifyDatabase(o, couch, database, selectors.get(database) ?? null, signal));
     }
   } catch (error) {
-    const wire = signal.aborted ? { code: 'CANCELLED' as const, message: 'The check was stopped.', retryable: true } : toWireError(error);
+    const wire = signal.aborted
+      ? { code: 'CANCELLED' as const, message: 'The check was stopped.', retryable: true }
+      : toWireError(error);
     for (const database of o.databases.filter((d) => !results.some((r) => r.database === d))) {
       results.push(emptyResult(database, safeSource(o.couch.url, database), outcomeForError(wire), wire));
     }
   } finally {
     couch.close();
   }
-  const outcome = results.length > 0 && results.every((r) => r.outcome === 'done') ? 'done' : results.some((r) => r.outcome === 'done') ? 'partial' : (results[0]?.outcome ?? 'failed');
+  const outcome =
+    results.length > 0 && results.every((r) => r.outcome === 'done')
+      ? 'done'
+      : results.some((r) => r.outcome === 'done')
+        ? 'partial'
+        : (results[0]?.outcome ?? 'failed');
   return { outcome, startedAt, finishedAt: new Date().toISOString(), isFix: o.fix, databases: results };
 }
 
@@ -90,7 +97,12 @@ function safeSource(url: string, database: string): string {
   }
 }
 
-function emptyResult(database: string, source: string, outcome: VerifyDatabaseResult['outcome'], error?: VerifyDatabaseResult['error']): VerifyDatabaseResult {
+function emptyResult(
+  database: string,
+  source: string,
+  outcome: VerifyDatabaseResult['outcome'],
+  error?: VerifyDatabaseResult['error'],
+): VerifyDatabaseResult {
   const r: VerifyDatabaseResult = {
     database,
     source,
@@ -110,7 +122,13 @@ function emptyResult(database: string, source: string, outcome: VerifyDatabaseRe
   return r;
 }
 
-async function verifyDatabase(o: VerifyOptions, couch: CouchJson, database: string, selector: MangoSelector | null, signal: AbortSignal): Promise<VerifyDatabaseResult> {
+async function verifyDatabase(
+  o: VerifyOptions,
+  couch: CouchJson,
+  database: string,
+  selector: MangoSelector | null,
+  signal: AbortSignal,
+): Promise<VerifyDatabaseResult> {
   const started = Date.now();
   const source = sourceFor(o.couch.url, database);
   const result = emptyResult(database, source, 'running');
@@ -127,7 +145,10 @@ async function verifyDatabase(o: VerifyOptions, couch: CouchJson, database: stri
     const comparePage = async (page: Map<string, ServerEntry>): Promise<void> => {
       if (page.size === 0) return;
       const ids = [...page.keys()];
-      const rows = await o.pool.query<{ _id: string; rev: string | null; _deleted: boolean }>(`select _id, doc->>'_rev' as rev, _deleted from ${n.all} where source = $1 and _id = any($2::text[])`, [source, ids]);
+      const rows = await o.pool.query<{ _id: string; rev: string | null; _deleted: boolean }>(
+        `select _id, doc->>'_rev' as rev, _deleted from ${n.all} where source = $1 and _id = any($2::text[])`,
+        [source, ids],
+      );
       const held = new Map(rows.rows.map((r) => [r._id, r]));
       for (const [id, entry] of page) {
         const row = held.get(id);
@@ -149,7 +170,10 @@ async function verifyDatabase(o: VerifyOptions, couch: CouchJson, database: stri
       for (;;) {
         const query = new URLSearchParams({ filter: '_selector', limit: String(pageSize) });
         if (since !== null) query.set('since', since);
-        const body = await couch.post<{ results?: { id: string; deleted?: boolean; changes?: { rev: string }[] }[]; last_seq?: unknown }>(database, `/_changes?${query.toString()}`, { selector }, signal);
+        const body = await couch.post<{
+          results?: { id: string; deleted?: boolean; changes?: { rev: string }[] }[];
+          last_seq?: unknown;
+        }>(database, `/_changes?${query.toString()}`, { selector }, signal);
         const page = new Map<string, ServerEntry>();
         for (const r of body.results ?? []) {
           scoped.add(r.id);
@@ -166,7 +190,11 @@ async function verifyDatabase(o: VerifyOptions, couch: CouchJson, database: stri
       for (;;) {
         const query: URLSearchParams = new URLSearchParams({ limit: String(pageSize + (startKey === null ? 0 : 1)) });
         if (startKey !== null) query.set('startkey', JSON.stringify(startKey));
-        const body: { rows?: { id: string; value: { rev: string } }[] } = await couch.get(database, `/_all_docs?${query.toString()}`, signal);
+        const body: { rows?: { id: string; value: { rev: string } }[] } = await couch.get(
+          database,
+          `/_all_docs?${query.toString()}`,
+          signal,
+        );
         const rows: { id: string; value: { rev: string } }[] = (body.rows ?? []).filter((r) => r.id !== startKey);
         if (rows.length === 0) break;
         const page = new Map<string, ServerEntry>(rows.map((r) => [r.id, { rev: r.value.rev, deleted: false }]));
@@ -188,7 +216,17 @@ async function verifyDatabase(o: VerifyOptions, couch: CouchJson, database: stri
       result.rows += page.rows.length;
       after = page.rows[page.rows.length - 1]!._id;
       const unknown = scoped ? page.rows.filter((r) => !scoped.has(r._id)) : page.rows;
-      const server = new Map((await allDocsByKeys(couch, database, unknown.map((r) => r._id), false, signal)).map((r) => [r.key, r]));
+      const server = new Map(
+        (
+          await allDocsByKeys(
+            couch,
+            database,
+            unknown.map((r) => r._id),
+            false,
+            signal,
+          )
+        ).map((r) => [r.key, r]),
+      );
       for (const row of unknown) {
         const s = server.get(row._id);
         if (!s || s.error === 'not_found' || (s.error === undefined && !s.value)) {
@@ -215,7 +253,9 @@ async function verifyDatabase(o: VerifyOptions, couch: CouchJson, database: stri
     }
     result.outcome = 'done';
   } catch (error) {
-    const wire = signal.aborted ? { code: 'CANCELLED' as const, message: 'The check was stopped.', retryable: true } : toWireError(error);
+    const wire = signal.aborted
+      ? { code: 'CANCELLED' as const, message: 'The check was stopped.', retryable: true }
+      : toWireError(error);
     result.outcome = outcomeForError(wire);
     result.error = wire;
     o.logger.warn('verify of a database failed', { database, code: wire.code, message: wire.message });
@@ -225,7 +265,14 @@ async function verifyDatabase(o: VerifyOptions, couch: CouchJson, database: stri
 }
 
 /** Missing and stale documents, fetched by id and written through the sync's sink (no checkpoint moves). */
-async function refetch(o: VerifyOptions, couch: CouchJson, database: string, source: string, ids: string[], signal: AbortSignal): Promise<number> {
+async function refetch(
+  o: VerifyOptions,
+  couch: CouchJson,
+  database: string,
+  source: string,
+  ids: string[],
+  signal: AbortSignal,
+): Promise<number> {
   if (ids.length === 0) return 0;
   const sink = createPgRawSink({ pool: o.pool, schema: o.schema, table: o.table, logger: o.logger });
   let written = 0;
@@ -236,9 +283,24 @@ async function refetch(o: VerifyOptions, couch: CouchJson, database: string, sou
       for (const r of await allDocsByKeys(couch, database, ids.slice(i, i + FETCH_PAGE), true, signal)) {
         if (r.error || !r.value) continue; // purged since pass 1: nothing to store
         const doc = r.doc ?? null;
-        rows.push({ id: r.key, seq: null, deleted: r.value.deleted === true, doc, rev: r.value.rev, bytes: doc ? JSON.stringify(doc).length : 0 });
+        rows.push({
+          id: r.key,
+          seq: null,
+          deleted: r.value.deleted === true,
+          doc,
+          rev: r.value.rev,
+          bytes: doc ? JSON.stringify(doc).length : 0,
+        });
       }
-      const res = await sink.writeBatch({ source, precedence, rows, seq: null, pending: null, isUsersDb: database === '_users', forceProgress: false });
+      const res = await sink.writeBatch({
+        source,
+        precedence,
+        rows,
+        seq: null,
+        pending: null,
+        isUsersDb: database === '_users',
+        forceProgress: false,
+      });
       written += res.docs + res.deletes;
       for (const s of res.skipped) o.logger.warn('verify: document skipped', { database, id: s.id, reason: s.reason });
     }
@@ -256,16 +318,27 @@ async function markDeleted(o: VerifyOptions, source: string, ids: string[]): Pro
   let marked = 0;
   try {
     await client.query('begin');
-    const { rows } = await client.query<{ at: string }>(`select pg_advisory_xact_lock(hashtext($1::text)), (clock_timestamp() at time zone 'utc')::text as at`, [n.lockKey]);
+    const { rows } = await client.query<{ at: string }>(
+      `select pg_advisory_xact_lock(hashtext($1::text)), (clock_timestamp() at time zone 'utc')::text as at`,
+      [n.lockKey],
+    );
     const at = rows[0]!.at;
     for (const relation of [n.table, n.shadowed]) {
-      const r = await client.query(`update ${relation} set _deleted = true, saved_timestamp = $3::timestamp where source = $1 and _id = any($2::text[]) and not _deleted`, [source, ids, at]);
+      const r = await client.query(
+        `update ${relation} set _deleted = true, saved_timestamp = $3::timestamp where source = $1 and _id = any($2::text[]) and not _deleted`,
+        [source, ids, at],
+      );
       marked += r.rowCount ?? 0;
     }
     await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
-    throw error instanceof EngineError ? error : new EngineError('PG_QUERY', `Marking ${ids.length} rows of ${source} deleted failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw error instanceof EngineError
+      ? error
+      : new EngineError(
+          'PG_QUERY',
+          `Marking ${ids.length} rows of ${source} deleted failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
   } finally {
     client.release();
   }

@@ -53,17 +53,28 @@ export function createHttpClient(baseUrl: string, options: HttpClientOptions = {
         response = await doFetch(`${base}/api/invoke/${encodeURIComponent(method)}`, {
           method: 'POST',
           credentials: 'same-origin',
-          headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          },
           body: JSON.stringify(args ?? {}),
         });
       } catch {
-        throw new ClientError({ code: 'INTERNAL', message: 'The app’s local server is not answering. Check that `cht-sync serve` is still running.', retryable: true });
+        throw new ClientError({
+          code: 'INTERNAL',
+          message: 'The app’s local server is not answering. Check that `cht-sync serve` is still running.',
+          retryable: true,
+        });
       }
       let wire: Wire<unknown>;
       try {
         wire = (await response.json()) as Wire<unknown>;
       } catch {
-        throw new ClientError({ code: 'INTERNAL', message: `The app’s local server sent an unreadable answer (HTTP ${response.status}).`, retryable: true });
+        throw new ClientError({
+          code: 'INTERNAL',
+          message: `The app’s local server sent an unreadable answer (HTTP ${response.status}).`,
+          retryable: true,
+        });
       }
       if (!wire.ok) throw new ClientError(wire.error);
       return wire.value as never;

@@ -34,8 +34,13 @@ function xLabel(lang: Lang, x: string): string {
   if (/^\d{4}-\d{2}-\d{2}/.test(x)) {
     const d = new Date(x);
     // Week starts show the day; run timestamps also show the time (several runs a day).
-    const withTime = x.length > 10 ? { hour: '2-digit', minute: '2-digit' } as const : {};
-    if (!Number.isNaN(d.getTime())) return new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', { day: 'numeric', month: 'short', ...withTime }).format(d);
+    const withTime = x.length > 10 ? ({ hour: '2-digit', minute: '2-digit' } as const) : {};
+    if (!Number.isNaN(d.getTime()))
+      return new Intl.DateTimeFormat(lang === 'fr' ? 'fr-FR' : 'en-GB', {
+        day: 'numeric',
+        month: 'short',
+        ...withTime,
+      }).format(d);
   }
   return x;
 }
@@ -57,11 +62,24 @@ function Marker({ shape, x, y, colour }: { shape: number; x: number; y: number; 
  * A small hand-written SVG chart (lines, or stacked bars for parts of a whole) with a legend and the same data as a
  * table for screen readers and for people who want the numbers.
  */
-export function Chart({ series, variant, yLabel, summary }: { series: ChartSeries[]; variant: 'line' | 'stacked'; yLabel: string; summary: string }) {
+export function Chart({
+  series,
+  variant,
+  yLabel,
+  summary,
+}: {
+  series: ChartSeries[];
+  variant: 'line' | 'stacked';
+  yLabel: string;
+  summary: string;
+}) {
   const { t, lang } = useT();
   const titleId = useId();
   // Series the engine named (other, none, per-database speed, backlog) in the UI's language.
-  const shown = collapseSeries(series.map((s) => ({ ...s, name: seriesLabel(s, t) })), t('charts.other'));
+  const shown = collapseSeries(
+    series.map((s) => ({ ...s, name: seriesLabel(s, t) })),
+    t('charts.other'),
+  );
   const xs = [...new Set(shown.flatMap((s) => s.points.map((p) => p.x)))].sort();
   const values = new Map(shown.map((s) => [s.name, new Map(s.points.map((p) => [p.x, p.y]))]));
   const largest =
@@ -92,7 +110,13 @@ export function Chart({ series, variant, yLabel, summary }: { series: ChartSerie
             </text>
           </g>
         ))}
-        <text x={14} y={PAD.top + plotH / 2} transform={`rotate(-90 14 ${PAD.top + plotH / 2})`} textAnchor="middle" className="axis-text">
+        <text
+          x={14}
+          y={PAD.top + plotH / 2}
+          transform={`rotate(-90 14 ${PAD.top + plotH / 2})`}
+          textAnchor="middle"
+          className="axis-text"
+        >
           {yLabel}
         </text>
         {xs.map((x, i) =>
@@ -115,7 +139,16 @@ export function Chart({ series, variant, yLabel, summary }: { series: ChartSerie
                   stackBase.set(x, base + y);
                   if (y <= 0) return null;
                   // A 1px white gap between segments keeps adjacent colours apart.
-                  return <rect key={x} x={xAt(i) - barW / 2} y={yAt(base + y)} width={barW} height={Math.max(0, yAt(base) - yAt(base + y) - 1)} fill={colour} />;
+                  return (
+                    <rect
+                      key={x}
+                      x={xAt(i) - barW / 2}
+                      y={yAt(base + y)}
+                      width={barW}
+                      height={Math.max(0, yAt(base) - yAt(base + y) - 1)}
+                      fill={colour}
+                    />
+                  );
                 })}
               </g>
             );
@@ -126,7 +159,12 @@ export function Chart({ series, variant, yLabel, summary }: { series: ChartSerie
           });
           return (
             <g key={s.name}>
-              <polyline points={pts.map((p) => `${p.x},${p.y}`).join(' ')} fill="none" stroke={colour} strokeWidth={2} />
+              <polyline
+                points={pts.map((p) => `${p.x},${p.y}`).join(' ')}
+                fill="none"
+                stroke={colour}
+                strokeWidth={2}
+              />
               {pts.length <= 60 && pts.map((p, i) => <Marker key={i} shape={si} x={p.x} y={p.y} colour={colour} />)}
             </g>
           );
@@ -137,7 +175,11 @@ export function Chart({ series, variant, yLabel, summary }: { series: ChartSerie
           {shown.map((s, si) => (
             <li key={s.name}>
               <svg width={14} height={14} viewBox="0 0 14 14">
-                {variant === 'stacked' ? <rect x={2} y={2} width={10} height={10} fill={COLOURS[si % COLOURS.length]} /> : <Marker shape={si} x={7} y={7} colour={COLOURS[si % COLOURS.length] ?? '#000'} />}
+                {variant === 'stacked' ? (
+                  <rect x={2} y={2} width={10} height={10} fill={COLOURS[si % COLOURS.length]} />
+                ) : (
+                  <Marker shape={si} x={7} y={7} colour={COLOURS[si % COLOURS.length] ?? '#000'} />
+                )}
               </svg>
               {s.name}
             </li>

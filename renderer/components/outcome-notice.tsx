@@ -3,7 +3,15 @@ import { useT } from '../i18n/use-t';
 import { Icon } from './icon';
 
 /** The outcome of a manual run, with what to do next and a link to its details. */
-export function OutcomeNotice({ view, onDismiss, hasLink = true }: { view: OutcomeView; onDismiss?: () => void; hasLink?: boolean }) {
+export function OutcomeNotice({
+  view,
+  onDismiss,
+  hasLink = true,
+}: {
+  view: OutcomeView;
+  onDismiss?: () => void;
+  hasLink?: boolean;
+}) {
   const { t } = useT();
   return (
     <div className={`notice tone-${view.tone}`} data-testid="outcome">

@@ -24,7 +24,15 @@ export function isPipelineDraftComplete(d: PipelineDraft): boolean {
 }
 
 /** Which dbt project builds the analytics tables: bundled models, a folder, or a git URL (cached for offline use). */
-export function PipelineForm({ draft, onDraft, isLegendHidden = false }: { draft: PipelineDraft; onDraft: (d: PipelineDraft) => void; isLegendHidden?: boolean }) {
+export function PipelineForm({
+  draft,
+  onDraft,
+  isLegendHidden = false,
+}: {
+  draft: PipelineDraft;
+  onDraft: (d: PipelineDraft) => void;
+  isLegendHidden?: boolean;
+}) {
   const { t } = useT();
   return (
     <RadioGroup
@@ -39,7 +47,14 @@ export function PipelineForm({ draft, onDraft, isLegendHidden = false }: { draft
           label: t('pipeline.folder'),
           description: t('pipeline.folder.hint'),
           children: (
-            <TextField label={t('pipeline.path')} value={draft.path} onValue={(path) => onDraft({ ...draft, path })} placeholder="/home/me/cht-pipeline" spellCheck={false} required />
+            <TextField
+              label={t('pipeline.path')}
+              value={draft.path}
+              onValue={(path) => onDraft({ ...draft, path })}
+              placeholder="/home/me/cht-pipeline"
+              spellCheck={false}
+              required
+            />
           ),
         },
         {
@@ -47,7 +62,14 @@ export function PipelineForm({ draft, onDraft, isLegendHidden = false }: { draft
           label: t('pipeline.git'),
           description: t('pipeline.git.hint'),
           children: (
-            <TextField label={t('pipeline.url')} value={draft.url} onValue={(url) => onDraft({ ...draft, url })} placeholder="https://github.com/medic/cht-pipeline.git" spellCheck={false} required />
+            <TextField
+              label={t('pipeline.url')}
+              value={draft.url}
+              onValue={(url) => onDraft({ ...draft, url })}
+              placeholder="https://github.com/medic/cht-pipeline.git"
+              spellCheck={false}
+              required
+            />
           ),
         },
       ]}

@@ -40,10 +40,13 @@ export function PlaceChooser({
     setLoading(true);
     setError(null);
     const asked = JSON.parse(key) as { target: MethodArgs<'setup.listPlaces'>; databases: string[] };
-    client.invoke('setup.listPlaces', { ...asked.target, databases: asked.databases }).then(
-      (l) => isCurrent && setList(l),
-      (e: unknown) => isCurrent && setError(explainError(e, t, { place: placeOfChooser })),
-    ).finally(() => isCurrent && setLoading(false));
+    client
+      .invoke('setup.listPlaces', { ...asked.target, databases: asked.databases })
+      .then(
+        (l) => isCurrent && setList(l),
+        (e: unknown) => isCurrent && setError(explainError(e, t, { place: placeOfChooser })),
+      )
+      .finally(() => isCurrent && setLoading(false));
     return () => {
       isCurrent = false;
     };
@@ -52,18 +55,36 @@ export function PlaceChooser({
   const names = new Map((list?.places ?? []).map((p) => [p.id, p.name]));
   const levels = [...new Set((list?.places ?? []).map((p) => p.level))].sort((a, b) => a - b);
   const needle = filter.trim().toLowerCase();
-  const shown = (list?.places ?? []).filter((p) => !needle || p.name.toLowerCase().includes(needle) || p.id.includes(needle));
-  const toggle = (id: string, on: boolean) => onChange(on ? [...new Set([...value, id])] : value.filter((x) => x !== id));
+  const shown = (list?.places ?? []).filter(
+    (p) => !needle || p.name.toLowerCase().includes(needle) || p.id.includes(needle),
+  );
+  const toggle = (id: string, on: boolean) =>
+    onChange(on ? [...new Set([...value, id])] : value.filter((x) => x !== id));
 
   return (
     <fieldset className="card place-chooser">
       <legend>{t('scope.legend')}</legend>
       <div className="field">
-        <input type="radio" id={`${idPrefix}-all`} name={`${idPrefix}-mode`} checked={!isLimited} onChange={() => { setIsLimited(false); onChange([]); }} />{' '}
+        <input
+          type="radio"
+          id={`${idPrefix}-all`}
+          name={`${idPrefix}-mode`}
+          checked={!isLimited}
+          onChange={() => {
+            setIsLimited(false);
+            onChange([]);
+          }}
+        />{' '}
         <label htmlFor={`${idPrefix}-all`}>{t('scope.all')}</label>
       </div>
       <div className="field">
-        <input type="radio" id={`${idPrefix}-some`} name={`${idPrefix}-mode`} checked={isLimited} onChange={() => setIsLimited(true)} />{' '}
+        <input
+          type="radio"
+          id={`${idPrefix}-some`}
+          name={`${idPrefix}-mode`}
+          checked={isLimited}
+          onChange={() => setIsLimited(true)}
+        />{' '}
         <label htmlFor={`${idPrefix}-some`}>{t('scope.some')}</label>
         <p className="hint">{t('scope.some.hint')}</p>
       </div>
@@ -71,12 +92,19 @@ export function PlaceChooser({
         <div aria-live="polite">
           {loading && <p role="status">{t('scope.loading')}</p>}
           {error && <ErrorNotice help={error} />}
-          {list && list.unscopeable.length > 0 && <p className="hint tone-text-warn">{t('scope.unscopeable', { dbs: list.unscopeable.join(', ') })}</p>}
+          {list && list.unscopeable.length > 0 && (
+            <p className="hint tone-text-warn">{t('scope.unscopeable', { dbs: list.unscopeable.join(', ') })}</p>
+          )}
           {list && list.places.length === 0 && <p>{t('scope.none')}</p>}
           {list && list.places.length > 12 && (
             <div className="field">
               <label htmlFor={`${idPrefix}-filter`}>{t('scope.filter')}</label>
-              <input id={`${idPrefix}-filter`} type="search" value={filter} onChange={(e) => setFilter(e.target.value)} />
+              <input
+                id={`${idPrefix}-filter`}
+                type="search"
+                value={filter}
+                onChange={(e) => setFilter(e.target.value)}
+              />
             </div>
           )}
           {levels.map((level) => {
@@ -84,14 +112,23 @@ export function PlaceChooser({
             if (places.length === 0) return null;
             return (
               <fieldset key={level} className="scope-level">
-                <legend>{t('scope.level', { level, types: [...new Set(places.map((p) => p.type))].join(', ') })}</legend>
+                <legend>
+                  {t('scope.level', { level, types: [...new Set(places.map((p) => p.type))].join(', ') })}
+                </legend>
                 <ul className="plain-list">
                   {places.map((p) => (
                     <li key={p.id}>
-                      <input type="checkbox" id={`${idPrefix}-${p.id}`} checked={value.includes(p.id)} onChange={(e) => toggle(p.id, e.target.checked)} />{' '}
+                      <input
+                        type="checkbox"
+                        id={`${idPrefix}-${p.id}`}
+                        checked={value.includes(p.id)}
+                        onChange={(e) => toggle(p.id, e.target.checked)}
+                      />{' '}
                       <label htmlFor={`${idPrefix}-${p.id}`}>
                         {p.name}
-                        {p.parentId && names.has(p.parentId) && <span className="muted"> · {t('scope.in', { parent: names.get(p.parentId) ?? '' })}</span>}
+                        {p.parentId && names.has(p.parentId) && (
+                          <span className="muted"> · {t('scope.in', { parent: names.get(p.parentId) ?? '' })}</span>
+                        )}
                       </label>
                     </li>
                   ))}

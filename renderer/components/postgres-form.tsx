@@ -23,7 +23,15 @@ export type PostgresInput = MethodArgs<'setup.testPostgres'>['postgres'];
 
 export function postgresDraftFrom(view: SettingsView['postgres'] | null): PostgresDraft {
   if (view?.kind === 'external') {
-    return { kind: 'external', host: view.host, port: String(view.port), database: view.database, username: view.username, password: '', ssl: view.ssl };
+    return {
+      kind: 'external',
+      host: view.host,
+      port: String(view.port),
+      database: view.database,
+      username: view.username,
+      password: '',
+      ssl: view.ssl,
+    };
   }
   return { kind: 'embedded', host: '', port: '5432', database: '', username: '', password: '', ssl: false };
 }
@@ -50,7 +58,10 @@ export function isPortValid(port: string): boolean {
 }
 
 export function isPostgresDraftComplete(d: PostgresDraft): boolean {
-  return d.kind === 'embedded' || (d.host.trim() !== '' && d.database.trim() !== '' && d.username.trim() !== '' && isPortValid(d.port));
+  return (
+    d.kind === 'embedded' ||
+    (d.host.trim() !== '' && d.database.trim() !== '' && d.username.trim() !== '' && isPortValid(d.port))
+  );
 }
 
 /** Embedded (default) or an existing PostgreSQL, with a live "Test" for the latter. */
@@ -114,7 +125,14 @@ export function PostgresForm({
             description: t('pg.external.hint'),
             children: (
               <div className="form-grid">
-                <TextField label={t('pg.host')} value={draft.host} onValue={(host) => update({ host })} autoComplete="off" spellCheck={false} required />
+                <TextField
+                  label={t('pg.host')}
+                  value={draft.host}
+                  onValue={(host) => update({ host })}
+                  autoComplete="off"
+                  spellCheck={false}
+                  required
+                />
                 <TextField
                   label={t('pg.port')}
                   value={draft.port}
@@ -124,8 +142,22 @@ export function PostgresForm({
                   required
                   error={isPortValid(draft.port) ? null : t('settings.problem.port')}
                 />
-                <TextField label={t('pg.database')} value={draft.database} onValue={(database) => update({ database })} autoComplete="off" spellCheck={false} required />
-                <TextField label={t('pg.username')} value={draft.username} onValue={(username) => update({ username })} autoComplete="off" spellCheck={false} required />
+                <TextField
+                  label={t('pg.database')}
+                  value={draft.database}
+                  onValue={(database) => update({ database })}
+                  autoComplete="off"
+                  spellCheck={false}
+                  required
+                />
+                <TextField
+                  label={t('pg.username')}
+                  value={draft.username}
+                  onValue={(username) => update({ username })}
+                  autoComplete="off"
+                  spellCheck={false}
+                  required
+                />
                 <TextField
                   label={t('pg.password')}
                   type="password"
@@ -136,7 +168,8 @@ export function PostgresForm({
                 />
                 <div className="field checkbox-field">
                   <label>
-                    <input type="checkbox" checked={draft.ssl} onChange={(e) => update({ ssl: e.target.checked })} /> {t('pg.ssl')}
+                    <input type="checkbox" checked={draft.ssl} onChange={(e) => update({ ssl: e.target.checked })} />{' '}
+                    {t('pg.ssl')}
                   </label>
                 </div>
               </div>
@@ -148,7 +181,13 @@ export function PostgresForm({
         <div className="actions-row">
           {!isPostgresDraftComplete(draft) && <p className="hint">{t('pg.testNeeds')}</p>}
           {/* Busy is aria-disabled, not disabled: a disabled button drops the keyboard focus to <body>. */}
-          <button type="button" className="button" onClick={() => !testing && void test()} disabled={!isPostgresDraftComplete(draft)} aria-disabled={testing || undefined}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => !testing && void test()}
+            disabled={!isPostgresDraftComplete(draft)}
+            aria-disabled={testing || undefined}
+          >
             {testing ? t('pg.testing') : t('pg.test')}
           </button>
         </div>

@@ -22,7 +22,13 @@ export function RadioGroup<V extends string>({
       {options.map((o) => (
         <div key={o.value} className={`radio-option ${value === o.value ? 'is-selected' : ''}`}>
           <label>
-            <input type="radio" name={name} value={o.value} checked={value === o.value} onChange={() => onValue(o.value)} />
+            <input
+              type="radio"
+              name={name}
+              value={o.value}
+              checked={value === o.value}
+              onChange={() => onValue(o.value)}
+            />
             <span>
               <span className="radio-label">{o.label}</span>
               {o.description && <span className="hint">{o.description}</span>}

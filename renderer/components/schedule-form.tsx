@@ -13,7 +13,9 @@ export function scheduleDraftFrom(s: ScheduleSetting): ScheduleDraft {
 }
 
 export function scheduleInput(d: ScheduleDraft): ScheduleSetting {
-  return d.kind === 'interval' ? { kind: 'interval', minutes: Math.min(1440, Math.max(1, Math.round(Number(d.minutes) || 60))) } : { kind: 'manual' };
+  return d.kind === 'interval'
+    ? { kind: 'interval', minutes: Math.min(1440, Math.max(1, Math.round(Number(d.minutes) || 60))) }
+    : { kind: 'manual' };
 }
 
 export function isScheduleDraftComplete(d: ScheduleDraft): boolean {

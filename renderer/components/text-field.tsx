@@ -18,7 +18,14 @@ export function TextField({ label, hint, error, value, onValue, className, ...re
   return (
     <div className={`field ${className ?? ''}`}>
       <label htmlFor={id}>{label}</label>
-      <input id={id} value={value} onChange={(e) => onValue(e.target.value)} aria-describedby={describedBy || undefined} aria-invalid={error ? true : undefined} {...rest} />
+      <input
+        id={id}
+        value={value}
+        onChange={(e) => onValue(e.target.value)}
+        aria-describedby={describedBy || undefined}
+        aria-invalid={error ? true : undefined}
+        {...rest}
+      />
       {error && (
         <p className="field-error" id={errorId}>
           {error}

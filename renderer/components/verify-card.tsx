@@ -30,7 +30,8 @@ export function VerifyCard() {
     }
   };
 
-  const sum = (k: 'missing' | 'stale' | 'purged' | 'outOfScope' | 'fetched' | 'marked') => result?.databases.reduce((n, d) => n + d[k], 0) ?? 0;
+  const sum = (k: 'missing' | 'stale' | 'purged' | 'outOfScope' | 'fetched' | 'marked') =>
+    result?.databases.reduce((n, d) => n + d[k], 0) ?? 0;
   const found = sum('missing') + sum('stale') + sum('purged') + sum('outOfScope');
   const failed = result?.databases.filter((d) => d.outcome !== 'done') ?? [];
   return (
@@ -51,10 +52,18 @@ export function VerifyCard() {
         {result && (
           <p>
             {result.isFix
-              ? t('verify.fixed', { fetched: formatNumber(lang, sum('fetched')), marked: formatNumber(lang, sum('marked')) })
+              ? t('verify.fixed', {
+                  fetched: formatNumber(lang, sum('fetched')),
+                  marked: formatNumber(lang, sum('marked')),
+                })
               : found === 0
                 ? t('verify.clean')
-                : t('verify.found', { missing: formatNumber(lang, sum('missing')), stale: formatNumber(lang, sum('stale')), purged: formatNumber(lang, sum('purged')), outOfScope: formatNumber(lang, sum('outOfScope')) })}{' '}
+                : t('verify.found', {
+                    missing: formatNumber(lang, sum('missing')),
+                    stale: formatNumber(lang, sum('stale')),
+                    purged: formatNumber(lang, sum('purged')),
+                    outOfScope: formatNumber(lang, sum('outOfScope')),
+                  })}{' '}
             {failed.map((d) => `${d.database}: ${t(`outcome.${d.outcome}`)}`).join(', ')}{' '}
             <a href={`#/history/${result.runId}`}>{t('outcome.seeDetails')}</a>
           </p>

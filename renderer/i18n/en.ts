@@ -37,11 +37,15 @@ export const en = {
   'next.wizard.correct': 'Correct the fields above, then press “{button}”.',
   'next.busy': 'Wait for it to finish: the dashboard shows its progress.',
   'fix.STORE': 'Free some space on this computer’s disk (or choose another data folder), then try again.',
-  'fix.PG_UNREACHABLE.dropped': 'The connection to the database was lost. Nothing half-written is kept; the next run starts again from the last saved point.',
-  'fix.COUCH_PROTOCOL.http': 'Change the start of the address from https:// to http://, or use the server’s https port.',
+  'fix.PG_UNREACHABLE.dropped':
+    'The connection to the database was lost. Nothing half-written is kept; the next run starts again from the last saved point.',
+  'fix.COUCH_PROTOCOL.http':
+    'Change the start of the address from https:// to http://, or use the server’s https port.',
   'fix.COUCH_PROTOCOL.https': 'Change the start of the address from http:// to https://.',
-  'fix.COUCH_UNREACHABLE.dropped': 'The network connection was lost. Everything copied so far is kept; the next sync continues from there.',
-  'fix.COUCH_UNREACHABLE.refused': 'Check the port in the address (CHT is normally reached with https:// and no port) and that the server is running.',
+  'fix.COUCH_UNREACHABLE.dropped':
+    'The network connection was lost. Everything copied so far is kept; the next sync continues from there.',
+  'fix.COUCH_UNREACHABLE.refused':
+    'Check the port in the address (CHT is normally reached with https:// and no port) and that the server is running.',
   'fix.COUCH_UNREACHABLE.notFound': 'Check the spelling of the server name, and that this computer is online.',
   'head.CANCELLED': 'The run was stopped',
   'head.STORE': 'The app could not write to its data folder',
@@ -72,18 +76,29 @@ export const en = {
   'head.generic': 'Something went wrong',
   'error.detailsLanguage': 'Technical details (in English)',
 
-  'fix.COUCH_UNREACHABLE': 'Nothing answered at this address. Check that this computer is online and that the address is the one you use to open CHT in a browser.',
-  'fix.COUCH_TIMEOUT': 'The server answered too slowly. The link may be slow or busy: try again, or try at a quieter time of day.',
-  'fix.COUCH_TLS': 'The secure (https) connection failed. Check that the address starts with https:// and uses the instance’s normal name; a certificate for another name or an expired one is refused.',
-  'fix.COUCH_PROTOCOL': 'Something answered, but it is not a CHT/CouchDB server. Use the main address of the instance (for example https://my-project.app.medicmobile.org), not a page inside it.',
-  'fix.COUCH_AUTH': 'The server refused the username or password. Check them by logging in to CHT in a browser; passwords are case-sensitive.',
-  'fix.COUCH_FORBIDDEN': 'This user may log in but may not read the databases. Ask your CHT administrator for an admin or read-only analytics user.',
-  'fix.COUCH_DB_MISSING': 'A database with this name does not exist on the server. CHT database names use hyphens, for example medic-sentinel (not medic_sentinel).',
-  'fix.COUCH_SERVER': 'The CHT server reported an internal error. Try again later; if it continues, tell your CHT administrator.',
-  'fix.PG_UNREACHABLE': 'No PostgreSQL server answered at this host and port. Check both, and that the server accepts connections from this computer.',
+  'fix.COUCH_UNREACHABLE':
+    'Nothing answered at this address. Check that this computer is online and that the address is the one you use to open CHT in a browser.',
+  'fix.COUCH_TIMEOUT':
+    'The server answered too slowly. The link may be slow or busy: try again, or try at a quieter time of day.',
+  'fix.COUCH_TLS':
+    'The secure (https) connection failed. Check that the address starts with https:// and uses the instance’s normal name; a certificate for another name or an expired one is refused.',
+  'fix.COUCH_PROTOCOL':
+    'Something answered, but it is not a CHT/CouchDB server. Use the main address of the instance (for example https://my-project.app.medicmobile.org), not a page inside it.',
+  'fix.COUCH_AUTH':
+    'The server refused the username or password. Check them by logging in to CHT in a browser; passwords are case-sensitive.',
+  'fix.COUCH_FORBIDDEN':
+    'This user may log in but may not read the databases. Ask your CHT administrator for an admin or read-only analytics user.',
+  'fix.COUCH_DB_MISSING':
+    'A database with this name does not exist on the server. CHT database names use hyphens, for example medic-sentinel (not medic_sentinel).',
+  'fix.COUCH_SERVER':
+    'The CHT server reported an internal error. Try again later; if it continues, tell your CHT administrator.',
+  'fix.PG_UNREACHABLE':
+    'No PostgreSQL server answered at this host and port. Check both, and that the server accepts connections from this computer.',
   'fix.PG_AUTH': 'PostgreSQL refused the username or password. Check them with your database administrator.',
-  'fix.PG_PERMISSION': 'This PostgreSQL user may connect but may not create schemas or tables. Use the user that owns the database, or ask your database administrator to let this user create tables in it.',
-  'fix.PG_EMBEDDED': 'The built-in database could not start. Restart the app; if it continues, check that the disk is not full.',
+  'fix.PG_PERMISSION':
+    'This PostgreSQL user may connect but may not create schemas or tables. Use the user that owns the database, or ask your database administrator to let this user create tables in it.',
+  'fix.PG_EMBEDDED':
+    'The built-in database could not start. Restart the app; if it continues, check that the disk is not full.',
   'fix.NOT_CONFIGURED': 'The app is not set up yet. Finish the setup first.',
   'fix.BUSY': 'Another run is already in progress. Wait for it to finish, then try again.',
   'fix.PROJECT_LOAD': 'The transform project could not be loaded. Check the folder or git address in Settings.',
@@ -91,9 +106,11 @@ export const en = {
   'fix.didYouMean': 'Did you mean “{name}”?',
   'fix.url.scheme': 'The address should start with https:// (for example https://my-project.app.medicmobile.org).',
   'fix.url.invalid': 'This does not look like a web address. Copy it from your browser’s address bar.',
-  'fix.url.port5984': 'Port 5984 is CouchDB’s internal port and is usually closed on CHT servers. Try the address without “:5984” (https uses port 443).',
+  'fix.url.port5984':
+    'Port 5984 is CouchDB’s internal port and is usually closed on CHT servers. Try the address without “:5984” (https uses port 443).',
   'fix.url.http': 'CHT servers are normally reached over https://, not http://.',
-  'fix.url.httpsOn5984': 'https:// with port 5984 rarely works: use https:// without a port, or http:// with 5984 on a local server.',
+  'fix.url.httpsOn5984':
+    'https:// with port 5984 rarely works: use https:// without a port, or http:// with 5984 on a local server.',
   'fix.url.path': 'Use only the server address, without a path after it (remove everything after the host name).',
   'fix.url.credentials': 'Do not put the username or password in the address: use the fields below.',
 
@@ -106,7 +123,8 @@ export const en = {
   'wizard.step.pipeline': 'Transform models',
   'wizard.step.schedule': 'Schedule',
   'wizard.step.review': 'Review and finish',
-  'wizard.connect.intro': 'Enter the address of your CHT instance and a user that can read its data. Nothing is copied until you finish.',
+  'wizard.connect.intro':
+    'Enter the address of your CHT instance and a user that can read its data. Nothing is copied until you finish.',
   'wizard.connect.nextHint': 'Test the connection to continue.',
   'wizard.url': 'CHT instance address',
   'wizard.url.hint': 'The address you open CHT with, for example https://my-project.app.medicmobile.org',
@@ -116,14 +134,16 @@ export const en = {
   'wizard.testing': 'Testing…',
   'wizard.connected': 'Connected',
   'wizard.trust.title': 'This server’s certificate is self-signed',
-  'wizard.trust.text': 'No certificate authority vouches for it. Trust it only if this is your own CHT server and the fingerprint below is the one your server administrator gives you; the app will then accept this certificate, and only this one, for this address.',
+  'wizard.trust.text':
+    'No certificate authority vouches for it. Trust it only if this is your own CHT server and the fingerprint below is the one your server administrator gives you; the app will then accept this certificate, and only this one, for this address.',
   'wizard.trust.button': 'Trust this certificate',
   'wizard.trust.active': 'Trusted self-signed certificate: {fingerprint}',
   'settings.trust.forget': 'Forget this certificate',
   'wizard.connected.detail': '{vendor} {version} answered and lists {n} {n:database|databases}.',
   'wizard.testFailed': 'Could not connect',
   'wizard.demo.title': 'No CHT server at hand?',
-  'wizard.demo.text': 'Try the app with generated demo data on this computer: a small CHT-like server and the built-in analytics database. You can switch to your instance later in Settings.',
+  'wizard.demo.text':
+    'Try the app with generated demo data on this computer: a small CHT-like server and the built-in analytics database. You can switch to your instance later in Settings.',
   'wizard.demo.button': 'Try it with demo data',
   'wizard.demo.starting': 'Starting the demo…',
   'wizard.databases.intro': 'These databases were found on the server. The usual ones for analytics are selected.',
@@ -138,8 +158,10 @@ export const en = {
   'wizard.estimate.docs': 'Documents',
   'wizard.estimate.disk': 'Disk space needed',
   'wizard.estimate.time': 'First sync time',
-  'wizard.estimate.link': 'Measured on this connection just now: {rate}/s, {latency} ms per request, {perDoc} per document.',
-  'wizard.estimate.note': 'The time depends on your connection. Later syncs only copy what changed, and an interrupted sync resumes where it stopped.',
+  'wizard.estimate.link':
+    'Measured on this connection just now: {rate}/s, {latency} ms per request, {perDoc} per document.',
+  'wizard.estimate.note':
+    'The time depends on your connection. Later syncs only copy what changed, and an interrupted sync resumes where it stopped.',
   'wizard.postgres.intro': 'Where the copied data and the analytics tables are kept.',
   'wizard.postgres.testFirst': 'Test the connection to continue.',
   'wizard.pipeline.intro': 'Transform models turn raw CHT documents into tables such as contacts, persons and reports.',
@@ -158,7 +180,8 @@ export const en = {
   'wizard.finishFailed': 'Setup could not be saved',
   'wizard.firstSync.title': 'First sync',
 
-  'firstSync.running': 'Copying data from the CHT server. You can keep this window open or continue: the sync carries on in the background.',
+  'firstSync.running':
+    'Copying data from the CHT server. You can keep this window open or continue: the sync carries on in the background.',
   'firstSync.finished': 'The first sync has ended.',
   'firstSync.caption': 'Progress per database',
   'firstSync.col.progress': 'Progress',
@@ -166,7 +189,8 @@ export const en = {
   'firstSync.progressOf': 'Progress of {db}',
   'firstSync.failed': 'The first sync could not start',
   'firstSync.nextTransforms': 'Next: on the dashboard, press “Run transforms now” to build the analytics tables.',
-  'firstSync.buildingNext': 'The analytics tables are being built from the copied data now; the dashboard shows when they are ready.',
+  'firstSync.buildingNext':
+    'The analytics tables are being built from the copied data now; the dashboard shows when they are ready.',
   'firstSync.continueInBackground': 'Continue to the dashboard',
   'firstSync.openDashboard': 'Open the dashboard',
 
@@ -184,7 +208,8 @@ export const en = {
   'pg.test': 'Test database connection',
   'pg.testing': 'Testing…',
   'pg.ok': 'Connected to PostgreSQL {version}',
-  'pg.noCreateSchema': 'Warning: this user cannot create schemas. Ask for CREATE rights on the database, or use its owner.',
+  'pg.noCreateSchema':
+    'Warning: this user cannot create schemas. Ask for CREATE rights on the database, or use its owner.',
   'pg.failed': 'Could not connect to PostgreSQL',
 
   'pipeline.legend': 'Transform models',
@@ -260,25 +285,35 @@ export const en = {
   'syncTitle.refused': 'Refused: the server rejected the credentials',
   'syncTitle.failed': 'Sync failed',
   'syncTitle.cancelled': 'Sync stopped',
-  'syncResult.done': '{docs} {docs:document|documents} copied and {deletes} {deletes:deletion|deletions} applied in {time}.',
+  'syncResult.done':
+    '{docs} {docs:document|documents} copied and {deletes} {deletes:deletion|deletions} applied in {time}.',
   'syncResult.currentAsOf': 'Data is current as of {when}.',
   'syncResult.partial': '{docs} {docs:document|documents} copied. Some databases did not finish:',
-  'syncResult.partial.next': 'What was copied is saved. Press “Sync now” again to finish the rest; it resumes where it stopped.',
-  'syncResult.partial.nextFirstSync': 'What was copied is saved. Press “Sync again” below to finish the rest; it resumes where it stopped.',
-  'syncResult.offline.nextFirstSync': 'Check the internet connection, then press “Sync again” below. The sync resumes where it stopped.',
-  'syncResult.timeout.nextFirstSync': 'Press “Sync again” below to continue from here, or open the dashboard and sync later.',
+  'syncResult.partial.next':
+    'What was copied is saved. Press “Sync now” again to finish the rest; it resumes where it stopped.',
+  'syncResult.partial.nextFirstSync':
+    'What was copied is saved. Press “Sync again” below to finish the rest; it resumes where it stopped.',
+  'syncResult.offline.nextFirstSync':
+    'Check the internet connection, then press “Sync again” below. The sync resumes where it stopped.',
+  'syncResult.timeout.nextFirstSync':
+    'Press “Sync again” below to continue from here, or open the dashboard and sync later.',
   'firstSync.again': 'Sync again',
   'syncResult.offline': 'This computer could not reach the CHT server.',
-  'syncResult.savedSoFar': '{docs} {docs:document was|documents were} copied before the connection dropped; they are saved.',
-  'syncResult.offline.next': 'Check the internet connection, then press “Sync now” again. The sync resumes where it stopped.',
-  'syncResult.timeout': 'The server is reachable, but the connection is too slow to finish now. {docs} {docs:document was|documents were} copied and saved.',
+  'syncResult.savedSoFar':
+    '{docs} {docs:document was|documents were} copied before the connection dropped; they are saved.',
+  'syncResult.offline.next':
+    'Check the internet connection, then press “Sync now” again. The sync resumes where it stopped.',
+  'syncResult.timeout':
+    'The server is reachable, but the connection is too slow to finish now. {docs} {docs:document was|documents were} copied and saved.',
   'syncResult.timeout.next': 'Press “Sync now” again to continue from here, or sync at a quieter time of day.',
   'syncResult.refused': 'The CHT server refused the username or password.',
   'syncResult.refused.next': 'Update the username and password in Settings, then sync again.',
   'syncResult.failed': 'The sync stopped because of an error.',
-  'syncResult.failed.next': 'Open the run details and use “Copy diagnostics” to share the report with your support contact.',
+  'syncResult.failed.next':
+    'Open the run details and use “Copy diagnostics” to share the report with your support contact.',
   'syncResult.cancelled': 'Stopped after copying {docs} {docs:document|documents}.',
-  'syncResult.skipped': '{n} {n:document|documents} could not be stored and {n:was|were} skipped. They are listed in the run details.',
+  'syncResult.skipped':
+    '{n} {n:document|documents} could not be stored and {n:was|were} skipped. They are listed in the run details.',
 
   'transformTitle.running': 'Transforms running',
   'transformTitle.done': 'Transforms finished',
@@ -290,12 +325,14 @@ export const en = {
   'transformTitle.cancelled': 'Transforms stopped',
   'transformResult.counts': '{ok} {ok:model|models} built, {failed} failed, {skipped} skipped, in {time}.',
   'transformResult.more': 'and {n} more failed {n:model|models}.',
-  'transformResult.next': 'The tables that built are up to date. Open the run details to see each failed model with its file and line.',
+  'transformResult.next':
+    'The tables that built are up to date. Open the run details to see each failed model with its file and line.',
 
   'dash.title': 'Dashboard',
   'dash.currentAsOf': 'Data current as of {when} ({ago}): the last time the analytics tables were built.',
   'dash.buildingTables': 'Building the analytics tables from the copied data…',
-  'dash.copiedNotBuilt': 'Data copied up to {when}, but the analytics tables are not built yet. Press “Run transforms now”.',
+  'dash.copiedNotBuilt':
+    'Data copied up to {when}, but the analytics tables are not built yet. Press “Run transforms now”.',
   'dash.neverSynced': 'No complete sync yet.',
   'dash.actions': 'Actions',
   'dash.syncNow': 'Sync now',
@@ -323,7 +360,8 @@ export const en = {
   'scope.legend': 'Which data to copy',
   'scope.all': 'Everything on the server',
   'scope.some': 'Only some districts (and everything under them)',
-  'scope.some.hint': 'Only their contacts, reports, users and the shared settings and forms travel over the link. Reports are included by who submitted them.',
+  'scope.some.hint':
+    'Only their contacts, reports, users and the shared settings and forms travel over the link. Reports are included by who submitted them.',
   'scope.loading': 'Loading the places from the server…',
   'scope.unscopeable': 'These databases cannot be limited to a district and will not be copied: {dbs}.',
   'scope.none': 'The server has no places to choose from.',
@@ -332,19 +370,23 @@ export const en = {
   'scope.in': 'in {parent}',
   'scope.pickOne': 'Tick at least one place, or choose “Everything on the server”.',
   'wizard.step.scope': 'District',
-  'wizard.scope.intro': 'A district data manager usually needs only their district. Copying less makes every sync faster on a slow link.',
+  'wizard.scope.intro':
+    'A district data manager usually needs only their district. Copying less makes every sync faster on a slow link.',
   'wizard.review.scope': 'District',
   'wizard.review.scopeAll': 'Everything on the server',
   'settings.scope': 'District',
   'settings.transformAfterSync': 'Build the analytics tables after each sync that brings new records',
-  'settings.transformAfterSync.hint': 'Applies to “Sync now” and scheduled syncs. Turn it off to run “Run transforms now” yourself.',
-  'verify.explain': 'Compares the copy with the CHT server without downloading the documents: finds records deleted for good on the server (purged or archived), records outside the district, and records missing here.',
+  'settings.transformAfterSync.hint':
+    'Applies to “Sync now” and scheduled syncs. Turn it off to run “Run transforms now” yourself.',
+  'verify.explain':
+    'Compares the copy with the CHT server without downloading the documents: finds records deleted for good on the server (purged or archived), records outside the district, and records missing here.',
   'verify.check': 'Check for missing or extra records',
   'verify.checking': 'Checking…',
   'verify.fix': 'Fix them',
   'verify.fixing': 'Fixing…',
   'verify.clean': 'Nothing is missing or extra: the copy matches the server.',
-  'verify.found': 'Found {missing} missing, {stale} out of date, {purged} deleted for good on the server and {outOfScope} outside the district. Press “Fix them” to fetch the missing ones and mark the others deleted.',
+  'verify.found':
+    'Found {missing} missing, {stale} out of date, {purged} deleted for good on the server and {outOfScope} outside the district. Press “Fix them” to fetch the missing ones and mark the others deleted.',
   'verify.fixed': 'Fixed: {fetched} fetched again, {marked} marked deleted.',
   'dash.noTransforms': 'Transforms have not run yet. Press “Run transforms now” to build the analytics tables.',
   'dash.lastTransform': 'Last run {when}: {summary}.',
@@ -395,7 +437,8 @@ export const en = {
   'detail.col.position': 'Position (before → after)',
   'detail.verify': 'Missing or extra records',
   'detail.verify.fixed': 'Fixed: {fetched} fetched again, {marked} marked deleted.',
-  'detail.verify.notFixed': 'Nothing was changed. To fix these, use “Check for missing or extra records” on the Dashboard and choose “Fix them”.',
+  'detail.verify.notFixed':
+    'Nothing was changed. To fix these, use “Check for missing or extra records” on the Dashboard and choose “Fix them”.',
   'detail.col.serverDocs': 'On the server',
   'detail.col.pgRows': 'In PostgreSQL',
   'detail.col.missing': 'Missing',
@@ -406,7 +449,8 @@ export const en = {
   'detail.notAtEnd': 'Not at the end yet: the next sync continues from here.',
   'detail.start': 'start',
   'detail.skipped': 'Skipped documents ({n})',
-  'detail.skipped.hint': 'These documents could not be stored (for example invalid characters). The rest of the data is complete; nothing needs to be deleted in CHT.',
+  'detail.skipped.hint':
+    'These documents could not be stored (for example invalid characters). The rest of the data is complete; nothing needs to be deleted in CHT.',
   'detail.skipped.more': '{n} more {n:is|are} in the diagnostics report.',
   'detail.col.docId': 'Document id',
   'detail.col.reason': 'Reason',
@@ -468,7 +512,8 @@ export const en = {
   'data.connection': 'Connect other tools',
   'data.connection.intro': 'Superset, Metabase, Power BI or psql can read these tables with the details below.',
   'data.schema': 'Schema',
-  'data.metabaseHint': 'In Metabase or Superset, add a PostgreSQL database with the host, port, database, user and password above.',
+  'data.metabaseHint':
+    'In Metabase or Superset, add a PostgreSQL database with the host, port, database, user and password above.',
   'data.copyThe': 'Copy the {what} value',
   'data.copied': '{what} copied.',
 
@@ -526,11 +571,14 @@ export const en = {
   'settings.problem.batchSize': 'The batch size must be a whole number between 1 and 100000.',
   'settings.problem.threads': 'Threads must be a whole number between 1 and 32.',
   'settings.problem.transformBatch': 'The transform batch size must be a whole number, or empty.',
-  'settings.problem.identifier': 'Schema and table names may contain only letters, digits and _ and must not start with a digit.',
+  'settings.problem.identifier':
+    'Schema and table names may contain only letters, digits and _ and must not start with a digit.',
   'settings.problem.port': 'The port must be a whole number from 1 to 65535 (PostgreSQL’s usual port is 5432).',
   'settings.problem.other': 'The setting “{field}” is not valid.',
-  'settings.problem.couchPasswordAgain': 'This is a different server from the one the password was saved for: type the password again.',
-  'settings.problem.pgPasswordAgain': 'This is a different PostgreSQL server from the one the password was saved for: type the password again.',
+  'settings.problem.couchPasswordAgain':
+    'This is a different server from the one the password was saved for: type the password again.',
+  'settings.problem.pgPasswordAgain':
+    'This is a different PostgreSQL server from the one the password was saved for: type the password again.',
   'settings.couchOk': 'CHT {version} answered, the login works, and these databases exist: {databases}.',
   'settings.notSavedCheckFailed': 'Not saved: the check of the new settings failed',
   'settings.saveUnverified': 'Save without checking',

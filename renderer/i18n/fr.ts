@@ -38,12 +38,17 @@ export const fr = {
   'next.wizard.back': 'Appuyez sur « {back} » pour corriger l’étape en cause.',
   'next.wizard.correct': 'Corrigez les champs ci-dessus, puis appuyez sur « {button} ».',
   'next.busy': 'Attendez qu’elle se termine : le tableau de bord montre sa progression.',
-  'fix.STORE': 'Libérez de l’espace sur le disque de cet ordinateur (ou choisissez un autre dossier de données), puis réessayez.',
-  'fix.PG_UNREACHABLE.dropped': 'La connexion à la base a été perdue. Rien d’écrit à moitié n’est conservé ; la prochaine exécution reprend au dernier point enregistré.',
-  'fix.COUCH_PROTOCOL.http': 'Remplacez https:// par http:// au début de l’adresse, ou utilisez le port https du serveur.',
+  'fix.STORE':
+    'Libérez de l’espace sur le disque de cet ordinateur (ou choisissez un autre dossier de données), puis réessayez.',
+  'fix.PG_UNREACHABLE.dropped':
+    'La connexion à la base a été perdue. Rien d’écrit à moitié n’est conservé ; la prochaine exécution reprend au dernier point enregistré.',
+  'fix.COUCH_PROTOCOL.http':
+    'Remplacez https:// par http:// au début de l’adresse, ou utilisez le port https du serveur.',
   'fix.COUCH_PROTOCOL.https': 'Remplacez http:// par https:// au début de l’adresse.',
-  'fix.COUCH_UNREACHABLE.dropped': 'La connexion réseau a été perdue. Tout ce qui a été copié est conservé ; la prochaine synchronisation reprend à partir de là.',
-  'fix.COUCH_UNREACHABLE.refused': 'Vérifiez le port dans l’adresse (on joint normalement CHT avec https:// et sans port) et que le serveur fonctionne.',
+  'fix.COUCH_UNREACHABLE.dropped':
+    'La connexion réseau a été perdue. Tout ce qui a été copié est conservé ; la prochaine synchronisation reprend à partir de là.',
+  'fix.COUCH_UNREACHABLE.refused':
+    'Vérifiez le port dans l’adresse (on joint normalement CHT avec https:// et sans port) et que le serveur fonctionne.',
   'fix.COUCH_UNREACHABLE.notFound': 'Vérifiez l’orthographe du nom du serveur et que cet ordinateur est connecté.',
   'head.CANCELLED': 'L’exécution a été arrêtée',
   'head.STORE': 'L’application ne peut pas écrire dans son dossier de données',
@@ -74,30 +79,48 @@ export const fr = {
   'head.generic': 'Un problème est survenu',
   'error.detailsLanguage': 'Détails techniques (en anglais)',
 
-  'fix.COUCH_UNREACHABLE': 'Rien n’a répondu à cette adresse. Vérifiez que cet ordinateur est connecté et que c’est bien l’adresse avec laquelle vous ouvrez CHT dans un navigateur.',
-  'fix.COUCH_TIMEOUT': 'Le serveur a répondu trop lentement. La connexion est peut-être lente ou chargée : réessayez, ou à une heure plus calme.',
-  'fix.COUCH_TLS': 'La connexion sécurisée (https) a échoué. Vérifiez que l’adresse commence par https:// et utilise le nom habituel de l’instance ; un certificat expiré ou émis pour un autre nom est refusé.',
-  'fix.COUCH_PROTOCOL': 'Quelque chose répond, mais ce n’est pas un serveur CHT/CouchDB. Utilisez l’adresse principale de l’instance (par exemple https://mon-projet.app.medicmobile.org), pas une page à l’intérieur.',
-  'fix.COUCH_AUTH': 'Le serveur a refusé le nom d’utilisateur ou le mot de passe. Vérifiez-les en vous connectant à CHT dans un navigateur ; les majuscules comptent.',
-  'fix.COUCH_FORBIDDEN': 'Cet utilisateur peut se connecter mais pas lire les bases. Demandez à votre administrateur CHT un utilisateur admin ou d’analyse en lecture seule.',
-  'fix.COUCH_DB_MISSING': 'Aucune base de ce nom n’existe sur le serveur. Les noms de bases CHT utilisent des tirets, par exemple medic-sentinel (et non medic_sentinel).',
-  'fix.COUCH_SERVER': 'Le serveur CHT a signalé une erreur interne. Réessayez plus tard ; si cela continue, prévenez votre administrateur CHT.',
-  'fix.PG_UNREACHABLE': 'Aucun serveur PostgreSQL ne répond à cet hôte et ce port. Vérifiez-les, et que le serveur accepte les connexions de cet ordinateur.',
-  'fix.PG_AUTH': 'PostgreSQL a refusé l’utilisateur ou le mot de passe. Vérifiez-les avec votre administrateur de base de données.',
-  'fix.PG_PERMISSION': 'Cet utilisateur PostgreSQL peut se connecter mais pas créer de schémas ni de tables. Utilisez le propriétaire de la base, ou demandez à votre administrateur de base de données d’autoriser cet utilisateur à y créer des tables.',
-  'fix.PG_EMBEDDED': 'La base intégrée n’a pas pu démarrer. Redémarrez l’application ; si cela continue, vérifiez que le disque n’est pas plein.',
+  'fix.COUCH_UNREACHABLE':
+    'Rien n’a répondu à cette adresse. Vérifiez que cet ordinateur est connecté et que c’est bien l’adresse avec laquelle vous ouvrez CHT dans un navigateur.',
+  'fix.COUCH_TIMEOUT':
+    'Le serveur a répondu trop lentement. La connexion est peut-être lente ou chargée : réessayez, ou à une heure plus calme.',
+  'fix.COUCH_TLS':
+    'La connexion sécurisée (https) a échoué. Vérifiez que l’adresse commence par https:// et utilise le nom habituel de l’instance ; un certificat expiré ou émis pour un autre nom est refusé.',
+  'fix.COUCH_PROTOCOL':
+    'Quelque chose répond, mais ce n’est pas un serveur CHT/CouchDB. Utilisez l’adresse principale de l’instance (par exemple https://mon-projet.app.medicmobile.org), pas une page à l’intérieur.',
+  'fix.COUCH_AUTH':
+    'Le serveur a refusé le nom d’utilisateur ou le mot de passe. Vérifiez-les en vous connectant à CHT dans un navigateur ; les majuscules comptent.',
+  'fix.COUCH_FORBIDDEN':
+    'Cet utilisateur peut se connecter mais pas lire les bases. Demandez à votre administrateur CHT un utilisateur admin ou d’analyse en lecture seule.',
+  'fix.COUCH_DB_MISSING':
+    'Aucune base de ce nom n’existe sur le serveur. Les noms de bases CHT utilisent des tirets, par exemple medic-sentinel (et non medic_sentinel).',
+  'fix.COUCH_SERVER':
+    'Le serveur CHT a signalé une erreur interne. Réessayez plus tard ; si cela continue, prévenez votre administrateur CHT.',
+  'fix.PG_UNREACHABLE':
+    'Aucun serveur PostgreSQL ne répond à cet hôte et ce port. Vérifiez-les, et que le serveur accepte les connexions de cet ordinateur.',
+  'fix.PG_AUTH':
+    'PostgreSQL a refusé l’utilisateur ou le mot de passe. Vérifiez-les avec votre administrateur de base de données.',
+  'fix.PG_PERMISSION':
+    'Cet utilisateur PostgreSQL peut se connecter mais pas créer de schémas ni de tables. Utilisez le propriétaire de la base, ou demandez à votre administrateur de base de données d’autoriser cet utilisateur à y créer des tables.',
+  'fix.PG_EMBEDDED':
+    'La base intégrée n’a pas pu démarrer. Redémarrez l’application ; si cela continue, vérifiez que le disque n’est pas plein.',
   'fix.NOT_CONFIGURED': 'L’application n’est pas encore configurée. Terminez d’abord la configuration.',
   'fix.BUSY': 'Une autre exécution est déjà en cours. Attendez qu’elle se termine, puis réessayez.',
-  'fix.PROJECT_LOAD': 'Le projet de transformation n’a pas pu être chargé. Vérifiez le dossier ou l’adresse git dans les Paramètres.',
+  'fix.PROJECT_LOAD':
+    'Le projet de transformation n’a pas pu être chargé. Vérifiez le dossier ou l’adresse git dans les Paramètres.',
   'fix.CONFIG_INVALID': 'Les détails techniques ci-dessous nomment le paramètre ; corrigez-le et réessayez.',
   'fix.didYouMean': 'Vouliez-vous dire « {name} » ?',
   'fix.url.scheme': 'L’adresse doit commencer par https:// (par exemple https://mon-projet.app.medicmobile.org).',
-  'fix.url.invalid': 'Ceci ne ressemble pas à une adresse web. Copiez-la depuis la barre d’adresse de votre navigateur.',
-  'fix.url.port5984': 'Le port 5984 est le port interne de CouchDB, généralement fermé sur les serveurs CHT. Essayez l’adresse sans « :5984 » (https utilise le port 443).',
+  'fix.url.invalid':
+    'Ceci ne ressemble pas à une adresse web. Copiez-la depuis la barre d’adresse de votre navigateur.',
+  'fix.url.port5984':
+    'Le port 5984 est le port interne de CouchDB, généralement fermé sur les serveurs CHT. Essayez l’adresse sans « :5984 » (https utilise le port 443).',
   'fix.url.http': 'Les serveurs CHT se joignent normalement en https://, pas en http://.',
-  'fix.url.httpsOn5984': 'https:// avec le port 5984 fonctionne rarement : utilisez https:// sans port, ou http:// avec 5984 pour un serveur local.',
-  'fix.url.path': 'Utilisez seulement l’adresse du serveur, sans chemin après (supprimez tout ce qui suit le nom d’hôte).',
-  'fix.url.credentials': 'Ne mettez pas l’utilisateur ni le mot de passe dans l’adresse : utilisez les champs ci-dessous.',
+  'fix.url.httpsOn5984':
+    'https:// avec le port 5984 fonctionne rarement : utilisez https:// sans port, ou http:// avec 5984 pour un serveur local.',
+  'fix.url.path':
+    'Utilisez seulement l’adresse du serveur, sans chemin après (supprimez tout ce qui suit le nom d’hôte).',
+  'fix.url.credentials':
+    'Ne mettez pas l’utilisateur ni le mot de passe dans l’adresse : utilisez les champs ci-dessous.',
 
   'wizard.title': 'Première configuration',
   'wizard.progress': 'Étapes de configuration',
@@ -108,7 +131,8 @@ export const fr = {
   'wizard.step.pipeline': 'Modèles de transformation',
   'wizard.step.schedule': 'Planification',
   'wizard.step.review': 'Vérifier et terminer',
-  'wizard.connect.intro': 'Saisissez l’adresse de votre instance CHT et un utilisateur autorisé à lire ses données. Rien n’est copié avant la fin.',
+  'wizard.connect.intro':
+    'Saisissez l’adresse de votre instance CHT et un utilisateur autorisé à lire ses données. Rien n’est copié avant la fin.',
   'wizard.connect.nextHint': 'Testez la connexion pour continuer.',
   'wizard.url': 'Adresse de l’instance CHT',
   'wizard.url.hint': 'L’adresse avec laquelle vous ouvrez CHT, par exemple https://mon-projet.app.medicmobile.org',
@@ -118,17 +142,20 @@ export const fr = {
   'wizard.testing': 'Test en cours…',
   'wizard.connected': 'Connecté',
   'wizard.trust.title': 'Le certificat de ce serveur est auto-signé',
-  'wizard.trust.text': 'Aucune autorité de certification ne le garantit. Ne lui faites confiance que s’il s’agit de votre propre serveur CHT et que l’empreinte ci-dessous est celle que vous donne l’administrateur du serveur ; l’application acceptera alors ce certificat, et lui seul, pour cette adresse.',
+  'wizard.trust.text':
+    'Aucune autorité de certification ne le garantit. Ne lui faites confiance que s’il s’agit de votre propre serveur CHT et que l’empreinte ci-dessous est celle que vous donne l’administrateur du serveur ; l’application acceptera alors ce certificat, et lui seul, pour cette adresse.',
   'wizard.trust.button': 'Faire confiance à ce certificat',
   'wizard.trust.active': 'Certificat auto-signé approuvé : {fingerprint}',
   'settings.trust.forget': 'Oublier ce certificat',
   'wizard.connected.detail': '{vendor} {version} a répondu et liste {n} {n:base|bases}.',
   'wizard.testFailed': 'Connexion impossible',
   'wizard.demo.title': 'Pas de serveur CHT sous la main ?',
-  'wizard.demo.text': 'Essayez l’application avec des données de démonstration générées sur cet ordinateur : un petit serveur de type CHT et la base d’analyse intégrée. Vous pourrez passer à votre instance plus tard dans les Paramètres.',
+  'wizard.demo.text':
+    'Essayez l’application avec des données de démonstration générées sur cet ordinateur : un petit serveur de type CHT et la base d’analyse intégrée. Vous pourrez passer à votre instance plus tard dans les Paramètres.',
   'wizard.demo.button': 'Essayer avec des données de démonstration',
   'wizard.demo.starting': 'Démarrage de la démonstration…',
-  'wizard.databases.intro': 'Ces bases ont été trouvées sur le serveur. Celles utilisées habituellement pour l’analyse sont cochées.',
+  'wizard.databases.intro':
+    'Ces bases ont été trouvées sur le serveur. Celles utilisées habituellement pour l’analyse sont cochées.',
   'wizard.databases.legend': 'Bases à copier',
   'wizard.databases.copy': 'Copier',
   'wizard.databases.name': 'Base',
@@ -140,11 +167,14 @@ export const fr = {
   'wizard.estimate.docs': 'Documents',
   'wizard.estimate.disk': 'Espace disque nécessaire',
   'wizard.estimate.time': 'Durée de la première synchronisation',
-  'wizard.estimate.link': 'Mesuré sur cette connexion à l’instant : {rate}/s, {latency} ms par requête, {perDoc} par document.',
-  'wizard.estimate.note': 'La durée dépend de votre connexion. Les synchronisations suivantes ne copient que les changements, et une synchronisation interrompue reprend là où elle s’est arrêtée.',
+  'wizard.estimate.link':
+    'Mesuré sur cette connexion à l’instant : {rate}/s, {latency} ms par requête, {perDoc} par document.',
+  'wizard.estimate.note':
+    'La durée dépend de votre connexion. Les synchronisations suivantes ne copient que les changements, et une synchronisation interrompue reprend là où elle s’est arrêtée.',
   'wizard.postgres.intro': 'Où sont conservées les données copiées et les tables d’analyse.',
   'wizard.postgres.testFirst': 'Testez la connexion pour continuer.',
-  'wizard.pipeline.intro': 'Les modèles de transformation changent les documents CHT bruts en tables : contacts, personnes, rapports…',
+  'wizard.pipeline.intro':
+    'Les modèles de transformation changent les documents CHT bruts en tables : contacts, personnes, rapports…',
   'wizard.schedule.intro': 'Synchroniser seulement à la demande, ou automatiquement quand cet ordinateur est connecté.',
   'wizard.review.intro': 'Vérifiez vos choix. À la fin, la première synchronisation démarre.',
   'wizard.review.instance': 'Instance CHT',
@@ -160,15 +190,18 @@ export const fr = {
   'wizard.finishFailed': 'La configuration n’a pas pu être enregistrée',
   'wizard.firstSync.title': 'Première synchronisation',
 
-  'firstSync.running': 'Copie des données depuis le serveur CHT. Vous pouvez garder cette fenêtre ouverte ou continuer : la synchronisation se poursuit en arrière-plan.',
+  'firstSync.running':
+    'Copie des données depuis le serveur CHT. Vous pouvez garder cette fenêtre ouverte ou continuer : la synchronisation se poursuit en arrière-plan.',
   'firstSync.finished': 'La première synchronisation est terminée.',
   'firstSync.caption': 'Progression par base',
   'firstSync.col.progress': 'Progression',
   'firstSync.col.copied': 'Copiés',
   'firstSync.progressOf': 'Progression de {db}',
   'firstSync.failed': 'La première synchronisation n’a pas pu démarrer',
-  'firstSync.nextTransforms': 'Ensuite : sur le tableau de bord, cliquez sur « Lancer les transformations » pour construire les tables d’analyse.',
-  'firstSync.buildingNext': 'Les tables d’analyse sont en cours de construction à partir des données copiées ; le tableau de bord indique quand elles sont prêtes.',
+  'firstSync.nextTransforms':
+    'Ensuite : sur le tableau de bord, cliquez sur « Lancer les transformations » pour construire les tables d’analyse.',
+  'firstSync.buildingNext':
+    'Les tables d’analyse sont en cours de construction à partir des données copiées ; le tableau de bord indique quand elles sont prêtes.',
   'firstSync.continueInBackground': 'Continuer vers le tableau de bord',
   'firstSync.openDashboard': 'Ouvrir le tableau de bord',
 
@@ -186,7 +219,8 @@ export const fr = {
   'pg.test': 'Tester la base de données',
   'pg.testing': 'Test en cours…',
   'pg.ok': 'Connecté à PostgreSQL {version}',
-  'pg.noCreateSchema': 'Attention : cet utilisateur ne peut pas créer de schémas. Demandez le droit CREATE sur la base, ou utilisez son propriétaire.',
+  'pg.noCreateSchema':
+    'Attention : cet utilisateur ne peut pas créer de schémas. Demandez le droit CREATE sur la base, ou utilisez son propriétaire.',
   'pg.failed': 'Connexion à PostgreSQL impossible',
 
   'pipeline.legend': 'Modèles de transformation',
@@ -196,14 +230,16 @@ export const fr = {
   'pipeline.folder.hint': 'Un projet dbt, par exemple votre copie de cht-pipeline.',
   'pipeline.path': 'Chemin du dossier',
   'pipeline.git': 'Une adresse git',
-  'pipeline.git.hint': 'Téléchargé une fois et gardé sur cet ordinateur : les transformations fonctionnent aussi hors ligne.',
+  'pipeline.git.hint':
+    'Téléchargé une fois et gardé sur cet ordinateur : les transformations fonctionnent aussi hors ligne.',
   'pipeline.url': 'Adresse git',
 
   'schedule.legend': 'Quand synchroniser',
   'schedule.manual': 'Seulement quand je clique sur « Synchroniser »',
   'schedule.manual.hint': 'Conseillé avec une connexion chère ou limitée.',
   'schedule.interval': 'Automatiquement, toutes les quelques minutes',
-  'schedule.interval.hint': 'Fonctionne quand l’ordinateur est connecté ; une exécution manquée est simplement refaite plus tard.',
+  'schedule.interval.hint':
+    'Fonctionne quand l’ordinateur est connecté ; une exécution manquée est simplement refaite plus tard.',
   'schedule.minutes': 'Toutes les (minutes)',
   'schedule.minutes.invalid': 'Saisissez un nombre entier de minutes entre 1 et 1440.',
   'schedule.everyN': 'Toutes les {n} minutes',
@@ -262,25 +298,37 @@ export const fr = {
   'syncTitle.refused': 'Refusé : le serveur a rejeté les identifiants',
   'syncTitle.failed': 'Échec de la synchronisation',
   'syncTitle.cancelled': 'Synchronisation arrêtée',
-  'syncResult.done': '{docs} {docs:document copié|documents copiés} et {deletes} {deletes:suppression appliquée|suppressions appliquées} en {time}.',
+  'syncResult.done':
+    '{docs} {docs:document copié|documents copiés} et {deletes} {deletes:suppression appliquée|suppressions appliquées} en {time}.',
   'syncResult.currentAsOf': 'Données à jour au {when}.',
   'syncResult.partial': '{docs} {docs:document copié|documents copiés}. Certaines bases n’ont pas fini :',
-  'syncResult.partial.next': 'Ce qui a été copié est enregistré. Cliquez à nouveau sur « Synchroniser » pour finir ; la copie reprend là où elle s’est arrêtée.',
-  'syncResult.partial.nextFirstSync': 'Ce qui a été copié est enregistré. Cliquez sur « Synchroniser à nouveau » ci-dessous pour finir ; la copie reprend là où elle s’est arrêtée.',
-  'syncResult.offline.nextFirstSync': 'Vérifiez la connexion internet, puis cliquez sur « Synchroniser à nouveau » ci-dessous. La copie reprend là où elle s’est arrêtée.',
-  'syncResult.timeout.nextFirstSync': 'Cliquez sur « Synchroniser à nouveau » ci-dessous pour continuer, ou ouvrez le tableau de bord et synchronisez plus tard.',
+  'syncResult.partial.next':
+    'Ce qui a été copié est enregistré. Cliquez à nouveau sur « Synchroniser » pour finir ; la copie reprend là où elle s’est arrêtée.',
+  'syncResult.partial.nextFirstSync':
+    'Ce qui a été copié est enregistré. Cliquez sur « Synchroniser à nouveau » ci-dessous pour finir ; la copie reprend là où elle s’est arrêtée.',
+  'syncResult.offline.nextFirstSync':
+    'Vérifiez la connexion internet, puis cliquez sur « Synchroniser à nouveau » ci-dessous. La copie reprend là où elle s’est arrêtée.',
+  'syncResult.timeout.nextFirstSync':
+    'Cliquez sur « Synchroniser à nouveau » ci-dessous pour continuer, ou ouvrez le tableau de bord et synchronisez plus tard.',
   'firstSync.again': 'Synchroniser à nouveau',
   'syncResult.offline': 'Cet ordinateur n’a pas pu joindre le serveur CHT.',
-  'syncResult.savedSoFar': '{docs} {docs:document a été copié|documents ont été copiés} avant la coupure ; ils sont enregistrés.',
-  'syncResult.offline.next': 'Vérifiez la connexion internet, puis cliquez à nouveau sur « Synchroniser ». La copie reprend là où elle s’est arrêtée.',
-  'syncResult.timeout': 'Le serveur est joignable, mais la connexion est trop lente pour finir maintenant. {docs} {docs:document a été copié et enregistré|documents ont été copiés et enregistrés}.',
-  'syncResult.timeout.next': 'Cliquez à nouveau sur « Synchroniser » pour continuer, ou synchronisez à une heure plus calme.',
+  'syncResult.savedSoFar':
+    '{docs} {docs:document a été copié|documents ont été copiés} avant la coupure ; ils sont enregistrés.',
+  'syncResult.offline.next':
+    'Vérifiez la connexion internet, puis cliquez à nouveau sur « Synchroniser ». La copie reprend là où elle s’est arrêtée.',
+  'syncResult.timeout':
+    'Le serveur est joignable, mais la connexion est trop lente pour finir maintenant. {docs} {docs:document a été copié et enregistré|documents ont été copiés et enregistrés}.',
+  'syncResult.timeout.next':
+    'Cliquez à nouveau sur « Synchroniser » pour continuer, ou synchronisez à une heure plus calme.',
   'syncResult.refused': 'Le serveur CHT a refusé l’utilisateur ou le mot de passe.',
-  'syncResult.refused.next': 'Corrigez l’utilisateur et le mot de passe dans les Paramètres, puis synchronisez à nouveau.',
+  'syncResult.refused.next':
+    'Corrigez l’utilisateur et le mot de passe dans les Paramètres, puis synchronisez à nouveau.',
   'syncResult.failed': 'La synchronisation s’est arrêtée à cause d’une erreur.',
-  'syncResult.failed.next': 'Ouvrez le détail de l’exécution et utilisez « Copier le diagnostic » pour envoyer le rapport à votre support.',
+  'syncResult.failed.next':
+    'Ouvrez le détail de l’exécution et utilisez « Copier le diagnostic » pour envoyer le rapport à votre support.',
   'syncResult.cancelled': 'Arrêtée après {docs} {docs:document copié|documents copiés}.',
-  'syncResult.skipped': '{n} {n:document n’a pas pu être enregistré et a été ignoré|documents n’ont pas pu être enregistrés et ont été ignorés}. Ils sont listés dans le détail de l’exécution.',
+  'syncResult.skipped':
+    '{n} {n:document n’a pas pu être enregistré et a été ignoré|documents n’ont pas pu être enregistrés et ont été ignorés}. Ils sont listés dans le détail de l’exécution.',
 
   'transformTitle.running': 'Transformations en cours',
   'transformTitle.done': 'Transformations terminées',
@@ -290,14 +338,17 @@ export const fr = {
   'transformTitle.refused': 'Transformations refusées par la base',
   'transformTitle.failed': 'Échec des transformations',
   'transformTitle.cancelled': 'Transformations arrêtées',
-  'transformResult.counts': '{ok} {ok:modèle construit|modèles construits}, {failed} en échec, {skipped} {skipped:ignoré|ignorés}, en {time}.',
+  'transformResult.counts':
+    '{ok} {ok:modèle construit|modèles construits}, {failed} en échec, {skipped} {skipped:ignoré|ignorés}, en {time}.',
   'transformResult.more': 'et {n} autres modèles en échec.',
-  'transformResult.next': 'Les tables construites sont à jour. Ouvrez le détail de l’exécution pour voir chaque modèle en échec avec son fichier et sa ligne.',
+  'transformResult.next':
+    'Les tables construites sont à jour. Ouvrez le détail de l’exécution pour voir chaque modèle en échec avec son fichier et sa ligne.',
 
   'dash.title': 'Tableau de bord',
   'dash.currentAsOf': 'Données à jour au {when} ({ago}) : dernière construction des tables d’analyse.',
   'dash.buildingTables': 'Construction des tables d’analyse à partir des données copiées…',
-  'dash.copiedNotBuilt': 'Données copiées jusqu’au {when}, mais les tables d’analyse ne sont pas encore construites. Cliquez sur « Lancer les transformations ».',
+  'dash.copiedNotBuilt':
+    'Données copiées jusqu’au {when}, mais les tables d’analyse ne sont pas encore construites. Cliquez sur « Lancer les transformations ».',
   'dash.neverSynced': 'Aucune synchronisation complète pour l’instant.',
   'dash.actions': 'Actions',
   'dash.syncNow': 'Synchroniser',
@@ -325,7 +376,8 @@ export const fr = {
   'scope.legend': 'Quelles données copier',
   'scope.all': 'Tout ce que contient le serveur',
   'scope.some': 'Seulement certains districts (et tout ce qui en dépend)',
-  'scope.some.hint': 'Seuls leurs contacts, rapports, utilisateurs et les paramètres et formulaires communs passent par la connexion. Les rapports sont inclus selon la personne qui les a soumis.',
+  'scope.some.hint':
+    'Seuls leurs contacts, rapports, utilisateurs et les paramètres et formulaires communs passent par la connexion. Les rapports sont inclus selon la personne qui les a soumis.',
   'scope.loading': 'Chargement des lieux depuis le serveur…',
   'scope.unscopeable': 'Ces bases ne peuvent pas être limitées à un district et ne seront pas copiées : {dbs}.',
   'scope.none': 'Le serveur n’a aucun lieu à proposer.',
@@ -334,25 +386,33 @@ export const fr = {
   'scope.in': 'dans {parent}',
   'scope.pickOne': 'Cochez au moins un lieu, ou choisissez « Tout ce que contient le serveur ».',
   'wizard.step.scope': 'District',
-  'wizard.scope.intro': 'Un gestionnaire de données de district n’a en général besoin que de son district. Copier moins accélère chaque synchronisation sur une connexion lente.',
+  'wizard.scope.intro':
+    'Un gestionnaire de données de district n’a en général besoin que de son district. Copier moins accélère chaque synchronisation sur une connexion lente.',
   'wizard.review.scope': 'District',
   'wizard.review.scopeAll': 'Tout ce que contient le serveur',
   'settings.scope': 'District',
-  'settings.transformAfterSync': 'Construire les tables d’analyse après chaque synchronisation qui apporte de nouveaux enregistrements',
-  'settings.transformAfterSync.hint': 'S’applique à « Synchroniser » et aux synchronisations planifiées. Désactivez pour lancer vous-même « Lancer les transformations ».',
-  'verify.explain': 'Compare la copie avec le serveur CHT sans télécharger les documents : trouve les enregistrements supprimés définitivement sur le serveur (purgés ou archivés), ceux hors du district et ceux qui manquent ici.',
+  'settings.transformAfterSync':
+    'Construire les tables d’analyse après chaque synchronisation qui apporte de nouveaux enregistrements',
+  'settings.transformAfterSync.hint':
+    'S’applique à « Synchroniser » et aux synchronisations planifiées. Désactivez pour lancer vous-même « Lancer les transformations ».',
+  'verify.explain':
+    'Compare la copie avec le serveur CHT sans télécharger les documents : trouve les enregistrements supprimés définitivement sur le serveur (purgés ou archivés), ceux hors du district et ceux qui manquent ici.',
   'verify.check': 'Rechercher les enregistrements manquants ou en trop',
   'verify.checking': 'Vérification…',
   'verify.fix': 'Les corriger',
   'verify.fixing': 'Correction…',
   'verify.clean': 'Rien ne manque et rien n’est en trop : la copie correspond au serveur.',
-  'verify.found': '{missing} manquants, {stale} pas à jour, {purged} supprimés définitivement sur le serveur et {outOfScope} hors du district. Cliquez sur « Les corriger » pour récupérer les manquants et marquer les autres comme supprimés.',
+  'verify.found':
+    '{missing} manquants, {stale} pas à jour, {purged} supprimés définitivement sur le serveur et {outOfScope} hors du district. Cliquez sur « Les corriger » pour récupérer les manquants et marquer les autres comme supprimés.',
   'verify.fixed': 'Corrigé : {fetched} récupérés à nouveau, {marked} marqués supprimés.',
-  'dash.noTransforms': 'Les transformations n’ont pas encore tourné. Cliquez sur « Lancer les transformations » pour construire les tables d’analyse.',
+  'dash.noTransforms':
+    'Les transformations n’ont pas encore tourné. Cliquez sur « Lancer les transformations » pour construire les tables d’analyse.',
   'dash.lastTransform': 'Dernière exécution {when} : {summary}.',
   'dash.scheduleManual': 'La synchronisation se fait quand vous cliquez sur « Synchroniser ».',
-  'dash.scheduleLive': 'Les modifications sont copiées en direct dès qu’elles arrivent ; « Synchroniser » rattrape tout de suite.',
-  'dash.scheduleEvery': 'La synchronisation se fait automatiquement toutes les {n} minutes quand l’ordinateur est connecté.',
+  'dash.scheduleLive':
+    'Les modifications sont copiées en direct dès qu’elles arrivent ; « Synchroniser » rattrape tout de suite.',
+  'dash.scheduleEvery':
+    'La synchronisation se fait automatiquement toutes les {n} minutes quand l’ordinateur est connecté.',
 
   'history.title': 'Historique des exécutions',
   'history.filters': 'Filtrer les exécutions',
@@ -397,7 +457,8 @@ export const fr = {
   'detail.col.position': 'Position (avant → après)',
   'detail.verify': 'Enregistrements manquants ou en trop',
   'detail.verify.fixed': 'Corrigé : {fetched} récupérés à nouveau, {marked} marqués supprimés.',
-  'detail.verify.notFixed': 'Rien n’a été modifié. Pour corriger, utilisez « Rechercher les enregistrements manquants ou en trop » sur le Tableau de bord et choisissez « Les corriger ».',
+  'detail.verify.notFixed':
+    'Rien n’a été modifié. Pour corriger, utilisez « Rechercher les enregistrements manquants ou en trop » sur le Tableau de bord et choisissez « Les corriger ».',
   'detail.col.serverDocs': 'Sur le serveur',
   'detail.col.pgRows': 'Dans PostgreSQL',
   'detail.col.missing': 'Manquants',
@@ -408,7 +469,8 @@ export const fr = {
   'detail.notAtEnd': 'Pas encore à la fin : la prochaine synchronisation reprend d’ici.',
   'detail.start': 'début',
   'detail.skipped': 'Documents ignorés ({n})',
-  'detail.skipped.hint': 'Ces documents n’ont pas pu être enregistrés (par exemple des caractères invalides). Le reste des données est complet ; rien n’est à supprimer dans CHT.',
+  'detail.skipped.hint':
+    'Ces documents n’ont pas pu être enregistrés (par exemple des caractères invalides). Le reste des données est complet ; rien n’est à supprimer dans CHT.',
   'detail.skipped.more': '{n} autres figurent dans le rapport de diagnostic.',
   'detail.col.docId': 'Identifiant du document',
   'detail.col.reason': 'Raison',
@@ -468,9 +530,11 @@ export const fr = {
   'data.prev': 'Précédent',
   'data.next': 'Suivant',
   'data.connection': 'Connecter d’autres outils',
-  'data.connection.intro': 'Superset, Metabase, Power BI ou psql peuvent lire ces tables avec les informations ci-dessous.',
+  'data.connection.intro':
+    'Superset, Metabase, Power BI ou psql peuvent lire ces tables avec les informations ci-dessous.',
   'data.schema': 'Schéma',
-  'data.metabaseHint': 'Dans Metabase ou Superset, ajoutez une base PostgreSQL avec l’hôte, le port, la base, l’utilisateur et le mot de passe ci-dessus.',
+  'data.metabaseHint':
+    'Dans Metabase ou Superset, ajoutez une base PostgreSQL avec l’hôte, le port, la base, l’utilisateur et le mot de passe ci-dessus.',
   'data.copyThe': 'Copier la valeur {what}',
   'data.copied': '{what} copié.',
 
@@ -506,7 +570,8 @@ export const fr = {
   'settings.language': 'Langue',
   'settings.languageLabel': 'Langue de l’application',
   'settings.instance': 'Instance CHT',
-  'settings.demoNote': 'Vous utilisez des données de démonstration. Saisissez ici votre instance CHT pour passer à vos données.',
+  'settings.demoNote':
+    'Vous utilisez des données de démonstration. Saisissez ici votre instance CHT pour passer à vos données.',
   'settings.databases': 'Bases à copier',
   'settings.databases.hint': 'Séparées par des virgules, par exemple : medic, medic-sentinel, medic-users-meta, _users',
   'settings.advanced': 'Options avancées',
@@ -528,11 +593,14 @@ export const fr = {
   'settings.problem.batchSize': 'La taille des lots doit être un nombre entier entre 1 et 100000.',
   'settings.problem.threads': 'Le nombre de fils doit être un entier entre 1 et 32.',
   'settings.problem.transformBatch': 'La taille des lots de transformation doit être un nombre entier, ou vide.',
-  'settings.problem.identifier': 'Les noms de schéma et de table ne peuvent contenir que des lettres, des chiffres et _, et ne pas commencer par un chiffre.',
+  'settings.problem.identifier':
+    'Les noms de schéma et de table ne peuvent contenir que des lettres, des chiffres et _, et ne pas commencer par un chiffre.',
   'settings.problem.port': 'Le port doit être un nombre entier de 1 à 65535 (le port habituel de PostgreSQL est 5432).',
   'settings.problem.other': 'Le paramètre « {field} » n’est pas valide.',
-  'settings.problem.couchPasswordAgain': 'Ce serveur n’est pas celui pour lequel le mot de passe a été enregistré : saisissez de nouveau le mot de passe.',
-  'settings.problem.pgPasswordAgain': 'Ce serveur PostgreSQL n’est pas celui pour lequel le mot de passe a été enregistré : saisissez de nouveau le mot de passe.',
+  'settings.problem.couchPasswordAgain':
+    'Ce serveur n’est pas celui pour lequel le mot de passe a été enregistré : saisissez de nouveau le mot de passe.',
+  'settings.problem.pgPasswordAgain':
+    'Ce serveur PostgreSQL n’est pas celui pour lequel le mot de passe a été enregistré : saisissez de nouveau le mot de passe.',
   'settings.couchOk': 'CHT {version} a répondu, la connexion fonctionne et ces bases existent : {databases}.',
   'settings.notSavedCheckFailed': 'Non enregistré : la vérification des nouveaux paramètres a échoué',
   'settings.saveUnverified': 'Enregistrer sans vérifier',

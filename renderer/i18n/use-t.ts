@@ -15,14 +15,16 @@ export function makeTranslate(lang: Lang): Translate {
   return (key, params) => {
     const template = catalogue[lang][key] ?? catalogue.en[key];
     if (!params) return template;
-    return template
-      // `{n:document|documents}`: the word for the count in `n` (already formatted, e.g. "1,234").
-      .replace(/\{(\w+):([^|}]*)\|([^}]*)\}/g, (whole, name: string, one: string, other: string) => {
-        if (!(name in params)) return whole;
-        const count = Number(String(params[name]).replace(/[^\d.-]/g, ''));
-        return rules.select(count) === 'one' ? one : other;
-      })
-      .replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+    return (
+      template
+        // `{n:document|documents}`: the word for the count in `n` (already formatted, e.g. "1,234").
+        .replace(/\{(\w+):([^|}]*)\|([^}]*)\}/g, (whole, name: string, one: string, other: string) => {
+          if (!(name in params)) return whole;
+          const count = Number(String(params[name]).replace(/[^\d.-]/g, ''));
+          return rules.select(count) === 'one' ? one : other;
+        })
+        .replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole))
+    );
   };
 }
 

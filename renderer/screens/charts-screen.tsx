@@ -8,10 +8,34 @@ import { formatNumber } from '../format';
 import type { MessageKey } from '../i18n/catalogue';
 import { useT } from '../i18n/use-t';
 
-const CHARTS: { chart: ChartName; title: MessageKey; intro: MessageKey; yLabel: MessageKey; variant: 'line' | 'stacked' }[] = [
-  { chart: 'reports-per-form-week', title: 'charts.reports.title', intro: 'charts.reports.intro', yLabel: 'charts.reports.y', variant: 'stacked' },
-  { chart: 'contacts-per-week', title: 'charts.contacts.title', intro: 'charts.contacts.intro', yLabel: 'charts.contacts.y', variant: 'stacked' },
-  { chart: 'sync-throughput', title: 'charts.sync.title', intro: 'charts.sync.intro', yLabel: 'charts.sync.y', variant: 'line' },
+const CHARTS: {
+  chart: ChartName;
+  title: MessageKey;
+  intro: MessageKey;
+  yLabel: MessageKey;
+  variant: 'line' | 'stacked';
+}[] = [
+  {
+    chart: 'reports-per-form-week',
+    title: 'charts.reports.title',
+    intro: 'charts.reports.intro',
+    yLabel: 'charts.reports.y',
+    variant: 'stacked',
+  },
+  {
+    chart: 'contacts-per-week',
+    title: 'charts.contacts.title',
+    intro: 'charts.contacts.intro',
+    yLabel: 'charts.contacts.y',
+    variant: 'stacked',
+  },
+  {
+    chart: 'sync-throughput',
+    title: 'charts.sync.title',
+    intro: 'charts.sync.intro',
+    yLabel: 'charts.sync.y',
+    variant: 'line',
+  },
 ];
 
 export function ChartsScreen() {
@@ -37,7 +61,9 @@ function ChartCard({ chart, title, intro, yLabel, variant }: (typeof CHARTS)[num
   const [data, setData] = useState<ChartData | null>(null);
   const [error, setError] = useState<ErrorHelp | null>(null);
   useEffect(() => {
-    client.invoke('data.chart', { chart }).then(setData, (e: unknown) => setError(explainError(e, t, { place: 'charts' })));
+    client
+      .invoke('data.chart', { chart })
+      .then(setData, (e: unknown) => setError(explainError(e, t, { place: 'charts' })));
   }, [client, chart, t]);
   const headingId = `chart-${chart}`;
   const isEmpty = data !== null && data.series.every((s) => s.points.length === 0);
@@ -54,7 +80,11 @@ function ChartCard({ chart, title, intro, yLabel, variant }: (typeof CHARTS)[num
           series={data.series}
           variant={variant}
           yLabel={t(yLabel)}
-          summary={t('charts.summary', { title: t(title), series: data.series.length, total: formatNumber(lang, total) })}
+          summary={t('charts.summary', {
+            title: t(title),
+            series: data.series.length,
+            total: formatNumber(lang, total),
+          })}
         />
       )}
     </section>

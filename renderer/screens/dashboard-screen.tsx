@@ -45,7 +45,10 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
       setStatuses(s);
       setLastTransform(runs[0] ?? null);
       setLastBuilt(built[0] ?? null);
-      setRunning((r) => ({ sync: r.sync || active.some((x) => x.kind === 'sync'), transform: r.transform || active.some((x) => x.kind === 'transform') }));
+      setRunning((r) => ({
+        sync: r.sync || active.some((x) => x.kind === 'sync'),
+        transform: r.transform || active.some((x) => x.kind === 'transform'),
+      }));
     } catch (e) {
       setError(explainError(e, t, { place: 'dashboard' }));
     }
@@ -66,19 +69,34 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
   );
   useEvent('sync.progress', (p) => {
     setCopied((prev) => ({ ...prev, [p.database]: p.docs + p.deletes }));
-    setArriving((prev) => ({ ...prev, [p.database]: { rows: p.receivingRows ?? 0, bytes: p.receivingBytes ?? 0, rate: p.linkBytesPerSecond ?? null } }));
-    setStatuses((prev) => prev?.map((s) => (s.database === p.database ? { ...s, pending: p.pending, docsPerSecond: p.docsPerSecond, etaSeconds: p.etaSeconds } : s)) ?? prev);
+    setArriving((prev) => ({
+      ...prev,
+      [p.database]: { rows: p.receivingRows ?? 0, bytes: p.receivingBytes ?? 0, rate: p.linkBytesPerSecond ?? null },
+    }));
+    setStatuses(
+      (prev) =>
+        prev?.map((s) =>
+          s.database === p.database
+            ? { ...s, pending: p.pending, docsPerSecond: p.docsPerSecond, etaSeconds: p.etaSeconds }
+            : s,
+        ) ?? prev,
+    );
   });
   useEvent('run.started', (run) => {
     setRunning((r) => ({ ...r, [run.kind]: true }));
     if (run.kind === 'sync') {
       setCopied({});
       setArriving({});
-    }
-    else setModelsDone({ ok: 0, failed: 0 });
+    } else setModelsDone({ ok: 0, failed: 0 });
   });
   useEvent('transform.modelFinished', ({ model }) =>
-    setModelsDone((m) => (model.status === 'error' ? { ...m, failed: m.failed + 1 } : model.status === 'success' ? { ...m, ok: m.ok + 1 } : m)),
+    setModelsDone((m) =>
+      model.status === 'error'
+        ? { ...m, failed: m.failed + 1 }
+        : model.status === 'success'
+          ? { ...m, ok: m.ok + 1 }
+          : m,
+    ),
   );
   useEvent('run.finished', (run) => {
     setRunning((r) => ({ ...r, [run.kind]: false }));
@@ -142,10 +160,21 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
         </div>
         <div className="toolbar" role="group" aria-label={t('dash.actions')}>
           {/* Busy is aria-disabled, not disabled: a disabled button drops the keyboard focus to <body>. */}
-          <button type="button" className="button primary" onClick={() => !running.sync && void syncNow()} disabled={isPaused} aria-disabled={running.sync || undefined}>
+          <button
+            type="button"
+            className="button primary"
+            onClick={() => !running.sync && void syncNow()}
+            disabled={isPaused}
+            aria-disabled={running.sync || undefined}
+          >
             <Icon name="sync" /> {running.sync ? t('dash.syncing') : t('dash.syncNow')}
           </button>
-          <button type="button" className="button" onClick={() => !running.transform && void transformNow()} aria-disabled={running.transform || undefined}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => !running.transform && void transformNow()}
+            aria-disabled={running.transform || undefined}
+          >
             <Icon name="play" /> {running.transform ? t('dash.transforming') : t('dash.transformNow')}
           </button>
           <button type="button" className="button" onClick={() => void togglePause()} aria-pressed={isPaused}>
@@ -166,7 +195,8 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
             <Icon name="sync" size={20} />{' '}
             <span>
               {t('dash.transformRunning')}
-              {modelsDone.ok + modelsDone.failed > 0 && ` ${t('dash.modelsSoFar', { ok: formatNumber(lang, modelsDone.ok), failed: formatNumber(lang, modelsDone.failed) })}`}
+              {modelsDone.ok + modelsDone.failed > 0 &&
+                ` ${t('dash.modelsSoFar', { ok: formatNumber(lang, modelsDone.ok), failed: formatNumber(lang, modelsDone.failed) })}`}
             </span>
           </p>
         )}
@@ -183,65 +213,91 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
         ) : (
           // Narrow windows and 200% zoom: the table scrolls inside its own region, the page never sideways.
           <div className="table-scroll" role="region" aria-labelledby="dash-dbs" tabIndex={0}>
-          <table className="table" data-testid="status-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('dash.col.database')}</th>
-                <th scope="col">{t('dash.col.state')}</th>
-                <th scope="col" className="num">{t('dash.col.pending')}</th>
-                <th scope="col" className="num">{t('dash.col.speed')}</th>
-                <th scope="col" className="num">{t('dash.col.eta')}</th>
-                <th scope="col">{t('dash.col.lastSuccess')}</th>
-                <th scope="col">{t('dash.col.lastRun')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {statuses.map((s) => {
-                const view = describeState(s, t, timeOf, {
-                  isSyncRunning: running.sync,
-                  copied: copied[s.database] !== undefined ? formatNumber(lang, copied[s.database]) : null,
-                  arriving: arriving[s.database] && arriving[s.database]!.bytes > 0 ? t('state.arriving', { rows: arriving[s.database]!.rows, bytes: formatBytes(lang, arriving[s.database]!.bytes) }) : null,
-                });
-                const isActive = s.state.kind === 'catching-up' || s.state.kind === 'connecting';
-                const linkRate = arriving[s.database]?.rate ?? null;
-                return (
-                  <tr key={s.database} data-database={s.database}>
-                    <th scope="row">
-                      <code>{s.database}</code>
-                    </th>
-                    <td>
-                      <Badge tone={view.tone} icon={view.icon}>
-                        {view.label}
-                      </Badge>
-                      {view.detail && <div className="cell-detail">{view.detail}</div>}
-                    </td>
-                    <td className="num">{formatNumber(lang, s.pending)}</td>
-                    <td className="num" data-testid="speed">
-                      {isActive && s.docsPerSecond ? `${formatNumber(lang, s.docsPerSecond)} /s` : isActive && linkRate ? '' : '—'}
-                      {isActive && linkRate ? <div className="cell-detail">{formatBytes(lang, linkRate)}/s</div> : null}
-                    </td>
-                    <td className="num" data-testid="time-left">{isActive ? formatDuration(lang, s.etaSeconds) : '—'}</td>
-                    <td>
-                      {s.lastSuccessAt ? (
-                        <span title={formatDateTime(lang, s.lastSuccessAt)}>{formatAgo(lang, s.lastSuccessAt)}</span>
-                      ) : (
-                        t('dash.never')
-                      )}
-                    </td>
-                    <td>
-                      {s.lastRun ? (
-                        <a href={`#/history/${s.lastRun.runId}`} aria-label={t('dash.lastRunLink', { id: s.lastRun.runId, outcome: t(`outcome.${s.lastRun.outcome}`) })}>
-                          <OutcomeBadge outcome={s.lastRun.outcome} />
-                        </a>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+            <table className="table" data-testid="status-table">
+              <thead>
+                <tr>
+                  <th scope="col">{t('dash.col.database')}</th>
+                  <th scope="col">{t('dash.col.state')}</th>
+                  <th scope="col" className="num">
+                    {t('dash.col.pending')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('dash.col.speed')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('dash.col.eta')}
+                  </th>
+                  <th scope="col">{t('dash.col.lastSuccess')}</th>
+                  <th scope="col">{t('dash.col.lastRun')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {statuses.map((s) => {
+                  const view = describeState(s, t, timeOf, {
+                    isSyncRunning: running.sync,
+                    copied: copied[s.database] !== undefined ? formatNumber(lang, copied[s.database]) : null,
+                    arriving:
+                      arriving[s.database] && arriving[s.database]!.bytes > 0
+                        ? t('state.arriving', {
+                            rows: arriving[s.database]!.rows,
+                            bytes: formatBytes(lang, arriving[s.database]!.bytes),
+                          })
+                        : null,
+                  });
+                  const isActive = s.state.kind === 'catching-up' || s.state.kind === 'connecting';
+                  const linkRate = arriving[s.database]?.rate ?? null;
+                  return (
+                    <tr key={s.database} data-database={s.database}>
+                      <th scope="row">
+                        <code>{s.database}</code>
+                      </th>
+                      <td>
+                        <Badge tone={view.tone} icon={view.icon}>
+                          {view.label}
+                        </Badge>
+                        {view.detail && <div className="cell-detail">{view.detail}</div>}
+                      </td>
+                      <td className="num">{formatNumber(lang, s.pending)}</td>
+                      <td className="num" data-testid="speed">
+                        {isActive && s.docsPerSecond
+                          ? `${formatNumber(lang, s.docsPerSecond)} /s`
+                          : isActive && linkRate
+                            ? ''
+                            : '—'}
+                        {isActive && linkRate ? (
+                          <div className="cell-detail">{formatBytes(lang, linkRate)}/s</div>
+                        ) : null}
+                      </td>
+                      <td className="num" data-testid="time-left">
+                        {isActive ? formatDuration(lang, s.etaSeconds) : '—'}
+                      </td>
+                      <td>
+                        {s.lastSuccessAt ? (
+                          <span title={formatDateTime(lang, s.lastSuccessAt)}>{formatAgo(lang, s.lastSuccessAt)}</span>
+                        ) : (
+                          t('dash.never')
+                        )}
+                      </td>
+                      <td>
+                        {s.lastRun ? (
+                          <a
+                            href={`#/history/${s.lastRun.runId}`}
+                            aria-label={t('dash.lastRunLink', {
+                              id: s.lastRun.runId,
+                              outcome: t(`outcome.${s.lastRun.outcome}`),
+                            })}
+                          >
+                            <OutcomeBadge outcome={s.lastRun.outcome} />
+                          </a>
+                        ) : (
+                          '—'
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
           </div>
         )}
       </section>
@@ -253,13 +309,14 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
         ) : (
           <p>
             <OutcomeBadge outcome={lastTransform.outcome} />{' '}
-            {t('dash.lastTransform', { when: formatDateTime(lang, lastTransform.finishedAt ?? lastTransform.startedAt), summary: runSummaryText(lastTransform, t, lang) })}{' '}
+            {t('dash.lastTransform', {
+              when: formatDateTime(lang, lastTransform.finishedAt ?? lastTransform.startedAt),
+              summary: runSummaryText(lastTransform, t, lang),
+            })}{' '}
             <a href={`#/history/${lastTransform.id}`}>{t('outcome.seeDetails')}</a>
           </p>
         )}
-        <p className="muted small">
-          {scheduleText(settings.schedule, statuses, t)}
-        </p>
+        <p className="muted small">{scheduleText(settings.schedule, statuses, t)}</p>
       </section>
 
       <VerifyCard />
@@ -274,8 +331,17 @@ export function DashboardScreen({ settings }: { settings: SettingsView }) {
  * complete sync yet." before they are known), and "No complete sync yet." only when some database
  * has really never completed one.
  */
-export function currentAsOfText(statuses: DatabaseStatus[] | null, t: Translate, lang: Lang, tables: { lastBuilt: RunSummary | null | undefined; isBuilding: boolean }): string | null {
-  if (tables.lastBuilt) return t('dash.currentAsOf', { when: formatDateTime(lang, tables.lastBuilt.startedAt), ago: formatAgo(lang, tables.lastBuilt.startedAt) });
+export function currentAsOfText(
+  statuses: DatabaseStatus[] | null,
+  t: Translate,
+  lang: Lang,
+  tables: { lastBuilt: RunSummary | null | undefined; isBuilding: boolean },
+): string | null {
+  if (tables.lastBuilt)
+    return t('dash.currentAsOf', {
+      when: formatDateTime(lang, tables.lastBuilt.startedAt),
+      ago: formatAgo(lang, tables.lastBuilt.startedAt),
+    });
   if (tables.isBuilding) return t('dash.buildingTables');
   if (statuses === null || statuses.length === 0 || tables.lastBuilt === undefined) return null;
   const times = statuses.map((s) => s.lastSuccessAt);
@@ -285,7 +351,11 @@ export function currentAsOfText(statuses: DatabaseStatus[] | null, t: Translate,
 }
 
 /** The schedule line. The demo (and `cht-sync run`) follow the feeds live: then it never says "only when you press". */
-export function scheduleText(schedule: SettingsView['schedule'], statuses: DatabaseStatus[] | null, t: Translate): string {
+export function scheduleText(
+  schedule: SettingsView['schedule'],
+  statuses: DatabaseStatus[] | null,
+  t: Translate,
+): string {
   if (schedule.kind === 'interval') return t('dash.scheduleEvery', { n: schedule.minutes });
   const isFollowing = statuses?.some((s) => s.state.kind === 'live' || s.state.kind === 'catching-up') ?? false;
   return isFollowing ? t('dash.scheduleLive') : t('dash.scheduleManual');

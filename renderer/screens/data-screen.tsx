@@ -60,11 +60,14 @@ export function DataScreen() {
                         {tb.name}
                       </span>
                       <span className="table-meta">
-                        {t(`data.kind.${tb.kind === 'materialized view' ? 'matview' : tb.kind}`)} · {t('data.rows', { n: formatNumber(lang, tb.rows) })}
+                        {t(`data.kind.${tb.kind === 'materialized view' ? 'matview' : tb.kind}`)} ·{' '}
+                        {t('data.rows', { n: formatNumber(lang, tb.rows) })}
                         {tb.freshAsOf && (
                           <>
                             {' · '}
-                            <span title={formatDateTime(lang, tb.freshAsOf)}>{t('data.fresh', { ago: formatAgo(lang, tb.freshAsOf) })}</span>
+                            <span title={formatDateTime(lang, tb.freshAsOf)}>
+                              {t('data.fresh', { ago: formatAgo(lang, tb.freshAsOf) })}
+                            </span>
                           </>
                         )}
                       </span>
@@ -76,7 +79,13 @@ export function DataScreen() {
           )}
         </section>
         <div className="split-main">
-          {selected ? <TablePreviewPanel key={selected} table={selected} /> : <div className="card"><p>{t('data.pickTable')}</p></div>}
+          {selected ? (
+            <TablePreviewPanel key={selected} table={selected} />
+          ) : (
+            <div className="card">
+              <p>{t('data.pickTable')}</p>
+            </div>
+          )}
           <ConnectionPanel />
         </div>
       </div>
@@ -121,10 +130,14 @@ function TablePreviewPanel({ table }: { table: string }) {
       // CSV keeps its formula guard; .xlsx has typed cells (text as text, dates as dates) and needs none.
       const r =
         format === 'csv'
-          ? await client.invoke('data.exportCsv', args).then((x) => ({ ...x, blob: new Blob([x.csv], { type: 'text/csv;charset=utf-8' }) }))
+          ? await client
+              .invoke('data.exportCsv', args)
+              .then((x) => ({ ...x, blob: new Blob([x.csv], { type: 'text/csv;charset=utf-8' }) }))
           : await client.invoke('data.exportXlsx', args).then((x) => ({
               ...x,
-              blob: new Blob([Uint8Array.from(atob(x.base64), (c) => c.charCodeAt(0))], { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }),
+              blob: new Blob([Uint8Array.from(atob(x.base64), (c) => c.charCodeAt(0))], {
+                type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+              }),
             }));
       const url = URL.createObjectURL(r.blob);
       const a = document.createElement('a');
@@ -151,14 +164,29 @@ function TablePreviewPanel({ table }: { table: string }) {
           <code>{table}</code>
         </h2>
         <div className="toolbar">
-          <button type="button" className="button" onClick={() => void exportCsv(false)} aria-disabled={isExporting || undefined}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => void exportCsv(false)}
+            aria-disabled={isExporting || undefined}
+          >
             <Icon name="download" /> {t('data.exportTable')}
           </button>
-          <button type="button" className="button" onClick={() => void exportCsv(Boolean(filter), 'xlsx')} aria-disabled={isExporting || undefined}>
+          <button
+            type="button"
+            className="button"
+            onClick={() => void exportCsv(Boolean(filter), 'xlsx')}
+            aria-disabled={isExporting || undefined}
+          >
             <Icon name="download" /> {filter ? t('data.exportFilteredXlsx') : t('data.exportTableXlsx')}
           </button>
           {filter && (
-            <button type="button" className="button" onClick={() => void exportCsv(true)} aria-disabled={isExporting || undefined}>
+            <button
+              type="button"
+              className="button"
+              onClick={() => void exportCsv(true)}
+              aria-disabled={isExporting || undefined}
+            >
               <Icon name="download" /> {t('data.exportFiltered')}
             </button>
           )}
@@ -191,7 +219,11 @@ function TablePreviewPanel({ table }: { table: string }) {
         >
           <div className="field inline">
             <label htmlFor="filter-column">{t('data.filter.column')}</label>
-            <select id="filter-column" value={draft.column} onChange={(e) => setDraft({ ...draft, column: e.target.value })}>
+            <select
+              id="filter-column"
+              value={draft.column}
+              onChange={(e) => setDraft({ ...draft, column: e.target.value })}
+            >
               {preview.columns.map((c) => (
                 <option key={c.name} value={c.name}>
                   {c.name}
@@ -201,7 +233,11 @@ function TablePreviewPanel({ table }: { table: string }) {
           </div>
           <div className="field inline">
             <label htmlFor="filter-op">{t('data.filter.op')}</label>
-            <select id="filter-op" value={draft.op} onChange={(e) => setDraft({ ...draft, op: e.target.value as TableFilter['op'] })}>
+            <select
+              id="filter-op"
+              value={draft.op}
+              onChange={(e) => setDraft({ ...draft, op: e.target.value as TableFilter['op'] })}
+            >
               <option value="contains">{t('data.op.contains')}</option>
               <option value="eq">{t('data.op.eq')}</option>
               <option value="gt">{t('data.op.gt')}</option>
@@ -249,7 +285,17 @@ function TablePreviewPanel({ table }: { table: string }) {
       {preview && (
         <>
           <p className="muted" role="status" data-testid="preview-range">
-            {filter ? t('data.rangeFiltered', { from: formatNumber(lang, from), to: formatNumber(lang, to), total: formatNumber(lang, preview.total) }) : t('data.range', { from: formatNumber(lang, from), to: formatNumber(lang, to), total: formatNumber(lang, preview.total) })}
+            {filter
+              ? t('data.rangeFiltered', {
+                  from: formatNumber(lang, from),
+                  to: formatNumber(lang, to),
+                  total: formatNumber(lang, preview.total),
+                })
+              : t('data.range', {
+                  from: formatNumber(lang, from),
+                  to: formatNumber(lang, to),
+                  total: formatNumber(lang, preview.total),
+                })}
           </p>
           <div className="scroll-x" tabIndex={0} role="region" aria-label={t('data.previewRegion', { table })}>
             <table className="table compact" data-testid="preview-table">
@@ -276,10 +322,20 @@ function TablePreviewPanel({ table }: { table: string }) {
             </table>
           </div>
           <nav className="pager" aria-label={t('data.pager')}>
-            <button type="button" className="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
+            <button
+              type="button"
+              className="button"
+              disabled={offset === 0}
+              onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}
+            >
               ← {t('data.prev')}
             </button>
-            <button type="button" className="button" disabled={to >= preview.total} onClick={() => setOffset(offset + PAGE_SIZE)}>
+            <button
+              type="button"
+              className="button"
+              disabled={to >= preview.total}
+              onClick={() => setOffset(offset + PAGE_SIZE)}
+            >
               {t('data.next')} →
             </button>
           </nav>
@@ -355,7 +411,12 @@ function ConnectionPanel() {
               <div className="copy-row" key={label}>
                 <span className="copy-label">{label}</span>
                 <code className="copy-value">{value}</code>
-                <button type="button" className="button small" onClick={() => void copy(label, value)} aria-label={t('data.copyThe', { what: label })}>
+                <button
+                  type="button"
+                  className="button small"
+                  onClick={() => void copy(label, value)}
+                  aria-label={t('data.copyThe', { what: label })}
+                >
                   <Icon name="copy" /> {t('action.copy')}
                 </button>
               </div>

@@ -11,11 +11,25 @@ import { useEvent } from '../hooks/use-event';
 import { useT } from '../i18n/use-t';
 
 export function syncResultFromDetail(d: RunDetail): SyncRunResult {
-  return { runId: d.id, outcome: d.outcome, startedAt: d.startedAt, finishedAt: d.finishedAt ?? d.startedAt, databases: d.databases ?? [] };
+  return {
+    runId: d.id,
+    outcome: d.outcome,
+    startedAt: d.startedAt,
+    finishedAt: d.finishedAt ?? d.startedAt,
+    databases: d.databases ?? [],
+  };
 }
 
 /** The first sync right after setup, with per-database live progress and the exact outcome. */
-export function FirstSync({ settings, expectedDocs, onDone }: { settings: SettingsView; expectedDocs?: CouchDatabaseInfo[]; onDone: () => void }) {
+export function FirstSync({
+  settings,
+  expectedDocs,
+  onDone,
+}: {
+  settings: SettingsView;
+  expectedDocs?: CouchDatabaseInfo[];
+  onDone: () => void;
+}) {
   const client = useClient();
   const { t, lang } = useT();
   const [progress, setProgress] = useState<Record<string, SyncProgress>>({});
@@ -63,9 +77,15 @@ export function FirstSync({ settings, expectedDocs, onDone }: { settings: Settin
             <tr>
               <th scope="col">{t('dash.col.database')}</th>
               <th scope="col">{t('firstSync.col.progress')}</th>
-              <th scope="col" className="num">{t('firstSync.col.copied')}</th>
-              <th scope="col" className="num">{t('dash.col.speed')}</th>
-              <th scope="col" className="num">{t('dash.col.eta')}</th>
+              <th scope="col" className="num">
+                {t('firstSync.col.copied')}
+              </th>
+              <th scope="col" className="num">
+                {t('dash.col.speed')}
+              </th>
+              <th scope="col" className="num">
+                {t('dash.col.eta')}
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -87,7 +107,11 @@ export function FirstSync({ settings, expectedDocs, onDone }: { settings: Settin
                       <progress value={1} max={1} aria-label={t('firstSync.progressOf', { db })} />
                     ) : max ? (
                       // Rows of the response being read count too: on a slow link the bar moves within a batch.
-                      <progress value={Math.min(copied + (p?.receivingRows ?? 0), max)} max={max} aria-label={t('firstSync.progressOf', { db })} />
+                      <progress
+                        value={Math.min(copied + (p?.receivingRows ?? 0), max)}
+                        max={max}
+                        aria-label={t('firstSync.progressOf', { db })}
+                      />
                     ) : (
                       <progress aria-label={t('firstSync.progressOf', { db })} />
                     )}
@@ -97,7 +121,11 @@ export function FirstSync({ settings, expectedDocs, onDone }: { settings: Settin
                     {max ? ` / ${formatNumber(lang, max)}` : ''}
                   </td>
                   <td className="num">
-                    {p && !finished ? (p.docsPerSecond > 0 || !p.linkBytesPerSecond ? `${formatNumber(lang, p.docsPerSecond)} /s` : `${formatBytes(lang, p.linkBytesPerSecond)}/s`) : '—'}
+                    {p && !finished
+                      ? p.docsPerSecond > 0 || !p.linkBytesPerSecond
+                        ? `${formatNumber(lang, p.docsPerSecond)} /s`
+                        : `${formatBytes(lang, p.linkBytesPerSecond)}/s`
+                      : '—'}
                   </td>
                   <td className="num">{p && !finished ? formatDuration(lang, p.etaSeconds) : '—'}</td>
                 </tr>
@@ -106,9 +134,13 @@ export function FirstSync({ settings, expectedDocs, onDone }: { settings: Settin
           </tbody>
         </table>
       </div>
-      <div aria-live="polite">{result && <OutcomeNotice view={describeSyncResult(result, t, lang, 'first-sync')} hasLink={false} />}</div>
+      <div aria-live="polite">
+        {result && <OutcomeNotice view={describeSyncResult(result, t, lang, 'first-sync')} hasLink={false} />}
+      </div>
       {error && <ErrorNotice help={error} context={t('firstSync.failed')} />}
-      {result && result.databases.some((d) => d.docs + d.deletes > 0) && <p>{settings.advanced.transformAfterSync ? t('firstSync.buildingNext') : t('firstSync.nextTransforms')}</p>}
+      {result && result.databases.some((d) => d.docs + d.deletes > 0) && (
+        <p>{settings.advanced.transformAfterSync ? t('firstSync.buildingNext') : t('firstSync.nextTransforms')}</p>
+      )}
       <div className="wizard-nav">
         {result && result.outcome !== 'done' ? (
           <button type="button" className="button" onClick={start}>

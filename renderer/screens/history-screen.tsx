@@ -93,7 +93,9 @@ function RunList() {
                 <th scope="col">{t('history.kind')}</th>
                 <th scope="col">{t('history.outcome')}</th>
                 <th scope="col">{t('history.col.started')}</th>
-                <th scope="col" className="num">{t('history.col.duration')}</th>
+                <th scope="col" className="num">
+                  {t('history.col.duration')}
+                </th>
                 <th scope="col">{t('history.col.summary')}</th>
               </tr>
             </thead>

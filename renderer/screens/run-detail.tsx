@@ -13,7 +13,16 @@ import { useEvent } from '../hooks/use-event';
 import { useT } from '../i18n/use-t';
 import { materializedLabel } from '../materialized';
 
-const MODEL_TONE: Record<ModelRunResult['status'], Tone> = { success: 'ok', error: 'bad', skipped: 'warn', running: 'busy', pending: 'neutral', pass: 'ok', fail: 'bad', warn: 'warn' };
+const MODEL_TONE: Record<ModelRunResult['status'], Tone> = {
+  success: 'ok',
+  error: 'bad',
+  skipped: 'warn',
+  running: 'busy',
+  pending: 'neutral',
+  pass: 'ok',
+  fail: 'bad',
+  warn: 'warn',
+};
 const MAX_SKIPPED_SHOWN = 200;
 
 /** A failed or warning test: dbt's message, then the failing rows and their query one click away. */
@@ -33,7 +42,9 @@ function TestFailure({ m }: { m: ModelRunResult }) {
               <thead>
                 <tr>
                   {cols.map((c) => (
-                    <th key={c} scope="col">{c}</th>
+                    <th key={c} scope="col">
+                      {c}
+                    </th>
                   ))}
                 </tr>
               </thead>
@@ -41,7 +52,13 @@ function TestFailure({ m }: { m: ModelRunResult }) {
                 {rows.map((r, i) => (
                   <tr key={i}>
                     {cols.map((c) => (
-                      <td key={c}>{r[c] === null || r[c] === undefined ? '∅' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : String(r[c])}</td>
+                      <td key={c}>
+                        {r[c] === null || r[c] === undefined
+                          ? '∅'
+                          : typeof r[c] === 'object'
+                            ? JSON.stringify(r[c])
+                            : String(r[c])}
+                      </td>
                     ))}
                   </tr>
                 ))}
@@ -115,12 +132,11 @@ export function RunDetailView({ runId }: { runId: number }) {
         <>
           <div className="page-header">
             <div>
-              <h1>
-                {t('detail.title', { id: run.id, kind: t(`history.kind.${run.kind}`) })}
-              </h1>
+              <h1>{t('detail.title', { id: run.id, kind: t(`history.kind.${run.kind}`) })}</h1>
               <p className="detail-meta">
                 <OutcomeBadge outcome={run.outcome} /> <span>{t(`trigger.${run.trigger}`)}</span> ·{' '}
-                <span>{formatDateTime(lang, run.startedAt)}</span> · <span>{formatDuration(lang, runSeconds(run.startedAt, run.finishedAt))}</span>
+                <span>{formatDateTime(lang, run.startedAt)}</span> ·{' '}
+                <span>{formatDuration(lang, runSeconds(run.startedAt, run.finishedAt))}</span>
               </p>
               <p title={run.summary}>{runSummaryText(run, t, lang)}</p>
             </div>
@@ -140,10 +156,19 @@ export function RunDetailView({ runId }: { runId: number }) {
           {fallbackReport !== null && (
             <div className="card">
               <label htmlFor="diag-report">{t('detail.copyByHand')}</label>
-              <textarea id="diag-report" className="report" readOnly value={fallbackReport} rows={10} onFocus={(e) => e.currentTarget.select()} />
+              <textarea
+                id="diag-report"
+                className="report"
+                readOnly
+                value={fallbackReport}
+                rows={10}
+                onFocus={(e) => e.currentTarget.select()}
+              />
             </div>
           )}
-          {run.error && <ErrorNotice help={explainError(run.error, t, { place: 'history' })} context={t('detail.runError')} />}
+          {run.error && (
+            <ErrorNotice help={explainError(run.error, t, { place: 'history' })} context={t('detail.runError')} />
+          )}
 
           {run.verify && run.verify.length > 0 && (
             <section className="card" aria-labelledby="detail-verify">
@@ -153,23 +178,44 @@ export function RunDetailView({ runId }: { runId: number }) {
                   <tr>
                     <th scope="col">{t('dash.col.database')}</th>
                     <th scope="col">{t('history.outcome')}</th>
-                    <th scope="col" className="num">{t('detail.col.serverDocs')}</th>
-                    <th scope="col" className="num">{t('detail.col.pgRows')}</th>
-                    <th scope="col" className="num">{t('detail.col.missing')}</th>
-                    <th scope="col" className="num">{t('detail.col.stale')}</th>
-                    <th scope="col" className="num">{t('detail.col.purged')}</th>
-                    <th scope="col" className="num">{t('detail.col.outOfScope')}</th>
+                    <th scope="col" className="num">
+                      {t('detail.col.serverDocs')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('detail.col.pgRows')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('detail.col.missing')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('detail.col.stale')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('detail.col.purged')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('detail.col.outOfScope')}
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
                   {run.verify.map((d) => {
-                    const examples = [...d.samples.missing, ...d.samples.stale, ...d.samples.purged, ...d.samples.outOfScope].slice(0, 5);
+                    const examples = [
+                      ...d.samples.missing,
+                      ...d.samples.stale,
+                      ...d.samples.purged,
+                      ...d.samples.outOfScope,
+                    ].slice(0, 5);
                     return (
                       <tr key={d.database}>
                         <th scope="row">
                           <code>{d.database}</code>
                           {d.error && <div className="cell-detail tone-text-bad">{d.error.message}</div>}
-                          {examples.length > 0 && <div className="cell-detail">{t('detail.verify.examples', { ids: examples.join(', ') })}</div>}
+                          {examples.length > 0 && (
+                            <div className="cell-detail">
+                              {t('detail.verify.examples', { ids: examples.join(', ') })}
+                            </div>
+                          )}
                         </th>
                         <td>
                           <OutcomeBadge outcome={d.outcome} />
@@ -186,7 +232,18 @@ export function RunDetailView({ runId }: { runId: number }) {
                 </tbody>
               </table>
               {run.verify.some((d) => d.fetched + d.marked > 0) ? (
-                <p>{t('detail.verify.fixed', { fetched: formatNumber(lang, run.verify.reduce((n, d) => n + d.fetched, 0)), marked: formatNumber(lang, run.verify.reduce((n, d) => n + d.marked, 0)) })}</p>
+                <p>
+                  {t('detail.verify.fixed', {
+                    fetched: formatNumber(
+                      lang,
+                      run.verify.reduce((n, d) => n + d.fetched, 0),
+                    ),
+                    marked: formatNumber(
+                      lang,
+                      run.verify.reduce((n, d) => n + d.marked, 0),
+                    ),
+                  })}
+                </p>
               ) : run.count > 0 ? (
                 <p>{t('detail.verify.notFixed')}</p>
               ) : null}
@@ -201,11 +258,21 @@ export function RunDetailView({ runId }: { runId: number }) {
                   <tr>
                     <th scope="col">{t('dash.col.database')}</th>
                     <th scope="col">{t('history.outcome')}</th>
-                    <th scope="col" className="num">{t('detail.col.docs')}</th>
-                    <th scope="col" className="num">{t('detail.col.deletes')}</th>
-                    <th scope="col" className="num">{t('detail.col.skipped')}</th>
-                    <th scope="col" className="num">{t('detail.col.size')}</th>
-                    <th scope="col" className="num">{t('history.col.duration')}</th>
+                    <th scope="col" className="num">
+                      {t('detail.col.docs')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('detail.col.deletes')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('detail.col.skipped')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('detail.col.size')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('history.col.duration')}
+                    </th>
                     <th scope="col">{t('detail.col.position')}</th>
                   </tr>
                 </thead>
@@ -223,7 +290,9 @@ export function RunDetailView({ runId }: { runId: number }) {
                       </th>
                       <td>
                         <OutcomeBadge outcome={d.outcome} />
-                        {!d.reachedEnd && d.outcome !== 'running' && <div className="cell-detail">{t('detail.notAtEnd')}</div>}
+                        {!d.reachedEnd && d.outcome !== 'running' && (
+                          <div className="cell-detail">{t('detail.notAtEnd')}</div>
+                        )}
                       </td>
                       <td className="num">{formatNumber(lang, d.docs)}</td>
                       <td className="num">{formatNumber(lang, d.deletes)}</td>
@@ -231,7 +300,8 @@ export function RunDetailView({ runId }: { runId: number }) {
                       <td className="num">{formatBytes(lang, d.bytes)}</td>
                       <td className="num">{formatDuration(lang, d.seconds)}</td>
                       <td className="small">
-                        <code>{d.seqBefore ? short(d.seqBefore) : t('detail.start')}</code> → <code>{d.seqAfter ? short(d.seqAfter) : '—'}</code>
+                        <code>{d.seqBefore ? short(d.seqBefore) : t('detail.start')}</code> →{' '}
+                        <code>{d.seqAfter ? short(d.seqAfter) : '—'}</code>
                       </td>
                     </tr>
                   ))}
@@ -266,7 +336,9 @@ export function RunDetailView({ runId }: { runId: number }) {
                   ))}
                 </tbody>
               </table>
-              {skipped.length > MAX_SKIPPED_SHOWN && <p className="hint">{t('detail.skipped.more', { n: skipped.length - MAX_SKIPPED_SHOWN })}</p>}
+              {skipped.length > MAX_SKIPPED_SHOWN && (
+                <p className="hint">{t('detail.skipped.more', { n: skipped.length - MAX_SKIPPED_SHOWN })}</p>
+              )}
             </section>
           )}
 
@@ -279,8 +351,12 @@ export function RunDetailView({ runId }: { runId: number }) {
                     <th scope="col">{t('detail.col.model')}</th>
                     <th scope="col">{t('detail.col.kind')}</th>
                     <th scope="col">{t('detail.col.status')}</th>
-                    <th scope="col" className="num">{t('detail.col.rows')}</th>
-                    <th scope="col" className="num">{t('history.col.duration')}</th>
+                    <th scope="col" className="num">
+                      {t('detail.col.rows')}
+                    </th>
+                    <th scope="col" className="num">
+                      {t('history.col.duration')}
+                    </th>
                     <th scope="col">{t('detail.col.notes')}</th>
                   </tr>
                 </thead>
@@ -292,7 +368,18 @@ export function RunDetailView({ runId }: { runId: number }) {
                       </th>
                       <td>{materializedLabel(m.materialized, t)}</td>
                       <td>
-                        <Badge tone={MODEL_TONE[m.status]} icon={m.status === 'success' || m.status === 'pass' ? 'check' : m.status === 'error' || m.status === 'fail' ? 'cross' : m.status === 'skipped' || m.status === 'warn' ? 'alert' : 'idle'}>
+                        <Badge
+                          tone={MODEL_TONE[m.status]}
+                          icon={
+                            m.status === 'success' || m.status === 'pass'
+                              ? 'check'
+                              : m.status === 'error' || m.status === 'fail'
+                                ? 'cross'
+                                : m.status === 'skipped' || m.status === 'warn'
+                                  ? 'alert'
+                                  : 'idle'
+                          }
+                        >
                           {t(`model.${m.status}`)}
                         </Badge>
                       </td>
@@ -315,7 +402,9 @@ export function RunDetailView({ runId }: { runId: number }) {
                         {m.description && <div>{t('detail.testChecks', { what: m.description })}</div>}
                         {(m.status === 'fail' || m.status === 'warn') && <TestFailure m={m} />}
                         {m.skippedBecause && <div>{t('detail.skippedBecause', { model: m.skippedBecause })}</div>}
-                        {m.refreshReason && <div className="muted">{t('detail.refreshed', { reason: m.refreshReason })}</div>}
+                        {m.refreshReason && (
+                          <div className="muted">{t('detail.refreshed', { reason: m.refreshReason })}</div>
+                        )}
                       </td>
                     </tr>
                   ))}

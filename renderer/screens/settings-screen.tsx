@@ -44,7 +44,12 @@ function missingDatabase(result: CouchTestResult, wanted: string[]): WireError |
   const missing = wanted.find((w) => !names.includes(w));
   if (missing === undefined) return null;
   const near = names.find((n) => n.replace(/[-_]/g, '') === missing.replace(/[-_]/g, ''));
-  return { code: 'COUCH_DB_MISSING', message: `The database '${missing}' is not on the server (it lists ${names.length}).`, retryable: false, details: { database: missing, ...(near ? { suggestion: near } : {}) } };
+  return {
+    code: 'COUCH_DB_MISSING',
+    message: `The database '${missing}' is not on the server (it lists ${names.length}).`,
+    retryable: false,
+    details: { database: missing, ...(near ? { suggestion: near } : {}) },
+  };
 }
 
 /** Everything the wizard set, editable; secrets are write-only (blank keeps the stored one). */
@@ -62,7 +67,9 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
   const [schedule, setSchedule] = useState(() => scheduleDraftFrom(settings.schedule));
   const [batchSize, setBatchSize] = useState(String(settings.advanced.batchSize));
   const [threads, setThreads] = useState(String(settings.advanced.threads));
-  const [transformBatch, setTransformBatch] = useState(settings.advanced.transformBatchSize === null ? '' : String(settings.advanced.transformBatchSize));
+  const [transformBatch, setTransformBatch] = useState(
+    settings.advanced.transformBatchSize === null ? '' : String(settings.advanced.transformBatchSize),
+  );
   const [schema, setSchema] = useState(settings.schema);
   const [table, setTable] = useState(settings.table);
   const [saving, setSaving] = useState(false);
@@ -77,17 +84,29 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
 
   const isNewCouchOrigin = settings.couch.url !== null && originOf(url) !== originOf(settings.couch.url);
   const savedPg = settings.postgres.kind === 'external' ? settings.postgres : null;
-  const isNewPgOrigin = pg.kind === 'external' && savedPg !== null && (pg.host.trim() !== savedPg.host || Number(pg.port) !== savedPg.port);
+  const isNewPgOrigin =
+    pg.kind === 'external' && savedPg !== null && (pg.host.trim() !== savedPg.host || Number(pg.port) !== savedPg.port);
 
   const buildPatch = (): MethodArgs<'settings.update'> => ({
     // A district leaves out the databases whose documents carry no lineage (the chooser names them).
-    couch: { url: url.trim(), username: username.trim(), ...(password ? { password } : {}), databases: scope.length ? dbList().filter((d) => !/-(sentinel|logs|audit|archive|vault)$/.test(d)) : dbList(), scope },
+    couch: {
+      url: url.trim(),
+      username: username.trim(),
+      ...(password ? { password } : {}),
+      databases: scope.length ? dbList().filter((d) => !/-(sentinel|logs|audit|archive|vault)$/.test(d)) : dbList(),
+      scope,
+    },
     postgres: postgresInput(pg),
     pipeline: pipelineInput(pipeline),
     schedule: scheduleInput(schedule),
     schema,
     table,
-    advanced: { batchSize: Number(batchSize), threads: Number(threads), transformBatchSize: transformBatch.trim() ? Number(transformBatch) : null, transformAfterSync },
+    advanced: {
+      batchSize: Number(batchSize),
+      threads: Number(threads),
+      transformBatchSize: transformBatch.trim() ? Number(transformBatch) : null,
+      transformAfterSync,
+    },
   });
 
   /** The form checked with the contract's own schema (the bounds the engine enforces), then what the schema cannot know. */
@@ -112,14 +131,20 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
     if (isNewPgOrigin && savedPg?.hasPassword && !pg.password) out.add(t('settings.problem.pgPasswordAgain'));
     return [...out];
   };
-  const dbList = () => databases.split(/[\s,]+/).map((d) => d.trim()).filter(Boolean);
+  const dbList = () =>
+    databases
+      .split(/[\s,]+/)
+      .map((d) => d.trim())
+      .filter(Boolean);
 
   const couchArgs = (): MethodArgs<'setup.testCouch'> => ({
     url: url.trim(),
     ...(username.trim() ? { username: username.trim() } : {}),
     // Blank: the engine uses the saved password, and only for the server it was saved for.
     ...(password ? { password } : {}),
-    ...(settings.couch.trustedFingerprint256 && !isNewCouchOrigin ? { trustedFingerprint256: settings.couch.trustedFingerprint256 } : {}),
+    ...(settings.couch.trustedFingerprint256 && !isNewCouchOrigin
+      ? { trustedFingerprint256: settings.couch.trustedFingerprint256 }
+      : {}),
   });
 
   /** The CHT side as it would be saved: the server answers, the login works, every database exists. */
@@ -144,8 +169,13 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
   };
 
   const isCouchChanged = (): boolean =>
-    url.trim() !== (settings.couch.url ?? '') || username.trim() !== (settings.couch.username ?? '') || password !== '' || dbList().join(',') !== settings.couch.databases.join(',');
-  const isPgChanged = (): boolean => JSON.stringify(postgresInput(pg)) !== JSON.stringify(postgresInput(postgresDraftFrom(settings.postgres))) || pg.password !== '';
+    url.trim() !== (settings.couch.url ?? '') ||
+    username.trim() !== (settings.couch.username ?? '') ||
+    password !== '' ||
+    dbList().join(',') !== settings.couch.databases.join(',');
+  const isPgChanged = (): boolean =>
+    JSON.stringify(postgresInput(pg)) !== JSON.stringify(postgresInput(postgresDraftFrom(settings.postgres))) ||
+    pg.password !== '';
 
   const save = async (e: FormEvent | null, verify = true) => {
     e?.preventDefault();
@@ -160,7 +190,8 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
       // Verify before saving: a wrong password, a misspelled database or a closed port is said now, not at the next sync.
       if (verify) {
         if (isCouchChanged()) await checkCouch();
-        if (isPgChanged() && pg.kind === 'external') await client.invoke('setup.testPostgres', { postgres: postgresInput(pg) });
+        if (isPgChanged() && pg.kind === 'external')
+          await client.invoke('setup.testPostgres', { postgres: postgresInput(pg) });
       }
     } catch (err) {
       setIsUnverified(true);
@@ -209,7 +240,11 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
         <h2 id="settings-lang">{t('settings.language')}</h2>
         <div className="field inline">
           <label htmlFor="settings-language">{t('settings.languageLabel')}</label>
-          <select id="settings-language" value={lang} onChange={(e) => void changeLanguage(e.target.value === 'fr' ? 'fr' : 'en')}>
+          <select
+            id="settings-language"
+            value={lang}
+            onChange={(e) => void changeLanguage(e.target.value === 'fr' ? 'fr' : 'en')}
+          >
             <option value="en">English</option>
             <option value="fr">Français</option>
           </select>
@@ -220,10 +255,19 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
         <section className="card" aria-labelledby="settings-couch">
           <h2 id="settings-couch">{t('settings.instance')}</h2>
           {settings.isDemo && <p className="hint">{t('settings.demoNote')}</p>}
-          <TextField label={t('wizard.url')} value={url} onValue={setUrl} type="url" spellCheck={false} autoComplete="url" />
+          <TextField
+            label={t('wizard.url')}
+            value={url}
+            onValue={setUrl}
+            type="url"
+            spellCheck={false}
+            autoComplete="url"
+          />
           {settings.couch.trustedFingerprint256 && (
             <div className="trusted-certificate">
-              <p className="hint fingerprint">{t('wizard.trust.active', { fingerprint: settings.couch.trustedFingerprint256 })}</p>
+              <p className="hint fingerprint">
+                {t('wizard.trust.active', { fingerprint: settings.couch.trustedFingerprint256 })}
+              </p>
               <button type="button" className="button" onClick={() => void forgetCertificate()}>
                 {t('settings.trust.forget')}
               </button>
@@ -237,7 +281,13 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
             </ul>
           )}
           <div className="form-grid">
-            <TextField label={t('wizard.username')} value={username} onValue={setUsername} autoComplete="username" spellCheck={false} />
+            <TextField
+              label={t('wizard.username')}
+              value={username}
+              onValue={setUsername}
+              autoComplete="username"
+              spellCheck={false}
+            />
             <TextField
               label={t('wizard.password')}
               value={password}
@@ -247,9 +297,21 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
               hint={settings.couch.hasPassword ? t('field.passwordKeep') : undefined}
             />
           </div>
-          <TextField label={t('settings.databases')} hint={t('settings.databases.hint')} value={databases} onValue={setDatabases} spellCheck={false} />
+          <TextField
+            label={t('settings.databases')}
+            hint={t('settings.databases.hint')}
+            value={databases}
+            onValue={setDatabases}
+            spellCheck={false}
+          />
           <div className="actions-row">
-            <button type="button" className="button" onClick={() => !couchTesting && void testCouch()} disabled={!url.trim()} aria-disabled={couchTesting || undefined}>
+            <button
+              type="button"
+              className="button"
+              onClick={() => !couchTesting && void testCouch()}
+              disabled={!url.trim()}
+              aria-disabled={couchTesting || undefined}
+            >
               {couchTesting ? t('wizard.testing') : t('wizard.test')}
             </button>
           </div>
@@ -268,13 +330,21 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
         </section>
 
         <section aria-labelledby="settings-scope">
-          <h2 id="settings-scope" className="visually-hidden">{t('settings.scope')}</h2>
+          <h2 id="settings-scope" className="visually-hidden">
+            {t('settings.scope')}
+          </h2>
           <PlaceChooser target={{}} databases={dbList()} value={scope} onChange={setScope} idPrefix="settings-scope" />
         </section>
 
         <section className="card" aria-labelledby="settings-pg">
           <h2 id="settings-pg">{t('wizard.step.postgres')}</h2>
-          <PostgresForm draft={pg} onDraft={setPg} isLegendHidden place="settings" hasStoredPassword={settings.postgres.kind === 'external' && settings.postgres.hasPassword} />
+          <PostgresForm
+            draft={pg}
+            onDraft={setPg}
+            isLegendHidden
+            place="settings"
+            hasStoredPassword={settings.postgres.kind === 'external' && settings.postgres.hasPassword}
+          />
         </section>
 
         <section className="card" aria-labelledby="settings-pipeline">
@@ -286,7 +356,12 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
           <h2 id="settings-schedule">{t('wizard.step.schedule')}</h2>
           <ScheduleForm draft={schedule} onDraft={setSchedule} />
           <div className="field">
-            <input type="checkbox" id="settings-transform-after-sync" checked={transformAfterSync} onChange={(e) => setTransformAfterSync(e.target.checked)} />{' '}
+            <input
+              type="checkbox"
+              id="settings-transform-after-sync"
+              checked={transformAfterSync}
+              onChange={(e) => setTransformAfterSync(e.target.checked)}
+            />{' '}
             <label htmlFor="settings-transform-after-sync">{t('settings.transformAfterSync')}</label>
             <p className="hint">{t('settings.transformAfterSync.hint')}</p>
           </div>
@@ -296,10 +371,39 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
           <summary>{t('settings.advanced')}</summary>
           <p className="hint">{t('settings.advanced.hint')}</p>
           <div className="form-grid">
-            <TextField label={t('settings.batchSize')} hint={t('settings.batchSize.hint')} value={batchSize} onValue={setBatchSize} type="number" min={1} max={100000} />
-            <TextField label={t('settings.threads')} hint={t('settings.threads.hint')} value={threads} onValue={setThreads} type="number" min={1} max={32} />
-            <TextField label={t('settings.transformBatch')} hint={t('settings.transformBatch.hint')} value={transformBatch} onValue={setTransformBatch} type="number" min={1} />
-            <TextField label={t('settings.schema')} hint={t('settings.schema.hint')} value={schema} onValue={setSchema} spellCheck={false} />
+            <TextField
+              label={t('settings.batchSize')}
+              hint={t('settings.batchSize.hint')}
+              value={batchSize}
+              onValue={setBatchSize}
+              type="number"
+              min={1}
+              max={100000}
+            />
+            <TextField
+              label={t('settings.threads')}
+              hint={t('settings.threads.hint')}
+              value={threads}
+              onValue={setThreads}
+              type="number"
+              min={1}
+              max={32}
+            />
+            <TextField
+              label={t('settings.transformBatch')}
+              hint={t('settings.transformBatch.hint')}
+              value={transformBatch}
+              onValue={setTransformBatch}
+              type="number"
+              min={1}
+            />
+            <TextField
+              label={t('settings.schema')}
+              hint={t('settings.schema.hint')}
+              value={schema}
+              onValue={setSchema}
+              spellCheck={false}
+            />
             <TextField label={t('settings.table')} value={table} onValue={setTable} spellCheck={false} />
           </div>
         </details>
@@ -317,7 +421,12 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
             </div>
           </div>
         )}
-        {error && <ErrorNotice help={error} context={isUnverified ? t('settings.notSavedCheckFailed') : t('settings.saveFailed')} />}
+        {error && (
+          <ErrorNotice
+            help={error}
+            context={isUnverified ? t('settings.notSavedCheckFailed') : t('settings.saveFailed')}
+          />
+        )}
         <div className="sticky-actions">
           <span aria-live="polite" className="save-status">
             {saved && (

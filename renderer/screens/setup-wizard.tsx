@@ -4,9 +4,27 @@ import { useClient } from '../client-context';
 import { ErrorNotice } from '../components/error-notice';
 import { PlaceChooser } from '../components/place-chooser';
 import { Icon } from '../components/icon';
-import { isPipelineDraftComplete, PipelineForm, pipelineDraftFrom, pipelineInput, type PipelineDraft } from '../components/pipeline-form';
-import { isPostgresDraftComplete, PostgresForm, postgresDraftFrom, postgresInput, type PostgresDraft } from '../components/postgres-form';
-import { isScheduleDraftComplete, ScheduleForm, scheduleDraftFrom, scheduleInput, type ScheduleDraft } from '../components/schedule-form';
+import {
+  isPipelineDraftComplete,
+  PipelineForm,
+  pipelineDraftFrom,
+  pipelineInput,
+  type PipelineDraft,
+} from '../components/pipeline-form';
+import {
+  isPostgresDraftComplete,
+  PostgresForm,
+  postgresDraftFrom,
+  postgresInput,
+  type PostgresDraft,
+} from '../components/postgres-form';
+import {
+  isScheduleDraftComplete,
+  ScheduleForm,
+  scheduleDraftFrom,
+  scheduleInput,
+  type ScheduleDraft,
+} from '../components/schedule-form';
 import { TextField } from '../components/text-field';
 import { explainError, toWire, urlHints, type ErrorHelp } from '../error-help';
 import { displayUrl, formatBytes, formatDuration, formatNumber } from '../format';
@@ -26,7 +44,13 @@ const STEPS: { step: Step; key: MessageKey }[] = [
 ];
 
 /** First run: connect, choose, estimate, store — then the first sync with live progress. */
-export function SetupWizard({ settings, onFinished }: { settings: SettingsView; onFinished: (s: SettingsView) => void }) {
+export function SetupWizard({
+  settings,
+  onFinished,
+}: {
+  settings: SettingsView;
+  onFinished: (s: SettingsView) => void;
+}) {
   const client = useClient();
   const { t, lang, setLang } = useT();
   const [step, setStep] = useState<Step>('connect');
@@ -49,7 +73,9 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
   const [estimate, setEstimate] = useState<Estimate | null>(null);
   const [estimateError, setEstimateError] = useState<ErrorHelp | null>(null);
 
-  const [pg, setPg] = useState<PostgresDraft>(() => postgresDraftFrom(settings.isSetupComplete ? settings.postgres : null));
+  const [pg, setPg] = useState<PostgresDraft>(() =>
+    postgresDraftFrom(settings.isSetupComplete ? settings.postgres : null),
+  );
   const [pgTested, setPgTested] = useState(false);
   const [pipeline, setPipeline] = useState<PipelineDraft>(() => pipelineDraftFrom(settings.pipeline));
   const [schedule, setSchedule] = useState<ScheduleDraft>(() => scheduleDraftFrom(settings.schedule));
@@ -193,8 +219,14 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
     >
       <ol className="steps" aria-label={t('wizard.progress')}>
         {STEPS.map((s, i) => (
-          <li key={s.step} aria-current={s.step === step ? 'step' : undefined} className={i < stepIndex ? 'is-done' : ''}>
-            <span className="step-number" aria-hidden="true">{i < stepIndex ? '✓' : i + 1}</span>
+          <li
+            key={s.step}
+            aria-current={s.step === step ? 'step' : undefined}
+            className={i < stepIndex ? 'is-done' : ''}
+          >
+            <span className="step-number" aria-hidden="true">
+              {i < stepIndex ? '✓' : i + 1}
+            </span>
             <span>{t(s.key)}</span>
             {i < stepIndex && <span className="visually-hidden"> ({t('wizard.stepDone')})</span>}
           </li>
@@ -235,11 +267,34 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
               </ul>
             )}
             <div className="form-grid">
-              <TextField label={t('wizard.username')} value={username} onValue={(v) => { setUsername(v); setCouch(null); }} autoComplete="username" spellCheck={false} />
-              <TextField label={t('wizard.password')} value={password} onValue={(v) => { setPassword(v); setCouch(null); }} type="password" autoComplete="current-password" />
+              <TextField
+                label={t('wizard.username')}
+                value={username}
+                onValue={(v) => {
+                  setUsername(v);
+                  setCouch(null);
+                }}
+                autoComplete="username"
+                spellCheck={false}
+              />
+              <TextField
+                label={t('wizard.password')}
+                value={password}
+                onValue={(v) => {
+                  setPassword(v);
+                  setCouch(null);
+                }}
+                type="password"
+                autoComplete="current-password"
+              />
             </div>
             <div className="actions-row">
-              <button type="submit" className="button primary" disabled={url.trim() === ''} aria-disabled={testing || undefined}>
+              <button
+                type="submit"
+                className="button primary"
+                disabled={url.trim() === ''}
+                aria-disabled={testing || undefined}
+              >
                 {testing ? t('wizard.testing') : t('wizard.test')}
               </button>
             </div>
@@ -249,7 +304,13 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
                   <Icon name="check" size={20} />
                   <div>
                     <p className="notice-title">{t('wizard.connected')}</p>
-                    <p>{t('wizard.connected.detail', { vendor: couch.vendor, version: couch.serverVersion, n: couch.databases.length })}</p>
+                    <p>
+                      {t('wizard.connected.detail', {
+                        vendor: couch.vendor,
+                        version: couch.serverVersion,
+                        n: couch.databases.length,
+                      })}
+                    </p>
                     {trusted && <p className="fingerprint">{t('wizard.trust.active', { fingerprint: trusted })}</p>}
                   </div>
                 </div>
@@ -260,12 +321,19 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
               <div className="notice tone-warn" role="group" aria-labelledby="trust-title">
                 <Icon name="lock" size={20} />
                 <div>
-                  <p className="notice-title" id="trust-title">{t('wizard.trust.title')}</p>
+                  <p className="notice-title" id="trust-title">
+                    {t('wizard.trust.title')}
+                  </p>
                   <p>{t('wizard.trust.text')}</p>
                   <p>
                     <code className="fingerprint">{offeredCertificate}</code>
                   </p>
-                  <button type="button" className="button" onClick={() => trustAndRetry(offeredCertificate)} disabled={testing}>
+                  <button
+                    type="button"
+                    className="button"
+                    onClick={() => trustAndRetry(offeredCertificate)}
+                    disabled={testing}
+                  >
                     {t('wizard.trust.button')}
                   </button>
                 </div>
@@ -275,7 +343,12 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
           <aside className="card demo-card" aria-labelledby="demo-heading">
             <h2 id="demo-heading">{t('wizard.demo.title')}</h2>
             <p>{t('wizard.demo.text')}</p>
-            <button type="button" className="button" onClick={() => !finishing && void useDemo()} aria-disabled={finishing || undefined}>
+            <button
+              type="button"
+              className="button"
+              onClick={() => !finishing && void useDemo()}
+              aria-disabled={finishing || undefined}
+            >
               {finishing ? t('wizard.demo.starting') : t('wizard.demo.button')}
             </button>
           </aside>
@@ -292,8 +365,12 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
                 <tr>
                   <th scope="col">{t('wizard.databases.copy')}</th>
                   <th scope="col">{t('wizard.databases.name')}</th>
-                  <th scope="col" className="num">{t('wizard.databases.docs')}</th>
-                  <th scope="col" className="num">{t('wizard.databases.size')}</th>
+                  <th scope="col" className="num">
+                    {t('wizard.databases.docs')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('wizard.databases.size')}
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -306,12 +383,15 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
                           id={id}
                           type="checkbox"
                           checked={selected.includes(d.name)}
-                          onChange={(e) => setSelected(e.target.checked ? [...selected, d.name] : selected.filter((n) => n !== d.name))}
+                          onChange={(e) =>
+                            setSelected(e.target.checked ? [...selected, d.name] : selected.filter((n) => n !== d.name))
+                          }
                         />
                       </td>
                       <td>
                         <label htmlFor={id}>
-                          <code>{d.name}</code> {d.isUsual && <span className="tag">{t('wizard.databases.usual')}</span>}
+                          <code>{d.name}</code>{' '}
+                          {d.isUsual && <span className="tag">{t('wizard.databases.usual')}</span>}
                         </label>
                       </td>
                       <td className="num">{formatNumber(lang, d.docCount)}</td>
@@ -343,7 +423,11 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
             )}
             {estimate?.link && (
               <p className="hint" data-testid="estimate-link">
-                {t('wizard.estimate.link', { rate: formatBytes(lang, estimate.link.bytesPerSecond), latency: formatNumber(lang, estimate.link.latencyMs), perDoc: formatBytes(lang, estimate.link.bytesPerDoc) })}
+                {t('wizard.estimate.link', {
+                  rate: formatBytes(lang, estimate.link.bytesPerSecond),
+                  latency: formatNumber(lang, estimate.link.latencyMs),
+                  perDoc: formatBytes(lang, estimate.link.bytesPerDoc),
+                })}
               </p>
             )}
             {estimate && <p className="hint">{t('wizard.estimate.note')}</p>}
@@ -396,7 +480,8 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
               <dd>
                 {/* Credentials typed into the address are never shown back: the user is, the password is not. */}
                 <code>{displayUrl(url).url}</code>{' '}
-                {(username.trim() || displayUrl(url).user) && t('wizard.review.as', { user: username.trim() || displayUrl(url).user || '' })}
+                {(username.trim() || displayUrl(url).user) &&
+                  t('wizard.review.as', { user: username.trim() || displayUrl(url).user || '' })}
               </dd>
             </div>
             <div>
@@ -421,15 +506,29 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
             )}
             <div>
               <dt>{t('wizard.review.postgres')}</dt>
-              <dd>{pg.kind === 'embedded' ? t('pg.embedded') : `${pg.username}@${pg.host}:${pg.port}/${pg.database}`}</dd>
+              <dd>
+                {pg.kind === 'embedded' ? t('pg.embedded') : `${pg.username}@${pg.host}:${pg.port}/${pg.database}`}
+              </dd>
             </div>
             <div>
               <dt>{t('wizard.review.pipeline')}</dt>
-              <dd>{pipeline.kind === 'bundled' ? t('pipeline.bundled') : pipeline.kind === 'folder' ? pipeline.path : pipeline.url}</dd>
+              <dd>
+                {pipeline.kind === 'bundled'
+                  ? t('pipeline.bundled')
+                  : pipeline.kind === 'folder'
+                    ? pipeline.path
+                    : pipeline.url}
+              </dd>
             </div>
             <div>
               <dt>{t('wizard.review.schedule')}</dt>
-              <dd>{schedule.kind === 'manual' ? t('schedule.manual') : t('schedule.everyN', { n: scheduleInput(schedule).kind === 'interval' ? Number(schedule.minutes) : 0 })}</dd>
+              <dd>
+                {schedule.kind === 'manual'
+                  ? t('schedule.manual')
+                  : t('schedule.everyN', {
+                      n: scheduleInput(schedule).kind === 'interval' ? Number(schedule.minutes) : 0,
+                    })}
+              </dd>
             </div>
           </dl>
           {finishError && <ErrorNotice help={finishError} context={t('wizard.finishFailed')} />}
@@ -449,7 +548,12 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
             {t('action.next')}
           </button>
         ) : (
-          <button type="button" className="button primary" onClick={() => !finishing && void finish()} aria-disabled={finishing || undefined}>
+          <button
+            type="button"
+            className="button primary"
+            onClick={() => !finishing && void finish()}
+            aria-disabled={finishing || undefined}
+          >
             {finishing ? t('wizard.finishing') : t('wizard.finish')}
           </button>
         )}
@@ -459,7 +563,17 @@ export function SetupWizard({ settings, onFinished }: { settings: SettingsView; 
   );
 }
 
-function WizardFrame({ title, children, headingRef, aside }: { title: string; children: ReactNode; headingRef: React.RefObject<HTMLHeadingElement | null>; aside?: ReactNode }) {
+function WizardFrame({
+  title,
+  children,
+  headingRef,
+  aside,
+}: {
+  title: string;
+  children: ReactNode;
+  headingRef: React.RefObject<HTMLHeadingElement | null>;
+  aside?: ReactNode;
+}) {
   const { t } = useT();
   useEffect(() => {
     document.title = `${title} · ${t('app.name')}`;

@@ -46,8 +46,18 @@ async function main(): Promise<void> {
     const db = 'medic';
     const put = await fetch(`${couch.origin}/${db}`, { method: 'PUT', headers: adminHeaders() });
     if (put.status !== 201 && put.status !== 412) fail(`could not create the test database (${put.status})`);
-    const docs = Array.from({ length: DOCS }, (_, k) => ({ _id: `smoke-${k}`, type: k % 2 ? 'data_record' : 'person', reported_date: 1_700_000_000_000 + k, form: 'smoke', name: `Smoke ${k}` }));
-    const bulk = await fetch(`${couch.origin}/${db}/_bulk_docs`, { method: 'POST', headers: adminHeaders(), body: JSON.stringify({ docs }) });
+    const docs = Array.from({ length: DOCS }, (_, k) => ({
+      _id: `smoke-${k}`,
+      type: k % 2 ? 'data_record' : 'person',
+      reported_date: 1_700_000_000_000 + k,
+      form: 'smoke',
+      name: `Smoke ${k}`,
+    }));
+    const bulk = await fetch(`${couch.origin}/${db}/_bulk_docs`, {
+      method: 'POST',
+      headers: adminHeaders(),
+      body: JSON.stringify({ docs }),
+    });
     if (bulk.status !== 201) fail(`could not load the test documents (${bulk.status})`);
 
     // An existing cht-sync .env's variables, as compose or the chart pass them.
@@ -71,7 +81,11 @@ async function main(): Promise<void> {
       CHT_SYNC_DATA_DIR: dataDir,
       CHT_SYNC_METRICS_PORT: '0',
     };
-    const child = spawn(process.execPath, [path.join(staged, 'dist/cli.cjs'), 'run'], { cwd: dataDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(staged, 'dist/cli.cjs'), 'run'], {
+      cwd: dataDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -79,18 +93,29 @@ async function main(): Promise<void> {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     const logs = () => `${out}\n${err}`;
 
-    const url = await until('the metrics address in the log', async () => {
-      for (const line of out.split('\n')) if (line.includes('metrics and health endpoints listening')) return (JSON.parse(line) as { url: string }).url;
-      return null;
-    }, 20_000, logs);
+    const url = await until(
+      'the metrics address in the log',
+      async () => {
+        for (const line of out.split('\n'))
+          if (line.includes('metrics and health endpoints listening')) return (JSON.parse(line) as { url: string }).url;
+        return null;
+      },
+      20_000,
+      logs,
+    );
     const health = await fetch(`${url}/healthz`);
     if (health.status !== 200) fail(`/healthz answered ${health.status}`, logs());
     await until('/readyz', async () => ((await fetch(`${url}/readyz`)).status === 200 ? true : null), 30_000, logs);
-    const synced = await until('the documents on /metrics', async () => {
-      const text = await (await fetch(`${url}/metrics`)).text();
-      const n = Number(/^cht_sync_documents_synced_total\{database="medic"\} (\d+)$/m.exec(text)?.[1] ?? 0);
-      return n >= DOCS ? n : null;
-    }, 60_000, logs);
+    const synced = await until(
+      'the documents on /metrics',
+      async () => {
+        const text = await (await fetch(`${url}/metrics`)).text();
+        const n = Number(/^cht_sync_documents_synced_total\{database="medic"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+        return n >= DOCS ? n : null;
+      },
+      60_000,
+      logs,
+    );
     child.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 30_000))]);
     if (code !== 0) fail(`the service did not stop cleanly on SIGTERM (exit ${code})`, logs());
@@ -104,11 +129,16 @@ async function main(): Promise<void> {
     // Standard output is the log: JSON lines only.
     if (err.trim()) fail(`the service wrote outside its log: ${err.trim().split('\n')[0]}`, logs());
     if (logs().includes(TEST_ADMIN.password)) fail('the password reached the log');
-    console.log(`smoke: the staged service synced ${synced} documents, answered /healthz, /readyz and /metrics, and stopped on SIGTERM (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    console.log(
+      `smoke: the staged service synced ${synced} documents, answered /healthz, /readyz and /metrics, and stopped on SIGTERM (${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+    );
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
     const client = new pgLib.Client({ connectionString: services.env.CHT_SYNC_TEST_PG_URL });
-    await client.connect().then(() => client.query(`drop schema if exists "${schema}" cascade`)).catch(() => undefined);
+    await client
+      .connect()
+      .then(() => client.query(`drop schema if exists "${schema}" cascade`))
+      .catch(() => undefined);
     await client.end().catch(() => undefined);
     await services.stop();
   }

@@ -25,13 +25,24 @@ const node = {
 const jobs = [
   // `node --`: Node 20 takes an `--env-file` anywhere on the command line as its own option (it
   // exits 9 on a missing file before this program runs); after `--` every argument is ours.
-  build({ ...node, entryPoints: ['app/cli/main.ts'], outfile: 'dist/cli.cjs', banner: { js: '#!/usr/bin/env -S node --' } }),
+  build({
+    ...node,
+    entryPoints: ['app/cli/main.ts'],
+    outfile: 'dist/cli.cjs',
+    banner: { js: '#!/usr/bin/env -S node --' },
+  }),
 ];
 if (existsSync(path.join(root, 'main/main.ts'))) {
   jobs.push(
     build({ ...node, entryPoints: ['main/main.ts'], outfile: 'dist/main/main.cjs', external: ['electron'] }),
     // The preload runs sandboxed: one self-contained file, nothing but electron.
-    build({ ...node, packages: undefined, entryPoints: ['main/preload.ts'], outfile: 'dist/main/preload.cjs', external: ['electron'] }),
+    build({
+      ...node,
+      packages: undefined,
+      entryPoints: ['main/preload.ts'],
+      outfile: 'dist/main/preload.cjs',
+      external: ['electron'],
+    }),
   );
 }
 if (existsSync(path.join(root, 'renderer/index.tsx'))) {
@@ -56,5 +67,6 @@ if (existsSync(path.join(root, 'renderer/index.tsx'))) {
 await Promise.all(jobs);
 // The `cht-sync` bin: npx and npm link run it directly, so it must be executable.
 chmodSync(path.join(dist, 'cli.cjs'), 0o755);
-if (existsSync(path.join(root, 'renderer/public'))) cpSync(path.join(root, 'renderer/public'), path.join(dist, 'renderer'), { recursive: true });
+if (existsSync(path.join(root, 'renderer/public')))
+  cpSync(path.join(root, 'renderer/public'), path.join(dist, 'renderer'), { recursive: true });
 console.log('built dist/');

@@ -43,7 +43,9 @@ export interface ChildReport {
 }
 
 const task = JSON.parse(process.argv[2] ?? '{}') as ChildTask;
-const authHeader = task.username ? `Basic ${Buffer.from(`${task.username}:${task.password ?? ''}`).toString('base64')}` : undefined;
+const authHeader = task.username
+  ? `Basic ${Buffer.from(`${task.username}:${task.password ?? ''}`).toString('base64')}`
+  : undefined;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
 
 function get(url: string): Promise<Buffer> {
@@ -53,7 +55,11 @@ function get(url: string): Promise<Buffer> {
     const req = http.get(url, { agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`HTTP ${res.statusCode} for ${url.replace(/\?.*/, '')}`))));
+      res.on('end', () =>
+        res.statusCode === 200
+          ? resolve(Buffer.concat(chunks))
+          : reject(new Error(`HTTP ${res.statusCode} for ${url.replace(/\?.*/, '')}`)),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -66,12 +72,19 @@ interface Page {
 }
 
 /** Pages through one database's feed; `onPage` runs before the next request (strict alternation when awaited). */
-async function readFeed(db: string, onPage: (page: Page, raw: Buffer) => Promise<void> | void): Promise<{ docs: number; bytes: number }> {
+async function readFeed(
+  db: string,
+  onPage: (page: Page, raw: Buffer) => Promise<void> | void,
+): Promise<{ docs: number; bytes: number }> {
   let since: string | null = null;
   let docs = 0;
   let bytes = 0;
   for (;;) {
-    const q = new URLSearchParams({ limit: String(task.batchSize), seq_interval: String(task.batchSize), include_docs: 'true' });
+    const q = new URLSearchParams({
+      limit: String(task.batchSize),
+      seq_interval: String(task.batchSize),
+      include_docs: 'true',
+    });
     if (since !== null) q.set('since', since);
     const raw = await get(`${task.couchUrl}/${encodeURIComponent(db)}/_changes?${q.toString()}`);
     const page = JSON.parse(raw.toString('utf8')) as Page;
@@ -85,19 +98,31 @@ async function readFeed(db: string, onPage: (page: Page, raw: Buffer) => Promise
 
 async function runRead(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 'seconds'>> {
   const results = await Promise.all(task.databases.map((db) => readFeed(db, () => undefined)));
-  return { docs: results.reduce((n, r) => n + r.docs, 0), bytes: results.reduce((n, r) => n + r.bytes, 0), outcome: 'success' };
+  return {
+    docs: results.reduce((n, r) => n + r.docs, 0),
+    bytes: results.reduce((n, r) => n + r.bytes, 0),
+    outcome: 'success',
+  };
 }
 
 /** The product's feed reader alone (app/couch's source + the batcher), writing nothing. */
 async function runReadOurs(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 'seconds'>> {
-  const conn = { url: task.couchUrl, ...(task.username ? { username: task.username, password: task.password ?? '' } : {}) };
+  const conn = {
+    url: task.couchUrl,
+    ...(task.username ? { username: task.username, password: task.password ?? '' } : {}),
+  };
   const results = await Promise.all(
     task.databases.map(async (db) => {
       const source = createCouchChangesSource(conn, db);
       let docs = 0;
       let bytes = 0;
       try {
-        for await (const batch of catchUpBatches(source, null, { batchSize: task.batchSize, maxBatchBytes: task.maxBatchBytes }, new AbortController().signal)) {
+        for await (const batch of catchUpBatches(
+          source,
+          null,
+          { batchSize: task.batchSize, maxBatchBytes: task.maxBatchBytes },
+          new AbortController().signal,
+        )) {
           docs += batch.rows.length;
           bytes += batch.bytes;
         }
@@ -107,7 +132,11 @@ async function runReadOurs(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds
       return { docs, bytes };
     }),
   );
-  return { docs: results.reduce((n, r) => n + r.docs, 0), bytes: results.reduce((n, r) => n + r.bytes, 0), outcome: 'success' };
+  return {
+    docs: results.reduce((n, r) => n + r.docs, 0),
+    bytes: results.reduce((n, r) => n + r.bytes, 0),
+    outcome: 'success',
+  };
 }
 
 /**
@@ -122,7 +151,12 @@ async function runReadNano(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds
       let docs = 0;
       let bytes = 0;
       for (;;) {
-        const page = await server.use(db).changes({ limit: task.batchSize, seq_interval: task.batchSize, include_docs: true, ...(since !== undefined ? { since } : {}) } as nano.DatabaseChangesParams);
+        const page = await server.use(db).changes({
+          limit: task.batchSize,
+          seq_interval: task.batchSize,
+          include_docs: true,
+          ...(since !== undefined ? { since } : {}),
+        } as nano.DatabaseChangesParams);
         docs += page.results.length;
         for (const r of page.results as { doc?: unknown }[]) if (r.doc) bytes += JSON.stringify(r.doc).length;
         since = String(page.last_seq);
@@ -130,7 +164,11 @@ async function runReadNano(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds
       }
     }),
   );
-  return { docs: results.reduce((n, r) => n + r.docs, 0), bytes: results.reduce((n, r) => n + r.bytes, 0), outcome: 'success' };
+  return {
+    docs: results.reduce((n, r) => n + r.docs, 0),
+    bytes: results.reduce((n, r) => n + r.bytes, 0),
+    outcome: 'success',
+  };
 }
 
 /** Roughly what cht-sync 2.0.2's couch2pg does: fetch, then write, strictly alternating; a new connection per batch; one multi-row INSERT. */
@@ -138,11 +176,15 @@ async function runNaive(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' |
   const setup = new pg.Client({ connectionString: task.pgUrl });
   await setup.connect();
   await setup.query(`create schema if not exists "${task.schema}"`);
-  await setup.query(`create table if not exists "${task.schema}".couchdb (saved_timestamp timestamp, _id varchar primary key, _deleted boolean, source varchar, doc jsonb)`);
+  await setup.query(
+    `create table if not exists "${task.schema}".couchdb (saved_timestamp timestamp, _id varchar primary key, _deleted boolean, source varchar, doc jsonb)`,
+  );
   await setup.query(`create index if not exists naive_deleted on "${task.schema}".couchdb (_deleted)`);
   await setup.query(`create index if not exists naive_ts on "${task.schema}".couchdb (saved_timestamp)`);
   await setup.query(`create index if not exists naive_source on "${task.schema}".couchdb (source)`);
-  await setup.query(`create table if not exists "${task.schema}".couchdb_progress (seq varchar, pending integer, updated_at timestamptz, source varchar primary key)`);
+  await setup.query(
+    `create table if not exists "${task.schema}".couchdb_progress (seq varchar, pending integer, updated_at timestamptz, source varchar primary key)`,
+  );
   await setup.end();
   const host = new URL(task.couchUrl).host;
   const results = await Promise.all(
@@ -156,8 +198,13 @@ async function runNaive(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' |
             const rows = page.results.map((r, i) => {
               const doc = r.deleted && !r.doc ? { _id: r.id, _deleted: true } : r.doc;
               // cht-sync's sanitising regex, as it is (it also eats the backslashes before a literal "\u0000")
-              // eslint-disable-next-line no-control-regex
-              values.push(r.id, r.deleted === true, `${host}/${db}`, JSON.stringify(doc).replace(/(\\+u0000)|\u0000/g, ''));
+              values.push(
+                r.id,
+                r.deleted === true,
+                `${host}/${db}`,
+                // eslint-disable-next-line no-control-regex
+                JSON.stringify(doc).replace(/(\\+u0000)|\u0000/g, ''),
+              );
               return `(now(), $${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4})`;
             });
             await client.query(
@@ -177,7 +224,11 @@ async function runNaive(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' |
       }),
     ),
   );
-  return { docs: results.reduce((n, r) => n + r.docs, 0), bytes: results.reduce((n, r) => n + r.bytes, 0), outcome: 'success' };
+  return {
+    docs: results.reduce((n, r) => n + r.docs, 0),
+    bytes: results.reduce((n, r) => n + r.bytes, 0),
+    outcome: 'success',
+  };
 }
 
 async function runCopy(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 'seconds'>> {
@@ -185,12 +236,16 @@ async function runCopy(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 
   await client.connect();
   const t = `"${task.schema}".couchdb_copy`;
   await client.query(`create schema if not exists "${task.schema}"`);
-  await client.query(`create table ${t} (saved_timestamp timestamp, _id varchar, _deleted boolean, source varchar, doc jsonb, primary key (source, _id))`);
+  await client.query(
+    `create table ${t} (saved_timestamp timestamp, _id varchar, _deleted boolean, source varchar, doc jsonb, primary key (source, _id))`,
+  );
   await client.query(`create index on ${t} (_deleted)`);
   await client.query(`create index on ${t} (saved_timestamp)`);
   await client.query(`create index on ${t} (source)`);
   await client.query('begin');
-  const stream = client.query(copyFrom(`copy ${t} (saved_timestamp, _id, _deleted, source, doc) from stdin with (format csv)`));
+  const stream = client.query(
+    copyFrom(`copy ${t} (saved_timestamp, _id, _deleted, source, doc) from stdin with (format csv)`),
+  );
   await pipeline(createReadStream(task.csvFile ?? ''), stream);
   await client.query('commit');
   const count = await client.query<{ n: string }>(`select count(*) as n from ${t}`);
@@ -204,14 +259,18 @@ async function runCopyUpsert(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSecon
   await client.connect();
   const t = `"${task.schema}".couchdb_upsert`;
   await client.query(`create schema if not exists "${task.schema}"`);
-  await client.query(`create table ${t} (saved_timestamp timestamp, _id varchar primary key, _deleted boolean, source varchar, doc jsonb)`);
+  await client.query(
+    `create table ${t} (saved_timestamp timestamp, _id varchar primary key, _deleted boolean, source varchar, doc jsonb)`,
+  );
   await client.query(`create index on ${t} (_deleted)`);
   await client.query(`create index on ${t} (saved_timestamp)`);
   await client.query(`create index on ${t} (source)`);
   let docs = 0;
   const flush = async (lines: string[]): Promise<void> => {
     await client.query('begin');
-    await client.query('create temp table stage (saved_timestamp timestamp, _id varchar, _deleted boolean, source varchar, doc jsonb) on commit drop');
+    await client.query(
+      'create temp table stage (saved_timestamp timestamp, _id varchar, _deleted boolean, source varchar, doc jsonb) on commit drop',
+    );
     const stream = client.query(copyFrom('copy stage from stdin with (format csv)'));
     await pipeline(async function* () {
       yield lines.join('\n') + '\n';
@@ -246,7 +305,10 @@ async function runSync(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 
     table: 'couchdb',
     batchSize: task.batchSize,
     maxBatchBytes: task.maxBatchBytes,
-    checkpoints: { get: (s) => checkpoints.get(s) ?? null, set: (s, seq, pending) => void checkpoints.set(s, { seq, pending, updatedAt: new Date().toISOString() }) },
+    checkpoints: {
+      get: (s) => checkpoints.get(s) ?? null,
+      set: (s, seq, pending) => void checkpoints.set(s, { seq, pending, updatedAt: new Date().toISOString() }),
+    },
     logger: silentLogger,
   });
   await pool.end();
@@ -254,7 +316,15 @@ async function runSync(): Promise<Omit<ChildReport, 'maxRssMb' | 'cpuSeconds' | 
     docs: result.databases.reduce((n, d) => n + d.docs, 0),
     bytes: result.databases.reduce((n, d) => n + d.bytes, 0),
     outcome: result.outcome,
-    detail: result.databases.map((d) => ({ database: d.database, outcome: d.outcome, docs: d.docs, deletes: d.deletes, skipped: d.skipped.length, seconds: d.seconds, error: d.error?.message })),
+    detail: result.databases.map((d) => ({
+      database: d.database,
+      outcome: d.outcome,
+      docs: d.docs,
+      deletes: d.deletes,
+      skipped: d.skipped.length,
+      seconds: d.seconds,
+      error: d.error?.message,
+    })),
   };
 }
 
@@ -269,14 +339,28 @@ async function main(): Promise<void> {
     peak.heapTotalMb = Math.max(peak.heapTotalMb, m.heapTotal / 2 ** 20);
     peak.externalMb = Math.max(peak.externalMb, m.external / 2 ** 20);
   }, 100);
-  const runs = { read: runRead, 'read-ours': runReadOurs, 'read-nano': runReadNano, naive: runNaive, copy: runCopy, 'copy-upsert': runCopyUpsert, sync: runSync } satisfies Record<ChildTask['mode'], unknown>;
+  const runs = {
+    read: runRead,
+    'read-ours': runReadOurs,
+    'read-nano': runReadNano,
+    naive: runNaive,
+    copy: runCopy,
+    'copy-upsert': runCopyUpsert,
+    sync: runSync,
+  } satisfies Record<ChildTask['mode'], unknown>;
   const work = runs[task.mode]();
   const out = await work;
   clearInterval(sampler);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const usage = process.resourceUsage();
   const memory = Object.fromEntries(Object.entries(peak).map(([k, v]) => [k, Math.round(v)]));
-  const report: ChildReport = { ...out, seconds, maxRssMb: usage.maxRSS / 1024, cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, memory };
+  const report: ChildReport = {
+    ...out,
+    seconds,
+    maxRssMb: usage.maxRSS / 1024,
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+    memory,
+  };
   process.stdout.write(`${JSON.stringify(report)}\n`);
   agent.destroy();
 }

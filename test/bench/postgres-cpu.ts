@@ -41,7 +41,9 @@ export async function settlePostgres(url: string, dropSchemas: string[]): Promis
     await client.query('checkpoint').catch(() => undefined); // needs superuser or pg_checkpoint; best effort
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
-      const busy = await client.query<{ n: string }>("select count(*) as n from pg_stat_activity where backend_type = 'autovacuum worker' and datname = current_database()");
+      const busy = await client.query<{ n: string }>(
+        "select count(*) as n from pg_stat_activity where backend_type = 'autovacuum worker' and datname = current_database()",
+      );
       if (Number(busy.rows[0]?.n ?? 0) === 0) break;
       await new Promise((r) => setTimeout(r, 250));
     }

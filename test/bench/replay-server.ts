@@ -24,8 +24,21 @@ export interface ReplayFiles {
 const SEQ_NULL = '{"seq":null';
 
 /** `also` sees every doc too (the bench writes its COPY file in the same pass); a returned promise is awaited (backpressure). */
-export async function writeReplayFiles(dir: string, docs: Iterable<GeneratedDoc>, also?: (item: GeneratedDoc) => Promise<unknown> | undefined): Promise<ReplayFiles> {
-  const writers = new Map<string, { stream: NodeJS.WritableStream & { bytesWritten?: number }; offsets: number[]; pos: number; deleted: number; file: string }>();
+export async function writeReplayFiles(
+  dir: string,
+  docs: Iterable<GeneratedDoc>,
+  also?: (item: GeneratedDoc) => Promise<unknown> | undefined,
+): Promise<ReplayFiles> {
+  const writers = new Map<
+    string,
+    {
+      stream: NodeJS.WritableStream & { bytesWritten?: number };
+      offsets: number[];
+      pos: number;
+      deleted: number;
+      file: string;
+    }
+  >();
   for (const item of docs) {
     const { database, doc } = item;
     const pending = also?.(item);
@@ -48,7 +61,13 @@ export async function writeReplayFiles(dir: string, docs: Iterable<GeneratedDoc>
   for (const [db, w] of writers) {
     w.stream.end();
     await once(w.stream, 'finish');
-    databases.set(db, { file: w.file, offsets: Float64Array.from(w.offsets), rows: w.offsets.length - 1, deleted: w.deleted, bytes: w.pos });
+    databases.set(db, {
+      file: w.file,
+      offsets: Float64Array.from(w.offsets),
+      rows: w.offsets.length - 1,
+      deleted: w.deleted,
+      bytes: w.pos,
+    });
   }
   return { dir, databases };
 }
@@ -58,14 +77,25 @@ function asServed(doc: Record<string, unknown>): Record<string, unknown> {
   const attachments = doc._attachments as Record<string, { content_type?: string; data?: string }> | undefined;
   if (!attachments) return doc;
   const stubs = Object.fromEntries(
-    Object.entries(attachments).map(([name, a]) => [name, { content_type: a.content_type, revpos: 1, digest: 'md5-AAAAAAAAAAAAAAAAAAAAAA==', length: a.data ? Buffer.from(a.data, 'base64').length : 0, stub: true }]),
+    Object.entries(attachments).map(([name, a]) => [
+      name,
+      {
+        content_type: a.content_type,
+        revpos: 1,
+        digest: 'md5-AAAAAAAAAAAAAAAAAAAAAA==',
+        length: a.data ? Buffer.from(a.data, 'base64').length : 0,
+        stub: true,
+      },
+    ]),
   );
   return { ...doc, _attachments: stubs };
 }
 
 export function encodeSeq(database: string, n: number): string {
   // looks like CouchDB's: a visual counter, then an opaque base64url blob (here it carries our position)
-  const opaque = Buffer.from(JSON.stringify([database, n, 'replay-shard-range-00000000-ffffffff'])).toString('base64url');
+  const opaque = Buffer.from(JSON.stringify([database, n, 'replay-shard-range-00000000-ffffffff'])).toString(
+    'base64url',
+  );
   return `${n}-g1AAAA${opaque}`;
 }
 
@@ -113,18 +143,28 @@ export async function startReplayServer(files: ReplayFiles, o: { host?: string }
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://replay');
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-    if (req.method !== 'GET') return json(res, 405, { error: 'method_not_allowed', reason: 'the replay server is read-only' });
-    if (parts.length === 0) return json(res, 200, { couchdb: 'Welcome', version: '3.5.2', vendor: { name: 'cht-sync bench replay' } });
+    if (req.method !== 'GET')
+      return json(res, 405, { error: 'method_not_allowed', reason: 'the replay server is read-only' });
+    if (parts.length === 0)
+      return json(res, 200, { couchdb: 'Welcome', version: '3.5.2', vendor: { name: 'cht-sync bench replay' } });
     const db = parts[0] ?? '';
     const f = files.databases.get(db);
     const fh = handles.get(db);
     if (!f || !fh) return json(res, 404, { error: 'not_found', reason: 'Database does not exist.' });
-    if (parts.length === 1) return json(res, 200, { db_name: db, doc_count: f.rows - f.deleted, doc_del_count: f.deleted, update_seq: encodeSeq(db, f.rows) });
+    if (parts.length === 1)
+      return json(res, 200, {
+        db_name: db,
+        doc_count: f.rows - f.deleted,
+        doc_del_count: f.deleted,
+        update_seq: encodeSeq(db, f.rows),
+      });
     if (parts[1] !== '_changes' || parts.length !== 2) return json(res, 404, { error: 'not_found', reason: 'missing' });
     const feed = url.searchParams.get('feed') ?? 'normal';
-    if (feed !== 'normal') return json(res, 400, { error: 'bad_request', reason: 'the replay server serves the normal feed only' });
+    if (feed !== 'normal')
+      return json(res, 400, { error: 'bad_request', reason: 'the replay server serves the normal feed only' });
     const start = decodeSeq(db, url.searchParams.get('since'), f.rows);
-    if (start === null) return json(res, 400, { error: 'bad_request', reason: 'Malformed sequence supplied in \'since\' parameter.' });
+    if (start === null)
+      return json(res, 400, { error: 'bad_request', reason: "Malformed sequence supplied in 'since' parameter." });
     const limitParam = url.searchParams.get('limit');
     const limit = limitParam === null ? f.rows : Math.max(0, Number.parseInt(limitParam, 10) || 0);
     const interval = Math.max(1, Number.parseInt(url.searchParams.get('seq_interval') ?? '1', 10) || 1);
@@ -154,7 +194,8 @@ export async function startReplayServer(files: ReplayFiles, o: { host?: string }
       const out = lines.map((line, i) => {
         let row = line.slice(1);
         // CouchDB computes a seq when the remaining limit is a multiple of seq_interval
-        if ((limit - i) % interval === 0) row = `{"seq":${JSON.stringify(encodeSeq(db, start + i + 1))}${row.slice(SEQ_NULL.length)}`;
+        if ((limit - i) % interval === 0)
+          row = `{"seq":${JSON.stringify(encodeSeq(db, start + i + 1))}${row.slice(SEQ_NULL.length)}`;
         if (!includeDocs) {
           const parsed = JSON.parse(row) as Record<string, unknown>;
           delete parsed.doc;

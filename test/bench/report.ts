@@ -28,7 +28,12 @@ function cell(value: string | number | null): string {
 }
 
 export function markdownTable(table: BenchTable): string {
-  const lines = [`### ${table.title}`, '', `| ${table.columns.join(' | ')} |`, `|${table.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  const lines = [
+    `### ${table.title}`,
+    '',
+    `| ${table.columns.join(' | ')} |`,
+    `|${table.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+  ];
   for (const row of table.rows) lines.push(`| ${row.map(cell).join(' | ')} |`);
   if (table.notes.length) lines.push('', ...table.notes.map((n) => `- ${n}`));
   return lines.join('\n');
@@ -38,7 +43,10 @@ export function printReport(results: BenchSectionResult[], meta: Record<string, 
   const parts: string[] = [];
   for (const r of results) {
     for (const t of r.tables) parts.push(markdownTable(t));
-    if (r.checks.length) parts.push(['**Targets**', '', ...r.checks.map((c) => `- ${c.pass ? '✅' : '❌'} ${c.name}: ${c.detail}`)].join('\n'));
+    if (r.checks.length)
+      parts.push(
+        ['**Targets**', '', ...r.checks.map((c) => `- ${c.pass ? '✅' : '❌'} ${c.name}: ${c.detail}`)].join('\n'),
+      );
   }
   const text = parts.join('\n\n');
   console.log(`\n${text}\n`);

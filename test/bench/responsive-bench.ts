@@ -30,9 +30,17 @@ interface Phase {
   outcome: string;
 }
 
-function startReplayChild(dir: string, seed: number, docs: number): Promise<{ child: ChildProcess; url: string; docs: number; databases: string[] }> {
+function startReplayChild(
+  dir: string,
+  seed: number,
+  docs: number,
+): Promise<{ child: ChildProcess; url: string; docs: number; databases: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/bench/replay-child.ts'), dir, String(seed), String(docs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.resolve('test/bench/replay-child.ts'), dir, String(seed), String(docs)],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -69,7 +77,9 @@ function watchGaps(): () => void {
 }
 
 /** Runs `work` with the event loop's delay sampled every 10 ms; figures in milliseconds. */
-async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds: number; p50: number; p99: number; max: number; utilization: number }> {
+async function measured<T>(
+  work: () => Promise<T>,
+): Promise<{ value: T; seconds: number; p50: number; p99: number; max: number; utilization: number }> {
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   // The histogram's first tick only arms it: a block right at the start would go unseen.
@@ -81,7 +91,14 @@ async function measured<T>(work: () => Promise<T>): Promise<{ value: T; seconds:
   try {
     const value = await work();
     const utilization = performance.eventLoopUtilization(elu).utilization;
-    return { value, seconds: (performance.now() - t0) / 1000, p50: histogram.percentile(50) / 1e6, p99: histogram.percentile(99) / 1e6, max: histogram.max / 1e6, utilization };
+    return {
+      value,
+      seconds: (performance.now() - t0) / 1000,
+      p50: histogram.percentile(50) / 1e6,
+      p99: histogram.percentile(99) / 1e6,
+      max: histogram.max / 1e6,
+      utilization,
+    };
   } finally {
     histogram.disable();
     stopWatching();
@@ -105,19 +122,55 @@ export async function runResponsiveBench(ctx: BenchContext): Promise<BenchSectio
     pipeline: { kind: 'bundled' },
     transform: { threads: 2, batchSize: null, selector: null, intervalSeconds: 5 },
   };
-  const engine = await createEngine({ dataDir: config.dataDir, config, logger: silentLogger, host: 'in-process', resolveConfig: () => config });
+  const engine = await createEngine({
+    dataDir: config.dataDir,
+    config,
+    logger: silentLogger,
+    host: 'in-process',
+    resolveConfig: () => config,
+  });
   const phases: Phase[] = [];
   try {
     const sync = await measured(() => engine.syncNow({ trigger: 'cli' }));
-    phases.push({ phase: `sync ${docs.toLocaleString('en-US')} docs`, seconds: sync.seconds, utilization: sync.utilization, p50: sync.p50, p99: sync.p99, max: sync.max, outcome: sync.value.outcome });
-    ctx.log(`responsive: sync ${sync.seconds.toFixed(1)} s (${sync.value.outcome}); event loop delay p50 ${sync.p50.toFixed(1)} ms, p99 ${sync.p99.toFixed(1)} ms, max ${sync.max.toFixed(1)} ms`);
-    const rows = await countRows(ctx.pg.url, `"${schema}".couchdb_all`).catch(() => countRows(ctx.pg.url, `"${schema}".couchdb`));
+    phases.push({
+      phase: `sync ${docs.toLocaleString('en-US')} docs`,
+      seconds: sync.seconds,
+      utilization: sync.utilization,
+      p50: sync.p50,
+      p99: sync.p99,
+      max: sync.max,
+      outcome: sync.value.outcome,
+    });
+    ctx.log(
+      `responsive: sync ${sync.seconds.toFixed(1)} s (${sync.value.outcome}); event loop delay p50 ${sync.p50.toFixed(1)} ms, p99 ${sync.p99.toFixed(1)} ms, max ${sync.max.toFixed(1)} ms`,
+    );
+    const rows = await countRows(ctx.pg.url, `"${schema}".couchdb_all`).catch(() =>
+      countRows(ctx.pg.url, `"${schema}".couchdb`),
+    );
     const transform = await measured(() => engine.transformNow({ trigger: 'cli' }));
-    phases.push({ phase: 'bundled pipeline (full build)', seconds: transform.seconds, utilization: transform.utilization, p50: transform.p50, p99: transform.p99, max: transform.max, outcome: transform.value.outcome });
-    ctx.log(`responsive: transform ${transform.seconds.toFixed(1)} s (${transform.value.outcome}); event loop delay p50 ${transform.p50.toFixed(1)} ms, p99 ${transform.p99.toFixed(1)} ms, max ${transform.max.toFixed(1)} ms`);
+    phases.push({
+      phase: 'bundled pipeline (full build)',
+      seconds: transform.seconds,
+      utilization: transform.utilization,
+      p50: transform.p50,
+      p99: transform.p99,
+      max: transform.max,
+      outcome: transform.value.outcome,
+    });
+    ctx.log(
+      `responsive: transform ${transform.seconds.toFixed(1)} s (${transform.value.outcome}); event loop delay p50 ${transform.p50.toFixed(1)} ms, p99 ${transform.p99.toFixed(1)} ms, max ${transform.max.toFixed(1)} ms`,
+    );
     const checks: BenchSectionResult['checks'] = [
-      { name: `responsive: the sync copied every document`, pass: rows === replay.docs && sync.value.outcome === 'done', detail: `${rows} rows for ${replay.docs} docs, outcome ${sync.value.outcome}` },
-      ...phases.map((p) => ({ name: `responsive: event loop delay p99 under ${TARGET_P99_MS} ms during the ${p.phase.startsWith('sync') ? 'sync' : 'transforms'}`, pass: p.p99 < TARGET_P99_MS && (p.outcome === 'done'), detail: `p99 ${p.p99.toFixed(1)} ms, max ${p.max.toFixed(1)} ms (${p.outcome})` })),
+      {
+        name: `responsive: the sync copied every document`,
+        pass: rows === replay.docs && sync.value.outcome === 'done',
+        detail: `${rows} rows for ${replay.docs} docs, outcome ${sync.value.outcome}`,
+      },
+      ...phases.map((p) => ({
+        name: `responsive: event loop delay p99 under ${TARGET_P99_MS} ms during the ${p.phase.startsWith('sync') ? 'sync' : 'transforms'}`,
+        pass: p.p99 < TARGET_P99_MS && p.outcome === 'done',
+        detail: `p99 ${p.p99.toFixed(1)} ms, max ${p.max.toFixed(1)} ms (${p.outcome})`,
+      })),
     ];
     return {
       section: 'responsive',
@@ -125,10 +178,18 @@ export async function runResponsiveBench(ctx: BenchContext): Promise<BenchSectio
         {
           title: 'A responsive main process: event loop delay while the engine works in-process (as in Electron)',
           columns: ['phase', 'seconds', 'loop busy', 'delay p50 (ms)', 'delay p99 (ms)', 'delay max (ms)', 'outcome'],
-          rows: phases.map((p) => [p.phase, p.seconds, `${Math.round(p.utilization * 100)} %`, p.p50, p.p99, p.max, p.outcome]),
+          rows: phases.map((p) => [
+            p.phase,
+            p.seconds,
+            `${Math.round(p.utilization * 100)} %`,
+            p.p50,
+            p.p99,
+            p.max,
+            p.outcome,
+          ]),
           notes: [
             'perf_hooks.monitorEventLoopDelay, 10 ms resolution (so p50 ≈ 10 ms is an idle loop); loop busy = performance.eventLoopUtilization; the replay source runs in a child process, PostgreSQL as for the sync section.',
-            'A delay is the CPU held by one step that does not yield, or the process waiting for a core: read it with the machine\'s load (the report\'s loadAverageAtEnd).',
+            "A delay is the CPU held by one step that does not yield, or the process waiting for a core: read it with the machine's load (the report's loadAverageAtEnd).",
             'CHT_SYNC_BENCH_GAPS=<file> with --cpu-prof names what runs during each stall over 30 ms.',
             `Target: p99 under ${TARGET_P99_MS} ms (a window that answers within a frame or three).`,
           ],

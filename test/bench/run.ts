@@ -76,10 +76,12 @@ async function main(): Promise<number> {
     },
   });
   const sizes = (values.docs ?? '100000').split(',').map((s) => Number(s.replace(/_/g, '')));
-  if (sizes.some((s) => !Number.isInteger(s) || s < 100)) throw new Error('--docs takes sizes of at least 100, e.g. --docs 100000,1000000');
+  if (sizes.some((s) => !Number.isInteger(s) || s < 100))
+    throw new Error('--docs takes sizes of at least 100, e.g. --docs 100000,1000000');
   const only = values.only ? values.only.split(',') : Object.keys(SECTIONS);
   const started = Date.now();
-  const log = (message: string): void => console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+  const log = (message: string): void =>
+    console.error(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`);
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'cht-bench-'));
   const pg = await benchPostgres();
   log(`PostgreSQL: ${pg.label}`);
@@ -94,7 +96,16 @@ async function main(): Promise<number> {
     await pg.close().catch((e: unknown) => console.error(e));
     rmSync(workDir, { recursive: true, force: true });
   }
-  printReport(results, { date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGb: Math.round(os.totalmem() / 1e9), loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 10) / 10), postgres: pg.label, seconds: (Date.now() - started) / 1000 });
+  printReport(results, {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    memGb: Math.round(os.totalmem() / 1e9),
+    loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 10) / 10),
+    postgres: pg.label,
+    seconds: (Date.now() - started) / 1000,
+  });
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return results.every((r) => r.checks.every((c) => c.pass)) ? 0 : 2;
 }

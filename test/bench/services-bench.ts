@@ -34,7 +34,16 @@ interface ServiceRun {
 async function bundleCli(): Promise<string> {
   const out = path.resolve('node_modules/.cache/cht-sync-bench/cli.cjs');
   const { build } = await import('esbuild');
-  await build({ entryPoints: ['app/cli/main.ts'], outfile: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: ['app/cli/main.ts'],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   return out;
 }
 
@@ -48,12 +57,34 @@ function rssMb(pid: number): number | null {
 }
 
 /** One `cht-sync sync --once` of every database of one instance, in its own process and data folder. */
-function syncOnce(bin: string, o: { service: string; couchUrl: string; pgUrl: string; schema: string; dataDir: string; docs: number }): Promise<ServiceRun> {
+function syncOnce(
+  bin: string,
+  o: { service: string; couchUrl: string; pgUrl: string; schema: string; dataDir: string; docs: number },
+): Promise<ServiceRun> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [bin, 'sync', '--once', '--couch-url', o.couchUrl, '--postgres-url', o.pgUrl, '--schema', o.schema, '--data-dir', o.dataDir, '--databases', 'medic,medic-sentinel,medic-users-meta,_users', '--json'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        'sync',
+        '--once',
+        '--couch-url',
+        o.couchUrl,
+        '--postgres-url',
+        o.pgUrl,
+        '--schema',
+        o.schema,
+        '--data-dir',
+        o.dataDir,
+        '--databases',
+        'medic,medic-sentinel,medic-users-meta,_users',
+        '--json',
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     const rss: number[] = [];
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -64,7 +95,14 @@ function syncOnce(bin: string, o: { service: string; couchUrl: string; pgUrl: st
     child.on('exit', (code) => {
       clearInterval(timer);
       if (code !== 0) console.error(stderr.slice(-2000));
-      resolve({ service: o.service, docs: o.docs, seconds: (performance.now() - started) / 1000, maxRssMb: Math.max(0, ...rss), rss, code });
+      resolve({
+        service: o.service,
+        docs: o.docs,
+        seconds: (performance.now() - started) / 1000,
+        maxRssMb: Math.max(0, ...rss),
+        rss,
+        code,
+      });
     });
   });
 }
@@ -83,58 +121,113 @@ export async function runServicesBench(ctx: BenchContext): Promise<BenchSectionR
       ctx.log(`services bench: instance ${i + 1}: ${perService.toLocaleString('en-US')} generated docs`);
       let n = 0;
       mkdirSync(path.join(ctx.workDir, `instance-${i}`), { recursive: true });
-      const files = await writeReplayFiles(path.join(ctx.workDir, `instance-${i}`), generateChtDocs({ seed: ctx.seed + i, docs: perService }), () => {
-        n++;
-        return undefined;
-      });
+      const files = await writeReplayFiles(
+        path.join(ctx.workDir, `instance-${i}`),
+        generateChtDocs({ seed: ctx.seed + i, docs: perService }),
+        () => {
+          n++;
+          return undefined;
+        },
+      );
       totals.push(n);
       servers.push(await startReplayServer(files, { host: `127.0.0.${i + 1}` }));
     }
     ctx.log(`services bench: the long single sync: ${soloDocs.toLocaleString('en-US')} docs`);
     let soloTotal = 0;
     mkdirSync(path.join(ctx.workDir, 'solo'), { recursive: true });
-    const soloFiles = await writeReplayFiles(path.join(ctx.workDir, 'solo'), generateChtDocs({ seed: ctx.seed + 100, docs: soloDocs }), () => {
-      soloTotal++;
-      return undefined;
-    });
+    const soloFiles = await writeReplayFiles(
+      path.join(ctx.workDir, 'solo'),
+      generateChtDocs({ seed: ctx.seed + 100, docs: soloDocs }),
+      () => {
+        soloTotal++;
+        return undefined;
+      },
+    );
     const soloServer = await startReplayServer(soloFiles, { host: '127.0.0.9' });
     servers.push(soloServer);
 
     // 1. one service alone, over the long set
     await settlePostgres(ctx.pg.url, []);
     let before = pgCpu?.() ?? 0;
-    const solo = await syncOnce(bin, { service: 'alone', couchUrl: soloServer.url, pgUrl: ctx.pg.url, schema: 'solo', dataDir: path.join(ctx.workDir, 'data-solo'), docs: soloTotal });
+    const solo = await syncOnce(bin, {
+      service: 'alone',
+      couchUrl: soloServer.url,
+      pgUrl: ctx.pg.url,
+      schema: 'solo',
+      dataDir: path.join(ctx.workDir, 'data-solo'),
+      docs: soloTotal,
+    });
     await new Promise((r) => setTimeout(r, 300));
     const soloPgCpu = pgCpu ? pgCpu() - before : null;
-    ctx.log(`  → alone: ${Math.round(solo.docs / solo.seconds)} docs/s, ${solo.seconds.toFixed(1)} s, RSS max ${solo.maxRssMb} MB`);
+    ctx.log(
+      `  → alone: ${Math.round(solo.docs / solo.seconds)} docs/s, ${solo.seconds.toFixed(1)} s, RSS max ${solo.maxRssMb} MB`,
+    );
 
     // 2. three services into one schema at once
     await settlePostgres(ctx.pg.url, ['solo']);
     before = pgCpu?.() ?? 0;
     const started = performance.now();
     const runs = await Promise.all(
-      servers.slice(0, SERVICES).map((server, i) => syncOnce(bin, { service: `instance ${i + 1}`, couchUrl: server.url, pgUrl: ctx.pg.url, schema: 'shared', dataDir: path.join(ctx.workDir, `data-${i}`), docs: totals[i]! })),
+      servers.slice(0, SERVICES).map((server, i) =>
+        syncOnce(bin, {
+          service: `instance ${i + 1}`,
+          couchUrl: server.url,
+          pgUrl: ctx.pg.url,
+          schema: 'shared',
+          dataDir: path.join(ctx.workDir, `data-${i}`),
+          docs: totals[i]!,
+        }),
+      ),
     );
     const wall = (performance.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 300));
     const sharedPgCpu = pgCpu ? pgCpu() - before : null;
     const total = totals.reduce((a, b) => a + b, 0);
-    ctx.log(`  → three at once: ${Math.round(total / wall)} docs/s in all over ${wall.toFixed(1)} s${sharedPgCpu === null ? '' : `, PostgreSQL ${sharedPgCpu.toFixed(1)} CPU s`}`);
+    ctx.log(
+      `  → three at once: ${Math.round(total / wall)} docs/s in all over ${wall.toFixed(1)} s${sharedPgCpu === null ? '' : `, PostgreSQL ${sharedPgCpu.toFixed(1)} CPU s`}`,
+    );
 
     const client = new pg.Client({ connectionString: ctx.pg.url });
     await client.connect();
     try {
-      const rows = Number((await client.query<{ n: string }>('select count(*) as n from shared.couchdb_all')).rows[0]?.n ?? 0);
-      const dupes = Number((await client.query<{ n: string }>('select count(*) as n from (select source, _id from shared.couchdb_all group by 1, 2 having count(*) > 1) d')).rows[0]?.n ?? 0);
-      checks.push({ name: 'three services: every (source, _id) exactly once', pass: rows === total && dupes === 0, detail: `${rows.toLocaleString('en-US')} rows for ${total.toLocaleString('en-US')} changes, ${dupes} duplicates` });
+      const rows = Number(
+        (await client.query<{ n: string }>('select count(*) as n from shared.couchdb_all')).rows[0]?.n ?? 0,
+      );
+      const dupes = Number(
+        (
+          await client.query<{ n: string }>(
+            'select count(*) as n from (select source, _id from shared.couchdb_all group by 1, 2 having count(*) > 1) d',
+          )
+        ).rows[0]?.n ?? 0,
+      );
+      checks.push({
+        name: 'three services: every (source, _id) exactly once',
+        pass: rows === total && dupes === 0,
+        detail: `${rows.toLocaleString('en-US')} rows for ${total.toLocaleString('en-US')} changes, ${dupes} duplicates`,
+      });
     } finally {
       await client.end();
     }
-    checks.push({ name: 'every service exits 0', pass: [solo, ...runs].every((r) => r.code === 0), detail: [solo, ...runs].map((r) => `${r.service}: ${r.code}`).join(', ') });
+    checks.push({
+      name: 'every service exits 0',
+      pass: [solo, ...runs].every((r) => r.code === 0),
+      detail: [solo, ...runs].map((r) => `${r.service}: ${r.code}`).join(', '),
+    });
     const steady = solo.rss.slice(Math.floor(solo.rss.length / 4));
-    checks.push({ name: 'memory of one service flat and ≤ 250 MB over a long sync', pass: solo.maxRssMb <= 250, detail: `RSS ${Math.min(...steady)}–${Math.max(...steady)} MB after the first quarter, peak ${solo.maxRssMb} MB (${solo.rss.length} samples over ${solo.seconds.toFixed(0)} s)` });
+    checks.push({
+      name: 'memory of one service flat and ≤ 250 MB over a long sync',
+      pass: solo.maxRssMb <= 250,
+      detail: `RSS ${Math.min(...steady)}–${Math.max(...steady)} MB after the first quarter, peak ${solo.maxRssMb} MB (${solo.rss.length} samples over ${solo.seconds.toFixed(0)} s)`,
+    });
 
-    const row = (r: ServiceRun, pgSeconds: number | null) => [r.service, r.docs, r.seconds, Math.round(r.docs / r.seconds), r.maxRssMb, pgSeconds === null ? null : Math.round((pgSeconds / r.seconds) * 100) / 100];
+    const row = (r: ServiceRun, pgSeconds: number | null) => [
+      r.service,
+      r.docs,
+      r.seconds,
+      Math.round(r.docs / r.seconds),
+      r.maxRssMb,
+      pgSeconds === null ? null : Math.round((pgSeconds / r.seconds) * 100) / 100,
+    ];
     return {
       section: 'services',
       tables: [
@@ -144,7 +237,14 @@ export async function runServicesBench(ctx: BenchContext): Promise<BenchSectionR
           rows: [
             row(solo, soloPgCpu),
             ...runs.map((r) => [r.service, r.docs, r.seconds, Math.round(r.docs / r.seconds), r.maxRssMb, null]),
-            ['three at once, in all', total, wall, Math.round(total / wall), null, sharedPgCpu === null ? null : Math.round((sharedPgCpu / wall) * 100) / 100],
+            [
+              'three at once, in all',
+              total,
+              wall,
+              Math.round(total / wall),
+              null,
+              sharedPgCpu === null ? null : Math.round((sharedPgCpu / wall) * 100) / 100,
+            ],
           ],
           notes: [
             'PostgreSQL cores busy: CPU seconds of every postgres process on this host during the run ÷ its wall time (other users of the server count too).',

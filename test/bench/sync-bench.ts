@@ -45,7 +45,11 @@ const rate = (m: ChildReport): number => m.docs / m.seconds;
 function median(runs: Measured[]): Measured {
   const sorted = [...runs].sort((a, b) => rate(a) - rate(b));
   const mid = sorted[Math.floor((sorted.length - 1) / 2)] as Measured;
-  return { ...mid, runs: runs.length, range: [rate(sorted[0] as Measured), rate(sorted[sorted.length - 1] as Measured)] };
+  return {
+    ...mid,
+    runs: runs.length,
+    range: [rate(sorted[0] as Measured), rate(sorted[sorted.length - 1] as Measured)],
+  };
 }
 
 const MB = 1024 * 1024;
@@ -58,7 +62,16 @@ export async function bundleChild(): Promise<string> {
   // next to the repo's node_modules, so the bundle resolves pg like dist/cli.cjs does
   const outfile = path.resolve('test-results/bench/bench-child.cjs');
   mkdirSync(path.dirname(outfile), { recursive: true });
-  await build({ entryPoints: ['test/bench/bench-child.ts'], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: ['test/bench/bench-child.ts'],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   return outfile;
 }
 
@@ -67,7 +80,9 @@ const childNodeArgs = (process.env.CHT_SYNC_BENCH_NODE_ARGS ?? '').split(' ').fi
 
 export function runChild(bundle: string, task: ChildTask): Promise<ChildReport> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...childNodeArgs, bundle, JSON.stringify(task)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...childNodeArgs, bundle, JSON.stringify(task)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -86,7 +101,8 @@ export function runChild(bundle: string, task: ChildTask): Promise<ChildReport> 
 /** Changes when the generator's output changes, so a cached seeded server is never stale. */
 export function generatorFingerprint(seed: number): string {
   const hash = createHash('sha1');
-  for (const { database, doc } of generateChtDocs({ seed, docs: 3000 })) hash.update(database).update(JSON.stringify(doc));
+  for (const { database, doc } of generateChtDocs({ seed, docs: 3000 }))
+    hash.update(database).update(JSON.stringify(doc));
   return hash.digest('hex').slice(0, 10);
 }
 
@@ -95,7 +111,11 @@ function csvQuote(s: string): string {
 }
 
 /** One pass over the generator: the replay files and the CSV the COPY ceiling loads. */
-async function prepare(dir: string, seed: number, docs: number): Promise<{ files: ReplayFiles; csvFile: string; total: number }> {
+async function prepare(
+  dir: string,
+  seed: number,
+  docs: number,
+): Promise<{ files: ReplayFiles; csvFile: string; total: number }> {
   mkdirSync(dir, { recursive: true });
   const csvFile = path.join(dir, 'docs.csv');
   const csv = createWriteStream(csvFile);
@@ -147,8 +167,18 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
       const r = await runChild(bundle, task);
       // the backends exit after the child closed its connections: give the postmaster a moment to reap them
       if (pgCpu) await new Promise((resolve) => setTimeout(resolve, 300));
-      const m: Measured = { ...r, source, run, size, pgCpuSeconds: pgCpu ? pgCpu() - pgBefore : null, runs: 1, range: [rate(r), rate(r)] };
-      o.log(`  → ${Math.round(rate(m))} docs/s, ${m.seconds.toFixed(1)} s, peak RSS ${m.maxRssMb.toFixed(0)} MB (heap ${m.memory?.heapUsedMb ?? '?'} used / ${m.memory?.heapTotalMb ?? '?'} reserved, ${m.memory?.externalMb ?? '?'} outside), CPU ${m.cpuSeconds.toFixed(1)} s${m.pgCpuSeconds === null ? '' : ` + PostgreSQL ${m.pgCpuSeconds.toFixed(1)} s`}, outcome ${m.outcome}`);
+      const m: Measured = {
+        ...r,
+        source,
+        run,
+        size,
+        pgCpuSeconds: pgCpu ? pgCpu() - pgBefore : null,
+        runs: 1,
+        range: [rate(r), rate(r)],
+      };
+      o.log(
+        `  → ${Math.round(rate(m))} docs/s, ${m.seconds.toFixed(1)} s, peak RSS ${m.maxRssMb.toFixed(0)} MB (heap ${m.memory?.heapUsedMb ?? '?'} used / ${m.memory?.heapTotalMb ?? '?'} reserved, ${m.memory?.externalMb ?? '?'} outside), CPU ${m.cpuSeconds.toFixed(1)} s${m.pgCpuSeconds === null ? '' : ` + PostgreSQL ${m.pgCpuSeconds.toFixed(1)} s`}, outcome ${m.outcome}`,
+      );
       return m;
     };
     const record = (runs: Measured[]): Measured => {
@@ -156,7 +186,8 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
       measured.push(m);
       return m;
     };
-    const measure = async (source: string, run: string, task: ChildTask): Promise<Measured> => record([await runOnce(source, run, task)]);
+    const measure = async (source: string, run: string, task: ChildTask): Promise<Measured> =>
+      record([await runOnce(source, run, task)]);
 
     const copyTask: ChildTask = { ...base, mode: 'copy', couchUrl: '', schema: tag('copy'), csvFile: prep.csvFile };
     // the replay source: not the bottleneck
@@ -174,29 +205,67 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
       for (let round = 1; round <= o.repeat; round++) {
         // ceiling b: COPY the same documents straight into PostgreSQL (source-independent)
         copies.push(await runOnce('PostgreSQL', 'COPY-load, no HTTP (ceiling b)', copyTask));
-        const sync = await runOnce('replay', 'syncOnce → PostgreSQL', { ...task, mode: 'sync', schema: tag('replay_sync') });
+        const sync = await runOnce('replay', 'syncOnce → PostgreSQL', {
+          ...task,
+          mode: 'sync',
+          schema: tag('replay_sync'),
+        });
         syncs.push(sync);
         const rows = await countRows(o.pg.url, `"${tag('replay_sync')}"."couchdb_all"`);
         syncMainRows = await countRows(o.pg.url, `"${tag('replay_sync')}".couchdb`);
-        checks.push({ name: `replay ${size}, round ${round}: every (database, _id) landed once`, pass: rows === prep.total && isSuccess(sync.outcome), detail: `${rows} rows for ${prep.total} docs, outcome ${sync.outcome}` });
+        checks.push({
+          name: `replay ${size}, round ${round}: every (database, _id) landed once`,
+          pass: rows === prep.total && isSuccess(sync.outcome),
+          detail: `${rows} rows for ${prep.total} docs, outcome ${sync.outcome}`,
+        });
       }
       copy = record(copies);
       const sync = record(syncs);
       const slower = Math.min(rate(read), rate(copy));
       const ratio = rate(sync) / slower;
-      checks.push({ name: `replay ${size}: ≥ 0.8 of the slower ceiling (medians of ${o.repeat})`, pass: ratio >= 0.8, detail: `${ratio.toFixed(2)}` });
-      checks.push({ name: `replay ${size}: peak RSS ≤ 250 MB`, pass: Math.max(...syncs.map((m) => m.maxRssMb)) <= 250, detail: `${Math.max(...syncs.map((m) => m.maxRssMb)).toFixed(0)} MB (highest of ${syncs.length})` });
+      checks.push({
+        name: `replay ${size}: ≥ 0.8 of the slower ceiling (medians of ${o.repeat})`,
+        pass: ratio >= 0.8,
+        detail: `${ratio.toFixed(2)}`,
+      });
+      checks.push({
+        name: `replay ${size}: peak RSS ≤ 250 MB`,
+        pass: Math.max(...syncs.map((m) => m.maxRssMb)) <= 250,
+        detail: `${Math.max(...syncs.map((m) => m.maxRssMb)).toFixed(0)} MB (highest of ${syncs.length})`,
+      });
       // The feed reader (issue 9 §3: nano for request/response calls, our reader for the feed where
       // it is faster): the product's reader and nano's changes call, same pages, both writing nothing.
-      await measure('replay', 'read feed: our streaming reader (app/couch), no sink', { ...task, mode: 'read-ours', schema: '' });
-      await measure('replay', "read feed: nano's changes call + serialising each doc, no sink", { ...task, mode: 'read-nano', schema: '' });
+      await measure('replay', 'read feed: our streaming reader (app/couch), no sink', {
+        ...task,
+        mode: 'read-ours',
+        schema: '',
+      });
+      await measure('replay', "read feed: nano's changes call + serialising each doc, no sink", {
+        ...task,
+        mode: 'read-nano',
+        schema: '',
+      });
       // for reading the figures: what an idempotent sink costs PostgreSQL alone (not a ceiling of the brief)
-      await measure('PostgreSQL', `COPY to staging + upsert per ${o.batchSize}, no HTTP`, { ...base, mode: 'copy-upsert', couchUrl: '', schema: tag('upsert'), csvFile: prep.csvFile });
+      await measure('PostgreSQL', `COPY to staging + upsert per ${o.batchSize}, no HTTP`, {
+        ...base,
+        mode: 'copy-upsert',
+        couchUrl: '',
+        schema: tag('upsert'),
+        csvFile: prep.csvFile,
+      });
       if (o.naive) {
-        await measure('replay', 'naive: alternate fetch/write, INSERT per batch, new connection', { ...task, mode: 'naive', schema: tag('replay_naive') });
+        await measure('replay', 'naive: alternate fetch/write, INSERT per batch, new connection', {
+          ...task,
+          mode: 'naive',
+          schema: tag('replay_naive'),
+        });
         // keyed on _id alone, like cht-sync: it must hold one row per distinct _id, as syncOnce's main table does
         const naiveRows = await countRows(o.pg.url, `"${tag('replay_naive')}".couchdb`);
-        checks.push({ name: `replay ${size}: naive run wrote one row per _id (sanity of the comparison)`, pass: naiveRows === syncMainRows, detail: `${naiveRows} vs ${syncMainRows}` });
+        checks.push({
+          name: `replay ${size}: naive run wrote one row per _id (sanity of the comparison)`,
+          pass: naiveRows === syncMainRows,
+          detail: `${naiveRows} vs ${syncMainRows}`,
+        });
       }
     } finally {
       await replay.close();
@@ -205,7 +274,9 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
     if (o.pouch && index === 0) {
       // The demo server keeps its leveldb data: seeded once per (generator version, seed, size), reused by later runs.
       const cacheDir = path.resolve('.cache/bench', `pouch-${o.seed}-${size}-${generatorFingerprint(o.seed)}`);
-      o.log(`sync bench: pouchdb-server (leveldb) with ${size.toLocaleString('en-US')} docs in ${path.relative(process.cwd(), cacheDir)} (seeded on first use)`);
+      o.log(
+        `sync bench: pouchdb-server (leveldb) with ${size.toLocaleString('en-US')} docs in ${path.relative(process.cwd(), cacheDir)} (seeded on first use)`,
+      );
       const seedStarted = Date.now();
       const pouch = await startDemoCouch({ dataDir: cacheDir, docs: size, seed: o.seed, logger: silentLogger });
       try {
@@ -215,20 +286,39 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
         const reads: Measured[] = [];
         const syncs: Measured[] = [];
         for (let round = 1; round <= o.repeat; round++) {
-          reads.push(await runOnce('pouchdb-server', 'read feed, no sink (ceiling a)', { ...task, mode: 'read', schema: '' }));
-          const sync = await runOnce('pouchdb-server', 'syncOnce → PostgreSQL', { ...task, mode: 'sync', schema: tag('pouch_sync') });
+          reads.push(
+            await runOnce('pouchdb-server', 'read feed, no sink (ceiling a)', { ...task, mode: 'read', schema: '' }),
+          );
+          const sync = await runOnce('pouchdb-server', 'syncOnce → PostgreSQL', {
+            ...task,
+            mode: 'sync',
+            schema: tag('pouch_sync'),
+          });
           syncs.push(sync);
           const rows = await countRows(o.pg.url, `"${tag('pouch_sync')}"."couchdb_all"`);
           // pouchdb-server's _users has its own _design/_auth
-          checks.push({ name: `pouchdb-server ${size}, round ${round}: every (database, _id) landed once`, pass: rows === prep.total + 1 && isSuccess(sync.outcome), detail: `${rows} rows for ${prep.total} docs + _design/_auth, outcome ${sync.outcome}` });
+          checks.push({
+            name: `pouchdb-server ${size}, round ${round}: every (database, _id) landed once`,
+            pass: rows === prep.total + 1 && isSuccess(sync.outcome),
+            detail: `${rows} rows for ${prep.total} docs + _design/_auth, outcome ${sync.outcome}`,
+          });
         }
         const read = record(reads);
         feedBytes.set(`pouchdb-server-${size}`, read.bytes);
         const sync = record(syncs);
         const slower = Math.min(rate(read), rate(copy));
         const ratio = rate(sync) / slower;
-        checks.push({ name: `pouchdb-server ${size}: ≥ 0.8 of the slower ceiling (medians of ${o.repeat})`, pass: ratio >= 0.8, detail: `${ratio.toFixed(2)}` });
-        if (o.naive) await measure('pouchdb-server', 'naive: alternate fetch/write, INSERT per batch, new connection', { ...task, mode: 'naive', schema: tag('pouch_naive') });
+        checks.push({
+          name: `pouchdb-server ${size}: ≥ 0.8 of the slower ceiling (medians of ${o.repeat})`,
+          pass: ratio >= 0.8,
+          detail: `${ratio.toFixed(2)}`,
+        });
+        if (o.naive)
+          await measure('pouchdb-server', 'naive: alternate fetch/write, INSERT per batch, new connection', {
+            ...task,
+            mode: 'naive',
+            schema: tag('pouch_naive'),
+          });
       } finally {
         await pouch.stop();
       }
@@ -239,16 +329,36 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
   if (syncRss.length > 1) {
     const min = Math.min(...syncRss.map((m) => m.maxRssMb));
     const max = Math.max(...syncRss.map((m) => m.maxRssMb));
-    checks.push({ name: 'peak RSS flat across sizes (replay)', pass: max <= 250 && max - min <= 40, detail: syncRss.map((m) => `${m.size}: ${m.maxRssMb.toFixed(0)} MB`).join(', ') });
+    checks.push({
+      name: 'peak RSS flat across sizes (replay)',
+      pass: max <= 250 && max - min <= 40,
+      detail: syncRss.map((m) => `${m.size}: ${m.maxRssMb.toFixed(0)} MB`).join(', '),
+    });
   }
 
   const ceilingRate = (m: Measured, kind: 'read' | 'copy'): number | null => {
-    const c = measured.find((x) => x.size === m.size && (kind === 'copy' ? x.run.startsWith('COPY-load') : x.source === m.source && x.run.startsWith('read')));
+    const c = measured.find(
+      (x) =>
+        x.size === m.size &&
+        (kind === 'copy' ? x.run.startsWith('COPY-load') : x.source === m.source && x.run.startsWith('read')),
+    );
     return c ? rate(c) : null;
   };
   const table: BenchTable = {
     title: `Sync: ${o.sizes.map((s) => s.toLocaleString('en-US')).join(' and ')} generated CHT docs, batch ${o.batchSize}, PostgreSQL ${o.pg.version}`,
-    columns: ['source', 'run', 'docs', 'seconds', 'docs/s', 'MB/s', 'peak RSS MB', 'CPU s', 'PostgreSQL CPU s', '× read ceiling', '× COPY ceiling'],
+    columns: [
+      'source',
+      'run',
+      'docs',
+      'seconds',
+      'docs/s',
+      'MB/s',
+      'peak RSS MB',
+      'CPU s',
+      'PostgreSQL CPU s',
+      '× read ceiling',
+      '× COPY ceiling',
+    ],
     rows: measured.map((m) => {
       const docsPerSecond = rate(m);
       const bytes = feedBytes.get(`${m.source}-${m.size}`) ?? feedBytes.get(`replay-${m.size}`) ?? 0;
@@ -257,18 +367,35 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
       const isCeiling = m.run.includes('ceiling');
       const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
       const run = m.runs > 1 ? `${m.run} — median of ${m.runs} (${fmt(m.range[0])}–${fmt(m.range[1])} docs/s)` : m.run;
-      return [m.source, run, m.docs, m.seconds, docsPerSecond, bytes / MB / m.seconds, m.maxRssMb, m.cpuSeconds, m.pgCpuSeconds, !isCeiling && read ? docsPerSecond / read : null, !isCeiling && copy ? docsPerSecond / copy : null];
+      return [
+        m.source,
+        run,
+        m.docs,
+        m.seconds,
+        docsPerSecond,
+        bytes / MB / m.seconds,
+        m.maxRssMb,
+        m.cpuSeconds,
+        m.pgCpuSeconds,
+        !isCeiling && read ? docsPerSecond / read : null,
+        !isCeiling && copy ? docsPerSecond / copy : null,
+      ];
     }),
     notes: [
       'replay = a local HTTP server replaying the generated `_changes` feed from disk (CouchDB-style opaque string seqs, `seq: null` under `seq_interval`, `pending`): not the bottleneck.',
       'pouchdb-server = the npm CouchDB-protocol server on leveldb, seeded with the same documents: single-threaded, it is the bottleneck of any run against it.',
-      'MB/s counts the `_changes` JSON bytes of the feed. Peak RSS and CPU are those of the measuring child process (the source runs in another process); PostgreSQL CPU is that of the server\'s processes during the run (when the server is on this host).',
-      'Before each run, the earlier runs\' tables are dropped, a CHECKPOINT is taken and autovacuum is let finish, so no run pays for another.',
+      "MB/s counts the `_changes` JSON bytes of the feed. Peak RSS and CPU are those of the measuring child process (the source runs in another process); PostgreSQL CPU is that of the server's processes during the run (when the server is on this host).",
+      "Before each run, the earlier runs' tables are dropped, a CHECKPOINT is taken and autovacuum is let finish, so no run pays for another.",
       'ceiling a = paging the same feed and parsing it, writing nothing; ceiling b = one COPY of the same documents into a table with the raw layout and indexes.',
       "our streaming reader = app/couch's ChangesSource + the batcher (rows cut out of the byte stream, each doc kept as the text received); nano's changes call = `db.changes({limit, seq_interval, include_docs})` paged the same way (each page fetched and parsed whole, each doc serialised once as storing it needs).",
       'COPY to staging + upsert = per batch, COPY into a temp table and one INSERT … SELECT DISTINCT ON (_id) … ON CONFLICT, one transaction: the PostgreSQL cost of an idempotent sink, shown for reference.',
       'naive = a couch2pg-like loop written here (the strategy of cht-sync 2.0.2: strictly alternating fetch and write, a new connection per batch, one multi-row INSERT … ON CONFLICT (_id) per batch, keyed on _id alone), with the four databases in parallel. It is not cht-sync itself: cht-sync 2.0.2 measured ~1,950 docs/s against pouchdb-server on this machine type (shared/reference/machine-notes.md).',
     ],
   };
-  return { section: 'sync', tables: [table], checks, data: { measured, sizes: o.sizes, seed: o.seed, batchSize: o.batchSize, postgres: o.pg.label } };
+  return {
+    section: 'sync',
+    tables: [table],
+    checks,
+    data: { measured, sizes: o.sizes, seed: o.seed, batchSize: o.batchSize, postgres: o.pg.label },
+  };
 }

@@ -55,7 +55,9 @@ function step(name: string, fn: () => Promise<void>): void {
 async function couchDocTotal(): Promise<number> {
   let total = 0;
   for (const db of DATABASES) {
-    const res = await fetch(`${app.couch.server.url}/${encodeURIComponent(db)}/_changes`, { headers: { ...adminAuth(), 'accept-encoding': 'identity' } });
+    const res = await fetch(`${app.couch.server.url}/${encodeURIComponent(db)}/_changes`, {
+      headers: { ...adminAuth(), 'accept-encoding': 'identity' },
+    });
     const body = (await res.json()) as { results: { id: string }[] };
     total += new Set(body.results.map((r) => r.id)).size;
   }
@@ -110,11 +112,14 @@ step('the wizard completes from an empty data folder and runs the first sync', a
   await wizard.next();
 
   await wizard.heading().filter({ hasText: 'Choose databases' }).waitFor();
-  for (const db of DATABASES) assert.equal(await wizard.databaseCheckbox(db).isChecked(), true, `${db} should be preselected`);
+  for (const db of DATABASES)
+    assert.equal(await wizard.databaseCheckbox(db).isChecked(), true, `${db} should be preselected`);
   // Document counts come from the server: the seeded medic count is shown.
   const medicRow = page.locator('tr', { has: wizard.databaseCheckbox('medic') });
   const medicCount = Number((await medicRow.locator('td.num').first().innerText()).replace(/\D/g, ''));
-  const medicInfo = (await (await fetch(`${app.couch.server.url}/medic`, { headers: adminAuth() })).json()) as { doc_count: number };
+  const medicInfo = (await (await fetch(`${app.couch.server.url}/medic`, { headers: adminAuth() })).json()) as {
+    doc_count: number;
+  };
   assert.equal(medicCount, medicInfo.doc_count, 'the wizard shows the server’s own document count');
   await wizard.estimate().getByText('Disk space needed').waitFor();
   await screenshot(page, '04-wizard-databases');
@@ -125,14 +130,24 @@ step('the wizard completes from an empty data folder and runs the first sync', a
   assert.equal(await page.getByRole('radio', { name: 'Everything on the server' }).isChecked(), true);
   await page.getByRole('radio', { name: /Only some districts/ }).check();
   await page.getByRole('group', { name: /^Level 1/ }).waitFor();
-  assert.ok((await page.getByRole('group', { name: /^Level 1/ }).getByRole('checkbox').count()) > 0, 'the server’s top-level places are listed');
+  assert.ok(
+    (await page
+      .getByRole('group', { name: /^Level 1/ })
+      .getByRole('checkbox')
+      .count()) > 0,
+    'the server’s top-level places are listed',
+  );
   await page.getByText(/medic-sentinel.*will not be copied|will not be copied: medic-sentinel/).waitFor();
   await screenshot(page, '04b-wizard-district');
   await page.getByRole('radio', { name: 'Everything on the server' }).check();
   await wizard.next();
 
   await wizard.heading().filter({ hasText: 'Analytics database' }).waitFor();
-  assert.equal(await page.getByRole('radio', { name: /Built-in database/ }).isChecked(), true, 'embedded is the default');
+  assert.equal(
+    await page.getByRole('radio', { name: /Built-in database/ }).isChecked(),
+    true,
+    'embedded is the default',
+  );
   await wizard.useExistingPostgres(app.postgres);
   await wizard.postgresOk().waitFor();
   // Issue 11 #16: the keyboard focus stays on the button, not dropped to <body>.
@@ -157,7 +172,10 @@ step('the wizard completes from an empty data folder and runs the first sync', a
 
   await wizard.heading().filter({ hasText: 'First sync' }).waitFor();
   // Issue 11 #16: "Finish" gives way to the First sync step, whose heading takes the focus.
-  await eventually(() => page.evaluate('document.activeElement?.id'), (id) => assert.equal(id, 'wizard-heading'));
+  await eventually(
+    () => page.evaluate('document.activeElement?.id'),
+    (id) => assert.equal(id, 'wizard-heading'),
+  );
   const outcome = wizard.outcome();
   await outcome.waitFor({ timeout: 120_000 });
   await screenshot(page, '07-wizard-first-sync');
@@ -168,7 +186,10 @@ step('the wizard completes from an empty data folder and runs the first sync', a
   expectedRows = await couchDocTotal();
   // couchdb_all: one row per (source, _id); couchdb itself keeps one row per _id, as cht-sync does.
   const inPg = await pgCount('select count(*) as n from v1.couchdb_all');
-  assert.ok(inPg <= expectedRows && inPg >= expectedRows * 0.95, `PostgreSQL has ${inPg} rows, CouchDB ${expectedRows} documents`);
+  assert.ok(
+    inPg <= expectedRows && inPg >= expectedRows * 0.95,
+    `PostgreSQL has ${inPg} rows, CouchDB ${expectedRows} documents`,
+  );
   await wizard.openDashboard();
 });
 
@@ -183,7 +204,10 @@ step('the dashboard shows every database synced, with words and not colour alone
     assert.match(await dash.row(db).innerText(), /Done/, `${db}'s last run is shown as Done`);
   }
   // The header's time is the analytics tables': the transforms that follow the first sync build them.
-  await dash.currentAsOf().filter({ hasText: /Data current as of .*analytics tables were built/ }).waitFor({ timeout: 90_000 });
+  await dash
+    .currentAsOf()
+    .filter({ hasText: /Data current as of .*analytics tables were built/ })
+    .waitFor({ timeout: 90_000 });
   // Keyboard: after a fresh load the skip link is the first tab stop and moves focus to the main content.
   await page.reload();
   await dash.row('medic').waitFor();
@@ -204,11 +228,17 @@ step('a manual sync reports exactly what it did, and the run is in the history',
 
   const history = new HistoryPage(page);
   await history.open();
-  await eventually(() => history.rows().count(), (n) => assert.ok(n >= 2, `${n} runs listed`));
+  await eventually(
+    () => history.rows().count(),
+    (n) => assert.ok(n >= 2, `${n} runs listed`),
+  );
   await screenshot(page, '09-history');
   // The first sync landed rows, so the transforms followed it (once); this manual sync landed none, so none followed.
   await history.filterKind('Transform');
-  await eventually(() => history.rows().count(), (n) => assert.equal(n, 1, `${n} transform runs listed`));
+  await eventually(
+    () => history.rows().count(),
+    (n) => assert.equal(n, 1, `${n} transform runs listed`),
+  );
   await history.filterKind('Check');
   await page.getByText('No runs match these filters.').waitFor();
   await history.filterKind('Sync');
@@ -218,8 +248,13 @@ step('a manual sync reports exactly what it did, and the run is in the history',
   for (const db of DATABASES) await dbs.getByRole('rowheader', { name: db, exact: true }).waitFor();
   // Skipped column (5th cell): every document is either in PostgreSQL or listed as skipped.
   let skipped = 0;
-  for (const row of await dbs.locator('tbody tr').all()) skipped += Number((await row.locator('td').nth(3).innerText()).replace(/\D/g, ''));
-  assert.equal((await pgCount('select count(*) as n from v1.couchdb_all')) + skipped, expectedRows, 'rows in PostgreSQL + skipped = documents in CouchDB');
+  for (const row of await dbs.locator('tbody tr').all())
+    skipped += Number((await row.locator('td').nth(3).innerText()).replace(/\D/g, ''));
+  assert.equal(
+    (await pgCount('select count(*) as n from v1.couchdb_all')) + skipped,
+    expectedRows,
+    'rows in PostgreSQL + skipped = documents in CouchDB',
+  );
   if (skipped > 0) await history.section(`Skipped documents (${skipped})`).waitFor();
   const report = await history.copyDiagnostics();
   assert.match(report, new RegExp(`${firstRunId}`));
@@ -257,54 +292,80 @@ step('transforms run from the dashboard and their models are listed', async () =
   await screenshot(page, '12-transform-detail');
 });
 
-step('"Check for missing or extra records" finds a lost row and a purged one, "Fix them" repairs both, the check is in the history', async () => {
-  const { page } = app;
-  const dash = new DashboardPage(page);
-  await dash.open();
-  const check = page.getByRole('button', { name: 'Check for missing or extra records' });
-  const result = page.getByTestId('verify-result');
-  await check.click();
-  await result.getByText('Nothing is missing or extra').waitFor({ timeout: 60_000 });
-  const client = new pg.Client({ connectionString: app.postgres.url });
-  await client.connect();
-  try {
-    const lost = (await client.query<{ _id: string }>(`select _id from v1.couchdb where source like '%/medic' and not _deleted and doc->>'type' = 'person' order by _id limit 1`)).rows[0]!._id;
-    await client.query(`delete from v1.couchdb where _id = $1`, [lost]);
-    await client.query(`insert into v1.couchdb (saved_timestamp, _id, _deleted, source, doc) select now(), 'e2e-purged-on-server', false, source, '{"_id":"e2e-purged-on-server","_rev":"1-a"}' from v1.couchdb where source like '%/medic' limit 1`);
+step(
+  '"Check for missing or extra records" finds a lost row and a purged one, "Fix them" repairs both, the check is in the history',
+  async () => {
+    const { page } = app;
+    const dash = new DashboardPage(page);
+    await dash.open();
+    const check = page.getByRole('button', { name: 'Check for missing or extra records' });
+    const result = page.getByTestId('verify-result');
     await check.click();
-    await result.getByText(/Found 1 missing, 0 out of date, 1 deleted for good on the server/).waitFor({ timeout: 60_000 });
-    await screenshot(page, '12b-dashboard-check');
-    await page.getByRole('button', { name: 'Fix them' }).click();
-    await result.getByText('Fixed: 1 fetched again, 1 marked deleted.').waitFor({ timeout: 60_000 });
-    assert.equal((await client.query(`select 1 from v1.couchdb where _id = $1`, [lost])).rowCount, 1);
-    assert.equal((await client.query(`select _deleted from v1.couchdb where _id = 'e2e-purged-on-server'`)).rows[0]?._deleted, true);
-  } finally {
-    await client.end();
-  }
-  await result.getByRole('link', { name: 'See the details of this run' }).click();
-  await new HistoryPage(page).section('Missing or extra records').waitFor();
-});
+    await result.getByText('Nothing is missing or extra').waitFor({ timeout: 60_000 });
+    const client = new pg.Client({ connectionString: app.postgres.url });
+    await client.connect();
+    try {
+      const lost = (
+        await client.query<{ _id: string }>(
+          `select _id from v1.couchdb where source like '%/medic' and not _deleted and doc->>'type' = 'person' order by _id limit 1`,
+        )
+      ).rows[0]!._id;
+      await client.query(`delete from v1.couchdb where _id = $1`, [lost]);
+      await client.query(
+        `insert into v1.couchdb (saved_timestamp, _id, _deleted, source, doc) select now(), 'e2e-purged-on-server', false, source, '{"_id":"e2e-purged-on-server","_rev":"1-a"}' from v1.couchdb where source like '%/medic' limit 1`,
+      );
+      await check.click();
+      await result
+        .getByText(/Found 1 missing, 0 out of date, 1 deleted for good on the server/)
+        .waitFor({ timeout: 60_000 });
+      await screenshot(page, '12b-dashboard-check');
+      await page.getByRole('button', { name: 'Fix them' }).click();
+      await result.getByText('Fixed: 1 fetched again, 1 marked deleted.').waitFor({ timeout: 60_000 });
+      assert.equal((await client.query(`select 1 from v1.couchdb where _id = $1`, [lost])).rowCount, 1);
+      assert.equal(
+        (await client.query(`select _deleted from v1.couchdb where _id = 'e2e-purged-on-server'`)).rows[0]?._deleted,
+        true,
+      );
+    } finally {
+      await client.end();
+    }
+    await result.getByRole('link', { name: 'See the details of this run' }).click();
+    await new HistoryPage(page).section('Missing or extra records').waitFor();
+  },
+);
 
 step('the data screen previews, filters and exports a table', async () => {
   const { page } = app;
   const data = new DataPage(page);
   await data.open();
-  await eventually(() => data.tableButtons().count(), (n) => assert.ok(n > 1, `${n} tables listed`));
+  await eventually(
+    () => data.tableButtons().count(),
+    (n) => assert.ok(n > 1, `${n} tables listed`),
+  );
   await data.selectTable('v1.couchdb');
   const total = await pgCount('select count(*) as n from v1.couchdb');
-  await eventually(() => data.range().innerText(), (t) => assert.match(t, new RegExp(`of ${total.toLocaleString('en-GB')}$`)));
+  await eventually(
+    () => data.range().innerText(),
+    (t) => assert.match(t, new RegExp(`of ${total.toLocaleString('en-GB')}$`)),
+  );
   assert.equal(await data.previewRows().count(), Math.min(50, total));
   await screenshot(page, '13-data');
 
   await data.filter('source', 'contains', 'medic-sentinel');
   const sentinel = await pgCount(`select count(*) as n from v1.couchdb where source like '%medic-sentinel'`);
-  await eventually(() => data.range().innerText(), (t) => assert.match(t, new RegExp(`of ${sentinel.toLocaleString('en-GB')} matching`)));
+  await eventually(
+    () => data.range().innerText(),
+    (t) => assert.match(t, new RegExp(`of ${sentinel.toLocaleString('en-GB')} matching`)),
+  );
   const filtered = await data.export('Export filtered rows (CSV)');
   const rows = parseCsv(filtered.text);
   assert.match(filtered.name, /\.csv$/);
   assert.ok(rows[0]?.includes('_id'), 'the CSV has a header row');
   assert.equal(rows.length - 1, sentinel, 'the filtered export holds exactly the filtered rows');
-  await page.getByRole('status').filter({ hasText: `Exported ${sentinel.toLocaleString('en-GB')} rows` }).waitFor();
+  await page
+    .getByRole('status')
+    .filter({ hasText: `Exported ${sentinel.toLocaleString('en-GB')} rows` })
+    .waitFor();
 
   const whole = await data.export('Export table (CSV)');
   assert.equal(parseCsv(whole.text).length - 1, total);
@@ -354,11 +415,17 @@ step('the dashboard says "offline" when CouchDB goes away and recovers when it r
     assert.match(text, /What to do next/);
     assert.doesNotMatch(text, /Sync finished/);
     // The state column says it too, in words (not only the red colour).
-    await eventually(() => dash.stateOf('medic').innerText(), (state) => assert.match(state, /Offline/));
+    await eventually(
+      () => dash.stateOf('medic').innerText(),
+      (state) => assert.match(state, /Offline/),
+    );
     await screenshot(page, '17-dashboard-offline');
     await page.getByRole('link', { name: 'Run history' }).click();
     await new HistoryPage(page).filterOutcome('Offline');
-    await eventually(() => new HistoryPage(page).rows().count(), (n) => assert.ok(n >= 1));
+    await eventually(
+      () => new HistoryPage(page).rows().count(),
+      (n) => assert.ok(n >= 1),
+    );
     await dash.open();
   } finally {
     await app.couch.gate.open();
@@ -373,12 +440,18 @@ step('the dashboard says "offline" when CouchDB goes away and recovers when it r
   const back = dash.outcome('Sync finished');
   await back.waitFor({ timeout: 90_000 });
   assert.match(await back.innerText(), /1 document copied/);
-  await eventually(() => dash.stateOf('medic').innerText(), (state) => assert.match(state, /Synced/));
+  await eventually(
+    () => dash.stateOf('medic').innerText(),
+    (state) => assert.match(state, /Synced/),
+  );
   assert.equal(await pgCount(`select count(*) as n from v1.couchdb where _id = 'e2e-after-outage'`), 1);
   await screenshot(page, '18-dashboard-recovered');
   const history = new HistoryPage(page);
   await history.open();
-  await eventually(() => history.rows().count(), (n) => assert.ok(n >= 5, `${n} runs listed`));
+  await eventually(
+    () => history.rows().count(),
+    (n) => assert.ok(n >= 5, `${n} runs listed`),
+  );
   await screenshot(page, '18-history-after-outage');
 });
 
@@ -387,11 +460,18 @@ step('pause and resume are told in words on every database', async () => {
   const dash = new DashboardPage(page);
   await dash.open();
   await page.getByRole('button', { name: 'Pause' }).click();
-  for (const db of DATABASES) await eventually(() => dash.stateOf(db).innerText(), (s) => assert.match(s, /Paused/));
+  for (const db of DATABASES)
+    await eventually(
+      () => dash.stateOf(db).innerText(),
+      (s) => assert.match(s, /Paused/),
+    );
   assert.equal(await page.getByRole('button', { name: 'Sync now' }).isDisabled(), true, 'no manual sync while paused');
   await screenshot(page, '19-dashboard-paused');
   await page.getByRole('button', { name: 'Resume' }).click();
-  await eventually(() => dash.stateOf('medic').innerText(), (s) => assert.doesNotMatch(s, /Paused/));
+  await eventually(
+    () => dash.stateOf('medic').innerText(),
+    (s) => assert.doesNotMatch(s, /Paused/),
+  );
   assert.equal(await page.getByRole('button', { name: 'Sync now' }).isDisabled(), false);
 });
 
@@ -437,11 +517,18 @@ step('settings test the CHT connection and verify before saving (issue 11 #12)',
   assert.equal(await page.getByText('Settings saved.').count(), 0);
   // A port that is not a number says so next to the field.
   await page.getByLabel('Port').fill('abc');
-  await page.getByText(/The port must be a whole number/).first().waitFor();
+  await page
+    .getByText(/The port must be a whole number/)
+    .first()
+    .waitFor();
   await screenshot(page, '20a-settings-not-saved');
   await page.reload();
   await settings.open();
-  assert.equal(await page.getByLabel('Databases to copy', { exact: true }).inputValue(), saved, 'nothing unverified was saved');
+  assert.equal(
+    await page.getByLabel('Databases to copy', { exact: true }).inputValue(),
+    saved,
+    'nothing unverified was saved',
+  );
 });
 
 step('settings switch the whole UI to French and back', async () => {

@@ -31,7 +31,27 @@ before(async () => {
   certDir = mkdtempSync(path.join(tmpdir(), 'cht-e2e-tls-'));
   const keyFile = path.join(certDir, 'key.pem');
   const certFile = path.join(certDir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   const cert = readFileSync(certFile);
   fingerprint = new X509Certificate(cert).fingerprint256;
   proxy = https.createServer({ key: readFileSync(keyFile), cert }, (req, res) => {
@@ -69,7 +89,10 @@ test('the wizard offers to trust a self-signed certificate, and the first sync g
 
   await offer.getByRole('button', { name: 'Trust this certificate' }).click();
   await wizard.connectedNotice().waitFor();
-  assert.match(await wizard.connectedNotice().innerText(), new RegExp(`Trusted self-signed certificate: ${fingerprint}`));
+  assert.match(
+    await wizard.connectedNotice().innerText(),
+    new RegExp(`Trusted self-signed certificate: ${fingerprint}`),
+  );
   await screenshot(page, 'tls-02-trusted');
 
   await wizard.next();
@@ -97,10 +120,18 @@ test('the wizard offers to trust a self-signed certificate, and the first sync g
   const client = new pg.Client({ connectionString: app.postgres.url });
   await client.connect();
   try {
-    const medic = await client.query<{ n: string }>("select count(*) as n from v1.couchdb_all where source = '127.0.0.1/medic'");
+    const medic = await client.query<{ n: string }>(
+      "select count(*) as n from v1.couchdb_all where source = '127.0.0.1/medic'",
+    );
     const auth = `Basic ${Buffer.from(`${app.couch.username}:${app.couch.password}`).toString('base64')}`;
-    const feed = (await (await fetch(`${app.couch.server.url}/medic/_changes`, { headers: { authorization: auth } })).json()) as { results: { id: string }[] };
-    assert.equal(Number(medic.rows[0]?.n), new Set(feed.results.map((r) => r.id)).size, 'every medic document came through the pinned connection');
+    const feed = (await (
+      await fetch(`${app.couch.server.url}/medic/_changes`, { headers: { authorization: auth } })
+    ).json()) as { results: { id: string }[] };
+    assert.equal(
+      Number(medic.rows[0]?.n),
+      new Set(feed.results.map((r) => r.id)).size,
+      'every medic document came through the pinned connection',
+    );
   } finally {
     await client.end();
   }

@@ -29,7 +29,14 @@ test('through a 24 KB/s gzip link with a cut: progress within the batch, time le
   const client = createInProcessClient(app.engine);
   await client.invoke('setup.complete', {
     couch: { url: link.url, username: app.couch.username, password: app.couch.password, databases: ['medic'] },
-    postgres: { kind: 'external', host: app.postgres.host, port: app.postgres.port, database: app.postgres.database, username: app.postgres.username, password: app.postgres.password },
+    postgres: {
+      kind: 'external',
+      host: app.postgres.host,
+      port: app.postgres.port,
+      database: app.postgres.database,
+      username: app.postgres.username,
+      password: app.postgres.password,
+    },
     schedule: { kind: 'manual' },
     advanced: { transformAfterSync: false },
   });
@@ -49,10 +56,28 @@ test('through a 24 KB/s gzip link with a cut: progress within the batch, time le
   const finished = dash.outcome('Sync finished');
   while (Date.now() < deadline && !(await finished.isVisible())) {
     const row = dash.row('medic');
-    seen.add((await dash.stateOf('medic').innerText().catch(() => '')).trim());
-    const detail = (await row.locator('.cell-detail').first().innerText().catch(() => '')).trim();
+    seen.add(
+      (
+        await dash
+          .stateOf('medic')
+          .innerText()
+          .catch(() => '')
+      ).trim(),
+    );
+    const detail = (
+      await row
+        .locator('.cell-detail')
+        .first()
+        .innerText()
+        .catch(() => '')
+    ).trim();
     if (detail) details.push(detail);
-    const left = (await row.getByTestId('time-left').innerText().catch(() => '—')).trim();
+    const left = (
+      await row
+        .getByTestId('time-left')
+        .innerText()
+        .catch(() => '—')
+    ).trim();
     if (left !== '—' && left !== '') timeLeft = true;
     await page.waitForTimeout(150);
   }
@@ -60,19 +85,33 @@ test('through a 24 KB/s gzip link with a cut: progress within the batch, time le
   await screenshot(page, 'slow-link-finished');
 
   const arriving = details.filter((d) => /arriving \(([\d.,]+ \w+) received\)/.test(d));
-  assert.ok(new Set(arriving).size >= 2, `the state moved within a batch (rows arriving, bytes received): ${[...new Set(details)].slice(0, 6).join(' | ')}`);
+  assert.ok(
+    new Set(arriving).size >= 2,
+    `the state moved within a batch (rows arriving, bytes received): ${[...new Set(details)].slice(0, 6).join(' | ')}`,
+  );
   assert.ok(timeLeft, 'a time left was shown while catching up');
   assert.ok(!seen.has('Offline'), `never "Offline" while catching up on a slow link: ${[...seen].join(', ')}`);
-  assert.ok(link.requests.some((r) => r.contentEncoding === 'gzip'), 'the feed came compressed');
-  assert.ok(link.requests.some((r) => /_changes/.test(r.url) && r.wireBytes >= 30_000 && r.wireBytes < 31_000), 'a feed response was cut at 30 KB');
+  assert.ok(
+    link.requests.some((r) => r.contentEncoding === 'gzip'),
+    'the feed came compressed',
+  );
+  assert.ok(
+    link.requests.some((r) => /_changes/.test(r.url) && r.wireBytes >= 30_000 && r.wireBytes < 31_000),
+    'a feed response was cut at 30 KB',
+  );
 
   // Recovery without a click: the cut response was retried, and every document is in PostgreSQL once.
   const db = new pg.Client({ connectionString: app.postgres.url });
   await db.connect();
   try {
-    const rows = Number((await db.query<{ n: string }>(`select count(*) as n from v1.couchdb_all where source like '%/medic'`)).rows[0]?.n);
+    const rows = Number(
+      (await db.query<{ n: string }>(`select count(*) as n from v1.couchdb_all where source like '%/medic'`)).rows[0]
+        ?.n,
+    );
     // One row per document the feed holds (live and deleted), read straight from the server, not through the link.
-    const feed = (await (await fetch(`${app.couch.server.url}/medic/_changes`, { headers: adminHeaders() })).json()) as { results: unknown[] };
+    const feed = (await (
+      await fetch(`${app.couch.server.url}/medic/_changes`, { headers: adminHeaders() })
+    ).json()) as { results: unknown[] };
     assert.equal(rows, feed.results.length);
   } finally {
     await db.end();

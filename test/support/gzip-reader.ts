@@ -15,10 +15,17 @@ export interface GzipReadResult {
   requests: number;
 }
 
-export async function readWithGzip(o: { url: string; username?: string; password?: string; databases: string[]; limit: number }): Promise<GzipReadResult> {
+export async function readWithGzip(o: {
+  url: string;
+  username?: string;
+  password?: string;
+  databases: string[];
+  limit: number;
+}): Promise<GzipReadResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: o.databases.length + 1 });
   const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'gzip' };
-  if (o.username) headers.authorization = `Basic ${Buffer.from(`${o.username}:${o.password ?? ''}`).toString('base64')}`;
+  if (o.username)
+    headers.authorization = `Basic ${Buffer.from(`${o.username}:${o.password ?? ''}`).toString('base64')}`;
   let wireBytes = 0;
   let requests = 0;
   const get = (path: string): Promise<Buffer> =>
@@ -50,16 +57,27 @@ export async function readWithGzip(o: { url: string; username?: string; password
         let since: string | null = null;
         let docs = 0;
         for (;;) {
-          const q = new URLSearchParams({ limit: String(o.limit), seq_interval: String(o.limit), include_docs: 'true' });
+          const q = new URLSearchParams({
+            limit: String(o.limit),
+            seq_interval: String(o.limit),
+            include_docs: 'true',
+          });
           if (since !== null) q.set('since', since);
-          const page = JSON.parse((await get(`/${encodeURIComponent(db)}/_changes?${q.toString()}`)).toString('utf8')) as { results: unknown[]; last_seq: unknown };
+          const page = JSON.parse(
+            (await get(`/${encodeURIComponent(db)}/_changes?${q.toString()}`)).toString('utf8'),
+          ) as { results: unknown[]; last_seq: unknown };
           docs += page.results.length;
           since = typeof page.last_seq === 'string' ? page.last_seq : JSON.stringify(page.last_seq);
           if (page.results.length < o.limit) return docs;
         }
       }),
     );
-    return { docs: counts.reduce((a, b) => a + b, 0), wireBytes, seconds: (performance.now() - started) / 1000, requests };
+    return {
+      docs: counts.reduce((a, b) => a + b, 0),
+      wireBytes,
+      seconds: (performance.now() - started) / 1000,
+      requests,
+    };
   } finally {
     agent.destroy();
   }

@@ -32,7 +32,16 @@ export async function startPouchServer(options: { inMemory?: boolean; port?: num
   let child: ChildProcess | null = null;
 
   const launch = async (): Promise<void> => {
-    const args = [bin, '--port', String(port), '--host', '127.0.0.1', '--no-stdout-logs', '--config', path.join(dir, 'config.json')];
+    const args = [
+      bin,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--no-stdout-logs',
+      '--config',
+      path.join(dir, 'config.json'),
+    ];
     if (options.inMemory ?? true) args.push('--in-memory');
     else args.push('--dir', dir);
     child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -61,7 +70,11 @@ export async function startPouchServer(options: { inMemory?: boolean; port?: num
         body: JSON.stringify(TEST_ADMIN.password),
         headers: {
           'content-type': 'application/json',
-          ...(withAuth ? { authorization: `Basic ${Buffer.from(`${TEST_ADMIN.username}:${TEST_ADMIN.password}`).toString('base64')}` } : {}),
+          ...(withAuth
+            ? {
+                authorization: `Basic ${Buffer.from(`${TEST_ADMIN.username}:${TEST_ADMIN.password}`).toString('base64')}`,
+              }
+            : {}),
         },
       });
     const withAuth = await putAdmin(true);

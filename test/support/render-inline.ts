@@ -8,11 +8,29 @@ import { wrapClient } from '../../app/transform/materialize/pg-session';
 import { loadProject } from '../../app/transform/project/load-project';
 
 /** Renders templates the way a dbt `compile --inline` does: live context, the project's macros. */
-export async function inlineRenderer(projectDir: string, url: string, database: string, schema = 'public'): Promise<{ render(src: string): Promise<string>; close(): Promise<void> }> {
-  const project = await loadProject({ kind: 'path', path: projectDir }, { cacheDir: mkdtempSync(path.join(tmpdir(), 'cht-c-')), logger: silentLogger });
+export async function inlineRenderer(
+  projectDir: string,
+  url: string,
+  database: string,
+  schema = 'public',
+): Promise<{ render(src: string): Promise<string>; close(): Promise<void> }> {
+  const project = await loadProject(
+    { kind: 'path', path: projectDir },
+    { cacheDir: mkdtempSync(path.join(tmpdir(), 'cht-c-')), logger: silentLogger },
+  );
   const compiler = new ProjectCompiler({
     project,
-    target: { name: 'default', schema, database, type: 'postgres', threads: 1, user: 'postgres', host: '127.0.0.1', port: 5432, dbname: database },
+    target: {
+      name: 'default',
+      schema,
+      database,
+      type: 'postgres',
+      threads: 1,
+      user: 'postgres',
+      host: '127.0.0.1',
+      port: 5432,
+      dbname: database,
+    },
     env: {},
     cliVars: {},
     invocationId: 'inline',
@@ -26,7 +44,13 @@ export async function inlineRenderer(projectDir: string, url: string, database: 
   const session = wrapClient(client as unknown as pg.PoolClient, silentLogger);
   let n = 0;
   return {
-    render: (src) => compiler.renderString(src, `${project.root.name}/inline-${n++}`, compiler.hookContext(project.root.name, session, []), {}),
+    render: (src) =>
+      compiler.renderString(
+        src,
+        `${project.root.name}/inline-${n++}`,
+        compiler.hookContext(project.root.name, session, []),
+        {},
+      ),
     close: () => client.end(),
   };
 }

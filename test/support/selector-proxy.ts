@@ -22,7 +22,13 @@ export async function startSelectorProxy(upstreamUrl: string): Promise<SelectorP
   const upstream = new URL(upstreamUrl);
   const state = { selectorRequests: 0, lastSelector: new Map<string, unknown>() };
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, method: string, path: string, body: Buffer | null): void => {
+  const forward = (
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    method: string,
+    path: string,
+    body: Buffer | null,
+  ): void => {
     const headers = { ...req.headers, host: upstream.host };
     if (body !== null && method === 'GET') {
       delete headers['content-length'];
@@ -41,7 +47,10 @@ export async function startSelectorProxy(upstreamUrl: string): Promise<SelectorP
 
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
-    const isSelectorFeed = req.method === 'POST' && /^\/[^/]+\/_changes$/.test(url.pathname) && url.searchParams.get('filter') === '_selector';
+    const isSelectorFeed =
+      req.method === 'POST' &&
+      /^\/[^/]+\/_changes$/.test(url.pathname) &&
+      url.searchParams.get('filter') === '_selector';
     if (!isSelectorFeed) {
       forward(req, res, req.method ?? 'GET', req.url ?? '/', null);
       return;

@@ -63,7 +63,13 @@ const CHANGES = /\/_changes/;
 export async function startShapingProxy(upstreamUrl: string, options: ShapingOptions = {}): Promise<ShapingProxy> {
   const upstream = new URL(upstreamUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  let shape: Required<ShapingOptions> = { bytesPerSecond: 0, latencyMs: 0, gzipLevel: 6, ignoreSince: false, ...options };
+  let shape: Required<ShapingOptions> = {
+    bytesPerSecond: 0,
+    latencyMs: 0,
+    gzipLevel: 6,
+    ignoreSince: false,
+    ...options,
+  };
   const faults: ProxyFault[] = [];
   const requests: ProxiedRequest[] = [];
   let wireBytes = 0;
@@ -74,7 +80,13 @@ export async function startShapingProxy(upstreamUrl: string, options: ShapingOpt
   const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
   /** Sends `chunk` over the shaped link: each piece waits for its slot on the one shared link. */
-  async function send(res: http.ServerResponse, chunk: Buffer, record: ProxiedRequest, fault: ProxyFault | undefined, state: { sent: number; isDead: boolean }): Promise<void> {
+  async function send(
+    res: http.ServerResponse,
+    chunk: Buffer,
+    record: ProxiedRequest,
+    fault: ProxyFault | undefined,
+    state: { sent: number; isDead: boolean },
+  ): Promise<void> {
     const rate = shape.bytesPerSecond;
     const piece = rate > 0 ? Math.max(256, Math.floor(rate / 50)) : chunk.length;
     for (let offset = 0; offset < chunk.length && !state.isDead; offset += piece) {
@@ -102,7 +114,13 @@ export async function startShapingProxy(upstreamUrl: string, options: ShapingOpt
     }
   }
 
-  async function transmit(res: http.ServerResponse, part: Buffer, record: ProxiedRequest, state: { sent: number; isDead: boolean }, rate: number): Promise<void> {
+  async function transmit(
+    res: http.ServerResponse,
+    part: Buffer,
+    record: ProxiedRequest,
+    state: { sent: number; isDead: boolean },
+    rate: number,
+  ): Promise<void> {
     if (part.length === 0 || res.destroyed) return;
     if (rate > 0) {
       const now = performance.now();
@@ -124,7 +142,14 @@ export async function startShapingProxy(upstreamUrl: string, options: ShapingOpt
     void (async () => {
       const url = req.url ?? '/';
       const acceptEncoding = String(req.headers['accept-encoding'] ?? '');
-      const record: ProxiedRequest = { method: req.method ?? 'GET', url, acceptEncoding, status: 0, contentEncoding: '', wireBytes: 0 };
+      const record: ProxiedRequest = {
+        method: req.method ?? 'GET',
+        url,
+        acceptEncoding,
+        status: 0,
+        contentEncoding: '',
+        wireBytes: 0,
+      };
       requests.push(record);
       const index = faults.findIndex((f) => (f.match ?? CHANGES).test(url));
       const fault = index >= 0 ? faults.splice(index, 1)[0] : undefined;
@@ -134,7 +159,9 @@ export async function startShapingProxy(upstreamUrl: string, options: ShapingOpt
       if (fault?.kind === 'status') {
         record.status = fault.status;
         res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });
-        res.end(fault.body ?? JSON.stringify({ error: 'service_unavailable', reason: 'injected by the shaping proxy' }));
+        res.end(
+          fault.body ?? JSON.stringify({ error: 'service_unavailable', reason: 'injected by the shaping proxy' }),
+        );
         return;
       }
       let path = url;
@@ -144,13 +171,21 @@ export async function startShapingProxy(upstreamUrl: string, options: ShapingOpt
         path = `${parsed.pathname}?${parsed.searchParams.toString()}`;
       }
       const headers = { ...req.headers, host: upstream.host, 'accept-encoding': 'identity' };
-      const up = http.request({ hostname: upstream.hostname, port: upstream.port, path, method: req.method, headers, agent });
+      const up = http.request({
+        hostname: upstream.hostname,
+        port: upstream.port,
+        path,
+        method: req.method,
+        headers,
+        agent,
+      });
       up.on('error', () => res.destroy());
       res.on('close', () => up.destroy());
       up.on('response', (upRes) => {
         void (async () => {
           const type = String(upRes.headers['content-type'] ?? '');
-          const isGzip = shape.gzipLevel > 0 && /\bgzip\b/.test(acceptEncoding) && /json/.test(type) && req.method !== 'HEAD';
+          const isGzip =
+            shape.gzipLevel > 0 && /\bgzip\b/.test(acceptEncoding) && /json/.test(type) && req.method !== 'HEAD';
           const outHeaders: http.OutgoingHttpHeaders = { ...upRes.headers };
           record.status = upRes.statusCode ?? 502;
           let source: AsyncIterable<Buffer> = upRes;

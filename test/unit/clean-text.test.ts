@@ -27,7 +27,9 @@ describe('cleanText: what a remote server says, made safe for a terminal or the 
   });
 
   it('every engine error and wire error is cleaned, whatever built it', () => {
-    const fromServer = new EngineError('COUCH_SERVER', `The server said: ${ESC}]0;owned${BEL}boom${ESC}[2J`, { details: { reason: `${ESC}[5mx` } });
+    const fromServer = new EngineError('COUCH_SERVER', `The server said: ${ESC}]0;owned${BEL}boom${ESC}[2J`, {
+      details: { reason: `${ESC}[5mx` },
+    });
     const wire = fromServer.toWire();
     assert.equal(wire.message, 'The server said: boom');
     assert.deepEqual(wire.details, { reason: 'x' });

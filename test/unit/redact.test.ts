@@ -6,13 +6,22 @@ import { memoryLogger } from '../../app/core/logger';
 
 describe('redact', () => {
   it('masks passwords inside URLs but keeps the user and host', () => {
-    assert.equal(redact('GET http://admin:s3cret@couch.example:5984/medic failed'), 'GET http://admin:***@couch.example:5984/medic failed');
+    assert.equal(
+      redact('GET http://admin:s3cret@couch.example:5984/medic failed'),
+      'GET http://admin:***@couch.example:5984/medic failed',
+    );
     assert.equal(redact('postgres://cht:p%40ss@db:5432/x'), 'postgres://cht:***@db:5432/x');
   });
 
   it('issue 11 #4: a password holding @ or / is masked whole, in a URL as typed and percent-encoded', () => {
-    assert.equal(redact('connect http://admin:Pa@ssLeak1@host.example:5984 failed'), 'connect http://admin:***@host.example:5984 failed');
-    assert.equal(redact("--couch-url must be a URL (got 'http://admin:Pa/ssLeak2@127.0.0.1:1')."), "--couch-url must be a URL (got 'http://admin:***@127.0.0.1:1').");
+    assert.equal(
+      redact('connect http://admin:Pa@ssLeak1@host.example:5984 failed'),
+      'connect http://admin:***@host.example:5984 failed',
+    );
+    assert.equal(
+      redact("--couch-url must be a URL (got 'http://admin:Pa/ssLeak2@127.0.0.1:1')."),
+      "--couch-url must be a URL (got 'http://admin:***@127.0.0.1:1').",
+    );
     registerSecret('Zeb@ra/Secret9');
     assert.doesNotMatch(redact('url http://x.example/?p=Zeb%40ra%2FSecret9 and Zeb@ra/Secret9'), /Zeb|Secret9/);
   });
@@ -34,7 +43,9 @@ describe('redact', () => {
 
   it('engine errors and logs never carry a secret', () => {
     registerSecret('pg-secret-value');
-    const error = new EngineError('PG_AUTH', 'login failed with pg-secret-value', { details: { url: 'postgres://a:pg-secret-value@h/db' } });
+    const error = new EngineError('PG_AUTH', 'login failed with pg-secret-value', {
+      details: { url: 'postgres://a:pg-secret-value@h/db' },
+    });
     const wire = toWireError(error);
     assert.doesNotMatch(JSON.stringify(wire), /pg-secret-value/);
     const logger = memoryLogger();

@@ -22,7 +22,9 @@ export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions): Pr
     ctx.say('Starting the demo CHT server (synthetic data)…');
     const settings = await engine.handlers['setup.useDemo']({});
     const databases = settings.couch.databases;
-    ctx.say(`Demo CouchDB: ${settings.couch.url} (user ${settings.couch.username ?? '-'}) with ${databases.join(', ')}`);
+    ctx.say(
+      `Demo CouchDB: ${settings.couch.url} (user ${settings.couch.username ?? '-'}) with ${databases.join(', ')}`,
+    );
     const pgUrl = await announcePostgres(ctx, engine);
 
     const watch = watchSync(ctx, engine, databases);
@@ -47,7 +49,8 @@ export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions): Pr
 
     const offFinished = engine.events.on('run.finished', (run) => {
       if (ctx.isJson) ctx.io.stdout(JSON.stringify({ event: 'run.finished', run }));
-      else ctx.io.stderr(`${run.kind === 'sync' ? 'Sync' : 'Transform'} run #${run.id}: ${run.outcome} (${run.summary})`);
+      else
+        ctx.io.stderr(`${run.kind === 'sync' ? 'Sync' : 'Transform'} run #${run.id}: ${run.outcome} (${run.summary})`);
     });
     engine.startDaemon({ follow: true, transforms: true });
     const staticDir = rendererDir();
@@ -60,13 +63,19 @@ export async function demoCommand(ctx: CliContext, opts: DemoCommandOptions): Pr
     });
     const docs = sync.databases.reduce((n, d) => n + d.docs, 0);
     if (ctx.isJson) {
-      ctx.io.stdout(JSON.stringify({ event: 'ready', ui: host.urlWithToken, postgres: pgUrl.replace(/:[^:@/]*@/, ':***@'), docs }));
+      ctx.io.stdout(
+        JSON.stringify({ event: 'ready', ui: host.urlWithToken, postgres: pgUrl.replace(/:[^:@/]*@/, ':***@'), docs }),
+      );
     } else {
       ctx.say('');
-      ctx.say(`Synced ${count(docs)} documents from ${databases.length} databases into ${engine.config().schema}.${engine.config().table}.`);
+      ctx.say(
+        `Synced ${count(docs)} documents from ${databases.length} databases into ${engine.config().schema}.${engine.config().table}.`,
+      );
       if (!staticDir) ctx.say('The UI is not built (run `npm run build`); the API is served anyway.');
       ctx.say(`Open the app: ${host.urlWithToken}  (single-use link)`);
-      ctx.say(`Query the data: psql "<the PostgreSQL URL above>" -c "select source, count(*) from ${engine.config().schema}.${engine.config().table} group by 1"`);
+      ctx.say(
+        `Query the data: psql "<the PostgreSQL URL above>" -c "select source, count(*) from ${engine.config().schema}.${engine.config().table} group by 1"`,
+      );
       ctx.say('Following the demo server live. Press Ctrl-C to stop.');
     }
     engine.startDemoActivity();

@@ -68,7 +68,8 @@ async function diagnose(ctx: CliContext, engine: CliEngine, o: { metricsUrl?: st
       const inspected = await engine.inspectRaw();
       if (!inspected) return { ok: true, message: 'the embedded PostgreSQL (not inspected here)' };
       const { raw, sources } = inspected;
-      if (!raw.isTablePresent) return { ok: true, message: `${config.schema}.${config.table} does not exist yet (the first sync creates it)` };
+      if (!raw.isTablePresent)
+        return { ok: true, message: `${config.schema}.${config.table} does not exist yet (the first sync creates it)` };
       for (const p of raw.progress) {
         const database = sources.find((s) => s.source === p.source)?.database ?? p.source;
         const age = p.updatedAt ? (Date.now() - Date.parse(p.updatedAt)) / 1000 : null;
@@ -90,34 +91,47 @@ async function diagnose(ctx: CliContext, engine: CliEngine, o: { metricsUrl?: st
       };
     });
   } else {
-    checks.push({ name: 'postgres', ok: true, message: 'the embedded PostgreSQL (started by cht-sync itself; not checked here)' });
+    checks.push({
+      name: 'postgres',
+      ok: true,
+      message: 'the embedded PostgreSQL (started by cht-sync itself; not checked here)',
+    });
   }
   await attempt('recent runs', async () => {
     const runs = await engine.handlers['runs.list']({ limit: 10 });
     const lastSync = runs.find((r) => r.kind === 'sync' && r.outcome !== 'running');
     const lastTransform = runs.find((r) => r.kind === 'transform' && r.outcome !== 'running');
     const isBad = (outcome: string | undefined) => outcome !== undefined && ['failed', 'refused'].includes(outcome);
-    const describe = (r: (typeof runs)[number] | undefined) => (r ? `#${r.id} ${r.outcome} ${ago(r.finishedAt ?? r.startedAt)} (${r.summary})` : 'none');
+    const describe = (r: (typeof runs)[number] | undefined) =>
+      r ? `#${r.id} ${r.outcome} ${ago(r.finishedAt ?? r.startedAt)} (${r.summary})` : 'none';
     return {
       ok: !isBad(lastSync?.outcome) && !isBad(lastTransform?.outcome),
       message: `last sync run ${describe(lastSync)}; last transform run ${describe(lastTransform)}`,
       details: { recent: runs },
     };
   });
-  const metricsUrl = o.metricsUrl ?? (ctx.env.CHT_SYNC_METRICS_PORT ? `http://127.0.0.1:${ctx.env.CHT_SYNC_METRICS_PORT}` : undefined);
+  const metricsUrl =
+    o.metricsUrl ?? (ctx.env.CHT_SYNC_METRICS_PORT ? `http://127.0.0.1:${ctx.env.CHT_SYNC_METRICS_PORT}` : undefined);
   if (metricsUrl) {
     await attempt('service', async () => {
       let response: Response;
       try {
         response = await fetch(`${metricsUrl.replace(/\/$/, '')}/readyz`, { signal: AbortSignal.timeout(5_000) });
       } catch (error) {
-        throw new EngineError('INTERNAL', `No service answers at ${safeUrl(metricsUrl)} (${(error as Error).message}).`);
+        throw new EngineError(
+          'INTERNAL',
+          `No service answers at ${safeUrl(metricsUrl)} (${(error as Error).message}).`,
+        );
       }
-      const body = (await response.json().catch(() => null)) as { checks?: Record<string, { ok: boolean; message?: string }> } | null;
+      const body = (await response.json().catch(() => null)) as {
+        checks?: Record<string, { ok: boolean; message?: string }>;
+      } | null;
       const failing = Object.entries(body?.checks ?? {}).filter(([, c]) => !c.ok);
       return {
         ok: response.ok,
-        message: response.ok ? `the service at ${safeUrl(metricsUrl)} is ready` : `the service at ${safeUrl(metricsUrl)} is not ready: ${failing.map(([k, c]) => `${k}: ${c.message ?? 'failing'}`).join('; ')}`,
+        message: response.ok
+          ? `the service at ${safeUrl(metricsUrl)} is ready`
+          : `the service at ${safeUrl(metricsUrl)} is not ready: ${failing.map(([k, c]) => `${k}: ${c.message ?? 'failing'}`).join('; ')}`,
         ...(body ? { details: body as Record<string, unknown> } : {}),
       };
     });

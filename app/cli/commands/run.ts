@@ -1,4 +1,12 @@
-import { announcePostgres, openEngine, preflightCouch, preflightPostgres, transformSummary, untilStopped, watchSync } from '../common';
+import {
+  announcePostgres,
+  openEngine,
+  preflightCouch,
+  preflightPostgres,
+  transformSummary,
+  untilStopped,
+  watchSync,
+} from '../common';
 import type { CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { closeWithin, metricsEndpoint, waitUntilReachable } from '../service';
@@ -25,11 +33,14 @@ export async function runCommand(ctx: CliContext, o: RunCommandOptions = {}): Pr
     const metricsUrl = engine.metricsUrl();
     if (metricsUrl) ctx.say(`Metrics and health: ${metricsUrl}/metrics, /healthz, /readyz`);
     const isCouchReady = await waitUntilReachable(ctx, 'CouchDB', () => preflightCouch(engine), stop.signal);
-    const isPgReady = isCouchReady && (await waitUntilReachable(ctx, 'PostgreSQL', () => preflightPostgres(engine), stop.signal));
+    const isPgReady =
+      isCouchReady && (await waitUntilReachable(ctx, 'PostgreSQL', () => preflightPostgres(engine), stop.signal));
     // Stopped while waiting: a clean stop.
     if (!isPgReady) return EXIT.ok;
     const couch = engine.config().couch!;
-    ctx.say(`CouchDB: ${couch.url}${couch.username ? ` (user ${couch.username})` : ''} → databases ${couch.databases.join(', ')}`);
+    ctx.say(
+      `CouchDB: ${couch.url}${couch.username ? ` (user ${couch.username})` : ''} → databases ${couch.databases.join(', ')}`,
+    );
     await announcePostgres(ctx, engine);
     const watch = watchSync(ctx, engine, couch.databases);
     const log = (line: string) => (watch.reporter ? watch.reporter.log(line) : ctx.say(line));
@@ -46,7 +57,18 @@ export async function runCommand(ctx: CliContext, o: RunCommandOptions = {}): Pr
         if (run.kind === 'transform') {
           void engine.handlers['runs.get']({ id: run.id }).then(
             (detail) => {
-              if (detail.models) log(transformSummary({ runId: detail.id, outcome: detail.outcome, startedAt: detail.startedAt, finishedAt: detail.finishedAt ?? '', project: '', models: detail.models, warnings: detail.warnings ?? [] }));
+              if (detail.models)
+                log(
+                  transformSummary({
+                    runId: detail.id,
+                    outcome: detail.outcome,
+                    startedAt: detail.startedAt,
+                    finishedAt: detail.finishedAt ?? '',
+                    project: '',
+                    models: detail.models,
+                    warnings: detail.warnings ?? [],
+                  }),
+                );
               else log(`Transform run #${run.id}: ${run.outcome} (${run.summary})`);
             },
             () => log(`Transform run #${run.id}: ${run.outcome} (${run.summary})`),
@@ -57,7 +79,9 @@ export async function runCommand(ctx: CliContext, o: RunCommandOptions = {}): Pr
       }),
     ];
     engine.startDaemon({ follow: true, transforms: true });
-    ctx.say(`Following the feeds and running transforms (at most every ${engine.config().transform.intervalSeconds} s). ${ctx.isLogOnStdout ? 'SIGTERM stops.' : 'Press Ctrl-C to stop.'}`);
+    ctx.say(
+      `Following the feeds and running transforms (at most every ${engine.config().transform.intervalSeconds} s). ${ctx.isLogOnStdout ? 'SIGTERM stops.' : 'Press Ctrl-C to stop.'}`,
+    );
     await stopped;
     await closeWithin(ctx, () => engine.close());
     for (const off of offs) off();

@@ -25,7 +25,10 @@ export async function serveCommand(ctx: CliContext, opts: ServeCommandOptions): 
     if (metricsUrl) ctx.say(`Metrics and health: ${metricsUrl}/metrics, /healthz, /readyz`);
     await preflightPostgres(engine);
     const staticDir = rendererDir();
-    if (!staticDir) ctx.io.stderr('warning: the UI is not built (dist/renderer is missing): run `npm run build`. The API is served anyway.');
+    if (!staticDir)
+      ctx.io.stderr(
+        'warning: the UI is not built (dist/renderer is missing): run `npm run build`. The API is served anyway.',
+      );
     const host = await startHttpHost(engine, {
       ...(port !== undefined ? { port } : {}),
       host: opts.host ?? '127.0.0.1',
@@ -34,14 +37,19 @@ export async function serveCommand(ctx: CliContext, opts: ServeCommandOptions): 
       onLinkUsed: (next) => announceNextLink(ctx, next),
     });
     engine.startDaemon({ follow: false, transforms: true });
-    if (ctx.isJson) ctx.io.stdout(JSON.stringify({ url: host.url, urlWithToken: host.urlWithToken, appUrl: host.appUrl, token: host.token }));
+    if (ctx.isJson)
+      ctx.io.stdout(
+        JSON.stringify({ url: host.url, urlWithToken: host.urlWithToken, appUrl: host.appUrl, token: host.token }),
+      );
     else if (ctx.isLogOnStdout) {
       // Standard output carries the JSON log, which never holds a token: the link goes to standard error.
       ctx.logger.info('serving the UI and API', { url: host.url });
       ctx.io.stderr(`CHT Sync Desktop is served at: ${host.urlWithToken}`);
     } else {
       ctx.say(`CHT Sync Desktop is served at: ${host.urlWithToken}`);
-      ctx.say('Open that link in a browser: it signs the browser in once (single-use) and leaves a clean address. Press Ctrl-C to stop.');
+      ctx.say(
+        'Open that link in a browser: it signs the browser in once (single-use) and leaves a clean address. Press Ctrl-C to stop.',
+      );
     }
     await untilStopped(ctx);
     await host.close();
@@ -61,6 +69,10 @@ export function announceNextLink(ctx: CliContext, next: string): void {
 export function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port < 0 || port > 65535) throw new EngineError('CONFIG_INVALID', `--port must be a number between 1 and 65535 (or 0 for any free port) (got '${value}').`);
+  if (!/^\d+$/.test(value) || port < 0 || port > 65535)
+    throw new EngineError(
+      'CONFIG_INVALID',
+      `--port must be a number between 1 and 65535 (or 0 for any free port) (got '${value}').`,
+    );
   return port;
 }

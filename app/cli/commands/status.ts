@@ -15,7 +15,10 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
     const couch = config.couch;
     const databases = await engine.handlers['sync.checkpoints']({});
     const runs = await engine.handlers['runs.list']({ limit: 5 });
-    const postgres = config.postgres.kind === 'embedded' ? { kind: 'embedded' as const } : { kind: 'external' as const, url: safeUrl(config.postgres.url) };
+    const postgres =
+      config.postgres.kind === 'embedded'
+        ? { kind: 'embedded' as const }
+        : { kind: 'external' as const, url: safeUrl(config.postgres.url) };
     if (ctx.isJson) {
       ctx.io.stdout(
         JSON.stringify(
@@ -35,8 +38,12 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
       return EXIT.ok;
     }
     ctx.say(`Data folder: ${ctx.dataDir}`);
-    ctx.say(`CouchDB: ${couch ? `${couch.url}${couch.username ? ` (user ${couch.username})` : ''}` : 'not configured'}`);
-    ctx.say(`PostgreSQL: ${postgres.kind === 'embedded' ? 'embedded' : postgres.url} → ${config.schema}.${config.table}`);
+    ctx.say(
+      `CouchDB: ${couch ? `${couch.url}${couch.username ? ` (user ${couch.username})` : ''}` : 'not configured'}`,
+    );
+    ctx.say(
+      `PostgreSQL: ${postgres.kind === 'embedded' ? 'embedded' : postgres.url} → ${config.schema}.${config.table}`,
+    );
     ctx.say('');
     if (databases.length === 0) {
       ctx.say('Nothing synced yet. Run `cht-sync sync --once`.');
@@ -59,7 +66,8 @@ export async function statusCommand(ctx: CliContext): Promise<number> {
     if (runs.length) {
       ctx.say('');
       ctx.say('Recent runs:');
-      for (const r of runs) ctx.say(`  #${r.id} ${r.kind} ${r.outcome} ${ago(r.finishedAt ?? r.startedAt)}: ${r.summary}`);
+      for (const r of runs)
+        ctx.say(`  #${r.id} ${r.kind} ${r.outcome} ${ago(r.finishedAt ?? r.startedAt)}: ${r.summary}`);
     }
     return EXIT.ok;
   } finally {

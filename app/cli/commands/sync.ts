@@ -1,5 +1,14 @@
 import { EngineError } from '../../core/engine-error';
-import { announcePostgres, onStopSignal, openEngine, preflightCouch, preflightPostgres, syncSummary, untilStopped, watchSync } from '../common';
+import {
+  announcePostgres,
+  onStopSignal,
+  openEngine,
+  preflightCouch,
+  preflightPostgres,
+  syncSummary,
+  untilStopped,
+  watchSync,
+} from '../common';
 import type { CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 
@@ -18,7 +27,9 @@ export async function syncCommand(ctx: CliContext, opts: SyncCommandOptions): Pr
   try {
     const couch = await preflightCouch(engine);
     await preflightPostgres(engine);
-    ctx.say(`CouchDB: ${couch.url}${couch.username ? ` (user ${couch.username})` : ''} → databases ${couch.databases.join(', ')}`);
+    ctx.say(
+      `CouchDB: ${couch.url}${couch.username ? ` (user ${couch.username})` : ''} → databases ${couch.databases.join(', ')}`,
+    );
     await announcePostgres(ctx, engine);
     ctx.say(`Raw table: ${engine.config().schema}.${engine.config().table}`);
     const watch = watchSync(ctx, engine, couch.databases);

@@ -17,7 +17,9 @@ export async function verifyCommand(ctx: CliContext, opts: VerifyCommandOptions)
   try {
     const couch = await preflightCouch(engine);
     await preflightPostgres(engine);
-    ctx.say(`Checking ${couch.databases.join(', ')} at ${couch.url} against ${engine.config().schema}.${engine.config().table}${couch.scope?.length ? ` (scope: ${couch.scope.join(', ')})` : ''}${opts.fix ? ', fixing what is found' : ''}…`);
+    ctx.say(
+      `Checking ${couch.databases.join(', ')} at ${couch.url} against ${engine.config().schema}.${engine.config().table}${couch.scope?.length ? ` (scope: ${couch.scope.join(', ')})` : ''}${opts.fix ? ', fixing what is found' : ''}…`,
+    );
     const disposeSignals = onStopSignal(ctx, () => void engine.close());
     let result: VerifyRunResult;
     try {
@@ -37,7 +39,16 @@ export async function verifyCommand(ctx: CliContext, opts: VerifyCommandOptions)
 }
 
 function verifyTable(r: VerifyRunResult): string {
-  const header = ['DATABASE', 'SERVER', 'POSTGRES', 'MISSING', 'STALE', 'PURGED', 'OUT OF SCOPE', r.isFix ? 'FIXED' : 'OUTCOME'];
+  const header = [
+    'DATABASE',
+    'SERVER',
+    'POSTGRES',
+    'MISSING',
+    'STALE',
+    'PURGED',
+    'OUT OF SCOPE',
+    r.isFix ? 'FIXED' : 'OUTCOME',
+  ];
   const rows = r.databases.map((d) => [
     d.database,
     d.serverDocs.toLocaleString('en'),
@@ -49,15 +60,27 @@ function verifyTable(r: VerifyRunResult): string {
     r.isFix && d.outcome === 'done' ? `${d.fetched} fetched, ${d.marked} marked deleted` : d.outcome,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), ...rows.map(line)];
   for (const d of r.databases) {
     if (d.error) out.push(`${d.database}: ${d.error.message}`);
-    const examples = [...d.samples.missing.map((id) => `missing ${id}`), ...d.samples.stale.map((id) => `stale ${id}`), ...d.samples.purged.map((id) => `purged ${id}`), ...d.samples.outOfScope.map((id) => `out of scope ${id}`)].slice(0, 5);
+    const examples = [
+      ...d.samples.missing.map((id) => `missing ${id}`),
+      ...d.samples.stale.map((id) => `stale ${id}`),
+      ...d.samples.purged.map((id) => `purged ${id}`),
+      ...d.samples.outOfScope.map((id) => `out of scope ${id}`),
+    ].slice(0, 5);
     if (examples.length) out.push(`${d.database} examples: ${examples.join('; ')}`);
   }
   const found = r.databases.reduce((n, d) => n + d.missing + d.stale + d.purged + d.outOfScope, 0);
-  if (found > 0 && !r.isFix) out.push('Run `cht-sync verify --fix` to fetch the missing and out-of-date documents and mark the rows gone from the server deleted.');
+  if (found > 0 && !r.isFix)
+    out.push(
+      'Run `cht-sync verify --fix` to fetch the missing and out-of-date documents and mark the rows gone from the server deleted.',
+    );
   out.push(`Recorded in the run history as run #${r.runId}.`);
   return `\n${out.join('\n')}`;
 }

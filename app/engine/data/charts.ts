@@ -60,7 +60,11 @@ async function weekly(
   if (names.size === 0) return { ...base, emptyReason: c.missing };
   // `reported` is when the health worker recorded it; fall back to when it arrived.
   const timeColumn = names.has('reported') ? 'reported' : names.has('saved_timestamp') ? 'saved_timestamp' : null;
-  if (!timeColumn || !names.has(c.seriesColumn)) return { ...base, emptyReason: `${c.table} has no ${timeColumn ? c.seriesColumn : 'reported'} column: is it built by a different pipeline?` };
+  if (!timeColumn || !names.has(c.seriesColumn))
+    return {
+      ...base,
+      emptyReason: `${c.table} has no ${timeColumn ? c.seriesColumn : 'reported'} column: is it built by a different pipeline?`,
+    };
   // The window ends at the newest week with data (never in the future), not at today: a laptop
   // that synced weeks ago, or demo data, still shows its last half-year instead of an empty chart.
   const col = quoteIdent(timeColumn);
@@ -99,7 +103,11 @@ async function weekly(
     series: order.map((label) => ({
       name: label,
       points: weeks.map((w) => ({ x: w, y: bySeries.get(label)?.get(w) ?? 0 })),
-      ...(label === 'other' && !kept.has('other') ? { role: 'other' as const } : label === '(none)' ? { role: 'none' as const } : {}),
+      ...(label === 'other' && !kept.has('other')
+        ? { role: 'other' as const }
+        : label === '(none)'
+          ? { role: 'none' as const }
+          : {}),
     })),
   };
 }
@@ -121,7 +129,11 @@ function weekStarts(end: Date): string[] {
 function throughputChart(throughput: (sinceIso: string) => ThroughputPoint[]): ChartData {
   const since = new Date(Date.now() - 30 * 24 * 3600 * 1000).toISOString();
   const points = throughput(since).filter((p) => p.docs > 0);
-  const base: ChartData = { chart: 'sync-throughput', title: 'Sync speed per run, documents per second (last 30 days)', series: [] };
+  const base: ChartData = {
+    chart: 'sync-throughput',
+    title: 'Sync speed per run, documents per second (last 30 days)',
+    series: [],
+  };
   if (points.length === 0) return { ...base, emptyReason: 'No sync run copied documents in the last 30 days.' };
   const byDb = new Map<string, { x: string; y: number }[]>();
   for (const p of points) {
@@ -129,10 +141,19 @@ function throughputChart(throughput: (sinceIso: string) => ThroughputPoint[]): C
     list.push({ x: p.at, y: Math.round((p.docs / Math.max(p.seconds, 0.001)) * 10) / 10 });
     byDb.set(p.database, list);
   }
-  const series: ChartSeries[] = [...byDb.entries()].map(([name, pts]) => ({ name: `${name} (docs/s)`, points: pts, role: 'throughput', database: name }));
+  const series: ChartSeries[] = [...byDb.entries()].map(([name, pts]) => ({
+    name: `${name} (docs/s)`,
+    points: pts,
+    role: 'throughput',
+    database: name,
+  }));
   // The backlog each run cleared: what had piled up on the server since the run before.
   const perRun = new Map<string, number>();
   for (const p of points) perRun.set(p.at, (perRun.get(p.at) ?? 0) + p.docs);
-  series.push({ name: 'backlog cleared per run (documents)', role: 'backlog', points: [...perRun.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([x, y]) => ({ x, y })) });
+  series.push({
+    name: 'backlog cleared per run (documents)',
+    role: 'backlog',
+    points: [...perRun.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([x, y]) => ({ x, y })),
+  });
   return { ...base, series };
 }

@@ -15,7 +15,6 @@ interface Column {
   type: string;
 }
 
-
 /**
  * Values as the UI should see them: booleans and numbers as such, everything else
  * (timestamps with their microseconds, jsonb, arrays) as PostgreSQL's own text.
@@ -45,10 +44,14 @@ export async function listTables(pool: pg.Pool, schema: string): Promise<TableIn
     const estimate = Number(row.estimate);
     let count = estimate;
     // reltuples is -1 before the first ANALYZE and meaningless for views: count those, with a time cap.
-    if (estimate < EXACT_COUNT_BELOW || kind === 'view') count = (await cappedCount(pool, relation)) ?? Math.max(estimate, 0);
+    if (estimate < EXACT_COUNT_BELOW || kind === 'view')
+      count = (await cappedCount(pool, relation)) ?? Math.max(estimate, 0);
     let freshAsOf: string | null = null;
     if (row.has_saved) {
-      const fresh = await cappedQuery<{ at: string | null }>(pool, `select max(saved_timestamp)::text as at from ${relation}`);
+      const fresh = await cappedQuery<{ at: string | null }>(
+        pool,
+        `select max(saved_timestamp)::text as at from ${relation}`,
+      );
       freshAsOf = fresh?.[0]?.at ? toIso(fresh[0].at) : null;
     }
     out.push({ schema, name: row.name, kind, rows: count, freshAsOf });
@@ -62,7 +65,12 @@ async function cappedCount(pool: pg.Pool, relation: string): Promise<number | nu
 }
 
 /** A query that gives up after a few seconds instead of freezing the screen (null then). */
-async function cappedQuery<T extends pg.QueryResultRow>(pool: pg.Pool, sql: string, params: unknown[] = [], ms = 5000): Promise<T[] | null> {
+async function cappedQuery<T extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  sql: string,
+  params: unknown[] = [],
+  ms = 5000,
+): Promise<T[] | null> {
   const client = await pool.connect();
   try {
     await client.query('begin read only');
@@ -87,7 +95,10 @@ async function describe(pool: pg.Pool, schema: string, table: string): Promise<C
     [schema, table],
   );
   if (rows.length === 0) {
-    throw new EngineError('NOT_FOUND', `There is no table "${table}" in schema "${schema}". Pick one from the Data list (run transforms to create the analytics tables).`);
+    throw new EngineError(
+      'NOT_FOUND',
+      `There is no table "${table}" in schema "${schema}". Pick one from the Data list (run transforms to create the analytics tables).`,
+    );
   }
   return rows;
 }
@@ -95,12 +106,19 @@ async function describe(pool: pg.Pool, schema: string, table: string): Promise<C
 function whereClause(columns: Column[], filter: TableFilter | undefined, params: unknown[]): string {
   if (!filter) return '';
   const column = columns.find((c) => c.name === filter.column);
-  if (!column) throw new EngineError('INVALID_ARGUMENT', `There is no column "${filter.column}" to filter on.`, { details: { field: 'filter.column' } });
+  if (!column)
+    throw new EngineError('INVALID_ARGUMENT', `There is no column "${filter.column}" to filter on.`, {
+      details: { field: 'filter.column' },
+    });
   const ident = quoteIdent(column.name);
   const isDate = /^(date|timestamp)/i.test(column.type);
   if (isDate && filter.op !== 'contains' && !ISO_DATE.test(filter.value.trim())) {
     // "01/07/2026" is 1 July to some and 7 January to PostgreSQL's default DateStyle: only ISO is taken.
-    throw new EngineError('INVALID_ARGUMENT', `Write dates for "${column.name}" as year-month-day, for example 2026-07-01 (got "${filter.value.slice(0, 40)}"): a date like 01/07/2026 reads differently in different countries.`, { details: { field: 'filter.value' } });
+    throw new EngineError(
+      'INVALID_ARGUMENT',
+      `Write dates for "${column.name}" as year-month-day, for example 2026-07-01 (got "${filter.value.slice(0, 40)}"): a date like 01/07/2026 reads differently in different countries.`,
+      { details: { field: 'filter.value' } },
+    );
   }
   params.push(filter.op === 'contains' ? `%${filter.value.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : filter.value);
   const p = `$${params.length}`;
@@ -121,9 +139,18 @@ function whereClause(columns: Column[], filter: TableFilter | undefined, params:
 function translateFilterError(error: unknown, filter: TableFilter | undefined): never {
   const code = (error as { code?: string }).code;
   if (filter && (code === '22P02' || code === '22007' || code === '22008' || code === '42883' || code === '22003')) {
-    throw new EngineError('INVALID_ARGUMENT', `"${filter.value.slice(0, 40)}" cannot be compared with column "${filter.column}": enter a value of the column's type (for dates: 2024-01-31).`, { details: { field: 'filter.value' } });
+    throw new EngineError(
+      'INVALID_ARGUMENT',
+      `"${filter.value.slice(0, 40)}" cannot be compared with column "${filter.column}": enter a value of the column's type (for dates: 2024-01-31).`,
+      { details: { field: 'filter.value' } },
+    );
   }
-  if (code === '57014') throw new EngineError('PG_QUERY', 'The query took too long and was stopped. Narrow the filter, or use psql/Metabase for this table.', { retryable: true });
+  if (code === '57014')
+    throw new EngineError(
+      'PG_QUERY',
+      'The query took too long and was stopped. Narrow the filter, or use psql/Metabase for this table.',
+      { retryable: true },
+    );
   throw new EngineError('PG_QUERY', `The table could not be read: ${(error as Error).message}`, { cause: error });
 }
 
@@ -145,11 +172,18 @@ export async function previewTable(
     });
     let total: number;
     if (where === '') {
-      const estimate = await pool.query<{ n: string }>(`select reltuples::bigint::text as n from pg_class where oid = $1::regclass`, [relation]);
+      const estimate = await pool.query<{ n: string }>(
+        `select reltuples::bigint::text as n from pg_class where oid = $1::regclass`,
+        [relation],
+      );
       const guess = Number(estimate.rows[0]?.n ?? -1);
       total = guess >= EXACT_COUNT_BELOW ? guess : ((await cappedCount(pool, relation)) ?? Math.max(guess, 0));
     } else {
-      const counted = await cappedQuery<{ n: string }>(pool, `select count(*)::text as n from ${relation}${where}`, params);
+      const counted = await cappedQuery<{ n: string }>(
+        pool,
+        `select count(*)::text as n from ${relation}${where}`,
+        params,
+      );
       total = counted?.[0] ? Number(counted[0].n) : o.offset + page.rows.length;
     }
     return {
@@ -195,19 +229,34 @@ export async function exportTableCsv(
   let bytes = 0;
   try {
     await client.query('begin read only');
-    await client.query({ text: `declare cht_export no scroll cursor for select * from ${relation}${where}`, values: params });
+    await client.query({
+      text: `declare cht_export no scroll cursor for select * from ${relation}${where}`,
+      values: params,
+    });
     await write(CSV_BOM + csvLine(columns.map((c) => c.name)));
     for (;;) {
-      const page = await client.query<unknown[]>({ text: 'fetch 2000 from cht_export', rowMode: 'array', types: displayTypes });
+      const page = await client.query<unknown[]>({
+        text: 'fetch 2000 from cht_export',
+        rowMode: 'array',
+        types: displayTypes,
+      });
       if (page.rows.length === 0) break;
       const text = page.rows.map(csvLine).join('');
       bytes += text.length;
       rows += page.rows.length;
       if (o.maxRows !== undefined && rows > o.maxRows) {
-        throw new EngineError('INVALID_ARGUMENT', `This export has more than ${o.maxRows.toLocaleString('en')} rows, too many for a spreadsheet. Add a filter, or export with psql \\copy.`, { details: { field: 'filter' } });
+        throw new EngineError(
+          'INVALID_ARGUMENT',
+          `This export has more than ${o.maxRows.toLocaleString('en')} rows, too many for a spreadsheet. Add a filter, or export with psql \\copy.`,
+          { details: { field: 'filter' } },
+        );
       }
       if (o.maxBytes !== undefined && bytes > o.maxBytes) {
-        throw new EngineError('INVALID_ARGUMENT', `This export is larger than ${Math.round(o.maxBytes / 1024 / 1024)} MB, too much to hand over in one piece. Add a filter, or export with psql \\copy.`, { details: { field: 'filter' } });
+        throw new EngineError(
+          'INVALID_ARGUMENT',
+          `This export is larger than ${Math.round(o.maxBytes / 1024 / 1024)} MB, too much to hand over in one piece. Add a filter, or export with psql \\copy.`,
+          { details: { field: 'filter' } },
+        );
       }
       // Awaited per page: a slow reader (a download) holds the cursor back instead of filling memory.
       await write(text);
@@ -235,12 +284,15 @@ const spreadsheetTypes = {
     // bigint and numeric: a number only when a double holds it exactly (an id of 19 digits stays text).
     if (oid === 20) return (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : v);
     // numeric: a number when at most 15 significant digits (what a double holds exactly), else text.
-    if (oid === 1700) return (v: string) => (/^-?\d+(\.\d+)?$/.test(v) && v.replace(/[-.]/g, '').replace(/^0+/, '').length <= 15 ? Number(v) : v);
+    if (oid === 1700)
+      return (v: string) =>
+        /^-?\d+(\.\d+)?$/.test(v) && v.replace(/[-.]/g, '').replace(/^0+/, '').length <= 15 ? Number(v) : v;
     if (oid === 1082) return (v: string) => (/^\d{4}-\d{2}-\d{2}$/.test(v) ? new Date(`${v}T00:00:00Z`) : v);
-    if (oid === 1114 || oid === 1184) return (v: string) => {
-      const parsed = new Date(v.replace(' ', 'T') + (/[zZ]|[+-]\d\d(:?\d\d)?$/.test(v) ? '' : 'Z'));
-      return Number.isNaN(parsed.getTime()) ? v : parsed;
-    };
+    if (oid === 1114 || oid === 1184)
+      return (v: string) => {
+        const parsed = new Date(v.replace(' ', 'T') + (/[zZ]|[+-]\d\d(:?\d\d)?$/.test(v) ? '' : 'Z'));
+        return Number.isNaN(parsed.getTime()) ? v : parsed;
+      };
     return (v: string) => v;
   },
 } as unknown as pg.CustomTypesConfig;
@@ -258,20 +310,38 @@ export async function exportTableXlsx(
   const limit = Math.min(o.maxRows ?? XLSX_MAX_ROWS - 1, XLSX_MAX_ROWS - 1);
   let result: pg.QueryResult<unknown[]>;
   try {
-    result = await pool.query<unknown[]>({ text: `select * from ${relation}${where} limit ${limit + 1}`, values: params, rowMode: 'array', types: spreadsheetTypes });
+    result = await pool.query<unknown[]>({
+      text: `select * from ${relation}${where} limit ${limit + 1}`,
+      values: params,
+      rowMode: 'array',
+      types: spreadsheetTypes,
+    });
   } catch (error) {
     translateFilterError(error, o.filter);
   }
   if (result.rows.length > limit) {
-    throw new EngineError('INVALID_ARGUMENT', `This export has more than ${limit.toLocaleString('en')} rows, too many for a spreadsheet. Add a filter, or export with psql \\copy.`, { details: { field: 'filter' } });
+    throw new EngineError(
+      'INVALID_ARGUMENT',
+      `This export has more than ${limit.toLocaleString('en')} rows, too many for a spreadsheet. Add a filter, or export with psql \\copy.`,
+      { details: { field: 'filter' } },
+    );
   }
   const cells = result.rows.map((row) => row.map(toCell));
-  return { fileName: exportFileName(o.table, o.filter, 'xlsx'), rows: cells.length, data: writeXlsx(columns.map((c) => c.name), cells, o.table) };
+  return {
+    fileName: exportFileName(o.table, o.filter, 'xlsx'),
+    rows: cells.length,
+    data: writeXlsx(
+      columns.map((c) => c.name),
+      cells,
+      o.table,
+    ),
+  };
 }
 
 function toCell(value: unknown): XlsxCell {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value instanceof Date) return value;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value instanceof Date)
+    return value;
   return JSON.stringify(value);
 }
 
@@ -279,7 +349,12 @@ function toCell(value: unknown): XlsxCell {
  * `data_record-exported-2026-07-01.csv`, or `data_record-filtered-by-reported_date-exported-2026-07-01.csv`:
  * the export's own date is labelled, so it is never read as the filter's value.
  */
-export function exportFileName(table: string, filter: TableFilter | undefined, extension: 'csv' | 'xlsx', now = new Date()): string {
+export function exportFileName(
+  table: string,
+  filter: TableFilter | undefined,
+  extension: 'csv' | 'xlsx',
+  now = new Date(),
+): string {
   const filtered = filter ? `-filtered-by-${filter.column}` : '';
   return `${table}${filtered}-exported-${now.toISOString().slice(0, 10)}.${extension}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }

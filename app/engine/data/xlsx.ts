@@ -12,7 +12,11 @@ export type XlsxCell = string | number | boolean | Date | null;
 export const XLSX_MAX_ROWS = 1_048_576;
 const XLSX_MAX_TEXT = 32_767;
 
-export function writeXlsx(header: readonly string[], rows: readonly (readonly XlsxCell[])[], sheetName = 'data'): Buffer {
+export function writeXlsx(
+  header: readonly string[],
+  rows: readonly (readonly XlsxCell[])[],
+  sheetName = 'data',
+): Buffer {
   if (rows.length + 1 > XLSX_MAX_ROWS) throw new Error(`a sheet holds at most ${XLSX_MAX_ROWS - 1} rows`);
   const sheetRows: string[] = [rowXml(1, header)];
   rows.forEach((row, i) => sheetRows.push(rowXml(i + 2, row)));
@@ -68,7 +72,8 @@ function rowXml(r: number, cells: readonly XlsxCell[]): string {
 
 function cellXml(ref: string, value: XlsxCell): string {
   if (value === null) return '';
-  if (typeof value === 'number') return Number.isFinite(value) ? `<c r="${ref}"><v>${value}</v></c>` : textCell(ref, String(value));
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? `<c r="${ref}"><v>${value}</v></c>` : textCell(ref, String(value));
   if (typeof value === 'boolean') return `<c r="${ref}" t="b"><v>${value ? 1 : 0}</v></c>`;
   if (value instanceof Date) {
     const time = value.getTime();
@@ -101,8 +106,11 @@ function escapeXml(text: string): string {
   return (
     text
       // Characters XML 1.0 cannot hold at all (control characters, lone surrogates) are dropped.
-      // eslint-disable-next-line no-control-regex
-      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
+      .replace(
+        // eslint-disable-next-line no-control-regex
+        /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+        '',
+      )
       .replace(/&/g, '&amp;')
       .replace(/</g, '&lt;')
       .replace(/>/g, '&gt;')

@@ -14,7 +14,8 @@ const MAX_XLSX_ROWS = 250_000;
 /** The in-memory export (one JSON value over IPC/HTTP) stops here; the streaming download does not. */
 const MAX_INLINE_EXPORT_BYTES = 64 * 1024 * 1024;
 
-type DataMethods = 'data.tables' | 'data.preview' | 'data.exportCsv' | 'data.exportXlsx' | 'data.connection' | 'data.chart';
+type DataMethods =
+  'data.tables' | 'data.preview' | 'data.exportCsv' | 'data.exportXlsx' | 'data.connection' | 'data.chart';
 
 /** The analytics tables: list, preview, CSV export, charts, and how to connect to them. */
 export function dataHandlers(parts: EngineParts): Pick<HandlerTable, DataMethods> {
@@ -22,11 +23,17 @@ export function dataHandlers(parts: EngineParts): Pick<HandlerTable, DataMethods
   const schema = (): string => settings.current.schema;
   return {
     'data.tables': async () => postgres.withPool('listing the tables', (pool) => listTables(pool, schema())),
-    'data.preview': async (args) => postgres.withPool(`reading ${args.table}`, (pool) => previewTable(pool, schema(), args)),
+    'data.preview': async (args) =>
+      postgres.withPool(`reading ${args.table}`, (pool) => previewTable(pool, schema(), args)),
     'data.exportCsv': async (args) =>
       postgres.withPool(`exporting ${args.table}`, async (pool) => {
         const chunks: string[] = [];
-        const result = await exportTableCsv(pool, schema(), { ...args, maxRows: MAX_EXPORT_ROWS, maxBytes: MAX_INLINE_EXPORT_BYTES }, (chunk) => void chunks.push(chunk));
+        const result = await exportTableCsv(
+          pool,
+          schema(),
+          { ...args, maxRows: MAX_EXPORT_ROWS, maxBytes: MAX_INLINE_EXPORT_BYTES },
+          (chunk) => void chunks.push(chunk),
+        );
         return { fileName: result.fileName, csv: chunks.join(''), rows: result.rows };
       }),
     'data.exportXlsx': async (args) =>
@@ -38,14 +45,22 @@ export function dataHandlers(parts: EngineParts): Pick<HandlerTable, DataMethods
     'data.chart': async ({ chart }) => {
       let pool: pg.Pool | null = null;
       if (chart !== 'sync-throughput') pool = await postgres.pool().catch(() => null);
-      return postgres.withPool(`drawing the ${chart} chart`, () => chartData(chart, { pool, schema: schema(), throughput: (since) => ctx.store.runs.throughput(since) }));
+      return postgres.withPool(`drawing the ${chart} chart`, () =>
+        chartData(chart, { pool, schema: schema(), throughput: (since) => ctx.store.runs.throughput(since) }),
+      );
     },
   };
 }
 
 /** Streams a table (or filtered view) as CSV, for transports that can stream (the HTTP download). */
-export function exportCsv({ settings, postgres }: EngineParts, args: ParsedArgs<'data.exportCsv'>, write: (chunk: string) => void | Promise<void>): Promise<{ fileName: string; rows: number }> {
-  return postgres.withPool(`exporting ${args.table}`, (pool) => exportTableCsv(pool, settings.current.schema, { ...args, maxRows: MAX_EXPORT_ROWS }, write));
+export function exportCsv(
+  { settings, postgres }: EngineParts,
+  args: ParsedArgs<'data.exportCsv'>,
+  write: (chunk: string) => void | Promise<void>,
+): Promise<{ fileName: string; rows: number }> {
+  return postgres.withPool(`exporting ${args.table}`, (pool) =>
+    exportTableCsv(pool, settings.current.schema, { ...args, maxRows: MAX_EXPORT_ROWS }, write),
+  );
 }
 
 async function connectionInfo({ settings, postgres }: EngineParts): Promise<ConnectionInfo> {

@@ -22,7 +22,10 @@ export interface EngineParts {
 }
 
 /** Applies the saved settings; `emit` tells the UI (a setting the UI did not change itself stays quiet). */
-export async function applySettings(parts: Pick<EngineParts, 'ctx' | 'settings' | 'status'>, emit = true): Promise<void> {
+export async function applySettings(
+  parts: Pick<EngineParts, 'ctx' | 'settings' | 'status'>,
+  emit = true,
+): Promise<void> {
   const work = parts.settings.apply();
   if (emit) {
     parts.ctx.bus.emit('settings.changed', {});

@@ -5,7 +5,9 @@ import type { EngineParts } from './parts';
 import { settingsView } from './settings';
 
 /** The app's identity, run history and the diagnostics report. */
-export function runsHandlers(parts: EngineParts): Pick<HandlerTable, 'app.info' | 'runs.list' | 'runs.get' | 'runs.diagnostics'> {
+export function runsHandlers(
+  parts: EngineParts,
+): Pick<HandlerTable, 'app.info' | 'runs.list' | 'runs.get' | 'runs.diagnostics'> {
   const { ctx, settings, status, postgres } = parts;
   const { store, info } = ctx;
   return {
@@ -19,9 +21,20 @@ export function runsHandlers(parts: EngineParts): Pick<HandlerTable, 'app.info' 
     'runs.diagnostics': async ({ id }) => {
       let serverVersion: string | null = null;
       const running = postgres.current;
-      if (running) serverVersion = await running.pool.query<{ v: string }>("select current_setting('server_version') as v").then((r) => r.rows[0]?.v ?? null, () => null);
+      if (running)
+        serverVersion = await running.pool.query<{ v: string }>("select current_setting('server_version') as v").then(
+          (r) => r.rows[0]?.v ?? null,
+          () => null,
+        );
       const report = diagnosticsReport({
-        app: { version: info.version, host: info.host, platform: process.platform, arch: process.arch, node: process.versions.node, electron: ctx.electronVersion },
+        app: {
+          version: info.version,
+          host: info.host,
+          platform: process.platform,
+          arch: process.arch,
+          node: process.versions.node,
+          electron: ctx.electronVersion,
+        },
         settings: settingsView(parts),
         postgres: { kind: settings.current.postgres.kind, serverVersion },
         status: status.list(),

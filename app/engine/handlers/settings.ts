@@ -40,19 +40,28 @@ export function settingsView({ ctx, settings, postgres: pgService }: EngineParts
       database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
       username: decodeURIComponent(url.username),
       hasPassword: url.password !== '' || settings.postgresPasswordFor(config.postgres.url) !== null,
-      ssl: ['require', 'verify-ca', 'verify-full'].includes(url.searchParams.get('sslmode') ?? '') || url.searchParams.get('ssl') === 'true',
+      ssl:
+        ['require', 'verify-ca', 'verify-full'].includes(url.searchParams.get('sslmode') ?? '') ||
+        url.searchParams.get('ssl') === 'true',
     };
   } else {
-    postgres = { kind: 'embedded', port: pgService.current?.embedded?.port ?? (s.postgres.kind === 'embedded' ? s.postgres.port : null) };
+    postgres = {
+      kind: 'embedded',
+      port: pgService.current?.embedded?.port ?? (s.postgres.kind === 'embedded' ? s.postgres.port : null),
+    };
   }
   return {
     isSetupComplete: s.isSetupComplete || config.couch !== null,
     couch: {
       url: config.couch?.url ?? s.couch.url,
       username: config.couch ? (config.couch.username ?? null) : s.couch.username,
-      hasPassword: Boolean(config.couch?.password) || (config.couch ? settings.couchPasswordFor(config.couch.url) !== null : false),
+      hasPassword:
+        Boolean(config.couch?.password) ||
+        (config.couch ? settings.couchPasswordFor(config.couch.url) !== null : false),
       databases: config.couch?.databases ?? s.couch.databases,
-      trustedFingerprint256: config.couch ? (config.couch.trustedFingerprint256 ?? null) : s.couch.trustedFingerprint256,
+      trustedFingerprint256: config.couch
+        ? (config.couch.trustedFingerprint256 ?? null)
+        : s.couch.trustedFingerprint256,
       scope: config.couch ? (config.couch.scope ?? []) : (s.couch.scope ?? []),
     },
     postgres,
@@ -60,21 +69,31 @@ export function settingsView({ ctx, settings, postgres: pgService }: EngineParts
     table: config.table,
     pipeline: config.pipeline,
     schedule: s.schedule,
-    advanced: { batchSize: config.batchSize, threads: config.transform.threads, transformBatchSize: config.transform.batchSize, transformAfterSync: s.advanced.transformAfterSync !== false },
+    advanced: {
+      batchSize: config.batchSize,
+      threads: config.transform.threads,
+      transformBatchSize: config.transform.batchSize,
+      transformAfterSync: s.advanced.transformAfterSync !== false,
+    },
     language: s.language,
     isDemo: s.isDemo,
   };
 }
 
 /** Saves a settings patch: passwords to the secret store, credentials typed into the URL to their own fields. */
-export function savePatch({ ctx }: Pick<EngineParts, 'ctx'>, patch: ParsedArgs<'settings.update'>, extra: Partial<SavedSettings> = {}): void {
+export function savePatch(
+  { ctx }: Pick<EngineParts, 'ctx'>,
+  patch: ParsedArgs<'settings.update'>,
+  extra: Partial<SavedSettings> = {},
+): void {
   const { store } = ctx;
   const before = store.settings.get();
   bindLegacySecrets(store, before);
   const next: Partial<SavedSettings> = { ...extra };
   if (patch.couch) {
     const couch: Partial<SavedSettings['couch']> = {};
-    let password: string | null | undefined = patch.couch.password === undefined ? undefined : patch.couch.password === '' ? null : patch.couch.password;
+    let password: string | null | undefined =
+      patch.couch.password === undefined ? undefined : patch.couch.password === '' ? null : patch.couch.password;
     if (patch.couch.url !== undefined) {
       // Credentials typed into the URL move to their own fields: the URL is shown, the password never is.
       const parsed = parseUrl(patch.couch.url);
@@ -86,13 +105,15 @@ export function savePatch({ ctx }: Pick<EngineParts, 'ctx'>, patch: ParsedArgs<'
       // A trusted certificate belongs to one server.
       if (couch.url !== before.couch.url) couch.trustedFingerprint256 = null;
     }
-    if (patch.couch.trustedFingerprint256 !== undefined) couch.trustedFingerprint256 = patch.couch.trustedFingerprint256?.toUpperCase() ?? null;
+    if (patch.couch.trustedFingerprint256 !== undefined)
+      couch.trustedFingerprint256 = patch.couch.trustedFingerprint256?.toUpperCase() ?? null;
     if (patch.couch.username !== undefined) couch.username = patch.couch.username || null;
     if (patch.couch.databases !== undefined) couch.databases = patch.couch.databases;
     if (patch.couch.scope !== undefined) couch.scope = [...new Set(patch.couch.scope)];
     // A new password is bound to the server it is saved with; a new server without one keeps
     // the old password bound to the old server, where it is of no use to the new one.
-    if (password !== undefined) saveBoundSecret(store.secrets, SECRET_NAMES.couchPassword, couchOrigin(couch.url ?? before.couch.url), password);
+    if (password !== undefined)
+      saveBoundSecret(store.secrets, SECRET_NAMES.couchPassword, couchOrigin(couch.url ?? before.couch.url), password);
     next.couch = { ...before.couch, ...couch };
   }
   if (patch.postgres) {
@@ -100,7 +121,13 @@ export function savePatch({ ctx }: Pick<EngineParts, 'ctx'>, patch: ParsedArgs<'
     else {
       const { password, ...rest } = patch.postgres;
       next.postgres = rest;
-      if (password !== undefined) saveBoundSecret(store.secrets, SECRET_NAMES.postgresPassword, postgresOrigin(rest.host, rest.port), password === '' ? null : password);
+      if (password !== undefined)
+        saveBoundSecret(
+          store.secrets,
+          SECRET_NAMES.postgresPassword,
+          postgresOrigin(rest.host, rest.port),
+          password === '' ? null : password,
+        );
     }
   }
   if (patch.schema !== undefined) next.schema = patch.schema;
@@ -120,7 +147,8 @@ function bindLegacySecrets(store: EngineParts['ctx']['store'], saved: SavedSetti
     [SECRET_NAMES.postgresPassword, pgOrigin],
   ] as const) {
     const value = store.secrets.get(name);
-    if (value !== null && store.secrets.get(`${name}.origin`) === null && origin !== null) store.secrets.set(`${name}.origin`, origin);
+    if (value !== null && store.secrets.get(`${name}.origin`) === null && origin !== null)
+      store.secrets.set(`${name}.origin`, origin);
   }
 }
 
@@ -128,6 +156,10 @@ function parseUrl(text: string): URL {
   try {
     return new URL(text);
   } catch {
-    throw new EngineError('INVALID_ARGUMENT', `"${safeUrl(text).slice(0, 80)}" is not a URL. Enter the address of the CHT instance, e.g. https://cht.example.org.`, { details: { field: 'couch.url' } });
+    throw new EngineError(
+      'INVALID_ARGUMENT',
+      `"${safeUrl(text).slice(0, 80)}" is not a URL. Enter the address of the CHT instance, e.g. https://cht.example.org.`,
+      { details: { field: 'couch.url' } },
+    );
   }
 }

@@ -8,7 +8,8 @@ import type { HandlerTable } from '../types';
 import { applySettings, type EngineParts } from './parts';
 import { savePatch, settingsView } from './settings';
 
-type SetupMethods = 'setup.testCouch' | 'setup.testPostgres' | 'setup.estimate' | 'setup.complete' | 'setup.useDemo' | 'setup.listPlaces';
+type SetupMethods =
+  'setup.testCouch' | 'setup.testPostgres' | 'setup.estimate' | 'setup.complete' | 'setup.useDemo' | 'setup.listPlaces';
 
 /** The setup wizard: test the servers, estimate the first sync, save the setup (or the demo's). */
 export function setupHandlers(parts: EngineParts): Pick<HandlerTable, SetupMethods> {
@@ -16,7 +17,10 @@ export function setupHandlers(parts: EngineParts): Pick<HandlerTable, SetupMetho
   const { modules, store } = ctx;
   return {
     // No password given (Settings' "Test connection" keeps the saved one): the saved password, only for its own server.
-    'setup.testCouch': async (c) => modules.probeCouch(c.password === undefined ? withSaved(c, settings.couchPasswordFor(c.url)) : c, { timeoutMs: 15_000 }),
+    'setup.testCouch': async (c) =>
+      modules.probeCouch(c.password === undefined ? withSaved(c, settings.couchPasswordFor(c.url)) : c, {
+        timeoutMs: 15_000,
+      }),
     'setup.testPostgres': async ({ postgres: target }) => {
       const config = settings.current;
       if (target.kind === 'embedded') {
@@ -42,7 +46,13 @@ export function setupHandlers(parts: EngineParts): Pick<HandlerTable, SetupMetho
       let bytes = 0;
       for (const name of databases) {
         const response = await modules.couchGet(c, `/${encodeURIComponent(name)}`, { timeoutMs: 15_000 });
-        const dbInfo = response.json as { doc_count?: number; doc_del_count?: number; sizes?: { external?: number; file?: number }; data_size?: number; disk_size?: number } | null;
+        const dbInfo = response.json as {
+          doc_count?: number;
+          doc_del_count?: number;
+          sizes?: { external?: number; file?: number };
+          data_size?: number;
+          disk_size?: number;
+        } | null;
         // The changes feed carries deleted documents too; each becomes a row.
         docs += (dbInfo?.doc_count ?? 0) + (dbInfo?.doc_del_count ?? 0);
         const size = dbInfo?.sizes?.external ?? dbInfo?.data_size ?? dbInfo?.sizes?.file ?? dbInfo?.disk_size ?? 0;
@@ -64,14 +74,18 @@ export function setupHandlers(parts: EngineParts): Pick<HandlerTable, SetupMetho
           };
         }
       } catch (error) {
-        ctx.logger.warn('the link probe for the first-sync estimate failed; estimating from the document counts', { error });
+        ctx.logger.warn('the link probe for the first-sync estimate failed; estimating from the document counts', {
+          error,
+        });
       }
       return estimate;
     },
     'setup.listPlaces': async ({ databases, url, ...rest }) => {
       const saved = settings.current.couch ? settings.couchConnection() : null;
       let conn: { url: string; username?: string; password?: string; trustedFingerprint256?: string };
-      if (url) conn = rest.password === undefined ? withSaved({ url, ...rest }, settings.couchPasswordFor(url)) : { url, ...rest };
+      if (url)
+        conn =
+          rest.password === undefined ? withSaved({ url, ...rest }, settings.couchPasswordFor(url)) : { url, ...rest };
       else if (saved) {
         const { databases: _databases, scope: _scope, ...savedConn } = saved;
         conn = savedConn;

@@ -13,11 +13,17 @@ export function syncHandlers(parts: EngineParts): Pick<HandlerTable, SyncMethods
     'sync.checkpoints': async () => checkpoints(parts),
     'sync.verify': async ({ fix, trigger }) => verify.verifyNow({ trigger: trigger ?? 'manual', fix: fix ?? false }),
     'sync.runNow': async ({ databases, timeoutSeconds }) => {
-      const result = await sync.syncNow({ trigger: 'manual', ...(databases ? { databases } : {}), ...(timeoutSeconds ? { timeoutSeconds } : {}) });
+      const result = await sync.syncNow({
+        trigger: 'manual',
+        ...(databases ? { databases } : {}),
+        ...(timeoutSeconds ? { timeoutSeconds } : {}),
+      });
       // New rows are only useful once the analytics tables include them: build them next (a setting turns it off).
       const landed = result.databases.reduce((n, d) => n + d.docs + d.deletes, 0);
       if (landed > 0 && parts.ctx.store.settings.get().advanced.transformAfterSync !== false) {
-        parts.transforms.whenFree({ trigger: 'manual' }).catch((error: unknown) => parts.ctx.logger.warn('the transforms after the sync failed', { error }));
+        parts.transforms
+          .whenFree({ trigger: 'manual' })
+          .catch((error: unknown) => parts.ctx.logger.warn('the transforms after the sync failed', { error }));
       }
       return result;
     },
@@ -61,7 +67,16 @@ function checkpoints({ ctx, settings }: EngineParts): DatabaseCheckpoint[] {
       seqShort: checkpoint ? shortSeq(checkpoint.seq) : null,
       pending: checkpoint?.pending ?? null,
       checkpointAt: checkpoint?.updatedAt ?? null,
-      lastRun: run && row ? { id: run.id, outcome: row.outcome, finishedAt: run.finishedAt, docs: row.docs, error: row.error?.message ?? null } : null,
+      lastRun:
+        run && row
+          ? {
+              id: run.id,
+              outcome: row.outcome,
+              finishedAt: run.finishedAt,
+              docs: row.docs,
+              error: row.error?.message ?? null,
+            }
+          : null,
     };
   });
 }

@@ -55,7 +55,12 @@ export class SyncRunner implements Service {
 
   syncNow(args: { trigger: Trigger; databases?: string[]; timeoutSeconds?: number }): Promise<SyncRunResult> {
     if (this.follow) {
-      return Promise.reject(new EngineError('BUSY', 'Continuous sync is running: changes are already copied as they happen. Pause it first to run a one-off sync.'));
+      return Promise.reject(
+        new EngineError(
+          'BUSY',
+          'Continuous sync is running: changes are already copied as they happen. Pause it first to run a one-off sync.',
+        ),
+      );
     }
     // A sync is already running: join it rather than queue a second pass over the same feeds.
     if (this.active) return this.active.promise;
@@ -89,7 +94,11 @@ export class SyncRunner implements Service {
           const pool = await this.postgres.pool().catch((error: unknown) => {
             throw translatePgError(error, 'starting the continuous sync');
           });
-          result = await ctx.modules.syncFollow(this.options(couch, couch.databases, pool, runId, abort.signal, (event) => this.status.onSyncEvent(event, onBatch)));
+          result = await ctx.modules.syncFollow(
+            this.options(couch, couch.databases, pool, runId, abort.signal, (event) =>
+              this.status.onSyncEvent(event, onBatch),
+            ),
+          );
         } catch (error) {
           result = this.failed(couch.databases, error, startedAt, (db) => ctx.modules.sourceFor(couch.url, db));
         }
@@ -113,12 +122,21 @@ export class SyncRunner implements Service {
     this.follow = null;
   }
 
-  private async runOnce(trigger: Trigger, databases: string[] | undefined, timeoutSeconds: number | undefined, abort: AbortController): Promise<SyncRunResult> {
+  private async runOnce(
+    trigger: Trigger,
+    databases: string[] | undefined,
+    timeoutSeconds: number | undefined,
+    abort: AbortController,
+  ): Promise<SyncRunResult> {
     const { ctx } = this;
     await this.demo.ensure();
     const couch = this.settings.couchConnection();
     const selected = databases?.length ? databases : couch.databases;
-    if (selected.length === 0) throw new EngineError('NOT_CONFIGURED', 'No databases are selected. Choose at least one in Settings (e.g. medic).');
+    if (selected.length === 0)
+      throw new EngineError(
+        'NOT_CONFIGURED',
+        'No databases are selected. Choose at least one in Settings (e.g. medic).',
+      );
     const startedAt = new Date().toISOString();
     const runId = ctx.store.runs.start('sync', trigger);
     this.status.runStarted(runId);
@@ -137,7 +155,12 @@ export class SyncRunner implements Service {
     return this.finish(runId, result);
   }
 
-  private failed(databases: string[], error: unknown, startedAt: string, sourceOf: (db: string) => string): Omit<SyncRunResult, 'runId'> {
+  private failed(
+    databases: string[],
+    error: unknown,
+    startedAt: string,
+    sourceOf: (db: string) => string,
+  ): Omit<SyncRunResult, 'runId'> {
     const wire = toWireError(error);
     const outcome = outcomeForError(wire);
     return {
@@ -156,7 +179,17 @@ export class SyncRunner implements Service {
       summary = ctx.store.runs.finishSync(runId, normalised);
     } catch (error) {
       ctx.logger.error('could not record the sync run', { error, runId });
-      summary = { id: runId, kind: 'sync', trigger: 'manual', outcome: normalised.outcome, startedAt: normalised.startedAt, finishedAt: normalised.finishedAt, count: 0, errorCount: 1, summary: 'not recorded' };
+      summary = {
+        id: runId,
+        kind: 'sync',
+        trigger: 'manual',
+        outcome: normalised.outcome,
+        startedAt: normalised.startedAt,
+        finishedAt: normalised.finishedAt,
+        count: 0,
+        errorCount: 1,
+        summary: 'not recorded',
+      };
     }
     status.board.runFinished(runId, normalised.finishedAt, normalised.databases);
     if (status.isPaused) status.board.setAll(() => ({ kind: 'paused', since: new Date().toISOString() }));
@@ -166,7 +199,14 @@ export class SyncRunner implements Service {
   }
 
   /** What both sync modes run with: the configured target, this run's logger, signal and event sink. */
-  private options(couch: CouchConnection, databases: string[], pool: pg.Pool, runId: number, signal: AbortSignal, onEvent: (event: SyncEvent) => void): SyncOptions {
+  private options(
+    couch: CouchConnection,
+    databases: string[],
+    pool: pg.Pool,
+    runId: number,
+    signal: AbortSignal,
+    onEvent: (event: SyncEvent) => void,
+  ): SyncOptions {
     const config = this.settings.current;
     const { databases: _databases, ...target } = couch;
     return {

@@ -55,7 +55,13 @@ export class TransformRunner implements Service {
 
   transformNow(args: TransformArgs): Promise<TransformRunResult> {
     if (this.active) {
-      return Promise.reject(new EngineError('BUSY', 'Transforms are already running. Wait for them to finish (see Run history), then try again.', { retryable: true }));
+      return Promise.reject(
+        new EngineError(
+          'BUSY',
+          'Transforms are already running. Wait for them to finish (see Run history), then try again.',
+          { retryable: true },
+        ),
+      );
     }
     const promise = this.runOnce(args).finally(() => {
       this.active = null;
@@ -74,7 +80,11 @@ export class TransformRunner implements Service {
   /** The key model fingerprints are kept under: one per project. */
   private projectKey(): string {
     const p = this.settings.current.pipeline;
-    return p.kind === 'bundled' ? 'bundled' : p.kind === 'folder' ? `folder:${path.resolve(p.path)}` : `git:${safeUrl(p.url)}`;
+    return p.kind === 'bundled'
+      ? 'bundled'
+      : p.kind === 'folder'
+        ? `folder:${path.resolve(p.path)}`
+        : `git:${safeUrl(p.url)}`;
   }
 
   private async runOnce(args: TransformArgs): Promise<TransformRunResult> {
@@ -90,8 +100,13 @@ export class TransformRunner implements Service {
       const config = this.settings.current;
       const vars: Record<string, unknown> = { ...args.vars };
       // cht-sync passes DBT_BATCH_SIZE as the `batch_size` var.
-      if (config.transform.batchSize !== null && vars.batch_size === undefined) vars.batch_size = config.transform.batchSize;
-      const select = args.select?.length ? args.select : config.transform.selector ? config.transform.selector.split(/[\s,]+/).filter(Boolean) : undefined;
+      if (config.transform.batchSize !== null && vars.batch_size === undefined)
+        vars.batch_size = config.transform.batchSize;
+      const select = args.select?.length
+        ? args.select
+        : config.transform.selector
+          ? config.transform.selector.split(/[\s,]+/).filter(Boolean)
+          : undefined;
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(process.env)) if (typeof v === 'string') env[k] = v;
       const outcome = await ctx.modules.runTransform({
@@ -116,7 +131,8 @@ export class TransformRunner implements Service {
         // The daemon's runs skip work another service (or an earlier run) already did.
         coalesce: args.trigger === 'daemon',
       });
-      if (outcome.result.outcome !== 'failed' || outcome.fingerprints.size > 0) ctx.store.models.setFingerprints(key, outcome.fingerprints);
+      if (outcome.result.outcome !== 'failed' || outcome.fingerprints.size > 0)
+        ctx.store.models.setFingerprints(key, outcome.fingerprints);
       const summary = ctx.store.runs.finishTransform(runId, outcome.result);
       this.finished(summary, outcome.result.warnings.includes(COALESCED_WARNING));
       return { runId, ...outcome.result };
@@ -124,7 +140,15 @@ export class TransformRunner implements Service {
       const wire = toWireError(error);
       const summary = ctx.store.runs.fail(runId, 'failed', wire);
       this.finished(summary, false);
-      return { runId, outcome: 'failed', startedAt, finishedAt: new Date().toISOString(), project: key, models: [], warnings: [wire.message] };
+      return {
+        runId,
+        outcome: 'failed',
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        project: key,
+        models: [],
+        warnings: [wire.message],
+      };
     }
   }
 }

@@ -43,7 +43,13 @@ export class VerifyRunner implements Service {
   verifyNow(args: { trigger: Trigger; fix: boolean }): Promise<VerifyRunResult> {
     if (this.active) {
       if (this.active.fix === args.fix) return this.active.promise;
-      return Promise.reject(new EngineError('BUSY', 'A check for missing or extra records is already running. Wait for it to finish, then start this one.', { retryable: true }));
+      return Promise.reject(
+        new EngineError(
+          'BUSY',
+          'A check for missing or extra records is already running. Wait for it to finish, then start this one.',
+          { retryable: true },
+        ),
+      );
     }
     const abort = new AbortController();
     const promise = this.run(args, abort).finally(() => {
@@ -108,7 +114,17 @@ export class VerifyRunner implements Service {
       summary = ctx.store.runs.finishVerify(runId, result);
     } catch (error) {
       ctx.logger.error('could not record the verify run', { error, runId });
-      summary = { id: runId, kind: 'verify', trigger: args.trigger, outcome: result.outcome, startedAt: result.startedAt, finishedAt: result.finishedAt, count: 0, errorCount: 1, summary: 'not recorded' };
+      summary = {
+        id: runId,
+        kind: 'verify',
+        trigger: args.trigger,
+        outcome: result.outcome,
+        startedAt: result.startedAt,
+        finishedAt: result.finishedAt,
+        count: 0,
+        errorCount: 1,
+        summary: 'not recorded',
+      };
     }
     ctx.bus.emit('run.finished', summary);
     this.status.push(true);

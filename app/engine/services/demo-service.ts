@@ -33,7 +33,11 @@ export class DemoService implements Service {
   /** The running demo server, or a new one. */
   async run(port?: number): Promise<DemoCouchHandle> {
     if (this.handle) return this.handle;
-    const handle = await this.ctx.modules.startDemoCouch({ dataDir: this.ctx.dataDir, logger: this.ctx.logger.child({ part: 'demo' }), ...(port ? { port } : {}) });
+    const handle = await this.ctx.modules.startDemoCouch({
+      dataDir: this.ctx.dataDir,
+      logger: this.ctx.logger.child({ part: 'demo' }),
+      ...(port ? { port } : {}),
+    });
     registerSecret(handle.password);
     this.handle = handle;
     return handle;
@@ -82,7 +86,8 @@ export class DemoService implements Service {
       if (!handle) return;
       addDemoActivity({ url: handle.url, username: handle.username, password: handle.password }, count).then(
         (r) => logger.info('demo activity', { ...r }),
-        (error: unknown) => logger.warn('demo activity failed', { error: error instanceof Error ? error.message : String(error) }),
+        (error: unknown) =>
+          logger.warn('demo activity failed', { error: error instanceof Error ? error.message : String(error) }),
       );
     }, everyMs);
     this.activity.unref();

@@ -8,7 +8,15 @@ import type { SyncEvent } from '../modules';
 import type { EngineEvents } from '../types';
 import type { Service } from './service';
 
-const STATE_KINDS: readonly SyncStateKind[] = ['idle', 'connecting', 'catching-up', 'live', 'backing-off', 'paused', 'error'];
+const STATE_KINDS: readonly SyncStateKind[] = [
+  'idle',
+  'connecting',
+  'catching-up',
+  'live',
+  'backing-off',
+  'paused',
+  'error',
+];
 const TRANSFORM_OUTCOMES = ['done', 'partial', 'failed', 'cancelled', 'coalesced'] as const;
 
 /**
@@ -18,27 +26,98 @@ const TRANSFORM_OUTCOMES = ['done', 'partial', 'failed', 'cancelled', 'coalesced
  */
 export class SyncMetrics {
   readonly registry = new MetricsRegistry();
-  private readonly documents = this.registry.counter('cht_sync_documents_synced_total', 'Documents written to the raw table (tombstones of deleted documents included), per CouchDB database.', ['database']);
-  private readonly deleted = this.registry.counter('cht_sync_deleted_documents_synced_total', 'Tombstones of deleted documents written to the raw table, per CouchDB database.', ['database']);
-  private readonly bytes = this.registry.counter('cht_sync_synced_bytes_total', 'Bytes of document JSON written to the raw table, per CouchDB database.', ['database']);
-  private readonly refused = this.registry.counter('cht_sync_refused_documents_total', 'Documents left out because they could not be stored (PostgreSQL refused them, or they were unusable); each is named in the run history.', ['database']);
-  private readonly batches = this.registry.counter('cht_sync_batches_total', 'Batches committed to PostgreSQL (rows and feed position in one transaction), per CouchDB database.', ['database']);
-  private readonly batchSeconds = this.registry.histogram('cht_sync_batch_duration_seconds', 'Time to write one batch to PostgreSQL, per CouchDB database.', ['database']);
-  private readonly pending = this.registry.gauge('cht_sync_pending_documents', 'Changes CouchDB reports as not yet read (estimated from document counts when the server reports none), per CouchDB database.', ['database']);
-  private readonly lastBatch = this.registry.gauge('cht_sync_last_batch_timestamp_seconds', 'Unix time of the last batch committed (data and feed position), per CouchDB database.', ['database']);
-  private readonly lastSuccess = this.registry.gauge('cht_sync_last_success_timestamp_seconds', 'Unix time this database was last known up to date: a batch committed or the end of its feed reached.', ['database']);
-  private readonly state = this.registry.gauge('cht_sync_database_state', 'The sync state of each CouchDB database: 1 for its current state, 0 for the others.', ['database', 'state']);
-  private readonly syncRuns = this.registry.counter('cht_sync_sync_runs_total', 'Sync runs finished, by outcome (a continuous sync finishes when it stops or fails).', ['outcome']);
-  private readonly transformRuns = this.registry.counter('cht_sync_transform_runs_total', 'Transform runs finished, by outcome; "coalesced": another process had already run the models on every row.', ['outcome']);
-  private readonly lastTransform = this.registry.gauge('cht_sync_last_transform_success_timestamp_seconds', 'Unix time the last transform run finished with every model built.');
-  private readonly modelSeconds = this.registry.histogram('cht_sync_model_duration_seconds', 'Time to build one model, per model.', ['model'], DURATION_BUCKETS);
-  private readonly modelFailures = this.registry.counter('cht_sync_model_failures_total', 'Model builds that failed, per model.', ['model']);
-  private readonly testFailures = this.registry.counter('cht_sync_test_failures_total', 'dbt data tests and unit tests that failed (or could not run), per test; a test that passes shows at 0.', ['test']);
-  private readonly modelSkips = this.registry.counter('cht_sync_model_skipped_total', 'Model builds skipped because an ancestor failed or the run was cancelled, per model.', ['model']);
+  private readonly documents = this.registry.counter(
+    'cht_sync_documents_synced_total',
+    'Documents written to the raw table (tombstones of deleted documents included), per CouchDB database.',
+    ['database'],
+  );
+  private readonly deleted = this.registry.counter(
+    'cht_sync_deleted_documents_synced_total',
+    'Tombstones of deleted documents written to the raw table, per CouchDB database.',
+    ['database'],
+  );
+  private readonly bytes = this.registry.counter(
+    'cht_sync_synced_bytes_total',
+    'Bytes of document JSON written to the raw table, per CouchDB database.',
+    ['database'],
+  );
+  private readonly refused = this.registry.counter(
+    'cht_sync_refused_documents_total',
+    'Documents left out because they could not be stored (PostgreSQL refused them, or they were unusable); each is named in the run history.',
+    ['database'],
+  );
+  private readonly batches = this.registry.counter(
+    'cht_sync_batches_total',
+    'Batches committed to PostgreSQL (rows and feed position in one transaction), per CouchDB database.',
+    ['database'],
+  );
+  private readonly batchSeconds = this.registry.histogram(
+    'cht_sync_batch_duration_seconds',
+    'Time to write one batch to PostgreSQL, per CouchDB database.',
+    ['database'],
+  );
+  private readonly pending = this.registry.gauge(
+    'cht_sync_pending_documents',
+    'Changes CouchDB reports as not yet read (estimated from document counts when the server reports none), per CouchDB database.',
+    ['database'],
+  );
+  private readonly lastBatch = this.registry.gauge(
+    'cht_sync_last_batch_timestamp_seconds',
+    'Unix time of the last batch committed (data and feed position), per CouchDB database.',
+    ['database'],
+  );
+  private readonly lastSuccess = this.registry.gauge(
+    'cht_sync_last_success_timestamp_seconds',
+    'Unix time this database was last known up to date: a batch committed or the end of its feed reached.',
+    ['database'],
+  );
+  private readonly state = this.registry.gauge(
+    'cht_sync_database_state',
+    'The sync state of each CouchDB database: 1 for its current state, 0 for the others.',
+    ['database', 'state'],
+  );
+  private readonly syncRuns = this.registry.counter(
+    'cht_sync_sync_runs_total',
+    'Sync runs finished, by outcome (a continuous sync finishes when it stops or fails).',
+    ['outcome'],
+  );
+  private readonly transformRuns = this.registry.counter(
+    'cht_sync_transform_runs_total',
+    'Transform runs finished, by outcome; "coalesced": another process had already run the models on every row.',
+    ['outcome'],
+  );
+  private readonly lastTransform = this.registry.gauge(
+    'cht_sync_last_transform_success_timestamp_seconds',
+    'Unix time the last transform run finished with every model built.',
+  );
+  private readonly modelSeconds = this.registry.histogram(
+    'cht_sync_model_duration_seconds',
+    'Time to build one model, per model.',
+    ['model'],
+    DURATION_BUCKETS,
+  );
+  private readonly modelFailures = this.registry.counter(
+    'cht_sync_model_failures_total',
+    'Model builds that failed, per model.',
+    ['model'],
+  );
+  private readonly testFailures = this.registry.counter(
+    'cht_sync_test_failures_total',
+    'dbt data tests and unit tests that failed (or could not run), per test; a test that passes shows at 0.',
+    ['test'],
+  );
+  private readonly modelSkips = this.registry.counter(
+    'cht_sync_model_skipped_total',
+    'Model builds skipped because an ancestor failed or the run was cancelled, per model.',
+    ['model'],
+  );
   private readonly info = this.registry.gauge('cht_sync_build_info', 'Always 1; the version of cht-sync.', ['version']);
   private readonly rss = this.registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.');
   private readonly heap = this.registry.gauge('nodejs_heap_used_bytes', 'V8 heap in use, in bytes.');
-  private readonly cpu = this.registry.counter('process_cpu_seconds_total', 'User and system CPU time spent, in seconds.');
+  private readonly cpu = this.registry.counter(
+    'process_cpu_seconds_total',
+    'User and system CPU time spent, in seconds.',
+  );
   private readonly startTime = this.registry.gauge('process_start_time_seconds', 'Unix time the process started.');
   private cpuSeen = 0;
   private syncError: string | null = null;
@@ -93,7 +172,8 @@ export class SyncMetrics {
   /** A sync run finished (a continuous one finishes when it stops or fails). */
   onSyncRun(run: RunSummary): void {
     this.syncRuns.inc({ outcome: run.outcome });
-    if (['failed', 'offline', 'refused'].includes(run.outcome)) this.syncError = `sync run #${run.id} ${run.outcome}: ${run.summary}`;
+    if (['failed', 'offline', 'refused'].includes(run.outcome))
+      this.syncError = `sync run #${run.id} ${run.outcome}: ${run.summary}`;
   }
 
   /** `isCoalesced`: a transform run that found its work already done by another run (nothing ran). */
@@ -175,8 +255,22 @@ export class MetricsService implements Service {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
         const setting = '--metrics-port / CHT_SYNC_METRICS_PORT (and --metrics-host / CHT_SYNC_METRICS_HOST)';
-        if (error.code === 'EADDRINUSE') reject(new EngineError('CONFIG_INVALID', `The metrics port ${this.o.port} on ${this.o.host} is already in use. Choose another with ${setting}.`, { cause: error }));
-        else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') reject(new EngineError('CONFIG_INVALID', `The metrics address ${this.o.host} is not one of this machine's. Check ${setting}.`, { cause: error }));
+        if (error.code === 'EADDRINUSE')
+          reject(
+            new EngineError(
+              'CONFIG_INVALID',
+              `The metrics port ${this.o.port} on ${this.o.host} is already in use. Choose another with ${setting}.`,
+              { cause: error },
+            ),
+          );
+        else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+          reject(
+            new EngineError(
+              'CONFIG_INVALID',
+              `The metrics address ${this.o.host} is not one of this machine's. Check ${setting}.`,
+              { cause: error },
+            ),
+          );
         else reject(error);
       });
       server.listen(this.o.port, this.o.host, () => resolve());
@@ -206,7 +300,8 @@ export class MetricsService implements Service {
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain; charset=utf-8', 'GET only\n');
     try {
-      if (path === '/healthz') return send(200, 'application/json', JSON.stringify({ ok: true, uptimeSeconds: Math.round(process.uptime()) }));
+      if (path === '/healthz')
+        return send(200, 'application/json', JSON.stringify({ ok: true, uptimeSeconds: Math.round(process.uptime()) }));
       if (path === '/readyz') {
         const ready = await this.o.readiness();
         return send(ready.ok ? 200 : 503, 'application/json', JSON.stringify(ready));

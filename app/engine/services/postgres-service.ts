@@ -28,7 +28,9 @@ export class PostgresService implements Service {
     private readonly ctx: EngineContext,
     private readonly settings: EngineSettings,
   ) {
-    settings.onApplied((before, after) => (JSON.stringify(before.postgres) !== JSON.stringify(after.postgres) ? this.stop() : undefined));
+    settings.onApplied((before, after) =>
+      JSON.stringify(before.postgres) !== JSON.stringify(after.postgres) ? this.stop() : undefined,
+    );
   }
 
   async start(): Promise<void> {
@@ -83,7 +85,8 @@ export class PostgresService implements Service {
   url(): string {
     if (this.state) return this.state.url;
     const config = this.settings.current;
-    if (config.postgres.kind === 'external') return withPassword(config.postgres.url, this.settings.postgresPasswordFor(config.postgres.url));
+    if (config.postgres.kind === 'external')
+      return withPassword(config.postgres.url, this.settings.postgresPasswordFor(config.postgres.url));
     throw new EngineError('NOT_CONFIGURED', 'The embedded PostgreSQL is not started yet: call ensurePostgres() first.');
   }
 
@@ -92,7 +95,9 @@ export class PostgresService implements Service {
     this.state = null;
     if (!state) return;
     await state.pool.end().catch(() => undefined);
-    await state.embedded?.stop().catch((error: unknown) => this.ctx.logger.warn('embedded postgres did not stop cleanly', { error }));
+    await state.embedded
+      ?.stop()
+      .catch((error: unknown) => this.ctx.logger.warn('embedded postgres did not stop cleanly', { error }));
   }
 
   private async open(): Promise<PostgresState> {
@@ -101,19 +106,28 @@ export class PostgresService implements Service {
     let url: string;
     let embedded: EmbeddedPostgresHandle | null = null;
     if (config.postgres.kind === 'embedded') {
-      embedded = await ctx.modules.startEmbeddedPostgres(ctx.dataDir, { logger: ctx.logger.child({ part: 'postgres' }) });
+      embedded = await ctx.modules.startEmbeddedPostgres(ctx.dataDir, {
+        logger: ctx.logger.child({ part: 'postgres' }),
+      });
       url = embedded.url;
       const saved = ctx.store.settings.get();
-      if (saved.postgres.kind === 'embedded' && saved.postgres.port !== embedded.port) ctx.store.settings.update({ postgres: { kind: 'embedded', port: embedded.port } });
+      if (saved.postgres.kind === 'embedded' && saved.postgres.port !== embedded.port)
+        ctx.store.settings.update({ postgres: { kind: 'embedded', port: embedded.port } });
     } else {
       url = withPassword(config.postgres.url, settings.postgresPasswordFor(config.postgres.url));
     }
     const parsed = new URL(url);
     registerSecret(decodeURIComponent(parsed.password));
-    const pool = new pg.Pool({ connectionString: url, max: 8, application_name: 'cht-sync', idleTimeoutMillis: 30_000 });
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 8,
+      application_name: 'cht-sync',
+      idleTimeoutMillis: 30_000,
+    });
     pool.on('error', (error) => {
       // 57P01: the server is shutting down (ours, on quit, or an administrator's): expected, not a fault.
-      if ((error as { code?: string }).code === '57P01') this.ctx.logger.info('PostgreSQL closed an idle connection: the server is shutting down');
+      if ((error as { code?: string }).code === '57P01')
+        this.ctx.logger.info('PostgreSQL closed an idle connection: the server is shutting down');
       else this.ctx.logger.warn('idle PostgreSQL connection failed', { error });
     });
     return { url, pool, embedded };

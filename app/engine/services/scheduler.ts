@@ -118,7 +118,11 @@ export class Scheduler implements Service {
     // "When online": a laptop without a link skips the run instead of filling the history with failures.
     if (!(await isReachable(couch.url))) {
       const since = new Date().toISOString();
-      const error: WireError = { code: 'COUCH_UNREACHABLE', message: `${safeUrl(couch.url)} cannot be reached: the scheduled sync waits for the next slot.`, retryable: true };
+      const error: WireError = {
+        code: 'COUCH_UNREACHABLE',
+        message: `${safeUrl(couch.url)} cannot be reached: the scheduled sync waits for the next slot.`,
+        retryable: true,
+      };
       const retryAt = this.nextAt;
       this.status.board.setAll(() => ({ kind: 'backing-off', since, error, ...(retryAt ? { retryAt } : {}) }));
       this.status.push(true);
@@ -128,7 +132,8 @@ export class Scheduler implements Service {
     if (this.sync.isRunning) return;
     const result = await this.sync.syncNow({ trigger: 'schedule' });
     const copied = result.databases.reduce((n, d) => n + d.docs + d.deletes, 0);
-    if (this.daemon?.transforms && copied > 0 && this.ctx.store.settings.get().advanced.transformAfterSync !== false) await this.transforms.whenFree({ trigger: 'schedule', exclude: ['config.materialized:view'] });
+    if (this.daemon?.transforms && copied > 0 && this.ctx.store.settings.get().advanced.transformAfterSync !== false)
+      await this.transforms.whenFree({ trigger: 'schedule', exclude: ['config.materialized:view'] });
   }
 }
 

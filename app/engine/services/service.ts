@@ -25,7 +25,10 @@ export async function startServices(services: readonly Service[]): Promise<void>
 }
 
 /** Stops each service in reverse order; one failing to stop never keeps the others running. */
-export async function stopServices(services: readonly Service[], onError: (service: Service, error: unknown) => void): Promise<void> {
+export async function stopServices(
+  services: readonly Service[],
+  onError: (service: Service, error: unknown) => void,
+): Promise<void> {
   for (const service of [...services].reverse()) {
     try {
       await service.stop();

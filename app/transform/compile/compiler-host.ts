@@ -34,9 +34,17 @@ export interface SourceEntry {
 export interface CompilerHost {
   readonly o: CompilerOptions;
   readonly warnings: string[];
-  relationFor(node: Pick<ModelNode, 'name' | 'config' | 'materialized'> & { uniqueId?: string; resourceType?: ModelNode['resourceType'] }): Relation;
+  relationFor(
+    node: Pick<ModelNode, 'name' | 'config' | 'materialized'> & {
+      uniqueId?: string;
+      resourceType?: ModelNode['resourceType'];
+    },
+  ): Relation;
   baseContext(partial: Partial<ContextInput> & Pick<ContextInput, 'mode' | 'packageName'>): ContextInput;
   context(input: ContextInput): Record<string, unknown>;
-  renderFile(node: Pick<ModelNode, 'rawSql' | 'packageName' | 'file' | 'name'>, ctx: Record<string, unknown>): Promise<string>;
+  renderFile(
+    node: Pick<ModelNode, 'rawSql' | 'packageName' | 'file' | 'name'>,
+    ctx: Record<string, unknown>,
+  ): Promise<string>;
   sourceEntries(): readonly SourceEntry[];
 }

@@ -3,11 +3,53 @@ import type { ConfigMap, DbtPackage } from '../project/types';
 
 /** Config keys that may appear in dbt_project.yml without a `+` prefix. */
 const KNOWN = new Set([
-  'materialized', 'enabled', 'tags', 'schema', 'alias', 'database', 'pre_hook', 'post_hook', 'unique_key', 'on_schema_change',
-  'incremental_strategy', 'indexes', 'contract', 'persist_docs', 'full_refresh', 'meta', 'docs', 'grants', 'unlogged',
-  'quoting', 'column_types', 'sql_header', 'transient', 'bind', 'on_configuration_change', 'group', 'access', 'event_time',
-  'quote_columns', 'delimiter', 'severity', 'warn_if', 'error_if', 'fail_calc', 'store_failures', 'store_failures_as', 'where', 'limit',
-  'strategy', 'updated_at', 'check_cols', 'target_schema', 'target_database', 'invalidate_hard_deletes', 'hard_deletes', 'snapshot_meta_column_names', 'dbt_valid_to_current',
+  'materialized',
+  'enabled',
+  'tags',
+  'schema',
+  'alias',
+  'database',
+  'pre_hook',
+  'post_hook',
+  'unique_key',
+  'on_schema_change',
+  'incremental_strategy',
+  'indexes',
+  'contract',
+  'persist_docs',
+  'full_refresh',
+  'meta',
+  'docs',
+  'grants',
+  'unlogged',
+  'quoting',
+  'column_types',
+  'sql_header',
+  'transient',
+  'bind',
+  'on_configuration_change',
+  'group',
+  'access',
+  'event_time',
+  'quote_columns',
+  'delimiter',
+  'severity',
+  'warn_if',
+  'error_if',
+  'fail_calc',
+  'store_failures',
+  'store_failures_as',
+  'where',
+  'limit',
+  'strategy',
+  'updated_at',
+  'check_cols',
+  'target_schema',
+  'target_database',
+  'invalidate_hard_deletes',
+  'hard_deletes',
+  'snapshot_meta_column_names',
+  'dbt_valid_to_current',
 ]);
 
 const DICT_CONFIGS = new Set(['contract', 'persist_docs', 'grants', 'quoting', 'column_types']);
@@ -62,7 +104,13 @@ function fromBlock(block: ConfigMap, pathParts: string[]): ConfigMap {
  * A model's config from dbt_project.yml: its own package's `models:` block, then the root
  * project's block for that package (the root wins).
  */
-export function projectConfigFor(pkg: DbtPackage, root: DbtPackage, folderParts: string[], modelName: string, block: 'models' | 'seeds' | 'snapshots' | 'dataTests' = 'models'): ConfigMap {
+export function projectConfigFor(
+  pkg: DbtPackage,
+  root: DbtPackage,
+  folderParts: string[],
+  modelName: string,
+  block: 'models' | 'seeds' | 'snapshots' | 'dataTests' = 'models',
+): ConfigMap {
   const parts = [pkg.name, ...folderParts, modelName];
   let cfg = fromBlock(pkg.project[block], parts);
   if (!pkg.isRoot) cfg = mergeConfig(cfg, fromBlock(root.project[block], parts));

@@ -64,16 +64,44 @@ export class ProjectCompiler implements CompilerHost {
   /** Schema/alias chosen by a root-project generate_schema_name / generate_alias_name macro. */
   private readonly overrides = new Map<string, { schema?: string; identifier?: string }>();
 
-  relationFor(node: Pick<ModelNode, 'name' | 'config' | 'materialized'> & { uniqueId?: string; resourceType?: ModelNode['resourceType'] }): Relation {
+  relationFor(
+    node: Pick<ModelNode, 'name' | 'config' | 'materialized'> & {
+      uniqueId?: string;
+      resourceType?: ModelNode['resourceType'];
+    },
+  ): Relation {
     const o = node.uniqueId ? this.overrides.get(node.uniqueId) : undefined;
     const schemaCfg = node.config.schema;
     // Snapshots' legacy target_schema / target_database are used as written.
-    const legacySchema = node.resourceType === 'snapshot' && typeof node.config.target_schema === 'string' && node.config.target_schema ? node.config.target_schema : null;
-    const legacyDb = node.resourceType === 'snapshot' && typeof node.config.target_database === 'string' && node.config.target_database ? node.config.target_database : null;
-    const schema = legacySchema ?? o?.schema ?? (typeof schemaCfg === 'string' && schemaCfg ? `${this.o.target.schema}_${schemaCfg.trim()}` : this.o.target.schema);
-    const database = legacyDb ?? (typeof node.config.database === 'string' && node.config.database ? node.config.database : this.o.target.database);
-    const identifier = o?.identifier ?? (typeof node.config.alias === 'string' && node.config.alias ? node.config.alias : node.name);
-    const type = node.materialized === 'view' ? 'view' : node.materialized === 'materialized_view' ? 'materialized_view' : node.materialized === 'ephemeral' ? 'cte' : 'table';
+    const legacySchema =
+      node.resourceType === 'snapshot' && typeof node.config.target_schema === 'string' && node.config.target_schema
+        ? node.config.target_schema
+        : null;
+    const legacyDb =
+      node.resourceType === 'snapshot' && typeof node.config.target_database === 'string' && node.config.target_database
+        ? node.config.target_database
+        : null;
+    const schema =
+      legacySchema ??
+      o?.schema ??
+      (typeof schemaCfg === 'string' && schemaCfg
+        ? `${this.o.target.schema}_${schemaCfg.trim()}`
+        : this.o.target.schema);
+    const database =
+      legacyDb ??
+      (typeof node.config.database === 'string' && node.config.database
+        ? node.config.database
+        : this.o.target.database);
+    const identifier =
+      o?.identifier ?? (typeof node.config.alias === 'string' && node.config.alias ? node.config.alias : node.name);
+    const type =
+      node.materialized === 'view'
+        ? 'view'
+        : node.materialized === 'materialized_view'
+          ? 'materialized_view'
+          : node.materialized === 'ephemeral'
+            ? 'cte'
+            : 'table';
     return new Relation({ database, schema, identifier, type, quote: this.o.project.root.project.quoting ?? {} });
   }
 
@@ -88,10 +116,24 @@ export class ProjectCompiler implements CompilerHost {
       const entry = this.registry.byPackage.get(rootName)?.get(macro);
       if (!entry) continue;
       const custom = typeof node.config[key] === 'string' ? (node.config[key] as string) : null;
-      const ctx = this.context(this.baseContext({ mode: 'run', packageName: node.packageName, modelName: node.name, config: node.config }));
+      const ctx = this.context(
+        this.baseContext({ mode: 'run', packageName: node.packageName, modelName: node.name, config: node.config }),
+      );
       ctx.__custom = custom;
-      ctx.__node = { name: node.name, unique_id: node.uniqueId, package_name: node.packageName, config: node.config, fqn: [node.packageName, ...node.fqn], resource_type: 'model' };
-      const rendered = (await this.renderString(`{{ ${macro}(__custom, __node) }}`, `${rootName}/${macro}`, ctx, { model: node.name, file: `${node.packageName}/${node.file}` })).trim();
+      ctx.__node = {
+        name: node.name,
+        unique_id: node.uniqueId,
+        package_name: node.packageName,
+        config: node.config,
+        fqn: [node.packageName, ...node.fqn],
+        resource_type: 'model',
+      };
+      const rendered = (
+        await this.renderString(`{{ ${macro}(__custom, __node) }}`, `${rootName}/${macro}`, ctx, {
+          model: node.name,
+          file: `${node.packageName}/${node.file}`,
+        })
+      ).trim();
       if (rendered) out[field] = rendered;
     }
     if (out.schema || out.identifier) this.overrides.set(node.uniqueId, out);
@@ -143,8 +185,16 @@ export class ProjectCompiler implements CompilerHost {
         description: n.description ?? '',
         refs: (n.refs ?? []).map((r) => ({ name: r.name, package: r.packageName, version: null })),
         sources: (n.sources ?? []).map((s) => [s.source, s.table]),
-        depends_on: { nodes: [...(n.dependsOn ?? [])], macros: (n.macroSources ?? []).map((m) => `macro.${m.split('\0')[0]}`) },
-        columns: Object.fromEntries((n.columns ?? []).map((c) => [c.name, { name: c.name, description: c.description, data_type: c.dataType, meta: {}, tags: [] }])),
+        depends_on: {
+          nodes: [...(n.dependsOn ?? [])],
+          macros: (n.macroSources ?? []).map((m) => `macro.${m.split('\0')[0]}`),
+        },
+        columns: Object.fromEntries(
+          (n.columns ?? []).map((c) => [
+            c.name,
+            { name: c.name, description: c.description, data_type: c.dataType, meta: {}, tags: [] },
+          ]),
+        ),
         raw_code: n.rawSql,
         language: 'sql',
       };
@@ -152,9 +202,27 @@ export class ProjectCompiler implements CompilerHost {
     const sources: Record<string, unknown> = {};
     for (const s of this.sources) {
       const id = `source.${this.o.project.root.name}.${s.source}.${s.table}`;
-      sources[id] = { unique_id: id, name: s.table, source_name: s.source, resource_type: 'source', database: s.relation.database, schema: s.relation.schema, identifier: s.relation.identifier, fqn: [s.source, s.table] };
+      sources[id] = {
+        unique_id: id,
+        name: s.table,
+        source_name: s.source,
+        resource_type: 'source',
+        database: s.relation.database,
+        schema: s.relation.schema,
+        identifier: s.relation.identifier,
+        fqn: [s.source, s.table],
+      };
     }
-    const graph = { nodes, sources, exposures: {}, metrics: {}, groups: {}, semantic_models: {}, saved_queries: {}, unit_tests: {} };
+    const graph = {
+      nodes,
+      sources,
+      exposures: {},
+      metrics: {},
+      groups: {},
+      semantic_models: {},
+      saved_queries: {},
+      unit_tests: {},
+    };
     // Dependencies are known once the graph is built, i.e. once selection has happened.
     if (this.selectedResources.length) this.graphCache = graph;
     return graph;
@@ -162,13 +230,26 @@ export class ProjectCompiler implements CompilerHost {
 
   /** A full context (dbt globals + macros) ready for rendering. */
   context(input: ContextInput): Record<string, unknown> {
-    const ctx = buildDbtContext({ ...input, dispatch: (name, ns) => (ctx.__dispatch as (n: string, s: string | null) => unknown)(name, ns) });
+    const ctx = buildDbtContext({
+      ...input,
+      dispatch: (name, ns) => (ctx.__dispatch as (n: string, s: string | null) => unknown)(name, ns),
+    });
     const used = input.recorder?.macros;
-    this.registry.install(ctx, input.packageName, input.mode, used ? (e) => used.add(`${e.packageName}.${e.name}`) : undefined);
+    this.registry.install(
+      ctx,
+      input.packageName,
+      input.mode,
+      used ? (e) => used.add(`${e.packageName}.${e.name}`) : undefined,
+    );
     return ctx;
   }
 
-  async renderString(src: string, name: string, ctx: Record<string, unknown>, where: { model?: string; file?: string }): Promise<string> {
+  async renderString(
+    src: string,
+    name: string,
+    ctx: Record<string, unknown>,
+    where: { model?: string; file?: string },
+  ): Promise<string> {
     try {
       return await this.template(name, src, ctx.execute === true ? 'run' : 'parse').render(ctx);
     } catch (error) {
@@ -180,13 +261,20 @@ export class ProjectCompiler implements CompilerHost {
    * A model file's text renders as dbt renders it: stripped of leading and trailing whitespace
    * (dbt reads files with strip=True); errors still name the file's own line numbers.
    */
-  async renderFile(node: Pick<ModelNode, 'rawSql' | 'packageName' | 'file' | 'name'>, ctx: Record<string, unknown>): Promise<string> {
+  async renderFile(
+    node: Pick<ModelNode, 'rawSql' | 'packageName' | 'file' | 'name'>,
+    ctx: Record<string, unknown>,
+  ): Promise<string> {
     const name = templateName(node.packageName, node.file);
     const { text, leadingLines } = stripSource(node.rawSql);
     try {
       return await this.template(name, text, ctx.execute === true ? 'run' : 'parse').render(ctx);
     } catch (error) {
-      throw jinjaError(error, { model: node.name, file: `${node.packageName}/${node.file}` }, { template: name, leadingLines });
+      throw jinjaError(
+        error,
+        { model: node.name, file: `${node.packageName}/${node.file}` },
+        { template: name, leadingLines },
+      );
     }
   }
 
@@ -206,7 +294,11 @@ export class ProjectCompiler implements CompilerHost {
   private refRelation(fromPackage: string, pkg: string | null, name: string, ctes: Set<string> | null): Relation {
     const target = resolveRef(this.nodes, { packageName: fromPackage }, { packageName: pkg, name });
     if (!target) {
-      throw new EngineError('MODEL_COMPILE', `ref('${pkg ? `${pkg}', '` : ''}${name}') names no model in this project or its packages.`, { details: { ref: name } });
+      throw new EngineError(
+        'MODEL_COMPILE',
+        `ref('${pkg ? `${pkg}', '` : ''}${name}') names no model in this project or its packages.`,
+        { details: { ref: name } },
+      );
     }
     if (target.materialized === 'ephemeral') {
       ctes?.add(target.uniqueId);
@@ -219,7 +311,11 @@ export class ProjectCompiler implements CompilerHost {
     const hit = this.sources.find((s) => s.source === source && s.table === table);
     if (!hit) {
       const known = [...new Set(this.sources.map((s) => `${s.source}.${s.table}`))].join(', ') || 'none';
-      throw new EngineError('MODEL_COMPILE', `source('${source}', '${table}') is not declared in any sources: YAML block (declared: ${known}).`, { details: { source: `${source}.${table}` } });
+      throw new EngineError(
+        'MODEL_COMPILE',
+        `source('${source}', '${table}') is not declared in any sources: YAML block (declared: ${known}).`,
+        { details: { source: `${source}.${table}` } },
+      );
     }
     return hit.relation;
   }
@@ -240,7 +336,10 @@ export class ProjectCompiler implements CompilerHost {
     for (const n of snaps) this.nodes.set(n.uniqueId, n);
     const all = [...models, ...others, ...snaps];
     if (!withTests) return all;
-    const tests = await testNodes(this, all.filter((n) => n.config.enabled !== false));
+    const tests = await testNodes(
+      this,
+      all.filter((n) => n.config.enabled !== false),
+    );
     for (const n of tests) this.nodes.set(n.uniqueId, n);
     return [...all, ...tests];
   }
@@ -250,14 +349,25 @@ export class ProjectCompiler implements CompilerHost {
     const out: SourceEntry[] = [];
     for (const pkg of this.o.project.packages) {
       const ctx = this.context(this.baseContext({ mode: 'parse', packageName: pkg.name }));
-      const r = (s: string | null, label: string, file: string): Promise<string | null> => (s === null ? Promise.resolve(null) : this.renderString(s, `${pkg.name}/${file}:${label}`, ctx, { file: `${pkg.name}/${file}` }));
+      const r = (s: string | null, label: string, file: string): Promise<string | null> =>
+        s === null
+          ? Promise.resolve(null)
+          : this.renderString(s, `${pkg.name}/${file}:${label}`, ctx, { file: `${pkg.name}/${file}` });
       for (const src of pkg.sources) {
         const database = (await r(src.database, 'database', src.file)) ?? this.o.target.database;
         const schema = (await r(src.schema, 'schema', src.file)) ?? src.name;
         for (const t of src.tables) {
           const name = (await r(t.name, 'name', src.file)) ?? t.name;
           const identifier = (await r(t.identifier, 'identifier', src.file)) ?? name;
-          out.push({ packageName: pkg.name, source: src.name, table: name, rawName: t.name, file: src.file, config: { ...src.config, ...t.config }, relation: new Relation({ database, schema, identifier, type: 'table' }) });
+          out.push({
+            packageName: pkg.name,
+            source: src.name,
+            table: name,
+            rawName: t.name,
+            file: src.file,
+            config: { ...src.config, ...t.config },
+            relation: new Relation({ database, schema, identifier, type: 'table' }),
+          });
         }
       }
     }
@@ -281,7 +391,9 @@ export class ProjectCompiler implements CompilerHost {
             return await this.renderString(v, `${pkg.name}/dbt_project.yml:${key}`, ctx, where);
           } catch (error) {
             // Left as written; a model that uses it will show the problem in context.
-            this.warnings.push(`${pkg.name}/dbt_project.yml: ${key} could not be rendered (${(error as Error).message}).`);
+            this.warnings.push(
+              `${pkg.name}/dbt_project.yml: ${key} could not be rendered (${(error as Error).message}).`,
+            );
             return v;
           }
         }
@@ -336,9 +448,13 @@ export class ProjectCompiler implements CompilerHost {
         };
         const clash = this.nodes.get(node.uniqueId);
         if (clash) {
-          throw new EngineError('PROJECT_LOAD', `Two models of ${pkg.name} are named ${name}: ${clash.file} and ${f.path}. Model names must be unique within a package; rename one (or set a different alias and name).`, {
-            details: { file: `${pkg.name}/${f.path}`, model: name },
-          });
+          throw new EngineError(
+            'PROJECT_LOAD',
+            `Two models of ${pkg.name} are named ${name}: ${clash.file} and ${f.path}. Model names must be unique within a package; rename one (or set a different alias and name).`,
+            {
+              details: { file: `${pkg.name}/${f.path}`, model: name },
+            },
+          );
         }
         drafts.push(node);
         this.nodes.set(node.uniqueId, node);
@@ -347,13 +463,26 @@ export class ProjectCompiler implements CompilerHost {
     // Materializations must be known before refs resolve to CTEs; parse everything first.
     for (const node of drafts) {
       const recorder: Recorder = { refs: [], sources: [], config: {}, macros: new Set() };
-      const thisRelation = this.relationFor({ ...node, materialized: typeof node.config.materialized === 'string' ? node.config.materialized : 'view' });
-      const ctx = this.context(this.baseContext({ mode: 'parse', packageName: node.packageName, modelName: node.name, recorder, config: node.config, thisRelation }));
+      const thisRelation = this.relationFor({
+        ...node,
+        materialized: typeof node.config.materialized === 'string' ? node.config.materialized : 'view',
+      });
+      const ctx = this.context(
+        this.baseContext({
+          mode: 'parse',
+          packageName: node.packageName,
+          modelName: node.name,
+          recorder,
+          config: node.config,
+          thisRelation,
+        }),
+      );
       try {
         node.parsedSql = await this.renderFile(node, ctx);
       } catch (error) {
         node.parseError = error as Error;
-        for (const m of node.rawSql.matchAll(REF_RE)) recorder.refs.push(m[4] ? { packageName: m[2]!, name: m[4] } : { packageName: null, name: m[2]! });
+        for (const m of node.rawSql.matchAll(REF_RE))
+          recorder.refs.push(m[4] ? { packageName: m[2]!, name: m[4] } : { packageName: null, name: m[2]! });
       }
       node.config = mergeConfig(node.config, recorder.config);
       node.refs = recorder.refs;
@@ -381,9 +510,18 @@ export class ProjectCompiler implements CompilerHost {
     const contract = c.contract as { enforced?: unknown } | undefined;
     node.contractEnforced = contract?.enforced === true;
     const osc = typeof c.on_schema_change === 'string' ? c.on_schema_change : 'ignore';
-    if (node.materialized === 'incremental' && node.contractEnforced && osc !== 'append_new_columns' && osc !== 'fail') {
+    if (
+      node.materialized === 'incremental' &&
+      node.contractEnforced &&
+      osc !== 'append_new_columns' &&
+      osc !== 'fail'
+    ) {
       // dbt refuses this combination at parse time; we fail the model with dbt's reason.
-      node.parseError ??= new EngineError('MODEL_COMPILE', `Model ${node.name} (${node.packageName}/${node.file}): on_schema_change is '${osc}', but an incremental model with an enforced contract must set on_schema_change to 'append_new_columns' or 'fail'.`, { details: { model: node.name, file: `${node.packageName}/${node.file}` } });
+      node.parseError ??= new EngineError(
+        'MODEL_COMPILE',
+        `Model ${node.name} (${node.packageName}/${node.file}): on_schema_change is '${osc}', but an incremental model with an enforced contract must set on_schema_change to 'append_new_columns' or 'fail'.`,
+        { details: { model: node.name, file: `${node.packageName}/${node.file}` } },
+      );
     }
   }
 

@@ -18,11 +18,37 @@ const SOURCE_RE = /\bsource\s*\(\s*(['"])([^'"]+)\1\s*,\s*(['"])([^'"]+)\3\s*\)/
 const SNAPSHOT_RE = /\{%-?\s*snapshot\s+([A-Za-z_][\w]*)\s*-?%\}([\s\S]*?)\{%-?\s*endsnapshot\s*-?%\}/g;
 
 /** Test properties that configure the test rather than being arguments of its macro. */
-const TEST_CONFIG_KEYS = new Set(['severity', 'tags', 'enabled', 'where', 'limit', 'warn_if', 'error_if', 'fail_calc', 'store_failures', 'store_failures_as', 'meta', 'alias', 'schema', 'database', 'group']);
+const TEST_CONFIG_KEYS = new Set([
+  'severity',
+  'tags',
+  'enabled',
+  'where',
+  'limit',
+  'warn_if',
+  'error_if',
+  'fail_calc',
+  'store_failures',
+  'store_failures_as',
+  'meta',
+  'alias',
+  'schema',
+  'database',
+  'group',
+]);
 
-export const TEST_DEFAULTS: ConfigMap = { severity: 'ERROR', warn_if: '!= 0', error_if: '!= 0', fail_calc: 'count(*)', store_failures: null, where: null, limit: null };
+export const TEST_DEFAULTS: ConfigMap = {
+  severity: 'ERROR',
+  warn_if: '!= 0',
+  error_if: '!= 0',
+  fail_calc: 'count(*)',
+  store_failures: null,
+  where: null,
+  limit: null,
+};
 
-function blankNode(partial: Partial<ModelNode> & Pick<ModelNode, 'uniqueId' | 'name' | 'packageName' | 'file' | 'absPath'>): ModelNode {
+function blankNode(
+  partial: Partial<ModelNode> & Pick<ModelNode, 'uniqueId' | 'name' | 'packageName' | 'file' | 'absPath'>,
+): ModelNode {
   return {
     fqn: [],
     rawSql: '',
@@ -53,7 +79,8 @@ function md5(s: string): string {
 }
 
 function scanRefs(text: string, into: Recorder): void {
-  for (const m of text.matchAll(REF_RE)) into.refs.push(m[4] ? { packageName: m[2]!, name: m[4] } : { packageName: null, name: m[2]! });
+  for (const m of text.matchAll(REF_RE))
+    into.refs.push(m[4] ? { packageName: m[2]!, name: m[4] } : { packageName: null, name: m[2]! });
   for (const m of text.matchAll(SOURCE_RE)) into.sources.push({ source: m[2]!, table: m[4]! });
 }
 
@@ -67,12 +94,19 @@ function pyReprStr(s: string): string {
 /** dbt's get_hashable_md + repr(): dicts with sorted keys, lists, everything else as repr(str(x)). */
 function hashableRepr(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(hashableRepr).join(', ')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${pyReprStr(k)}: ${hashableRepr((v as Record<string, unknown>)[k])}`).join(', ')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${pyReprStr(k)}: ${hashableRepr((v as Record<string, unknown>)[k])}`)
+      .join(', ')}}`;
   return pyReprStr(pyStrLite(v));
 }
 
 /** dbt's unique_id hash of a generic test: md5(name + repr(test_metadata))[-10:]. */
-export function genericTestHash(name: string, metadata: { namespace: string | null; name: string; kwargs: Record<string, unknown> }): string {
+export function genericTestHash(
+  name: string,
+  metadata: { namespace: string | null; name: string; kwargs: Record<string, unknown> },
+): string {
   return md5(name + hashableRepr(metadata)).slice(-10);
 }
 
@@ -82,7 +116,11 @@ export function genericTestName(testType: string, targetName: string, args: Reco
 }
 
 /** Short (≤ 63 characters: compiled file, stored-failures table) and full names. */
-export function genericTestNames(testType: string, targetName: string, args: Record<string, unknown>): { short: string; full: string } {
+export function genericTestNames(
+  testType: string,
+  targetName: string,
+  args: Record<string, unknown>,
+): { short: string; full: string } {
   const flat: string[] = [];
   for (const key of Object.keys(args).sort()) {
     if (key === 'model') continue;
@@ -102,7 +140,10 @@ function pyStrLite(v: unknown): string {
   if (v === true) return 'True';
   if (v === false) return 'False';
   if (Array.isArray(v)) return `[${v.map((x) => (typeof x === 'string' ? `'${x}'` : pyStrLite(x))).join(', ')}]`;
-  if (typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `'${k}': ${typeof x === 'string' ? `'${x}'` : pyStrLite(x)}`).join(', ')}}`;
+  if (typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `'${k}': ${typeof x === 'string' ? `'${x}'` : pyStrLite(x)}`)
+      .join(', ')}}`;
   return String(v);
 }
 
@@ -116,7 +157,14 @@ interface TestTarget {
 }
 
 /** One entry of a `data_tests:` / `tests:` list → a test node. */
-function genericTestNode(pkg: DbtPackage, file: string, target: TestTarget, column: ColumnProps | null, entry: unknown, compiler: CompilerHost): ModelNode | null {
+function genericTestNode(
+  pkg: DbtPackage,
+  file: string,
+  target: TestTarget,
+  column: ColumnProps | null,
+  entry: unknown,
+  compiler: CompilerHost,
+): ModelNode | null {
   let testName: string;
   let body: Record<string, unknown> = {};
   if (typeof entry === 'string') testName = entry;
@@ -140,7 +188,10 @@ function genericTestNode(pkg: DbtPackage, file: string, target: TestTarget, colu
   let config: ConfigMap = { ...(body.config && typeof body.config === 'object' ? (body.config as ConfigMap) : {}) };
   const customName = typeof body.name === 'string' ? body.name : null;
   let args: Record<string, unknown> = {};
-  const source = body.arguments && typeof body.arguments === 'object' && !Array.isArray(body.arguments) ? { ...(body.arguments as Record<string, unknown>), ...body } : body;
+  const source =
+    body.arguments && typeof body.arguments === 'object' && !Array.isArray(body.arguments)
+      ? { ...(body.arguments as Record<string, unknown>), ...body }
+      : body;
   for (const [k, v] of Object.entries(source)) {
     if (k === 'config' || k === 'name' || k === 'arguments' || k === 'description') continue;
     if (TEST_CONFIG_KEYS.has(k)) {
@@ -152,11 +203,26 @@ function genericTestNode(pkg: DbtPackage, file: string, target: TestTarget, colu
   const testType = `${target.kind === 'source' ? 'source_' : ''}${namespace ? `${namespace}_` : ''}${shortName}`;
   const names = genericTestNames(testType, target.name, args);
   const name = customName ?? names.full;
-  const folders = nodeFolders(pkg, file, [...pkg.project.modelPaths, ...pkg.project.seedPaths, ...pkg.project.snapshotPaths]);
-  config = mergeConfig(mergeConfig({ ...TEST_DEFAULTS }, projectConfigFor(pkg, compiler.o.project.root, folders, name, 'dataTests')), config);
+  const folders = nodeFolders(pkg, file, [
+    ...pkg.project.modelPaths,
+    ...pkg.project.seedPaths,
+    ...pkg.project.snapshotPaths,
+  ]);
+  config = mergeConfig(
+    mergeConfig({ ...TEST_DEFAULTS }, projectConfigFor(pkg, compiler.o.project.root, folders, name, 'dataTests')),
+    config,
+  );
   const recorder: Recorder = { refs: [], sources: [], config: {} };
   scanRefs(`${target.expr} ${JSON.stringify(args)}`, recorder);
-  const test: TestInfo = { kind: 'generic', testName: shortName, namespace, kwargs: args, columnName, attachedNode: target.attachedNode, modelExpr: target.expr };
+  const test: TestInfo = {
+    kind: 'generic',
+    testName: shortName,
+    namespace,
+    kwargs: args,
+    columnName,
+    attachedNode: target.attachedNode,
+    modelExpr: target.expr,
+  };
   return blankNode({
     resourceType: 'test',
     test,
@@ -175,7 +241,13 @@ function genericTestNode(pkg: DbtPackage, file: string, target: TestTarget, colu
 }
 
 /** dbt folds `enabled`, `tags` and `meta` of a test's target into nothing; tags come from the test. */
-function testsOfProps(pkg: DbtPackage, props: ModelProps, kind: TestTarget['kind'], compiler: CompilerHost, nodeId: string): ModelNode[] {
+function testsOfProps(
+  pkg: DbtPackage,
+  props: ModelProps,
+  kind: TestTarget['kind'],
+  compiler: CompilerHost,
+  nodeId: string,
+): ModelNode[] {
   const target: TestTarget = { kind, name: props.name, attachedNode: nodeId, expr: `ref('${props.name}')` };
   const out: ModelNode[] = [];
   for (const t of props.tests) {
@@ -276,8 +348,11 @@ export async function snapshotNodes(compiler: CompilerHost): Promise<ModelNode[]
     }
     // dbt 1.9: snapshots defined in YAML (`relation:` + config).
     for (const props of pkg.snapshotProps) {
-      const relation = (props as ModelProps & { config: ConfigMap }).config.relation ?? (props as unknown as { relation?: unknown }).relation;
-      if (typeof relation !== 'string' || out.some((n) => n.packageName === pkg.name && n.name === props.name)) continue;
+      const relation =
+        (props as ModelProps & { config: ConfigMap }).config.relation ??
+        (props as unknown as { relation?: unknown }).relation;
+      if (typeof relation !== 'string' || out.some((n) => n.packageName === pkg.name && n.name === props.name))
+        continue;
       const folders = nodeFolders(pkg, props.file, pkg.project.snapshotPaths);
       const config = mergeConfig(projectConfigFor(pkg, root, folders, props.name, 'snapshots'), props.config);
       const node = blankNode({
@@ -304,7 +379,16 @@ export async function snapshotNodes(compiler: CompilerHost): Promise<ModelNode[]
 /** Render with the recording context: refs, sources and config() calls. */
 async function recordRender(compiler: CompilerHost, node: ModelNode): Promise<void> {
   const recorder: Recorder = { refs: [], sources: [], config: {}, macros: new Set() };
-  const ctx = compiler.context(compiler.baseContext({ mode: 'parse', packageName: node.packageName, modelName: node.name, recorder, config: node.config, thisRelation: compiler.relationFor(node) }));
+  const ctx = compiler.context(
+    compiler.baseContext({
+      mode: 'parse',
+      packageName: node.packageName,
+      modelName: node.name,
+      recorder,
+      config: node.config,
+      thisRelation: compiler.relationFor(node),
+    }),
+  );
   try {
     node.parsedSql = await compiler.renderFile(node, ctx);
   } catch (error) {
@@ -335,9 +419,18 @@ export async function testNodes(compiler: CompilerHost, nodes: ModelNode[]): Pro
     }
     for (const src of pkg.sources) {
       for (const t of src.tables) {
-        const entry = compiler.sourceEntries().find((e) => e.packageName === pkg.name && e.source === src.name && (e.rawName === t.name || e.table === t.name));
+        const entry = compiler
+          .sourceEntries()
+          .find(
+            (e) => e.packageName === pkg.name && e.source === src.name && (e.rawName === t.name || e.table === t.name),
+          );
         const table = entry?.table ?? t.name;
-        const target: TestTarget = { kind: 'source', name: `${src.name}_${table}`, attachedNode: sourceNodeId(pkg.name, src.name, table), expr: `source('${src.name}', '${table}')` };
+        const target: TestTarget = {
+          kind: 'source',
+          name: `${src.name}_${table}`,
+          attachedNode: sourceNodeId(pkg.name, src.name, table),
+          expr: `source('${src.name}', '${table}')`,
+        };
         for (const x of t.tests) {
           const n = genericTestNode(pkg, src.file, target, null, x, compiler);
           if (n) out.push(n);
@@ -357,7 +450,15 @@ export async function testNodes(compiler: CompilerHost, nodes: ModelNode[]): Pro
       const folders = nodeFolders(pkg, f.path, pkg.project.testPaths);
       const node = blankNode({
         resourceType: 'test',
-        test: { kind: 'singular', testName: null, namespace: null, kwargs: {}, columnName: null, attachedNode: null, modelExpr: null },
+        test: {
+          kind: 'singular',
+          testName: null,
+          namespace: null,
+          kwargs: {},
+          columnName: null,
+          attachedNode: null,
+          modelExpr: null,
+        },
         uniqueId: `test.${pkg.name}.${name}`,
         name,
         packageName: pkg.name,
@@ -373,15 +474,27 @@ export async function testNodes(compiler: CompilerHost, nodes: ModelNode[]): Pro
       out.push(node);
     }
     for (const u of pkg.unitTests) {
-      const model = byKey.get(`model:${pkg.name}.${u.model}`) ?? nodes.find((n) => (n.resourceType ?? 'model') === 'model' && n.name === u.model);
+      const model =
+        byKey.get(`model:${pkg.name}.${u.model}`) ??
+        nodes.find((n) => (n.resourceType ?? 'model') === 'model' && n.name === u.model);
       if (!model) {
-        compiler.warnings.push(`Unit test ${u.name} (${pkg.name}/${u.file}) is for model ${u.model}, which does not exist; it was skipped.`);
+        compiler.warnings.push(
+          `Unit test ${u.name} (${pkg.name}/${u.file}) is for model ${u.model}, which does not exist; it was skipped.`,
+        );
         continue;
       }
       out.push(
         blankNode({
           resourceType: 'unit_test',
-          test: { kind: 'unit', testName: u.name, namespace: null, kwargs: {}, columnName: null, attachedNode: model.uniqueId, modelExpr: null },
+          test: {
+            kind: 'unit',
+            testName: u.name,
+            namespace: null,
+            kwargs: {},
+            columnName: null,
+            attachedNode: model.uniqueId,
+            modelExpr: null,
+          },
           uniqueId: `unit_test.${pkg.name}.${u.model}.${u.name}`,
           name: u.name,
           packageName: pkg.name,

@@ -109,7 +109,10 @@ export class AgateTable {
       if (oid !== undefined && typeof v === 'string') return fromPgText(v, oid) ?? v;
       return v;
     };
-    return new AgateTable(names, r.rows.map((row) => names.map((n) => cell(n, row[n]))));
+    return new AgateTable(
+      names,
+      r.rows.map((row) => names.map((n) => cell(n, row[n]))),
+    );
   }
 
   static empty(): AgateTable {
@@ -138,5 +141,9 @@ export interface StatementResult {
 
 export function statementResult(r: QueryOutcome): StatementResult {
   const table = AgateTable.fromOutcome(r);
-  return { response: { _message: `${r.command} ${r.rowCount ?? ''}`.trim(), code: r.command, rows_affected: r.rowCount ?? 0 }, table, data: table.rows.map((x) => tuple([...x])) };
+  return {
+    response: { _message: `${r.command} ${r.rowCount ?? ''}`.trim(), code: r.command, rows_affected: r.rowCount ?? 0 },
+    table,
+    data: table.rows.map((x) => tuple([...x])),
+  };
 }

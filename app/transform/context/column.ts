@@ -8,13 +8,28 @@ import { callable } from '../jinja/values';
 const TYPE_LABELS: Record<string, string> = { STRING: 'TEXT' };
 const STRING_TYPES = ['text', 'character varying', 'character', 'varchar'];
 const FLOAT_TYPES = ['real', 'float4', 'float', 'double precision', 'float8', 'double'];
-const INTEGER_TYPES = ['smallint', 'integer', 'bigint', 'smallserial', 'serial', 'bigserial', 'int2', 'int4', 'int8', 'serial2', 'serial4', 'serial8'];
+const INTEGER_TYPES = [
+  'smallint',
+  'integer',
+  'bigint',
+  'smallserial',
+  'serial',
+  'bigserial',
+  'int2',
+  'int4',
+  'int8',
+  'serial2',
+  'serial4',
+  'serial8',
+];
 
 export function translateType(dtype: string): string {
   return TYPE_LABELS[dtype.toUpperCase()] ?? dtype;
 }
 export function numericType(dtype: string, precision: unknown, scale: unknown): string {
-  return precision === null || precision === undefined || scale === null || scale === undefined ? dtype : `${dtype}(${String(precision)},${String(scale)})`;
+  return precision === null || precision === undefined || scale === null || scale === undefined
+    ? dtype
+    : `${dtype}(${String(precision)},${String(scale)})`;
 }
 export function stringType(size: unknown): string {
   return `character varying(${String(size)})`;
@@ -27,7 +42,13 @@ export class Column {
   readonly numeric_precision: number | null;
   readonly numeric_scale: number | null;
 
-  constructor(column: string, dtype: string, charSize: number | null = null, precision: number | null = null, scale: number | null = null) {
+  constructor(
+    column: string,
+    dtype: string,
+    charSize: number | null = null,
+    precision: number | null = null,
+    scale: number | null = null,
+  ) {
     this.column = column;
     this.dtype = dtype;
     this.char_size = charSize;
@@ -65,12 +86,20 @@ export class Column {
   readonly is_numeric = callable(() => this.isNumeric());
   readonly is_float = callable(() => FLOAT_TYPES.includes(this.dtype.toLowerCase()));
   readonly is_integer = callable(() => INTEGER_TYPES.includes(this.dtype.toLowerCase()));
-  readonly is_number = callable(() => this.isNumeric() || FLOAT_TYPES.includes(this.dtype.toLowerCase()) || INTEGER_TYPES.includes(this.dtype.toLowerCase()));
+  readonly is_number = callable(
+    () =>
+      this.isNumeric() ||
+      FLOAT_TYPES.includes(this.dtype.toLowerCase()) ||
+      INTEGER_TYPES.includes(this.dtype.toLowerCase()),
+  );
   readonly string_size = callable(() => {
     if (!this.isString()) throw new Error('Called string_size() on non-string field!');
     return this.stringSize();
   });
-  readonly can_expand_to = callable(([other]) => other instanceof Column && this.isString() && other.isString() && other.stringSize() > this.stringSize());
+  readonly can_expand_to = callable(
+    ([other]) =>
+      other instanceof Column && this.isString() && other.isString() && other.stringSize() > this.stringSize(),
+  );
   readonly literal = callable(([value]) => `${String(value)}::${this.data_type}`);
 
   toString(): string {
@@ -83,7 +112,8 @@ export class Column {
     if (!m) throw new Error(`Could not interpret data type "${raw}"`);
     const parts = m[3]?.split(',') ?? [];
     if (parts.length === 1) return new Column(name, m[1]!, Number.parseInt(parts[0]!, 10));
-    if (parts.length === 2) return new Column(name, m[1]!, null, Number.parseInt(parts[0]!, 10), Number.parseInt(parts[1]!, 10));
+    if (parts.length === 2)
+      return new Column(name, m[1]!, null, Number.parseInt(parts[0]!, 10), Number.parseInt(parts[1]!, 10));
     return new Column(name, m[1]!);
   }
 }
@@ -94,7 +124,13 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
 export const columnApi = Object.assign(
   callable((args, kwargs) => {
     const get = (i: number, k: string): unknown => (args.length > i ? args[i] : kwargs[k]);
-    return new Column(String(get(0, 'column')), String(get(1, 'dtype')), num(get(2, 'char_size')), num(get(3, 'numeric_precision')), num(get(4, 'numeric_scale')));
+    return new Column(
+      String(get(0, 'column')),
+      String(get(1, 'dtype')),
+      num(get(2, 'char_size')),
+      num(get(3, 'numeric_precision')),
+      num(get(4, 'numeric_scale')),
+    );
   }),
   {
     translate_type: callable(([t]) => translateType(String(t))),

@@ -80,7 +80,13 @@ export interface ContextInput {
 export const DBT_VERSION = '1.10.0';
 
 /** Python-ish kwargs merge: positional arguments first, then keywords by name. */
-function arg(args: unknown[], kwargs: Record<string, unknown>, index: number, name: string, fallback: unknown = undefined): unknown {
+function arg(
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  index: number,
+  name: string,
+  fallback: unknown = undefined,
+): unknown {
   if (args.length > index) return args[index];
   if (Object.prototype.hasOwnProperty.call(kwargs, name)) return kwargs[name];
   return fallback;
@@ -128,10 +134,17 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
       return statementResult(await c.session.script(sql));
     } catch (error) {
       const e = error as { message?: string };
-      throw new EngineError('MODEL_RUN', `A query run while rendering ${c.modelName ?? 'a hook'} failed: ${e.message ?? String(error)}`, {
-        cause: error,
-        details: { ...(c.modelName ? { model: c.modelName } : {}), sqlFragment: sql.length > 400 ? `${sql.slice(0, 400)}…` : sql },
-      });
+      throw new EngineError(
+        'MODEL_RUN',
+        `A query run while rendering ${c.modelName ?? 'a hook'} failed: ${e.message ?? String(error)}`,
+        {
+          cause: error,
+          details: {
+            ...(c.modelName ? { model: c.modelName } : {}),
+            sqlFragment: sql.length > 400 ? `${sql.slice(0, 400)}…` : sql,
+          },
+        },
+      );
     }
   };
 
@@ -194,7 +207,10 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     if (Object.prototype.hasOwnProperty.call(c.vars, name)) return c.vars[name];
     const hasDefault = args.length > 1 || Object.prototype.hasOwnProperty.call(kwargs, 'default');
     if (hasDefault) return arg(args, kwargs, 1, 'default', null);
-    throw templateError(`Required var '${name}' is not set${c.modelName ? ` (model ${c.modelName})` : ''}. Define it under vars: in dbt_project.yml or pass --vars "{${name}: …}".`, { var: name });
+    throw templateError(
+      `Required var '${name}' is not set${c.modelName ? ` (model ${c.modelName})` : ''}. Define it under vars: in dbt_project.yml or pass --vars "{${name}: …}".`,
+      { var: name },
+    );
   });
 
   const envVar = callable((args, kwargs) => {
@@ -202,7 +218,10 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     if (Object.prototype.hasOwnProperty.call(c.env, name)) return c.env[name];
     const hasDefault = args.length > 1 || Object.prototype.hasOwnProperty.call(kwargs, 'default');
     if (hasDefault) return arg(args, kwargs, 1, 'default');
-    throw templateError(`Environment variable ${name} is required by ${c.modelName ? `model ${c.modelName}` : 'this project'} but is not set. Set ${name} or give env_var() a default.`, { envVar: name });
+    throw templateError(
+      `Environment variable ${name} is required by ${c.modelName ? `model ${c.modelName}` : 'this project'} but is not set. Set ${name} or give env_var() a default.`,
+      { envVar: name },
+    );
   });
 
   const statement = callable(async (args, kwargs) => {
@@ -211,7 +230,11 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     const caller = kwargs.caller as ((a: unknown[], k: Record<string, unknown>) => unknown) | undefined;
     const sql = caller ? pyStr(await caller([], {})) : '';
     if (!execute) {
-      statements.set(name, { response: { _message: '', code: '', rows_affected: 0 }, table: AgateTable.empty(), data: [] });
+      statements.set(name, {
+        response: { _message: '', code: '', rows_affected: 0 },
+        table: AgateTable.empty(),
+        data: [],
+      });
       return '';
     }
     const result = await runSql(sql);
@@ -267,7 +290,10 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     load_relation: callable(async (args, kwargs) => {
       const rel = arg(args, kwargs, 0, 'relation');
       if (!(rel instanceof Relation)) return null;
-      return (adapter.get_relation as (a: unknown[], k: Record<string, unknown>) => Promise<unknown>)([rel.database, rel.schema, rel.identifier], {});
+      return (adapter.get_relation as (a: unknown[], k: Record<string, unknown>) => Promise<unknown>)(
+        [rel.database, rel.schema, rel.identifier],
+        {},
+      );
     }),
     get_relation: callable(async (args, kwargs) => {
       const database = pyStr(arg(args, kwargs, 0, 'database', c.target.database) ?? c.target.database);
@@ -292,11 +318,24 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
         [rel.identifier, rel.schema],
       );
       const n = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-      return r.rows.map((x) => new Column(String(x.column_name), String(x.data_type), n(x.character_maximum_length), n(x.numeric_precision), n(x.numeric_scale)));
+      return r.rows.map(
+        (x) =>
+          new Column(
+            String(x.column_name),
+            String(x.data_type),
+            n(x.character_maximum_length),
+            n(x.numeric_precision),
+            n(x.numeric_scale),
+          ),
+      );
     }),
     get_missing_columns: callable(async (args) => {
       const [from, to] = args;
-      const cols = async (rel: unknown): Promise<Column[]> => (await (adapter.get_columns_in_relation as (a: unknown[], k: Record<string, unknown>) => Promise<Column[]>)([rel], {})) ?? [];
+      const cols = async (rel: unknown): Promise<Column[]> =>
+        (await (adapter.get_columns_in_relation as (a: unknown[], k: Record<string, unknown>) => Promise<Column[]>)(
+          [rel],
+          {},
+        )) ?? [];
       const target = new Set((await cols(to)).map((x) => x.name));
       return (await cols(from)).filter((x) => !target.has(x.name));
     }),
@@ -326,17 +365,21 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     }),
     create_schema: callable(async (args) => {
       const rel = args[0];
-      if (execute && c.session && rel instanceof Relation && rel.schema) await c.session.query(`create schema if not exists ${quoteIdent(rel.schema)}`);
+      if (execute && c.session && rel instanceof Relation && rel.schema)
+        await c.session.query(`create schema if not exists ${quoteIdent(rel.schema)}`);
       return '';
     }),
     drop_schema: callable(async (args) => {
       const rel = args[0];
-      if (execute && c.session && rel instanceof Relation && rel.schema) await c.session.query(`drop schema if exists ${quoteIdent(rel.schema)} cascade`);
+      if (execute && c.session && rel instanceof Relation && rel.schema)
+        await c.session.query(`drop schema if exists ${quoteIdent(rel.schema)} cascade`);
       return '';
     }),
     check_schema_exists: callable(async (args) => {
       if (!execute || !c.session) return false;
-      const r = await c.session.query(`select 1 from pg_catalog.pg_namespace where nspname = $1`, [pyStr(args[1] ?? args[0])]);
+      const r = await c.session.query(`select 1 from pg_catalog.pg_namespace where nspname = $1`, [
+        pyStr(args[1] ?? args[0]),
+      ]);
       return r.rows.length > 0;
     }),
     list_schemas: callable(async () => {
@@ -348,14 +391,23 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     get_column_schema_from_query: callable(async (args) => {
       if (!execute || !c.session) return [];
       const r = await c.session.query(pyStr(args[0]));
-      const types = await c.session.query(`select oid, format_type(oid, null) as t from pg_catalog.pg_type where oid = any($1::oid[])`, [r.fields.map((f) => f.dataTypeID)]);
+      const types = await c.session.query(
+        `select oid, format_type(oid, null) as t from pg_catalog.pg_type where oid = any($1::oid[])`,
+        [r.fields.map((f) => f.dataTypeID)],
+      );
       const byOid = new Map(types.rows.map((x) => [Number(x.oid), String(x.t)]));
       return r.fields.map((f) => Column.fromDescription(f.name, byOid.get(f.dataTypeID) ?? 'text'));
     }),
-    behavior: { enable_truthy_nulls_equals_macro: { no_warn: false, setting: false }, require_batched_execution_for_custom_microbatch_strategy: { no_warn: false, setting: false } },
+    behavior: {
+      enable_truthy_nulls_equals_macro: { no_warn: false, setting: false },
+      require_batched_execution_for_custom_microbatch_strategy: { no_warn: false, setting: false },
+    },
     already_exists: callable(async (args) => {
       if (!execute || !c.session) return false;
-      const r = await c.session.query(`select 1 from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2`, [pyStr(args[0]), pyStr(args[1])]);
+      const r = await c.session.query(
+        `select 1 from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relname = $2`,
+        [pyStr(args[0]), pyStr(args[1])],
+      );
       return r.rows.length > 0;
     }),
     dispatch: callable((args, kwargs) => {
@@ -368,7 +420,11 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
 
   const exceptions = {
     raise_compiler_error: callable((args) => {
-      throw new EngineError('MODEL_COMPILE', `${c.modelName ? `Model ${c.modelName}: ` : ''}${pyStr(args[0])}`, c.modelName ? { details: { model: c.modelName } } : {});
+      throw new EngineError(
+        'MODEL_COMPILE',
+        `${c.modelName ? `Model ${c.modelName}: ` : ''}${pyStr(args[0])}`,
+        c.modelName ? { details: { model: c.modelName } } : {},
+      );
     }),
     warn: callable((args) => {
       const msg = pyStr(args[0]);
@@ -383,12 +439,23 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
       throw templateError(pyStr(args[0]));
     }),
     column_type_missing: callable((_a, kw) => {
-      throw templateError(`Contracted models require data_type to be defined for each column. Please ensure that the column name and data_type are defined within the YAML configuration for the ${pyStr(kw.column_names)} column(s).`);
+      throw templateError(
+        `Contracted models require data_type to be defined for each column. Please ensure that the column name and data_type are defined within the YAML configuration for the ${pyStr(kw.column_names)} column(s).`,
+      );
     }),
   };
 
   const modelInfo = c.modelName
-    ? { name: c.modelName, unique_id: `model.${c.packageName}.${c.modelName}`, package_name: c.packageName, resource_type: 'model', config: c.config, alias: c.thisRelation?.identifier ?? c.modelName, schema: c.thisRelation?.schema ?? c.target.schema, database: c.target.database }
+    ? {
+        name: c.modelName,
+        unique_id: `model.${c.packageName}.${c.modelName}`,
+        package_name: c.packageName,
+        resource_type: 'model',
+        config: c.config,
+        alias: c.thisRelation?.identifier ?? c.modelName,
+        schema: c.thisRelation?.schema ?? c.target.schema,
+        database: c.target.database,
+      }
     : null;
 
   return {
@@ -398,7 +465,20 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
       throw new ReturnSignal(args[0] ?? null);
     }),
     // dbt keeps the originals here so a project overriding ref/source can still call them.
-    builtins: { ref, source, config, var: var_, env_var: envVar, statement, load_result: loadResult, run_query: runQuery, log, return: callable((args) => { throw new ReturnSignal(args[0] ?? null); }) },
+    builtins: {
+      ref,
+      source,
+      config,
+      var: var_,
+      env_var: envVar,
+      statement,
+      load_result: loadResult,
+      run_query: runQuery,
+      log,
+      return: callable((args) => {
+        throw new ReturnSignal(args[0] ?? null);
+      }),
+    },
     ref,
     source,
     config,
@@ -412,8 +492,22 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     this: c.thisRelation,
     is_incremental: callable(() => execute && c.isIncremental),
     should_full_refresh: callable(() => c.fullRefresh),
-    flags: { FULL_REFRESH: c.fullRefresh, WHICH: c.which ?? 'run', STORE_FAILURES: false, EMPTY: false, WARN_ERROR: false, FAIL_FAST: false, USE_COLORS: false, PARTIAL_PARSE: false, STATE_MODIFIED_COMPARE_MORE_UNRENDERED_VALUES: false, INTROSPECT: true, SEND_ANONYMOUS_USAGE_STATS: false },
-    target: (({ profileName, ...t }) => ({ ...t, profile_name: profileName ?? 'default', target_name: t.name }))(c.target),
+    flags: {
+      FULL_REFRESH: c.fullRefresh,
+      WHICH: c.which ?? 'run',
+      STORE_FAILURES: false,
+      EMPTY: false,
+      WARN_ERROR: false,
+      FAIL_FAST: false,
+      USE_COLORS: false,
+      PARTIAL_PARSE: false,
+      STATE_MODIFIED_COMPARE_MORE_UNRENDERED_VALUES: false,
+      INTROSPECT: true,
+      SEND_ANONYMOUS_USAGE_STATS: false,
+    },
+    target: (({ profileName, ...t }) => ({ ...t, profile_name: profileName ?? 'default', target_name: t.name }))(
+      c.target,
+    ),
     invocation_id: c.invocationId,
     run_started_at: new PyDateTime(Date.parse(c.runStartedAt) || Date.now(), true),
     project_name: c.packageName,
@@ -431,7 +525,9 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     results: c.results ?? [],
     modules: { datetime: datetimeModule, pytz: pytzModule, re: reModule, itertools: itertoolsModule },
     // Python's json.dumps: ", " and ": " separators, ASCII escapes, sort_keys on request.
-    tojson: callable((args, kwargs) => pyJsonDumps(args[0], null, 0, Boolean(arg(args, kwargs, 1, 'sort_keys', false)))),
+    tojson: callable((args, kwargs) =>
+      pyJsonDumps(args[0], null, 0, Boolean(arg(args, kwargs, 1, 'sort_keys', false))),
+    ),
     fromjson: callable((args) => {
       try {
         return JSON.parse(pyStr(args[0])) as unknown;
@@ -452,7 +548,18 @@ export function buildDbtContext(c: ContextInput): Record<string, unknown> {
     dbt_version: DBT_VERSION,
     selected_resources: c.selectedResources ?? [],
     get graph(): unknown {
-      return c.graph ? c.graph() : { nodes: {}, sources: {}, exposures: {}, metrics: {}, groups: {}, semantic_models: {}, saved_queries: {}, unit_tests: {} };
+      return c.graph
+        ? c.graph()
+        : {
+            nodes: {},
+            sources: {},
+            exposures: {},
+            metrics: {},
+            groups: {},
+            semantic_models: {},
+            saved_queries: {},
+            unit_tests: {},
+          };
     },
     ...c.extra,
   };
@@ -482,7 +589,12 @@ union all select current_database(), matviewname, schemaname, 'materialized_view
 
 const itertoolsModule = {
   chain: callable((args) => args.flatMap((a) => pyIter(a))),
-  product: callable((args) => args.map((a) => pyIter(a)).reduce<unknown[][]>((acc, xs) => acc.flatMap((p) => xs.map((x) => [...p, x])), [[]]).map((p) => tuple(p))),
+  product: callable((args) =>
+    args
+      .map((a) => pyIter(a))
+      .reduce<unknown[][]>((acc, xs) => acc.flatMap((p) => xs.map((x) => [...p, x])), [[]])
+      .map((p) => tuple(p)),
+  ),
   combinations: callable(([it, r]) => {
     const xs = pyIter(it);
     const k = Number(r);

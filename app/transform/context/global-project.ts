@@ -33,7 +33,12 @@ export function globalMacroFiles(): SourceFile[] {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const abs = path.join(dir, e.name);
       if (e.isDirectory()) walk(abs);
-      else if (e.name.endsWith('.sql')) out.push({ path: path.relative(path.dirname(root), abs).split(path.sep).join('/'), absPath: abs, text: readFileSync(abs, 'utf8') });
+      else if (e.name.endsWith('.sql'))
+        out.push({
+          path: path.relative(path.dirname(root), abs).split(path.sep).join('/'),
+          absPath: abs,
+          text: readFileSync(abs, 'utf8'),
+        });
     }
   };
   if (existsSync(root)) walk(root);

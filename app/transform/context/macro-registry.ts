@@ -50,9 +50,12 @@ export function stripSource(text: string): { text: string; leadingLines: number 
 function relocate(error: unknown, stripped?: StrippedSource): unknown {
   if (!stripped || !stripped.leadingLines) return error;
   if (error instanceof TemplateRuntimeError && error.templateName === stripped.template) {
-    return new TemplateRuntimeError(error.templateName, error.line + stripped.leadingLines, error.detail, { cause: (error as { cause?: unknown }).cause });
+    return new TemplateRuntimeError(error.templateName, error.line + stripped.leadingLines, error.detail, {
+      cause: (error as { cause?: unknown }).cause,
+    });
   }
-  if (error instanceof TemplateSyntaxError && error.templateName === stripped.template) return new TemplateSyntaxError(error.templateName, error.line + stripped.leadingLines, error.detail);
+  if (error instanceof TemplateSyntaxError && error.templateName === stripped.template)
+    return new TemplateSyntaxError(error.templateName, error.line + stripped.leadingLines, error.detail);
   return error;
 }
 
@@ -65,22 +68,39 @@ export function jinjaError(raw: unknown, o: { model?: string; file?: string }, s
     if (cause instanceof EngineError) {
       return new EngineError(cause.code, `${cause.message} (${error.templateName}, line ${error.line})`, {
         cause,
-        details: { ...cause.details, ...o, file: o.file ?? error.templateName, line: error.line, template: error.templateName },
+        details: {
+          ...cause.details,
+          ...o,
+          file: o.file ?? error.templateName,
+          line: error.line,
+          template: error.templateName,
+        },
       });
     }
-    return new EngineError('TEMPLATE_RUNTIME', `${o.model ? `Model ${o.model}: ` : ''}${error.detail} (${error.templateName}, line ${error.line})`, {
-      cause: error,
-      details: { ...o, template: error.templateName, line: error.line },
-    });
+    return new EngineError(
+      'TEMPLATE_RUNTIME',
+      `${o.model ? `Model ${o.model}: ` : ''}${error.detail} (${error.templateName}, line ${error.line})`,
+      {
+        cause: error,
+        details: { ...o, template: error.templateName, line: error.line },
+      },
+    );
   }
   if (error instanceof TemplateSyntaxError) {
-    return new EngineError('TEMPLATE_SYNTAX', `${o.model ? `Model ${o.model}: ` : ''}${error.detail} (${error.templateName}, line ${error.line})`, {
-      cause: error,
-      details: { ...o, template: error.templateName, line: error.line },
-    });
+    return new EngineError(
+      'TEMPLATE_SYNTAX',
+      `${o.model ? `Model ${o.model}: ` : ''}${error.detail} (${error.templateName}, line ${error.line})`,
+      {
+        cause: error,
+        details: { ...o, template: error.templateName, line: error.line },
+      },
+    );
   }
   const e = error as Error;
-  return new EngineError('TEMPLATE_RUNTIME', `${o.model ? `Model ${o.model}: ` : ''}${e?.message ?? String(error)}`, { cause: error, details: { ...o } });
+  return new EngineError('TEMPLATE_RUNTIME', `${o.model ? `Model ${o.model}: ` : ''}${e?.message ?? String(error)}`, {
+    cause: error,
+    details: { ...o },
+  });
 }
 
 export class MacroRegistry {
@@ -100,7 +120,10 @@ export class MacroRegistry {
     this.packageOrder = [...project.packages.map((p) => p.name), GLOBAL_PACKAGE];
     this.missing = project.missing;
     this.dispatchOrder = new Map(project.root.project.dispatch.map((d) => [d.macroNamespace, d.searchOrder]));
-    const sources = [...project.packages.map((p) => ({ name: p.name, macros: p.macros })), { name: GLOBAL_PACKAGE, macros: globalMacroFiles() }];
+    const sources = [
+      ...project.packages.map((p) => ({ name: p.name, macros: p.macros })),
+      { name: GLOBAL_PACKAGE, macros: globalMacroFiles() },
+    ];
     for (const pkg of sources) {
       const map = new Map<string, MacroEntry>();
       if (pkg.name === GLOBAL_PACKAGE) {
@@ -133,7 +156,13 @@ export class MacroRegistry {
           // {% test %} blocks are macros named test_<name> (generic tests; dbt's namespace holds them too).
           if (def.kind !== 'macro' && def.kind !== 'test') continue;
           const next = starts.find((l) => l > def.line) ?? lines.length + 1;
-          map.set(def.key, { name: def.key, packageName: pkg.name, file: f.path, source: lines.slice(def.line - 1, next - 1).join('\n'), templates });
+          map.set(def.key, {
+            name: def.key,
+            packageName: pkg.name,
+            file: f.path,
+            source: lines.slice(def.line - 1, next - 1).join('\n'),
+            templates,
+          });
         }
       }
       this.byPackage.set(pkg.name, map);
@@ -165,7 +194,13 @@ export class MacroRegistry {
       });
       defs.forEach((d, i) => {
         const next = defs.slice(i + 1).find((x) => x.line > d.line)?.line ?? lines.length + 1;
-        map.set(d.key, { name: d.key, packageName: GLOBAL_PACKAGE, file: f.path, source: lines.slice(d.line - 1, next - 1).join('\n'), templates });
+        map.set(d.key, {
+          name: d.key,
+          packageName: GLOBAL_PACKAGE,
+          file: f.path,
+          source: lines.slice(d.line - 1, next - 1).join('\n'),
+          templates,
+        });
       });
     }
   }
@@ -188,7 +223,12 @@ export class MacroRegistry {
 
   /** adapter.dispatch: `postgres__x` then `default__x`, package by package. */
   dispatchEntry(name: string, namespace: string | null, callingPackage: string): MacroEntry | null {
-    const order = namespace && this.dispatchOrder.has(namespace) ? this.dispatchOrder.get(namespace)! : namespace ? [this.rootName, namespace, ...this.searchOrder(callingPackage)] : this.searchOrder(callingPackage);
+    const order =
+      namespace && this.dispatchOrder.has(namespace)
+        ? this.dispatchOrder.get(namespace)!
+        : namespace
+          ? [this.rootName, namespace, ...this.searchOrder(callingPackage)]
+          : this.searchOrder(callingPackage);
     for (const p of [...new Set(order)]) {
       for (const prefix of ['postgres', 'default']) {
         const m = this.byPackage.get(p)?.get(`${prefix}__${name}`);
@@ -201,7 +241,12 @@ export class MacroRegistry {
   }
 
   /** Define macro names and package namespaces on `ctx` (bound lazily, once per context). */
-  install(ctx: Record<string, unknown>, callingPackage: string, mode: RenderMode, onUse?: (entry: MacroEntry) => void): void {
+  install(
+    ctx: Record<string, unknown>,
+    callingPackage: string,
+    mode: RenderMode,
+    onUse?: (entry: MacroEntry) => void,
+  ): void {
     const bound = new Map<Template, Record<string, unknown>>();
     const bind = (entry: MacroEntry): unknown => {
       onUse?.(entry);
@@ -223,12 +268,15 @@ export class MacroRegistry {
     }
     for (const [pkgName, map] of this.byPackage) {
       const ns: Record<string, unknown> = {};
-      for (const entry of map.values()) Object.defineProperty(ns, entry.name, { get: () => bind(entry), enumerable: true });
+      for (const entry of map.values())
+        Object.defineProperty(ns, entry.name, { get: () => bind(entry), enumerable: true });
       // dbt's global macros this engine implements in the context itself (dbt.run_query, …).
       if (pkgName === GLOBAL_PACKAGE) {
-        for (const name of GLOBAL_BUILTINS) if (!(name in ns)) Object.defineProperty(ns, name, { get: () => ctx[name], enumerable: true });
+        for (const name of GLOBAL_BUILTINS)
+          if (!(name in ns)) Object.defineProperty(ns, name, { get: () => ctx[name], enumerable: true });
       }
-      if (!Object.prototype.hasOwnProperty.call(ctx, pkgName)) Object.defineProperty(ctx, pkgName, { value: ns, enumerable: true, configurable: true });
+      if (!Object.prototype.hasOwnProperty.call(ctx, pkgName))
+        Object.defineProperty(ctx, pkgName, { value: ns, enumerable: true, configurable: true });
     }
     for (const m of this.missing) {
       if (Object.prototype.hasOwnProperty.call(ctx, m.namespace)) continue;
@@ -242,9 +290,13 @@ export class MacroRegistry {
                   // Parsing goes on (a package missing offline is a warning, not a parse error);
                   // the model that calls the macro fails when it runs, naming the package.
                   if (mode === 'parse') return '';
-                  throw new EngineError('PROJECT_PACKAGE', `The macro ${m.namespace}.${prop} comes from the package ${m.spec}, which could not be fetched (${m.reason}). Connect to the network once so it can be downloaded and cached, or vendor it as a local package.`, {
-                    details: { macro: `${m.namespace}.${prop}`, package: m.spec },
-                  });
+                  throw new EngineError(
+                    'PROJECT_PACKAGE',
+                    `The macro ${m.namespace}.${prop} comes from the package ${m.spec}, which could not be fetched (${m.reason}). Connect to the network once so it can be downloaded and cached, or vendor it as a local package.`,
+                    {
+                      details: { macro: `${m.namespace}.${prop}`, package: m.spec },
+                    },
+                  );
                 })
               : undefined,
           has: () => true,
@@ -253,7 +305,12 @@ export class MacroRegistry {
     }
     ctx.__dispatch = (name: string, namespace: string | null): unknown => {
       const entry = this.dispatchEntry(name, namespace, callingPackage);
-      if (!entry) throw new EngineError('TEMPLATE_RUNTIME', `adapter.dispatch found no macro postgres__${name} or default__${name}${namespace ? ` in ${namespace}` : ''}.`, { details: { macro: name } });
+      if (!entry)
+        throw new EngineError(
+          'TEMPLATE_RUNTIME',
+          `adapter.dispatch found no macro postgres__${name} or default__${name}${namespace ? ` in ${namespace}` : ''}.`,
+          { details: { macro: name } },
+        );
       return bind(entry);
     };
   }

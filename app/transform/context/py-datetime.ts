@@ -8,13 +8,29 @@ import { callable } from '../jinja/values';
  */
 const pad = (n: number, w = 2): string => String(Math.trunc(Math.abs(n))).padStart(w, '0');
 const DAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 const US_PER_DAY = 86_400_000_000;
 
 /** Minutes east of UTC of `zone` at the instant `utcMs`, from the platform's time-zone data. */
 function zoneOffsetMinutes(zone: string, utcMs: number): number {
   if (zone === 'UTC') return 0;
-  const text = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(new Date(utcMs)).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const text =
+    new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
+      .formatToParts(new Date(utcMs))
+      .find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const m = /GMT([+-])(\d{2}):(\d{2})(?::(\d{2}))?/.exec(text);
   if (!m) return 0;
   const secs = Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4] ?? 0);
@@ -84,13 +100,42 @@ export class PyTimedelta {
   }
 }
 
-function strftime(fmt: string, f: { year: number; month: number; day: number; hour: number; minute: number; second: number; microsecond: number; tz: PyTzInfo | null }): string {
+function strftime(
+  fmt: string,
+  f: {
+    year: number;
+    month: number;
+    day: number;
+    hour: number;
+    minute: number;
+    second: number;
+    microsecond: number;
+    tz: PyTzInfo | null;
+  },
+): string {
   const weekday = (new Date(Date.UTC(f.year, f.month - 1, f.day)).getUTCDay() + 6) % 7;
   const yday = Math.floor((Date.UTC(f.year, f.month - 1, f.day) - Date.UTC(f.year, 0, 1)) / 86_400_000) + 1;
   const map: Record<string, string> = {
-    Y: pad(f.year, 4), y: pad(f.year % 100), m: pad(f.month), d: pad(f.day), H: pad(f.hour), I: pad(((f.hour + 11) % 12) + 1), p: f.hour < 12 ? 'AM' : 'PM',
-    M: pad(f.minute), S: pad(f.second), f: pad(f.microsecond, 6), j: pad(yday, 3), A: DAYS[weekday]!, a: DAYS[weekday]!.slice(0, 3), w: String((weekday + 1) % 7), u: String(weekday + 1),
-    B: MONTHS[f.month - 1]!, b: MONTHS[f.month - 1]!.slice(0, 3), Z: f.tz ? f.tz.zone : '', z: f.tz ? '+0000' : '', '%': '%',
+    Y: pad(f.year, 4),
+    y: pad(f.year % 100),
+    m: pad(f.month),
+    d: pad(f.day),
+    H: pad(f.hour),
+    I: pad(((f.hour + 11) % 12) + 1),
+    p: f.hour < 12 ? 'AM' : 'PM',
+    M: pad(f.minute),
+    S: pad(f.second),
+    f: pad(f.microsecond, 6),
+    j: pad(yday, 3),
+    A: DAYS[weekday]!,
+    a: DAYS[weekday]!.slice(0, 3),
+    w: String((weekday + 1) % 7),
+    u: String(weekday + 1),
+    B: MONTHS[f.month - 1]!,
+    b: MONTHS[f.month - 1]!.slice(0, 3),
+    Z: f.tz ? f.tz.zone : '',
+    z: f.tz ? '+0000' : '',
+    '%': '%',
   };
   return fmt.replace(/%([a-zA-Z%])/g, (m, c: string) => map[c] ?? m);
 }
@@ -101,7 +146,8 @@ export class PyDate {
   static of(y: number, m: number, d: number): PyDate {
     const ms = Date.UTC(y, m - 1, d);
     const back = new Date(ms);
-    if (back.getUTCMonth() !== m - 1 || back.getUTCDate() !== d || m < 1 || m > 12) throw new Error('ValueError: day is out of range for month');
+    if (back.getUTCMonth() !== m - 1 || back.getUTCDate() !== d || m < 1 || m > 12)
+      throw new Error('ValueError: day is out of range for month');
     return new PyDate(Math.round(ms / 86_400_000));
   }
   private get d(): Date {
@@ -119,8 +165,21 @@ export class PyDate {
   readonly weekday = callable(() => (this.d.getUTCDay() + 6) % 7);
   readonly isoweekday = callable(() => ((this.d.getUTCDay() + 6) % 7) + 1);
   readonly isoformat = callable(() => this.toString());
-  readonly strftime = callable(([fmt]) => strftime(String(fmt ?? ''), { year: this.year, month: this.month, day: this.day, hour: 0, minute: 0, second: 0, microsecond: 0, tz: null }));
-  readonly replace = callable((_a, kw) => PyDate.of(Number(kw.year ?? this.year), Number(kw.month ?? this.month), Number(kw.day ?? this.day)));
+  readonly strftime = callable(([fmt]) =>
+    strftime(String(fmt ?? ''), {
+      year: this.year,
+      month: this.month,
+      day: this.day,
+      hour: 0,
+      minute: 0,
+      second: 0,
+      microsecond: 0,
+      tz: null,
+    }),
+  );
+  readonly replace = callable((_a, kw) =>
+    PyDate.of(Number(kw.year ?? this.year), Number(kw.month ?? this.month), Number(kw.day ?? this.day)),
+  );
   toString(): string {
     return `${pad(this.year, 4)}-${pad(this.month)}-${pad(this.day)}`;
   }
@@ -190,7 +249,16 @@ export class PyDateTime {
     return this.d.getUTCSeconds();
   }
   private fields() {
-    return { year: this.year, month: this.month, day: this.day, hour: this.hour, minute: this.minute, second: this.second, microsecond: this.microsecond, tz: this.tzinfo };
+    return {
+      year: this.year,
+      month: this.month,
+      day: this.day,
+      hour: this.hour,
+      minute: this.minute,
+      second: this.second,
+      microsecond: this.microsecond,
+      tz: this.tzinfo,
+    };
   }
   private offsetText(): string {
     if (!this.aware) return '';
@@ -219,15 +287,25 @@ export class PyDateTime {
   readonly replace = callable((_a, kw) => {
     const f = this.fields();
     const tz = 'tzinfo' in kw ? (kw.tzinfo instanceof PyTzInfo ? kw.tzinfo : null) : this.tzinfo;
-    const ms = Date.UTC(Number(kw.year ?? f.year), Number(kw.month ?? f.month) - 1, Number(kw.day ?? f.day), Number(kw.hour ?? f.hour), Number(kw.minute ?? f.minute), Number(kw.second ?? f.second));
+    const ms = Date.UTC(
+      Number(kw.year ?? f.year),
+      Number(kw.month ?? f.month) - 1,
+      Number(kw.day ?? f.day),
+      Number(kw.hour ?? f.hour),
+      Number(kw.minute ?? f.minute),
+      Number(kw.second ?? f.second),
+    );
     const off = 'tzinfo' in kw ? undefined : this.offsetMinutes;
     return new PyDateTime(ms, tz !== null, Number(kw.microsecond ?? f.microsecond), tz ?? undefined, off);
   });
   __add__(o: unknown): unknown {
-    return o instanceof PyTimedelta ? PyDateTime.fromMicros(this.epochMicros + o.micros, this.tzinfo, this.offsetMinutes) : undefined;
+    return o instanceof PyTimedelta
+      ? PyDateTime.fromMicros(this.epochMicros + o.micros, this.tzinfo, this.offsetMinutes)
+      : undefined;
   }
   __sub__(o: unknown): unknown {
-    if (o instanceof PyTimedelta) return PyDateTime.fromMicros(this.epochMicros - o.micros, this.tzinfo, this.offsetMinutes);
+    if (o instanceof PyTimedelta)
+      return PyDateTime.fromMicros(this.epochMicros - o.micros, this.tzinfo, this.offsetMinutes);
     if (o instanceof PyDateTime) return new PyTimedelta(this.utcMicros - o.utcMicros);
     return undefined;
   }
@@ -249,7 +327,10 @@ export function fromPgText(text: string, oid: number): PyDateTime | PyDate | nul
     const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
     return d ? PyDate.of(Number(d[1]), Number(d[2]), Number(d[3])) : null;
   }
-  const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:([+-])(\d{2})(?::(\d{2}))?(?::(\d{2}))?)?$/.exec(text);
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:([+-])(\d{2})(?::(\d{2}))?(?::(\d{2}))?)?$/.exec(
+      text,
+    );
   if (!m) return null;
   const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
   const micros = Number((m[7] ?? '0').padEnd(6, '0'));
@@ -268,7 +349,12 @@ function newDateTime(args: unknown[], kw: Record<string, unknown>): PyDateTime {
   const d = n(v(2));
   PyDate.of(y, m, d);
   const tz = v(7);
-  return new PyDateTime(Date.UTC(y, m - 1, d, n(v(3)), n(v(4)), n(v(5))), tz instanceof PyTzInfo, n(v(6)), tz instanceof PyTzInfo ? tz : undefined);
+  return new PyDateTime(
+    Date.UTC(y, m - 1, d, n(v(3)), n(v(4)), n(v(5))),
+    tz instanceof PyTzInfo,
+    n(v(6)),
+    tz instanceof PyTzInfo ? tz : undefined,
+  );
 }
 
 /** strptime for the directives dbt projects use (%Y %m %d %H %M %S %f %j %y %b %B %p %I %z). */
@@ -280,7 +366,23 @@ function strptime(text: string, fmt: string): PyDateTime {
     const c = fmt[i]!;
     if (c === '%' && i + 1 < fmt.length) {
       const k = fmt[++i]!;
-      const pat: Record<string, string> = { Y: '(\\d{4})', m: '(\\d{1,2})', d: '(\\d{1,2})', H: '(\\d{1,2})', I: '(\\d{1,2})', M: '(\\d{1,2})', S: '(\\d{1,2})', f: '(\\d{1,6})', y: '(\\d{2})', j: '(\\d{1,3})', b: '([A-Za-z]{3})', B: '([A-Za-z]+)', p: '(AM|PM|am|pm)', z: '([+-]\\d{4}|Z)', '%': '%' };
+      const pat: Record<string, string> = {
+        Y: '(\\d{4})',
+        m: '(\\d{1,2})',
+        d: '(\\d{1,2})',
+        H: '(\\d{1,2})',
+        I: '(\\d{1,2})',
+        M: '(\\d{1,2})',
+        S: '(\\d{1,2})',
+        f: '(\\d{1,6})',
+        y: '(\\d{2})',
+        j: '(\\d{1,3})',
+        b: '([A-Za-z]{3})',
+        B: '([A-Za-z]+)',
+        p: '(AM|PM|am|pm)',
+        z: '([+-]\\d{4}|Z)',
+        '%': '%',
+      };
       if (!pat[k]) throw new Error(`ValueError: '${k}' is a bad directive in format '${fmt}'`);
       re += pat[k];
       if (k !== '%') order.push(k);
@@ -291,7 +393,8 @@ function strptime(text: string, fmt: string): PyDateTime {
   let pm: boolean | null = null;
   order.forEach((k, i) => {
     const s = m[i + 1]!;
-    if (k === 'b' || k === 'B') f.m = MONTHS.findIndex((x) => x.toLowerCase().startsWith(s.toLowerCase().slice(0, 3))) + 1;
+    if (k === 'b' || k === 'B')
+      f.m = MONTHS.findIndex((x) => x.toLowerCase().startsWith(s.toLowerCase().slice(0, 3))) + 1;
     else if (k === 'p') pm = s.toLowerCase() === 'pm';
     else if (k === 'f') f.f = Number(s.padEnd(6, '0'));
     else if (k === 'y') f.Y = Number(s) + (Number(s) < 69 ? 2000 : 1900);
@@ -308,9 +411,18 @@ function strptime(text: string, fmt: string): PyDateTime {
 }
 
 function fromIso(s: string): PyDateTime {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]00:?00)?$/.exec(s.trim());
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?(Z|[+-]00:?00)?$/.exec(
+    s.trim(),
+  );
   if (!m) throw new Error(`ValueError: Invalid isoformat string: '${s}'`);
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
+  const ms = Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+  );
   return new PyDateTime(ms, Boolean(m[8]), Number((m[7] ?? '0').padEnd(6, '0')));
 }
 
@@ -352,7 +464,10 @@ export const datetimeModule = {
     const us = v(0) * US_PER_DAY + v(1) * 1e6 + v(2) + v(3) * 1e3 + v(4) * 60e6 + v(5) * 3600e6 + v(6) * 7 * US_PER_DAY;
     return new PyTimedelta(Math.round(us));
   }),
-  timezone: Object.assign(callable(() => UTC), { utc: UTC }),
+  timezone: Object.assign(
+    callable(() => UTC),
+    { utc: UTC },
+  ),
 };
 
 export const pytzModule = {

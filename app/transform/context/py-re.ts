@@ -7,7 +7,20 @@ import { callable, None, pyStr, tuple } from '../jinja/values';
  * `split` (with groups, `maxsplit`), `compile`, `escape`; match objects with `group()`,
  * `groups()`, `groupdict()`, `start()`, `end()`, `span()`.
  */
-const FLAGS = { I: 2, IGNORECASE: 2, M: 8, MULTILINE: 8, S: 16, DOTALL: 16, X: 64, VERBOSE: 64, A: 256, ASCII: 256, U: 32, UNICODE: 32 };
+const FLAGS = {
+  I: 2,
+  IGNORECASE: 2,
+  M: 8,
+  MULTILINE: 8,
+  S: 16,
+  DOTALL: 16,
+  X: 64,
+  VERBOSE: 64,
+  A: 256,
+  ASCII: 256,
+  U: 32,
+  UNICODE: 32,
+};
 
 function stripVerbose(p: string): string {
   let out = '';
@@ -63,7 +76,10 @@ export class PyMatch {
   }
   readonly group = callable((args) => (args.length <= 1 ? this.get(args[0]) : tuple(args.map((a) => this.get(a)))));
   readonly groups = callable(([dflt]) => tuple(this.m.slice(1).map((x) => x ?? (dflt === undefined ? None : dflt))));
-  readonly groupdict = callable(([dflt]) => new Map(Object.entries(this.m.groups ?? {}).map(([k, v]) => [k, v ?? (dflt === undefined ? None : dflt)])));
+  readonly groupdict = callable(
+    ([dflt]) =>
+      new Map(Object.entries(this.m.groups ?? {}).map(([k, v]) => [k, v ?? (dflt === undefined ? None : dflt)])),
+  );
   readonly start = callable(([g]) => this.span_(g)[0]);
   readonly end = callable(([g]) => this.span_(g)[1]);
   readonly span = callable(([g]) => tuple(this.span_(g)));
@@ -84,12 +100,15 @@ export class PyMatch {
 }
 
 function expandTemplate(repl: string, m: RegExpExecArray): string {
-  return repl.replace(/\\(?:g<([^>]+)>|(\d{1,2})|([\\nrtfv]))/g, (_all, named: string | undefined, num: string | undefined, esc: string | undefined) => {
-    if (esc) return ({ '\\': '\\', n: '\n', r: '\r', t: '\t', f: '\f', v: '\v' } as Record<string, string>)[esc]!;
-    const key = named ?? num!;
-    const v = /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
-    return v ?? '';
-  });
+  return repl.replace(
+    /\\(?:g<([^>]+)>|(\d{1,2})|([\\nrtfv]))/g,
+    (_all, named: string | undefined, num: string | undefined, esc: string | undefined) => {
+      if (esc) return ({ '\\': '\\', n: '\n', r: '\r', t: '\t', f: '\f', v: '\v' } as Record<string, string>)[esc]!;
+      const key = named ?? num!;
+      const v = /^\d+$/.test(key) ? m[Number(key)] : m.groups?.[key];
+      return v ?? '';
+    },
+  );
 }
 
 export class PyPattern {
@@ -134,7 +153,11 @@ export class PyPattern {
     const m = re.exec(str);
     return m ? new PyMatch(m, str) : None;
   });
-  readonly findall = callable(([s]) => this.all(pyStr(s)).map((m) => (m.length === 1 ? m[0] : m.length === 2 ? (m[1] ?? '') : tuple(m.slice(1).map((x) => x ?? '')))));
+  readonly findall = callable(([s]) =>
+    this.all(pyStr(s)).map((m) =>
+      m.length === 1 ? m[0] : m.length === 2 ? (m[1] ?? '') : tuple(m.slice(1).map((x) => x ?? '')),
+    ),
+  );
   readonly finditer = callable(([s]) => this.all(pyStr(s)).map((m) => new PyMatch(m, pyStr(s))));
   readonly sub = callable((args, kw) => this.subn_(args[0], args[1], args[2] ?? kw.count)[0]);
   readonly subn = callable((args, kw) => tuple(this.subn_(args[0], args[1], args[2] ?? kw.count)));

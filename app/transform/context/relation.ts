@@ -24,7 +24,14 @@ export class Relation {
   /** Which parts render quoted (dbt's quote policy; a project's `quoting:` may turn parts off). */
   readonly quotes: { database: boolean; schema: boolean; identifier: boolean };
 
-  constructor(o: { database?: string | null; schema?: string | null; identifier: string; type?: RelationType; include?: Partial<Relation['includes']>; quote?: Partial<Relation['quotes']> }) {
+  constructor(o: {
+    database?: string | null;
+    schema?: string | null;
+    identifier: string;
+    type?: RelationType;
+    include?: Partial<Relation['includes']>;
+    quote?: Partial<Relation['quotes']>;
+  }) {
     this.database = o.database ?? null;
     this.schema = o.schema ?? null;
     this.identifier = o.identifier;
@@ -53,7 +60,10 @@ export class Relation {
   }
 
   render(): string {
-    if (this.type === 'cte') return quoteIdent(this.identifier).slice(1, -1) === this.identifier ? this.identifier : quoteIdent(this.identifier);
+    if (this.type === 'cte')
+      return quoteIdent(this.identifier).slice(1, -1) === this.identifier
+        ? this.identifier
+        : quoteIdent(this.identifier);
     const parts: string[] = [];
     const q = (name: string, on: boolean): string => (on ? quoteIdent(name) : name);
     if (this.includes.database && this.database) parts.push(q(this.database, this.quotes.database));
@@ -69,7 +79,14 @@ export class Relation {
   /** `relation.include(database=False)` */
   include(o: unknown = {}): Relation {
     const inc = plain(o) as { database?: boolean; schema?: boolean; identifier?: boolean };
-    return new Relation({ database: this.database, schema: this.schema, identifier: this.identifier, type: this.type, include: { ...this.includes, ...inc }, quote: this.quotes });
+    return new Relation({
+      database: this.database,
+      schema: this.schema,
+      identifier: this.identifier,
+      type: this.type,
+      include: { ...this.includes, ...inc },
+      quote: this.quotes,
+    });
   }
 
   /** `relation.replace_path(identifier=…)` */
@@ -81,7 +98,8 @@ export class Relation {
   incorporate(o: unknown = {}): Relation {
     const opts = plain(o);
     const p = plain(opts.path);
-    const pick = (k: 'database' | 'schema' | 'identifier', cur: string | null): string | null => (k in p ? (p[k] === null || p[k] === undefined ? null : String(p[k])) : cur);
+    const pick = (k: 'database' | 'schema' | 'identifier', cur: string | null): string | null =>
+      k in p ? (p[k] === null || p[k] === undefined ? null : String(p[k])) : cur;
     return new Relation({
       database: pick('database', this.database),
       schema: pick('schema', this.schema),
@@ -146,6 +164,13 @@ export class Relation {
   }
 
   withIdentifier(identifier: string, type: RelationType = this.type): Relation {
-    return new Relation({ database: this.database, schema: this.schema, identifier, type, include: this.includes, quote: this.quotes });
+    return new Relation({
+      database: this.database,
+      schema: this.schema,
+      identifier,
+      type,
+      include: this.includes,
+      quote: this.quotes,
+    });
   }
 }

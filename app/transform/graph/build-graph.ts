@@ -13,7 +13,11 @@ export interface ModelGraph {
 const REFABLE = ['model', 'seed', 'snapshot'] as const;
 
 /** Resolve a ref to a model, seed or snapshot: the calling package first, then all packages. */
-export function resolveRef(nodes: Map<string, ModelNode>, from: { packageName: string }, ref: { packageName: string | null; name: string }): ModelNode | null {
+export function resolveRef(
+  nodes: Map<string, ModelNode>,
+  from: { packageName: string },
+  ref: { packageName: string | null; name: string },
+): ModelNode | null {
   for (const pkg of ref.packageName ? [ref.packageName] : [from.packageName]) {
     for (const t of REFABLE) {
       const hit = nodes.get(`${t}.${pkg}.${ref.name}`);
@@ -21,11 +25,13 @@ export function resolveRef(nodes: Map<string, ModelNode>, from: { packageName: s
     }
   }
   if (ref.packageName) return null;
-  for (const n of nodes.values()) if (n.name === ref.name && REFABLE.includes((n.resourceType ?? 'model') as (typeof REFABLE)[number])) return n;
+  for (const n of nodes.values())
+    if (n.name === ref.name && REFABLE.includes((n.resourceType ?? 'model') as (typeof REFABLE)[number])) return n;
   return null;
 }
 
-export const sourceNodeId = (packageName: string, source: string, table: string): string => `source.${packageName}.${source}.${table}`;
+export const sourceNodeId = (packageName: string, source: string, table: string): string =>
+  `source.${packageName}.${source}.${table}`;
 
 function kindLabel(n: ModelNode): string {
   const t = n.resourceType ?? 'model';
@@ -45,9 +51,13 @@ export function buildGraph(models: ModelNode[]): ModelGraph {
     for (const r of m.refs) {
       const target = resolveRef(nodes, m, r);
       if (!target) {
-        throw new EngineError('MODEL_COMPILE', `${kindLabel(m)} ${m.name} (${m.file}) refers to ${r.packageName ? `${r.packageName}.` : ''}${r.name}, which is not a model in this project or its packages. Fix the ref() or add the model.`, {
-          details: { model: m.name, file: m.file },
-        });
+        throw new EngineError(
+          'MODEL_COMPILE',
+          `${kindLabel(m)} ${m.name} (${m.file}) refers to ${r.packageName ? `${r.packageName}.` : ''}${r.name}, which is not a model in this project or its packages. Fix the ref() or add the model.`,
+          {
+            details: { model: m.name, file: m.file },
+          },
+        );
       }
       if (target.uniqueId !== m.uniqueId) parents.add(target.uniqueId);
     }
@@ -66,7 +76,11 @@ function topoSort(nodes: Map<string, ModelNode>): string[] {
     if (s === 'done') return;
     if (s === 'visiting') {
       const cycle = [...stack.slice(stack.indexOf(id)), id].map((x) => nodes.get(x)?.name ?? x);
-      throw new EngineError('GRAPH_CYCLE', `Models depend on each other in a cycle: ${cycle.join(' → ')}. Remove one of these ref() calls.`, { details: { cycle } });
+      throw new EngineError(
+        'GRAPH_CYCLE',
+        `Models depend on each other in a cycle: ${cycle.join(' → ')}. Remove one of these ref() calls.`,
+        { details: { cycle } },
+      );
     }
     state.set(id, 'visiting');
     stack.push(id);
@@ -84,7 +98,12 @@ export function ancestors(graph: ModelGraph, id: string, depth = Infinity): Set<
   let frontier = [id];
   for (let d = 0; d < depth && frontier.length; d++) {
     const next: string[] = [];
-    for (const f of frontier) for (const p of graph.nodes.get(f)?.dependsOn ?? []) if (!out.has(p)) { out.add(p); next.push(p); }
+    for (const f of frontier)
+      for (const p of graph.nodes.get(f)?.dependsOn ?? [])
+        if (!out.has(p)) {
+          out.add(p);
+          next.push(p);
+        }
     frontier = next;
   }
   return out;
@@ -95,7 +114,12 @@ export function descendants(graph: ModelGraph, id: string, depth = Infinity): Se
   let frontier = [id];
   for (let d = 0; d < depth && frontier.length; d++) {
     const next: string[] = [];
-    for (const f of frontier) for (const c of graph.children.get(f) ?? []) if (!out.has(c)) { out.add(c); next.push(c); }
+    for (const f of frontier)
+      for (const c of graph.children.get(f) ?? [])
+        if (!out.has(c)) {
+          out.add(c);
+          next.push(c);
+        }
     frontier = next;
   }
   return out;

@@ -24,7 +24,12 @@ export interface SelectOptions {
 }
 
 function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 /** dbt's fqn rule: literal parts must match in order; from the first wildcard part on, fnmatch the rest. */
@@ -55,7 +60,8 @@ function matchAtom(node: ModelNode, method: string, value: string, o: SelectOpti
   switch (method) {
     case '':
     case 'fqn': {
-      if (method === '' && (value.includes('/') || value.endsWith('.sql') || value.endsWith('.csv'))) return matchAtom(node, 'path', value, o);
+      if (method === '' && (value.includes('/') || value.endsWith('.sql') || value.endsWith('.csv')))
+        return matchAtom(node, 'path', value, o);
       if (node.resourceType === 'source') return false;
       if (glob(value).test(node.name)) return true;
       const fqn = [node.packageName, ...node.fqn];
@@ -66,7 +72,15 @@ function matchAtom(node: ModelNode, method: string, value: string, o: SelectOpti
       if (node.resourceType !== 'source' || !node.sourceKey) return false;
       const [src, table] = node.sourceKey.split('.') as [string, string];
       const parts = value.split('.');
-      const cands = parts.length === 1 ? [[src]] : parts.length === 2 ? [[src, table], [node.packageName, src]] : [[node.packageName, src, table]];
+      const cands =
+        parts.length === 1
+          ? [[src]]
+          : parts.length === 2
+            ? [
+                [src, table],
+                [node.packageName, src],
+              ]
+            : [[node.packageName, src, table]];
       return cands.some((c) => c.length === parts.length && c.every((x, i) => glob(parts[i]!).test(x)));
     }
     case 'test_type': {
@@ -97,13 +111,18 @@ function matchAtom(node: ModelNode, method: string, value: string, o: SelectOpti
     }
     default:
       if (method.startsWith('config.')) return matchesValue(configValue(node, method.slice(7)), value);
-      throw new EngineError('INVALID_ARGUMENT', `Unknown selection method "${method}:". Use a model name, tag:, path:, package:, source:, resource_type:, test_type:, test_name:, config.<key>:, state:modified or selector:.`, { details: { method } });
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `Unknown selection method "${method}:". Use a model name, tag:, path:, package:, source:, resource_type:, test_type:, test_name:, config.<key>:, state:modified or selector:.`,
+        { details: { method } },
+      );
   }
 }
 
 function selectAtom(graph: ModelGraph, atom: string, o: SelectOptions): Set<string> {
   const m = /^(@)?(\d*\+)?([^+]+?)(\+\d*)?$/.exec(atom.trim());
-  if (!m) throw new EngineError('INVALID_ARGUMENT', `Cannot read the selector "${atom}".`, { details: { selector: atom } });
+  if (!m)
+    throw new EngineError('INVALID_ARGUMENT', `Cannot read the selector "${atom}".`, { details: { selector: atom } });
   const [, at, up, body, down] = m;
   const colon = body!.indexOf(':');
   const method = colon >= 0 ? body!.slice(0, colon) : '';
@@ -140,7 +159,8 @@ function selectDefinition(graph: ModelGraph, def: unknown, o: SelectOptions): Se
     const excl = new Set<string>();
     for (const item of d.union) {
       if (item && typeof item === 'object' && Array.isArray((item as Record<string, unknown>).exclude)) {
-        for (const e of (item as { exclude: unknown[] }).exclude) for (const x of selectDefinition(graph, e, o)) excl.add(x);
+        for (const e of (item as { exclude: unknown[] }).exclude)
+          for (const x of selectDefinition(graph, e, o)) excl.add(x);
       } else for (const x of selectDefinition(graph, item, o)) out.add(x);
     }
     return new Set([...out].filter((x) => !excl.has(x)));
@@ -176,7 +196,9 @@ function selectByName(graph: ModelGraph, name: string, o: SelectOptions): Set<st
   const def = o.selectors?.find((s) => s.name === name);
   if (!def) {
     const known = (o.selectors ?? []).map((s) => s.name).join(', ') || 'none';
-    throw new EngineError('INVALID_ARGUMENT', `No selector named "${name}" in selectors.yml (known: ${known}).`, { details: { selector: name } });
+    throw new EngineError('INVALID_ARGUMENT', `No selector named "${name}" in selectors.yml (known: ${known}).`, {
+      details: { selector: name },
+    });
   }
   return selectDefinition(graph, def.definition, o);
 }
@@ -191,7 +213,11 @@ export function selectModels(graph: ModelGraph, o: SelectOptions): string[] {
   if (args.length) {
     selected = new Set();
     for (const a of args) {
-      const isSelectorName = !a.includes(':') && o.selectors?.some((s) => s.name === a) && !graph.nodes.has(a) && ![...graph.nodes.values()].some((n) => n.name === a);
+      const isSelectorName =
+        !a.includes(':') &&
+        o.selectors?.some((s) => s.name === a) &&
+        !graph.nodes.has(a) &&
+        ![...graph.nodes.values()].some((n) => n.name === a);
       const hit = isSelectorName ? selectByName(graph, a, o) : selectArg(graph, a, o);
       if (!hit.size) o.onNoMatch?.(a);
       for (const x of hit) selected.add(x);
@@ -201,12 +227,19 @@ export function selectModels(graph: ModelGraph, o: SelectOptions): string[] {
     selected = def ? selectDefinition(graph, def.definition, o) : new Set(graph.nodes.keys());
   }
   const excluded = new Set<string>();
-  for (const a of (o.exclude ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean)) for (const x of selectArg(graph, a, o)) excluded.add(x);
+  for (const a of (o.exclude ?? []).flatMap((s) => s.split(/\s+/)).filter(Boolean))
+    for (const x of selectArg(graph, a, o)) excluded.add(x);
   for (const x of excluded) selected.delete(x);
   const mode = o.indirectSelection ?? 'eager';
   if (mode !== 'empty') {
     for (const n of graph.nodes.values()) {
-      if ((n.resourceType !== 'test' && n.resourceType !== 'unit_test') || selected.has(n.uniqueId) || excluded.has(n.uniqueId) || !n.dependsOn.length) continue;
+      if (
+        (n.resourceType !== 'test' && n.resourceType !== 'unit_test') ||
+        selected.has(n.uniqueId) ||
+        excluded.has(n.uniqueId) ||
+        !n.dependsOn.length
+      )
+        continue;
       const inSel = n.dependsOn.filter((p) => selected.has(p));
       if (mode === 'eager' ? inSel.length > 0 : inSel.length === n.dependsOn.length) selected.add(n.uniqueId);
     }

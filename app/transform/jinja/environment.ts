@@ -73,15 +73,22 @@ function pyRange(args: unknown[]): unknown[] {
   if (args.length === 0) throw typeError('range expected at least 1 argument, got 0');
   if (args.length > 3) throw typeError(`range expected at most 3 arguments, got ${args.length}`);
   for (const a of args) {
-    if (typeof a !== 'number' && typeof a !== 'boolean') throw typeError(`'${typeof a === 'string' ? 'str' : 'float'}' object cannot be interpreted as an integer`);
-    if (typeof a === 'number' && !Number.isInteger(a)) throw typeError(`'float' object cannot be interpreted as an integer`);
+    if (typeof a !== 'number' && typeof a !== 'boolean')
+      throw typeError(`'${typeof a === 'string' ? 'str' : 'float'}' object cannot be interpreted as an integer`);
+    if (typeof a === 'number' && !Number.isInteger(a))
+      throw typeError(`'float' object cannot be interpreted as an integer`);
   }
-  const [start, stop, step] = args.length === 1 ? [0, num(args[0]), 1] : [num(args[0]), num(args[1]), args.length === 3 ? num(args[2]) : 1];
+  const [start, stop, step] =
+    args.length === 1 ? [0, num(args[0]), 1] : [num(args[0]), num(args[1]), args.length === 3 ? num(args[2]) : 1];
   if (step === 0) throw valueError('range() arg 3 must not be zero');
   const out: number[] = [];
   if (step > 0) for (let i = start; i < stop; i += step) out.push(i);
   else for (let i = start; i > stop; i += step) out.push(i);
-  if (out.length > MAX_RANGE) throw new PyError('OverflowError', `Range too big. The sandbox blocks ranges larger than MAX_RANGE (${MAX_RANGE}).`);
+  if (out.length > MAX_RANGE)
+    throw new PyError(
+      'OverflowError',
+      `Range too big. The sandbox blocks ranges larger than MAX_RANGE (${MAX_RANGE}).`,
+    );
   const label = step === 1 ? `range(${start}, ${stop})` : `range(${start}, ${stop}, ${step})`;
   return view(label, out);
 }
@@ -102,7 +109,11 @@ function builtinGlobals(): Record<string, unknown> {
   return {
     range: callable((args) => pyRange(args)),
     dict: callable((args, kwargs) => {
-      const m = args.length ? (isMapping(args[0]) ? dictFrom(mapEntries(args[0])) : dictFrom(pyIter(args[0]).map((p) => pyIter(p) as [unknown, unknown]))) : new Map();
+      const m = args.length
+        ? isMapping(args[0])
+          ? dictFrom(mapEntries(args[0]))
+          : dictFrom(pyIter(args[0]).map((p) => pyIter(p) as [unknown, unknown]))
+        : new Map();
       for (const [k, v] of Object.entries(kwargs)) m.set(k, v);
       return m;
     }),
@@ -166,7 +177,12 @@ export class Environment {
     this.tests.set('filter', (v) => typeof v === 'string' && this.filters.has(v));
     this.tests.set('test', (v) => typeof v === 'string' && this.tests.has(v));
     this.globals = { ...builtinGlobals(), ...opts.globals };
-    this.rt = { filters: this.filters, tests: this.tests, globals: this.globals, lenientUndefined: opts.lenientUndefined ?? false };
+    this.rt = {
+      filters: this.filters,
+      tests: this.tests,
+      globals: this.globals,
+      lenientUndefined: opts.lenientUndefined ?? false,
+    };
     this.cacheSize = opts.cacheSize ?? 5000;
   }
 

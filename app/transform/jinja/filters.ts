@@ -34,10 +34,12 @@ type Params = [name: string, dflt: unknown][];
 
 /** Binds positional + keyword arguments to a Python-style parameter list. */
 function bind(filter: string, params: Params, args: unknown[], kwargs: Record<string, unknown>): unknown[] {
-  if (args.length > params.length) throw typeError(`${filter}() takes at most ${params.length + 1} arguments (${args.length + 1} given)`);
+  if (args.length > params.length)
+    throw typeError(`${filter}() takes at most ${params.length + 1} arguments (${args.length + 1} given)`);
   const out = params.map(([name, dflt], i) => {
     if (i < args.length) {
-      if (Object.prototype.hasOwnProperty.call(kwargs, name)) throw typeError(`${filter}() got multiple values for argument '${name}'`);
+      if (Object.prototype.hasOwnProperty.call(kwargs, name))
+        throw typeError(`${filter}() got multiple values for argument '${name}'`);
       return args[i];
     }
     return Object.prototype.hasOwnProperty.call(kwargs, name) ? kwargs[name] : dflt;
@@ -65,7 +67,12 @@ function ignoreCase(v: unknown): unknown {
 }
 
 /** Jinja2's make_attrgetter: dotted paths, integer parts, getitem-first lookup. */
-function attrGetter(ctx: EvalContext, attribute: unknown, postprocess: ((v: unknown) => unknown) | null = null, dflt: unknown = null): (item: unknown) => unknown {
+function attrGetter(
+  ctx: EvalContext,
+  attribute: unknown,
+  postprocess: ((v: unknown) => unknown) | null = null,
+  dflt: unknown = null,
+): (item: unknown) => unknown {
   const parts =
     typeof attribute === 'string'
       ? attribute.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p))
@@ -82,7 +89,11 @@ function attrGetter(ctx: EvalContext, attribute: unknown, postprocess: ((v: unkn
   };
 }
 
-function multiAttrGetter(ctx: EvalContext, attribute: unknown, postprocess: ((v: unknown) => unknown) | null): (item: unknown) => unknown {
+function multiAttrGetter(
+  ctx: EvalContext,
+  attribute: unknown,
+  postprocess: ((v: unknown) => unknown) | null,
+): (item: unknown) => unknown {
   if (typeof attribute === 'string' && attribute.includes(',')) {
     const getters = attribute.split(',').map((a) => attrGetter(ctx, a, postprocess));
     return (item) => getters.map((g) => g(item));
@@ -132,7 +143,10 @@ function toFloat(v: unknown): number {
 
 function toInt(v: unknown, base: number): number {
   if (typeof v === 'string') {
-    let s = v.trim().replace(/(?<=\w)_(?=\w)/g, '').toLowerCase();
+    let s = v
+      .trim()
+      .replace(/(?<=\w)_(?=\w)/g, '')
+      .toLowerCase();
     let sign = 1;
     if (s.startsWith('-') || s.startsWith('+')) {
       if (s.startsWith('-')) sign = -1;
@@ -147,7 +161,8 @@ function toInt(v: unknown, base: number): number {
     }
     if (b === 0) b = 10;
     const digits = '0123456789abcdefghijklmnopqrstuvwxyz'.slice(0, b);
-    if (!s || [...s].some((c) => !digits.includes(c))) throw valueError(`invalid literal for int() with base ${base}: ${pyRepr(v)}`);
+    if (!s || [...s].some((c) => !digits.includes(c)))
+      throw valueError(`invalid literal for int() with base ${base}: ${pyRepr(v)}`);
     return sign * parseInt(s, b);
   }
   if (isNumeric(v)) {
@@ -272,8 +287,22 @@ function wrapLine(line: string, width: number, breakLong: boolean, breakOnHyphen
 
 // --- the filters ----------------------------------------------------------------------------
 
-function aggregate(ctx: EvalContext, value: unknown, args: unknown[], kwargs: Record<string, unknown>, which: 'max' | 'min'): unknown {
-  const [caseSensitive, attribute] = bind(which, [['case_sensitive', false], ['attribute', null]], args, kwargs);
+function aggregate(
+  ctx: EvalContext,
+  value: unknown,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  which: 'max' | 'min',
+): unknown {
+  const [caseSensitive, attribute] = bind(
+    which,
+    [
+      ['case_sensitive', false],
+      ['attribute', null],
+    ],
+    args,
+    kwargs,
+  );
   const items = pyIter(value);
   if (!items.length) return new Undefined(null, MISSING, 'No aggregated item, sequence was empty.');
   const key = attrGetter(ctx, attribute, caseSensitive ? null : ignoreCase);
@@ -290,7 +319,14 @@ function aggregate(ctx: EvalContext, value: unknown, args: unknown[], kwargs: Re
   return best;
 }
 
-async function selectOrReject(ctx: EvalContext, value: unknown, args: unknown[], kwargs: Record<string, unknown>, lookupAttr: boolean, accept: boolean): Promise<unknown[]> {
+async function selectOrReject(
+  ctx: EvalContext,
+  value: unknown,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  lookupAttr: boolean,
+  accept: boolean,
+): Promise<unknown[]> {
   let trans: (v: unknown) => unknown = (v) => v;
   let off = 0;
   if (lookupAttr) {
@@ -355,7 +391,15 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     return ctx.getattr(v, n);
   },
   batch: (v, args, kwargs) => {
-    const [linecount, fill] = bind('batch', [['linecount', REQUIRED], ['fill_with', null]], args, kwargs);
+    const [linecount, fill] = bind(
+      'batch',
+      [
+        ['linecount', REQUIRED],
+        ['fill_with', null],
+      ],
+      args,
+      kwargs,
+    );
     const n = num(required('batch', linecount, 'linecount'));
     const out: unknown[][] = [];
     let tmp: unknown[] = [];
@@ -387,20 +431,41 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     return ' '.repeat(left) + s + ' '.repeat(padN - left);
   },
   default: (v, args, kwargs) => {
-    const [dflt, boolean] = bind('default', [['default_value', ''], ['boolean', false]], args, kwargs);
+    const [dflt, boolean] = bind(
+      'default',
+      [
+        ['default_value', ''],
+        ['boolean', false],
+      ],
+      args,
+      kwargs,
+    );
     if (isUndef(v) || (truthyOf(boolean) && !truthyOf(v))) return dflt;
     return v;
   },
   dictsort: (v, args, kwargs) => {
-    const [caseSensitive, by, reverse] = bind('dictsort', [['case_sensitive', false], ['by', 'key'], ['reverse', false]], args, kwargs);
+    const [caseSensitive, by, reverse] = bind(
+      'dictsort',
+      [
+        ['case_sensitive', false],
+        ['by', 'key'],
+        ['reverse', false],
+      ],
+      args,
+      kwargs,
+    );
     if (!isMapping(v)) throw typeError('dictsort expects a mapping');
     const pos = by === 'key' ? 0 : by === 'value' ? 1 : -1;
     if (pos < 0) throw new PyError('FilterArgumentError', 'You can only sort by either "key" or "value"');
     const items = mapEntries(v).map(([k, x]) => tuple([k, x]));
-    return sortBy(items, (it) => {
-      const x = (it as unknown[])[pos];
-      return caseSensitive ? x : ignoreCase(x);
-    }, truthyOf(reverse));
+    return sortBy(
+      items,
+      (it) => {
+        const x = (it as unknown[])[pos];
+        return caseSensitive ? x : ignoreCase(x);
+      },
+      truthyOf(reverse),
+    );
   },
   escape: (v) => htmlEscape(v),
   first: (v) => {
@@ -420,12 +485,22 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
   },
   forceescape: (v) => htmlEscape(v),
   format: (v, args, kwargs) => {
-    if (args.length && Object.keys(kwargs).length) throw new PyError('FilterArgumentError', "can't handle positional and keyword arguments at the same time");
+    if (args.length && Object.keys(kwargs).length)
+      throw new PyError('FilterArgumentError', "can't handle positional and keyword arguments at the same time");
     const fmtArgs = Object.keys(kwargs).length ? new Map(Object.entries(kwargs)) : tuple([...args]);
     return percentFormat(pyStr(v), fmtArgs);
   },
   groupby: (v, args, kwargs, ctx) => {
-    const [attribute, dflt, caseSensitive] = bind('groupby', [['attribute', REQUIRED], ['default', null], ['case_sensitive', false]], args, kwargs);
+    const [attribute, dflt, caseSensitive] = bind(
+      'groupby',
+      [
+        ['attribute', REQUIRED],
+        ['default', null],
+        ['case_sensitive', false],
+      ],
+      args,
+      kwargs,
+    );
     required('groupby', attribute, 'attribute');
     const key = attrGetter(ctx, attribute, caseSensitive ? null : ignoreCase, dflt);
     const sorted = sortBy(pyIter(v), key, false);
@@ -440,11 +515,21 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     return groups.map((g) => groupTuple(out ? out(g.items[0]) : g.k, g.items));
   },
   indent: (v, args, kwargs) => {
-    const [width, first, blank] = bind('indent', [['width', 4], ['first', false], ['blank', false]], args, kwargs);
+    const [width, first, blank] = bind(
+      'indent',
+      [
+        ['width', 4],
+        ['first', false],
+        ['blank', false],
+      ],
+      args,
+      kwargs,
+    );
     const indention = typeof width === 'string' ? width : ' '.repeat(num(width));
     if (v instanceof Undefined) v.fail();
     if (typeof v !== 'string') {
-      if (Array.isArray(v)) throw new PyError('AttributeError', `'${typeName(v)}' object has no attribute 'splitlines'`);
+      if (Array.isArray(v))
+        throw new PyError('AttributeError', `'${typeName(v)}' object has no attribute 'splitlines'`);
       throw typeError(`unsupported operand type(s) for +=: '${typeName(v)}' and 'str'`);
     }
     const s = `${v}\n`;
@@ -459,7 +544,15 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     return rv;
   },
   int: (v, args, kwargs) => {
-    const [dflt, base] = bind('int', [['default', 0], ['base', 10]], args, kwargs);
+    const [dflt, base] = bind(
+      'int',
+      [
+        ['default', 0],
+        ['base', 10],
+      ],
+      args,
+      kwargs,
+    );
     if (v instanceof Undefined) v.fail();
     try {
       return toInt(v, num(base));
@@ -479,7 +572,15 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     throw typeError('Can only get item pairs from a mapping.');
   },
   join: (v, args, kwargs, ctx) => {
-    const [d, attribute] = bind('join', [['d', ''], ['attribute', null]], args, kwargs);
+    const [d, attribute] = bind(
+      'join',
+      [
+        ['d', ''],
+        ['attribute', null],
+      ],
+      args,
+      kwargs,
+    );
     let items = pyIter(v);
     if (attribute !== null) items = items.map(attrGetter(ctx, attribute));
     return items.map((x) => pyStr(x)).join(pyStr(d));
@@ -496,7 +597,8 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     const items = pyIter(v);
     if (args.length === 0 && Object.prototype.hasOwnProperty.call(kwargs, 'attribute')) {
       const { attribute, default: dflt, ...rest } = kwargs;
-      if (Object.keys(rest).length) throw new PyError('FilterArgumentError', `Unexpected keyword argument ${pyRepr(Object.keys(rest)[0])}`);
+      if (Object.keys(rest).length)
+        throw new PyError('FilterArgumentError', `Unexpected keyword argument ${pyRepr(Object.keys(rest)[0])}`);
       const g = attrGetter(ctx, attribute, null, dflt ?? null);
       return items.map(g);
     }
@@ -513,7 +615,16 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
   reject: (v, args, kwargs, ctx) => selectOrReject(ctx, v, args, kwargs, false, false),
   rejectattr: (v, args, kwargs, ctx) => selectOrReject(ctx, v, args, kwargs, true, false),
   replace: (v, args, kwargs) => {
-    const [old, nw, count] = bind('replace', [['old', REQUIRED], ['new', REQUIRED], ['count', null]], args, kwargs);
+    const [old, nw, count] = bind(
+      'replace',
+      [
+        ['old', REQUIRED],
+        ['new', REQUIRED],
+        ['count', null],
+      ],
+      args,
+      kwargs,
+    );
     const s = pyStr(v);
     const o = pyStr(required('replace', old, 'old'));
     const n = pyStr(required('replace', nw, 'new'));
@@ -533,7 +644,15 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     return [...pyIter(v)].reverse();
   },
   round: (v, args, kwargs) => {
-    const [precision, method] = bind('round', [['precision', 0], ['method', 'common']], args, kwargs);
+    const [precision, method] = bind(
+      'round',
+      [
+        ['precision', 0],
+        ['method', 'common'],
+      ],
+      args,
+      kwargs,
+    );
     const p = num(precision);
     if (method === 'common') {
       if (isInt(v) || typeof v === 'boolean') {
@@ -541,7 +660,8 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
       }
       return mkFloat(pyRound(num(v), p));
     }
-    if (method !== 'ceil' && method !== 'floor') throw new PyError('FilterArgumentError', 'method must be common, ceil or floor');
+    if (method !== 'ceil' && method !== 'floor')
+      throw new PyError('FilterArgumentError', 'method must be common, ceil or floor');
     const f = 10 ** p;
     const fn = method === 'ceil' ? Math.ceil : Math.floor;
     return mkFloat(fn(num(v) * f) / f);
@@ -550,7 +670,15 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
   select: (v, args, kwargs, ctx) => selectOrReject(ctx, v, args, kwargs, false, true),
   selectattr: (v, args, kwargs, ctx) => selectOrReject(ctx, v, args, kwargs, true, true),
   slice: (v, args, kwargs) => {
-    const [slices, fill] = bind('slice', [['slices', REQUIRED], ['fill_with', null]], args, kwargs);
+    const [slices, fill] = bind(
+      'slice',
+      [
+        ['slices', REQUIRED],
+        ['fill_with', null],
+      ],
+      args,
+      kwargs,
+    );
     const seq = [...pyIter(v)];
     const n = num(required('slice', slices, 'slices'));
     const per = Math.floor(seq.length / n);
@@ -568,8 +696,21 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     return out;
   },
   sort: (v, args, kwargs, ctx) => {
-    const [reverse, caseSensitive, attribute] = bind('sort', [['reverse', false], ['case_sensitive', false], ['attribute', null]], args, kwargs);
-    const key = multiAttrGetter(ctx, attribute, caseSensitive ? null : (x) => (Array.isArray(x) ? x.map(ignoreCase) : ignoreCase(x)));
+    const [reverse, caseSensitive, attribute] = bind(
+      'sort',
+      [
+        ['reverse', false],
+        ['case_sensitive', false],
+        ['attribute', null],
+      ],
+      args,
+      kwargs,
+    );
+    const key = multiAttrGetter(
+      ctx,
+      attribute,
+      caseSensitive ? null : (x) => (Array.isArray(x) ? x.map(ignoreCase) : ignoreCase(x)),
+    );
     return sortBy([...pyIter(v)], key, truthyOf(reverse));
   },
   string: (v) => pyStr(v),
@@ -577,10 +718,23 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     const s = pyStr(v)
       .replace(/<!--.*?-->/gs, '')
       .replace(/<.*?>/gs, '');
-    return unescapeHtml(s.split(/\s+/).filter((x) => x).join(' '));
+    return unescapeHtml(
+      s
+        .split(/\s+/)
+        .filter((x) => x)
+        .join(' '),
+    );
   },
   sum: (v, args, kwargs, ctx) => {
-    const [attribute, start] = bind('sum', [['attribute', null], ['start', 0]], args, kwargs);
+    const [attribute, start] = bind(
+      'sum',
+      [
+        ['attribute', null],
+        ['start', 0],
+      ],
+      args,
+      kwargs,
+    );
     let items = pyIter(v);
     if (attribute !== null) items = items.map(attrGetter(ctx, attribute));
     let acc: unknown = start;
@@ -606,7 +760,17 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     return cs.slice(a, b).join('');
   },
   truncate: (v, args, kwargs) => {
-    const [length, killwords, end, leeway] = bind('truncate', [['length', 255], ['killwords', false], ['end', '...'], ['leeway', null]], args, kwargs);
+    const [length, killwords, end, leeway] = bind(
+      'truncate',
+      [
+        ['length', 255],
+        ['killwords', false],
+        ['end', '...'],
+        ['leeway', null],
+      ],
+      args,
+      kwargs,
+    );
     if (typeof v !== 'string') {
       // Jinja2 measures the value itself: short sequences come back unchanged, numbers fail.
       if (v instanceof Undefined || pyLen(v) <= num(length) + (leeway === null ? 5 : num(leeway))) return v;
@@ -625,7 +789,15 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     return (i >= 0 ? head.slice(0, i) : head) + e;
   },
   unique: (v, args, kwargs, ctx) => {
-    const [caseSensitive, attribute] = bind('unique', [['case_sensitive', false], ['attribute', null]], args, kwargs);
+    const [caseSensitive, attribute] = bind(
+      'unique',
+      [
+        ['case_sensitive', false],
+        ['attribute', null],
+      ],
+      args,
+      kwargs,
+    );
     const key = attrGetter(ctx, attribute, caseSensitive ? null : ignoreCase);
     const seen: unknown[] = [];
     const out: unknown[] = [];
@@ -640,14 +812,29 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
   },
   upper: (v) => pyStr(v).toUpperCase(),
   urlencode: (v) => {
-    const enc = (s: unknown): string => encodeURIComponent(pyStr(s)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%2F/g, '/');
+    const enc = (s: unknown): string =>
+      encodeURIComponent(pyStr(s))
+        .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+        .replace(/%2F/g, '/');
     if (typeof v === 'string') return enc(v);
-    const pairs = isMapping(v) ? mapEntries(v) : (pyIter(v) as unknown[][]).map((p) => [p[0], p[1]] as [unknown, unknown]);
+    const pairs = isMapping(v)
+      ? mapEntries(v)
+      : (pyIter(v) as unknown[][]).map((p) => [p[0], p[1]] as [unknown, unknown]);
     return pairs.map(([k, x]) => `${enc(k).replace(/\//g, '%2F')}=${enc(x).replace(/\//g, '%2F')}`).join('&');
   },
   wordcount: (v) => (pyStr(v).match(/[\p{L}\p{N}_]+/gu) ?? []).length,
   wordwrap: (v, args, kwargs) => {
-    const [width, breakLong, wrapstring, breakOnHyphens] = bind('wordwrap', [['width', 79], ['break_long_words', true], ['wrapstring', null], ['break_on_hyphens', true]], args, kwargs);
+    const [width, breakLong, wrapstring, breakOnHyphens] = bind(
+      'wordwrap',
+      [
+        ['width', 79],
+        ['break_long_words', true],
+        ['wrapstring', null],
+        ['break_on_hyphens', true],
+      ],
+      args,
+      kwargs,
+    );
     const ws = wrapstring === null ? '\n' : pyStr(wrapstring);
     return splitLines(pyStr(v))
       .map((line) => wrapLine(line, num(width), truthyOf(breakLong), truthyOf(breakOnHyphens)).join(ws))
@@ -670,7 +857,9 @@ export const BUILTIN_FILTERS: Record<string, JinjaFilter> = {
     const [binary] = bind('filesizeformat', [['binary', false]], args, kwargs);
     const bytes = toFloat(v);
     const base = truthyOf(binary) ? 1024 : 1000;
-    const prefixes = truthyOf(binary) ? ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'] : ['kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+    const prefixes = truthyOf(binary)
+      ? ['KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB']
+      : ['kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
     if (bytes === 1) return '1 Byte';
     if (bytes < base) return `${Math.trunc(bytes)} Bytes`;
     let unit = base;

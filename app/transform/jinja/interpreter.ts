@@ -65,7 +65,12 @@ export interface EvalContext {
   callTest(name: string, value: unknown, args: unknown[], kwargs?: Record<string, unknown>): Promise<boolean>;
 }
 
-export type JinjaFilter = (value: unknown, args: unknown[], kwargs: Record<string, unknown>, ctx: EvalContext) => unknown;
+export type JinjaFilter = (
+  value: unknown,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  ctx: EvalContext,
+) => unknown;
 export type JinjaTest = (value: unknown, args: unknown[], kwargs: Record<string, unknown>, ctx: EvalContext) => unknown;
 
 export interface Runtime {
@@ -102,7 +107,8 @@ class Scope {
 function lookupProp(obj: object, name: string): { found: boolean; value: unknown } {
   let o: object | null = obj;
   while (o && o !== Object.prototype && o !== Function.prototype) {
-    if (Object.prototype.hasOwnProperty.call(o, name)) return { found: true, value: (obj as Record<string, unknown>)[name] };
+    if (Object.prototype.hasOwnProperty.call(o, name))
+      return { found: true, value: (obj as Record<string, unknown>)[name] };
     o = Object.getPrototypeOf(o) as object | null;
   }
   return { found: false, value: undefined };
@@ -145,7 +151,9 @@ export class LoopContext {
     return this.i > 0 ? this.items[this.i - 1] : new Undefined(null, MISSING, 'there is no previous item');
   }
   get nextitem(): unknown {
-    return this.i < this.items.length - 1 ? this.items[this.i + 1] : new Undefined(null, MISSING, 'there is no next item');
+    return this.i < this.items.length - 1
+      ? this.items[this.i + 1]
+      : new Undefined(null, MISSING, 'there is no next item');
   }
   get cycle(): JinjaCallable {
     return callable((args) => {
@@ -169,7 +177,8 @@ export class LoopContext {
 function sliceIndices(len: number, startV: unknown, stopV: unknown, stepV: unknown): number[] {
   const toIdx = (v: unknown): number | null => {
     if (v === null || v === undefined || v instanceof Undefined) return null;
-    if (!isNumeric(v) || !Number.isInteger(num(v))) throw typeError('slice indices must be integers or None or have an __index__ method');
+    if (!isNumeric(v) || !Number.isInteger(num(v)))
+      throw typeError('slice indices must be integers or None or have an __index__ method');
     return num(v);
   };
   const step = toIdx(stepV) ?? 1;
@@ -206,7 +215,15 @@ export function pySlice(obj: unknown, start: unknown, stop: unknown, step: unkno
 }
 
 function typeNameOf(v: unknown): string {
-  return v === null ? 'NoneType' : Array.isArray(v) ? 'list' : typeof v === 'string' ? 'str' : isMapping(v) ? 'dict' : typeof v;
+  return v === null
+    ? 'NoneType'
+    : Array.isArray(v)
+      ? 'list'
+      : typeof v === 'string'
+        ? 'str'
+        : isMapping(v)
+          ? 'dict'
+          : typeof v;
 }
 
 export interface MacroObject extends JinjaCallable {
@@ -234,7 +251,11 @@ export class Interpreter implements EvalContext {
   }
 
   /** Callables for top-level macros, resolving free names through `context` (dbt semantics). */
-  bindMacros(macros: MacroNode[], context: Context | (() => Context), keyOf: (m: MacroNode) => string): Record<string, JinjaCallable> {
+  bindMacros(
+    macros: MacroNode[],
+    context: Context | (() => Context),
+    keyOf: (m: MacroNode) => string,
+  ): Record<string, JinjaCallable> {
     const fallback = new Map<string, unknown>();
     const root = new Root(context, fallback);
     const scope = new Scope(null, root);
@@ -251,7 +272,8 @@ export class Interpreter implements EvalContext {
 
   private wrap(e: unknown, line: number): unknown {
     if (e instanceof TemplateRuntimeError || e instanceof ReturnSignal || e === BREAK || e === CONTINUE) return e;
-    if (e instanceof PyError) return new TemplateRuntimeError(this.templateName, line, `${e.pyType}: ${e.message}`, { cause: e });
+    if (e instanceof PyError)
+      return new TemplateRuntimeError(this.templateName, line, `${e.pyType}: ${e.message}`, { cause: e });
     const msg = e instanceof Error ? e.message : String(e);
     return new TemplateRuntimeError(this.templateName, line, msg, { cause: e });
   }
@@ -359,7 +381,13 @@ export class Interpreter implements EvalContext {
     }
   }
 
-  private async execFor(stmt: Extract<Stmt, { kind: 'for' }>, scope: Scope, out: string[], depth0: number, iterOverride?: unknown): Promise<void> {
+  private async execFor(
+    stmt: Extract<Stmt, { kind: 'for' }>,
+    scope: Scope,
+    out: string[],
+    depth0: number,
+    iterOverride?: unknown,
+  ): Promise<void> {
     const iterable = iterOverride !== undefined ? iterOverride : await this.ev(stmt.iter, scope);
     if (iterable === null) throw typeError("'NoneType' object is not iterable");
     let items = pyIter(iterable);
@@ -416,7 +444,8 @@ export class Interpreter implements EvalContext {
         return;
       case 'nsattr': {
         const ns = this.lookup(target.name, scope);
-        if (!(ns instanceof Namespace)) throw new PyError('TemplateRuntimeError', 'cannot assign attribute on non-namespace object');
+        if (!(ns instanceof Namespace))
+          throw new PyError('TemplateRuntimeError', 'cannot assign attribute on non-namespace object');
         ns.attrs.set(target.attr, value);
         return;
       }
@@ -426,7 +455,8 @@ export class Interpreter implements EvalContext {
         if (items.length < target.items.length) {
           throw valueError(`not enough values to unpack (expected ${target.items.length}, got ${items.length})`);
         }
-        if (items.length > target.items.length) throw valueError(`too many values to unpack (expected ${target.items.length})`);
+        if (items.length > target.items.length)
+          throw valueError(`too many values to unpack (expected ${target.items.length})`);
         target.items.forEach((t, i) => this.assign(t, items[i], scope));
         return;
       }
@@ -444,8 +474,15 @@ export class Interpreter implements EvalContext {
     return fn;
   }
 
-  private makeCaller(params: MacroParam[], body: Stmt[], flags: { usesVarargs: boolean; usesKwargs: boolean; usesCaller: boolean }, closure: Scope): JinjaCallable {
-    const fn = callable((args, kwargs) => this.invokeMacro('caller', params, body, flags, closure, args, kwargs, false));
+  private makeCaller(
+    params: MacroParam[],
+    body: Stmt[],
+    flags: { usesVarargs: boolean; usesKwargs: boolean; usesCaller: boolean },
+    closure: Scope,
+  ): JinjaCallable {
+    const fn = callable((args, kwargs) =>
+      this.invokeMacro('caller', params, body, flags, closure, args, kwargs, false),
+    );
     (fn as Partial<MacroObject>).jinjaName = 'caller';
     return fn;
   }
@@ -493,7 +530,9 @@ export class Interpreter implements EvalContext {
     if (flags.usesCaller) {
       scope.vars.set('caller', hasCaller ? caller : new Undefined('caller', MISSING, 'No caller defined'));
     } else if (hasCaller) {
-      throw typeError(`macro '${name}' was invoked with two values for the special caller argument. This is most likely a bug.`);
+      throw typeError(
+        `macro '${name}' was invoked with two values for the special caller argument. This is most likely a bug.`,
+      );
     }
     const extra = args.slice(params.length);
     if (flags.usesVarargs) scope.vars.set('varargs', tuple(extra));
@@ -713,7 +752,11 @@ export class Interpreter implements EvalContext {
     if (obj instanceof Namespace) return obj.attrs.has(name) ? obj.attrs.get(name) : new Undefined(name, obj);
     if (typeof obj === 'object' || typeof obj === 'function') {
       if (name.startsWith('_')) {
-        return new Undefined(name, obj, `access to attribute ${pyRepr(name)} of ${pyRepr(typeNameOf(obj))} object is unsafe.`);
+        return new Undefined(
+          name,
+          obj,
+          `access to attribute ${pyRepr(name)} of ${pyRepr(typeNameOf(obj))} object is unsafe.`,
+        );
       }
       const p = lookupProp(obj, name);
       if (p.found && p.value !== undefined) {
@@ -754,7 +797,11 @@ export class Interpreter implements EvalContext {
         return typeof obj === 'string' ? Array.from(obj)[i] : obj[i];
       }
       if (typeof k === 'string') return this.getattr(obj, k);
-      return new Undefined(null, obj, `${pyRepr(typeNameOf(obj))} indices must be integers or slices, not ${pyStr(typeof k)}`);
+      return new Undefined(
+        null,
+        obj,
+        `${pyRepr(typeNameOf(obj))} indices must be integers or slices, not ${pyStr(typeof k)}`,
+      );
     }
     if (isMapping(obj)) {
       if (mapHas(obj, k)) {
@@ -782,7 +829,12 @@ export class Interpreter implements EvalContext {
     return this.callValue(fn, args, kwargs, null);
   }
 
-  private async callValue(fn: unknown, args: unknown[], kwargs: Record<string, unknown>, fnExpr: Expr | null): Promise<unknown> {
+  private async callValue(
+    fn: unknown,
+    args: unknown[],
+    kwargs: Record<string, unknown>,
+    fnExpr: Expr | null,
+  ): Promise<unknown> {
     if (fn === undefined || fn instanceof Undefined) {
       if (this.lenientUndefined) return fn ?? new Undefined();
       if (fn instanceof Undefined) fn.fail();
@@ -790,7 +842,7 @@ export class Interpreter implements EvalContext {
     }
     if (isJinjaCallable(fn)) return await fn(args, kwargs);
     if (fn instanceof LoopContext) {
-      if (!fn.recurse) throw typeError('Tried to call non recursive loop.  Maybe you forgot the \'recursive\' modifier.');
+      if (!fn.recurse) throw typeError("Tried to call non recursive loop.  Maybe you forgot the 'recursive' modifier.");
       return fn.recurse(args[0]);
     }
     if (typeof fn === 'function') {
@@ -801,13 +853,23 @@ export class Interpreter implements EvalContext {
     throw typeError(`${pyRepr(typeNameOf(fn))} object is not callable${what}`);
   }
 
-  async callFilter(name: string, value: unknown, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<unknown> {
+  async callFilter(
+    name: string,
+    value: unknown,
+    args: unknown[],
+    kwargs: Record<string, unknown> = {},
+  ): Promise<unknown> {
     const f = this.rt.filters.get(name);
     if (!f) throw new PyError('TemplateAssertionError', `No filter named '${name}'.`);
     return await f(value, args, kwargs, this);
   }
 
-  async callTest(name: string, value: unknown, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<boolean> {
+  async callTest(
+    name: string,
+    value: unknown,
+    args: unknown[],
+    kwargs: Record<string, unknown> = {},
+  ): Promise<boolean> {
     const t = this.rt.tests.get(name);
     if (!t) throw new PyError('TemplateAssertionError', `No test named '${name}'.`);
     return truthy(await t(value, args, kwargs, this));

@@ -31,7 +31,34 @@ export interface Token {
   line: number;
 }
 
-const OPERATORS = ['//', '**', '==', '!=', '<=', '>=', '+', '-', '/', '*', '%', '~', '[', ']', '(', ')', '{', '}', '<', '>', '=', '.', ':', '|', ',', ';'];
+const OPERATORS = [
+  '//',
+  '**',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '+',
+  '-',
+  '/',
+  '*',
+  '%',
+  '~',
+  '[',
+  ']',
+  '(',
+  ')',
+  '{',
+  '}',
+  '<',
+  '>',
+  '=',
+  '.',
+  ':',
+  '|',
+  ',',
+  ';',
+];
 
 const NAME_RE = /[a-zA-Z_\p{L}][\w\p{L}\p{N}]*/uy;
 const FLOAT_RE = /(?<!\.)(?:\d+_)*\d+(?:(?:\.(?:\d+_)*\d+)?[eE][+-]?(?:\d+_)*\d+|\.(?:\d+_)*\d+)/y;
@@ -50,47 +77,50 @@ function countLines(s: string): number {
 
 /** Decodes a Python string literal body (backslash escapes). */
 function unescape(body: string, fail: (message: string) => never): string {
-  return body.replace(/\\(x[\da-fA-F]{2}|u[\da-fA-F]{4}|U[\da-fA-F]{8}|N\{[^}]*\}|[0-7]{1,3}|[\s\S])/g, (_m, esc: string) => {
-    switch (esc[0]) {
-      case 'n':
-        return '\n';
-      case 't':
-        return '\t';
-      case 'r':
-        return '\r';
-      case 'a':
-        return '\x07';
-      case 'b':
-        return '\b';
-      case 'f':
-        return '\f';
-      case 'v':
-        return '\v';
-      case '\\':
-        return '\\';
-      case "'":
-        return "'";
-      case '"':
-        return '"';
-      case '\n':
-        return '';
-      case 'x':
-      case 'u':
-      case 'U': {
-        const want = esc[0] === 'x' ? 2 : esc[0] === 'u' ? 4 : 8;
-        if (esc.length !== want + 1) fail(`truncated \\${esc[0]}${'X'.repeat(want)} escape`);
-        const cp = parseInt(esc.slice(1), 16);
-        if (cp > 0x10ffff) fail('illegal Unicode character');
-        return String.fromCodePoint(cp);
+  return body.replace(
+    /\\(x[\da-fA-F]{2}|u[\da-fA-F]{4}|U[\da-fA-F]{8}|N\{[^}]*\}|[0-7]{1,3}|[\s\S])/g,
+    (_m, esc: string) => {
+      switch (esc[0]) {
+        case 'n':
+          return '\n';
+        case 't':
+          return '\t';
+        case 'r':
+          return '\r';
+        case 'a':
+          return '\x07';
+        case 'b':
+          return '\b';
+        case 'f':
+          return '\f';
+        case 'v':
+          return '\v';
+        case '\\':
+          return '\\';
+        case "'":
+          return "'";
+        case '"':
+          return '"';
+        case '\n':
+          return '';
+        case 'x':
+        case 'u':
+        case 'U': {
+          const want = esc[0] === 'x' ? 2 : esc[0] === 'u' ? 4 : 8;
+          if (esc.length !== want + 1) fail(`truncated \\${esc[0]}${'X'.repeat(want)} escape`);
+          const cp = parseInt(esc.slice(1), 16);
+          if (cp > 0x10ffff) fail('illegal Unicode character');
+          return String.fromCodePoint(cp);
+        }
+        case 'N':
+          fail(esc.startsWith('N{') ? 'unknown Unicode character name' : 'malformed \\N character escape');
+          break;
+        default:
+          if (/^[0-7]+$/.test(esc)) return String.fromCodePoint(parseInt(esc, 8));
+          return `\\${esc}`;
       }
-      case 'N':
-        fail(esc.startsWith('N{') ? 'unknown Unicode character name' : 'malformed \\N character escape');
-        break;
-      default:
-        if (/^[0-7]+$/.test(esc)) return String.fromCodePoint(parseInt(esc, 8));
-        return `\\${esc}`;
-    }
-  });
+    },
+  );
 }
 
 /**
@@ -159,7 +189,11 @@ function lex(sourceIn: string, name: string, tokens: Token[]): void {
         if (!end) {
           // Jinja2 reports the line after the `{% raw %}` tag (and the whitespace `-%}` ate).
           const eaten = raw[2] === '-' ? (/^\s*/.exec(source.slice(afterBegin))?.[0] ?? '') : '';
-          throw new TemplateSyntaxError(name, line + countLines(raw[0]) + countLines(eaten), 'Missing end of raw directive');
+          throw new TemplateSyntaxError(
+            name,
+            line + countLines(raw[0]) + countLines(eaten),
+            'Missing end of raw directive',
+          );
         }
         let body = source.slice(afterBegin, end.index);
         const beginLine = line;
@@ -269,7 +303,9 @@ function lex(sourceIn: string, name: string, tokens: Token[]): void {
             throw new TemplateSyntaxError(
               name,
               line,
-              open === undefined ? `unexpected '${op}'` : `unexpected '${op}', expected '${open === '(' ? ')' : open === '[' ? ']' : '}'}'`,
+              open === undefined
+                ? `unexpected '${op}'`
+                : `unexpected '${op}', expected '${open === '(' ? ')' : open === '[' ? ']' : '}'}'`,
             );
           }
         }
@@ -280,8 +316,17 @@ function lex(sourceIn: string, name: string, tokens: Token[]): void {
       throw new TemplateSyntaxError(name, line, `unexpected char ${strRepr(c)} at ${p}`);
     }
     if (!closed) {
-      if (brackets.length) throw new TemplateSyntaxError(name, line, `unexpected end of template, expected '${brackets.at(-1) === '(' ? ')' : brackets.at(-1) === '[' ? ']' : '}'}'.`);
-      throw new TemplateSyntaxError(name, tagLine, `unexpected end of template, expected '${isVar ? 'end of print statement' : 'end of statement block'}'.`);
+      if (brackets.length)
+        throw new TemplateSyntaxError(
+          name,
+          line,
+          `unexpected end of template, expected '${brackets.at(-1) === '(' ? ')' : brackets.at(-1) === '[' ? ']' : '}'}'.`,
+        );
+      throw new TemplateSyntaxError(
+        name,
+        tagLine,
+        `unexpected end of template, expected '${isVar ? 'end of print statement' : 'end of statement block'}'.`,
+      );
     }
     pos = p;
   }

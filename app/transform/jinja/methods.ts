@@ -155,7 +155,11 @@ function strMethod(s: string, name: string, ctx: MethodContext): JinjaCallable |
     case 'casefold':
       return callable(() => s.toLowerCase());
     case 'swapcase':
-      return callable(() => Array.from(s).map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join(''));
+      return callable(() =>
+        Array.from(s)
+          .map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()))
+          .join(''),
+      );
     case 'strip':
       return callable((a, k) => stripChars(s, arg(a, k, 0, 'chars', null), true, true));
     case 'lstrip':
@@ -170,7 +174,9 @@ function strMethod(s: string, name: string, ctx: MethodContext): JinjaCallable |
       return callable((a, k) => {
         const keep = Boolean(arg(a, k, 0, 'keepends', false));
         const parts = s.match(/[^\n\r]*(?:\r\n|\n|\r|$)/g) ?? [];
-        const out = parts.filter((p, i) => p !== '' || i < parts.length - 1).map((p) => (keep ? p : p.replace(/(\r\n|\n|\r)$/, '')));
+        const out = parts
+          .filter((p, i) => p !== '' || i < parts.length - 1)
+          .map((p) => (keep ? p : p.replace(/(\r\n|\n|\r)$/, '')));
         return out.length && out[out.length - 1] === '' && !keep ? out.slice(0, -1) : out;
       });
     case 'replace':
@@ -210,13 +216,22 @@ function strMethod(s: string, name: string, ctx: MethodContext): JinjaCallable |
         return p && s.endsWith(p) ? s.slice(0, -p.length) : s;
       });
     case 'format':
-      return callable((a, k) => strFormat(s, a, k, (o, n) => ctx.getattr(o, n), (o, key) => ctx.getitem(o, key)));
+      return callable((a, k) =>
+        strFormat(
+          s,
+          a,
+          k,
+          (o, n) => ctx.getattr(o, n),
+          (o, key) => ctx.getitem(o, key),
+        ),
+      );
     case 'join':
       return callable((a) => {
         const items = pyIter(a[0]);
         return items
           .map((x, i) => {
-            if (typeof x !== 'string') throw typeError(`sequence item ${i}: expected str instance, ${typeName(x)} found`);
+            if (typeof x !== 'string')
+              throw typeError(`sequence item ${i}: expected str instance, ${typeName(x)} found`);
             return x;
           })
           .join(s);
@@ -232,7 +247,8 @@ function strMethod(s: string, name: string, ctx: MethodContext): JinjaCallable |
       return callable((a, k) => {
         const sub = str(a[0], 'substring');
         const startV = arg(a, k, 1, 'start', null);
-        const offset = startV === null ? 0 : Math.max(0, num(startV) < 0 ? num(startV) + Array.from(s).length : num(startV));
+        const offset =
+          startV === null ? 0 : Math.max(0, num(startV) < 0 ? num(startV) + Array.from(s).length : num(startV));
         const hay = rangeArgs(s, startV, arg(a, k, 2, 'end', null));
         const u = name.startsWith('r') ? hay.lastIndexOf(sub) : hay.indexOf(sub);
         const i = u < 0 ? -1 : cpIndex(hay, u) + offset;
@@ -240,7 +256,9 @@ function strMethod(s: string, name: string, ctx: MethodContext): JinjaCallable |
         return i;
       });
     case 'count':
-      return callable((a, k) => countSub(rangeArgs(s, arg(a, k, 1, 'start', null), arg(a, k, 2, 'end', null)), str(a[0], 'count arg')));
+      return callable((a, k) =>
+        countSub(rangeArgs(s, arg(a, k, 1, 'start', null), arg(a, k, 2, 'end', null)), str(a[0], 'count arg')),
+      );
     case 'isdigit':
     case 'isnumeric':
     case 'isdecimal':
@@ -396,11 +414,21 @@ function dictMethod(d: Map<unknown, unknown> | Record<string, unknown>, name: st
         return v === undefined ? dflt : v;
       });
     case 'items':
-      return callable(() => view('dict_items', mapEntries(d).map(([k, v]) => tuple([k, v]))));
+      return callable(() =>
+        view(
+          'dict_items',
+          mapEntries(d).map(([k, v]) => tuple([k, v])),
+        ),
+      );
     case 'keys':
       return callable(() => view('dict_keys', mapKeys(d)));
     case 'values':
-      return callable(() => view('dict_values', mapEntries(d).map(([, v]) => v)));
+      return callable(() =>
+        view(
+          'dict_values',
+          mapEntries(d).map(([, v]) => v),
+        ),
+      );
     case 'update':
       return callable((a, k) => {
         if (a.length) {

@@ -70,7 +70,15 @@ export type Stmt = { line: number } & (
   | { kind: 'set'; target: Target; expr: Expr }
   | { kind: 'setblock'; target: Target; filters: Expr[]; body: Stmt[] }
   | MacroNode
-  | { kind: 'callblock'; call: Expr; params: MacroParam[]; body: Stmt[]; usesVarargs: boolean; usesKwargs: boolean; usesCaller: boolean }
+  | {
+      kind: 'callblock';
+      call: Expr;
+      params: MacroParam[];
+      body: Stmt[];
+      usesVarargs: boolean;
+      usesKwargs: boolean;
+      usesCaller: boolean;
+    }
   | { kind: 'filterblock'; filters: Expr[]; body: Stmt[] }
   | { kind: 'with'; targets: { target: Target; value: Expr }[]; body: Stmt[] }
   | { kind: 'do'; expr: Expr }

@@ -379,7 +379,14 @@ export class Parser {
     }
   }
 
-  private macroNode(flavour: MacroNode['flavour'], name: string, params: MacroParam[], body: Stmt[], line: number, adapter?: string): MacroNode {
+  private macroNode(
+    flavour: MacroNode['flavour'],
+    name: string,
+    params: MacroParam[],
+    body: Stmt[],
+    line: number,
+    adapter?: string,
+  ): MacroNode {
     const used = usedNames(body);
     return {
       kind: 'macro',
@@ -415,7 +422,8 @@ export class Parser {
       if (arg === 'adapter') {
         this.expectOp('=');
         const v = this.parseExpression();
-        if (v.kind !== 'const' || typeof v.value !== 'string') this.fail('materialization adapter must be a string literal');
+        if (v.kind !== 'const' || typeof v.value !== 'string')
+          this.fail('materialization adapter must be a string literal');
         adapter = v.value;
       } else if (arg === 'supported_languages') {
         this.expectOp('=');
@@ -423,7 +431,10 @@ export class Parser {
       } else this.fail(`materialization '${name}' received unknown argument '${arg}'`);
     }
     if (!params.some((p) => p.name === 'supported_languages')) {
-      params.push({ name: 'supported_languages', default: { kind: 'list', items: [{ kind: 'const', value: 'sql', line }], line } });
+      params.push({
+        name: 'supported_languages',
+        default: { kind: 'list', items: [{ kind: 'const', value: 'sql', line }], line },
+      });
     }
     const body = this.withLoopReset(() => this.parseStatements(['endmaterialization'], true));
     this.endBlock();
@@ -446,7 +457,16 @@ export class Parser {
     const body = this.withLoopReset(() => this.parseStatements(['endcall'], true));
     this.endBlock();
     const used = usedNames(body);
-    return { kind: 'callblock', call, params, body, usesVarargs: used.has('varargs'), usesKwargs: used.has('kwargs'), usesCaller: used.has('caller'), line };
+    return {
+      kind: 'callblock',
+      call,
+      params,
+      body,
+      usesVarargs: used.has('varargs'),
+      usesKwargs: used.has('kwargs'),
+      usesCaller: used.has('caller'),
+      line,
+    };
   }
 
   // --- assignment targets -----------------------------------------------------------------------
@@ -646,7 +666,13 @@ export class Parser {
     if (t.type === 'integer') {
       this.next();
       const v = t.value;
-      const n = /^0[bB]/.test(v) ? parseInt(v.slice(2), 2) : /^0[oO]/.test(v) ? parseInt(v.slice(2), 8) : /^0[xX]/.test(v) ? parseInt(v.slice(2), 16) : Number(v);
+      const n = /^0[bB]/.test(v)
+        ? parseInt(v.slice(2), 2)
+        : /^0[oO]/.test(v)
+          ? parseInt(v.slice(2), 8)
+          : /^0[xX]/.test(v)
+            ? parseInt(v.slice(2), 16)
+            : Number(v);
       return { kind: 'const', value: n, line };
     }
     if (t.type === 'float') {
@@ -816,7 +842,9 @@ export class Parser {
       first = false;
       const line = this.cur.line;
       const name = this.dottedName();
-      const call: CallArgs = this.isOp('(') ? this.parseCallArgs() : { args: [], kwargs: [], dynArgs: null, dynKwargs: null };
+      const call: CallArgs = this.isOp('(')
+        ? this.parseCallArgs()
+        : { args: [], kwargs: [], dynArgs: null, dynKwargs: null };
       value = { kind: 'filter', value, name, ...call, line } as Expr;
     }
     return value as Expr;

@@ -102,7 +102,12 @@ function targetNames(t: Target, out: string[]): void {
   else if (t.kind === 'tuple') for (const x of t.items) targetNames(x, out);
 }
 
-function analyzeFrame(body: readonly Stmt[], parents: readonly Refs[], params: readonly string[], preloads: readonly (Expr | null)[] = []): void {
+function analyzeFrame(
+  body: readonly Stmt[],
+  parents: readonly Refs[],
+  params: readonly string[],
+  preloads: readonly (Expr | null)[] = [],
+): void {
   const st: FrameState = { refs: new Set(params), undefinedNames: new Set(), pending: [] };
   const chain = [...parents, st.refs];
   const parentHas = (name: string): boolean => parents.some((p) => p.has(name));
@@ -119,10 +124,17 @@ function analyzeFrame(body: readonly Stmt[], parents: readonly Refs[], params: r
     st.refs.add(name);
     if (!parentHas(name) && !inBranch) st.undefinedNames.add(name);
   };
-  const child = (childBody: readonly Stmt[], childParams: readonly string[], childPreloads: readonly (Expr | null)[] = []): void => {
+  const child = (
+    childBody: readonly Stmt[],
+    childParams: readonly string[],
+    childPreloads: readonly (Expr | null)[] = [],
+  ): void => {
     st.pending.push(() => analyzeFrame(childBody, chain, childParams, childPreloads));
   };
-  const macroParams = (ps: readonly MacroParam[], extra: readonly string[]): string[] => [...ps.map((p) => p.name), ...extra];
+  const macroParams = (ps: readonly MacroParam[], extra: readonly string[]): string[] => [
+    ...ps.map((p) => p.name),
+    ...extra,
+  ];
 
   const visit = (stmts: readonly Stmt[], inBranch: boolean): void => {
     for (const s of stmts) {
@@ -153,11 +165,19 @@ function analyzeFrame(body: readonly Stmt[], parents: readonly Refs[], params: r
         }
         case 'macro':
           store(macroKey(s), inBranch);
-          child(s.body, macroParams(s.params, ['caller', 'varargs', 'kwargs']), s.params.map((p) => p.default));
+          child(
+            s.body,
+            macroParams(s.params, ['caller', 'varargs', 'kwargs']),
+            s.params.map((p) => p.default),
+          );
           break;
         case 'callblock':
           loadExpr(s.call);
-          child(s.body, macroParams(s.params, ['caller', 'varargs', 'kwargs']), s.params.map((p) => p.default));
+          child(
+            s.body,
+            macroParams(s.params, ['caller', 'varargs', 'kwargs']),
+            s.params.map((p) => p.default),
+          );
           break;
         case 'filterblock':
           for (const f of s.filters) loadExpr(f);

@@ -56,7 +56,12 @@ export const BUILTIN_TESTS: Record<string, JinjaTest> = {
   string: (v) => typeof v === 'string',
   // Host objects that behave as Python Mappings (dbt's Relation, a FakeAPIObject) define
   // `__getitem__` and `keys`.
-  mapping: (v) => isMapping(v) || (v !== null && typeof v === 'object' && typeof (v as { __getitem__?: unknown }).__getitem__ === 'function' && typeof (v as { keys?: unknown }).keys === 'function'),
+  mapping: (v) =>
+    isMapping(v) ||
+    (v !== null &&
+      typeof v === 'object' &&
+      typeof (v as { __getitem__?: unknown }).__getitem__ === 'function' &&
+      typeof (v as { keys?: unknown }).keys === 'function'),
   // Jinja2's test asks for len() and __getitem__, which its Undefined has.
   sequence: (v) => typeof v === 'string' || Array.isArray(v) || isMapping(v) || isUndef(v),
   iterable: (v) =>

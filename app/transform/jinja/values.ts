@@ -346,7 +346,8 @@ export function pyRepr(v: unknown, seen: Set<unknown> = new Set(), sortKeys = fa
     seen.delete(v);
     if (isTuple(v)) return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
     const viewKind = (v as unknown as Record<symbol, unknown>)[VIEW];
-    if (typeof viewKind === 'string') return viewKind.startsWith('range(') ? viewKind : `${viewKind}([${items.join(', ')}])`;
+    if (typeof viewKind === 'string')
+      return viewKind.startsWith('range(') ? viewKind : `${viewKind}([${items.join(', ')}])`;
     return `[${items.join(', ')}]`;
   }
   if (v instanceof Namespace) {
@@ -393,7 +394,12 @@ export function truthy(v: unknown): boolean {
  * `__add__(other)`, `__sub__(other)`, `__eq__(other)`, `__cmp__(other)` (-1/0/1). Returning
  * `undefined` means NotImplemented (Python then tries the other operand / raises).
  */
-type OpHost = { __add__?: (o: unknown) => unknown; __sub__?: (o: unknown) => unknown; __eq__?: (o: unknown) => unknown; __cmp__?: (o: unknown) => unknown };
+type OpHost = {
+  __add__?: (o: unknown) => unknown;
+  __sub__?: (o: unknown) => unknown;
+  __eq__?: (o: unknown) => unknown;
+  __cmp__?: (o: unknown) => unknown;
+};
 function hostOp(a: unknown, op: keyof OpHost, b: unknown): unknown {
   if (a === null || typeof a !== 'object') return undefined;
   const f = (a as OpHost)[op];
@@ -420,7 +426,8 @@ export function pyEq(a: unknown, b: unknown): boolean {
   }
   if (a instanceof Namespace && b instanceof Namespace) return a === b;
   // Python sets compare by content (dbt_utils.equality compares column-name sets).
-  if (a instanceof Set && b instanceof Set) return a.size === b.size && [...a].every((x) => [...b].some((y) => pyEq(x, y)));
+  if (a instanceof Set && b instanceof Set)
+    return a.size === b.size && [...a].every((x) => [...b].some((y) => pyEq(x, y)));
   return false;
 }
 
@@ -488,12 +495,14 @@ export function pyContains(container: unknown, item: unknown): boolean {
   if (container === undefined || container instanceof Undefined) return false;
   if (typeof container === 'string') {
     if (item instanceof Undefined) item.fail();
-    if (typeof item !== 'string') throw typeError(`'in <string>' requires string as left operand, not ${typeName(item)}`);
+    if (typeof item !== 'string')
+      throw typeError(`'in <string>' requires string as left operand, not ${typeName(item)}`);
     return container.includes(item);
   }
   if (Array.isArray(container)) return container.some((x) => pyEq(x, item));
   if (isMapping(container)) {
-    if ((Array.isArray(item) && !isTuple(item)) || isMapping(item)) throw typeError(`unhashable type: '${typeName(item)}'`);
+    if ((Array.isArray(item) && !isTuple(item)) || isMapping(item))
+      throw typeError(`unhashable type: '${typeName(item)}'`);
     return mapHas(container, item);
   }
   if (container instanceof Set) return [...container].some((x) => pyEq(x, item));
@@ -566,7 +575,8 @@ export function pyMul(a: unknown, b: unknown): unknown {
     if (isFloat(a)) throw typeError(`can't multiply sequence by non-int of type 'float'`);
     return repeatSeq(b, num(a));
   }
-  if (isSeq(a) || isSeq(b)) throw typeError(`can't multiply sequence by non-int of type ${strRepr(typeName(isSeq(a) ? b : a))}`);
+  if (isSeq(a) || isSeq(b))
+    throw typeError(`can't multiply sequence by non-int of type ${strRepr(typeName(isSeq(a) ? b : a))}`);
   throw unsupported('*', a, b);
 }
 
@@ -583,7 +593,10 @@ export function pyFloorDiv(a: unknown, b: unknown): unknown {
   checkDefined(a, b);
   if (isNumeric(a) && isNumeric(b)) {
     if (num(b) === 0) {
-      throw new PyError('ZeroDivisionError', isFloat(a) || isFloat(b) ? 'float floor division by zero' : 'integer division or modulo by zero');
+      throw new PyError(
+        'ZeroDivisionError',
+        isFloat(a) || isFloat(b) ? 'float floor division by zero' : 'integer division or modulo by zero',
+      );
     }
     return numResult(Math.floor(num(a) / num(b)), a, b);
   }
@@ -596,7 +609,8 @@ export function pyMod(a: unknown, b: unknown): unknown {
   checkDefined(a, b);
   if (isNumeric(a) && isNumeric(b)) {
     const y = num(b);
-    if (y === 0) throw new PyError('ZeroDivisionError', isFloat(a) || isFloat(b) ? 'float modulo' : 'integer modulo by zero');
+    if (y === 0)
+      throw new PyError('ZeroDivisionError', isFloat(a) || isFloat(b) ? 'float modulo' : 'integer modulo by zero');
     const x = num(a);
     if (isFloat(a) || isFloat(b)) {
       // CPython's float_rem: fmod, then move into the divisor's sign; zero takes the divisor's sign.
@@ -744,7 +758,7 @@ function gFormat(ax: number, precision: number, alt: boolean): string {
   if (!Number.isFinite(ax)) return Number.isNaN(ax) ? 'nan' : 'inf';
   const p = precision === 0 ? 1 : precision;
   if (ax === 0) return alt ? `0.${'0'.repeat(p - 1)}` : '0';
-  const exp = parseInt((ax.toExponential(p - 1).split('e')[1] ?? '0'), 10);
+  const exp = parseInt(ax.toExponential(p - 1).split('e')[1] ?? '0', 10);
   let s: string;
   if (exp < -4 || exp >= p) {
     s = expFormat(ax, p - 1);
@@ -838,7 +852,8 @@ export function applyFormatSpec(value: unknown, specText: string): string {
     if (precision !== null) body = body.slice(0, precision);
     al = al ?? '<';
   } else {
-    if (!isNumeric(value)) throw valueError(`Unknown format code '${type ?? ''}' for object of type '${typeName(value)}'`);
+    if (!isNumeric(value))
+      throw valueError(`Unknown format code '${type ?? ''}' for object of type '${typeName(value)}'`);
     const x = num(value);
     const neg = x < 0;
     const ax = Math.abs(x);
@@ -924,10 +939,12 @@ export function strFormat(
       let value: unknown;
       if (head === '') {
         value = args[auto++];
-        if (auto > args.length) throw new PyError('IndexError', 'Replacement index 0 out of range for positional args tuple');
+        if (auto > args.length)
+          throw new PyError('IndexError', 'Replacement index 0 out of range for positional args tuple');
       } else if (/^\d+$/.test(head)) {
         const n = parseInt(head, 10);
-        if (n >= args.length) throw new PyError('IndexError', `Replacement index ${n} out of range for positional args tuple`);
+        if (n >= args.length)
+          throw new PyError('IndexError', `Replacement index ${n} out of range for positional args tuple`);
         value = args[n];
       } else {
         if (!Object.prototype.hasOwnProperty.call(kwargs, head)) throw new PyError('KeyError', strRepr(head));
@@ -943,9 +960,7 @@ export function strFormat(
       }
       if (conv === 'r' || conv === 'a') value = pyRepr(value);
       else if (conv === 's') value = pyStr(value);
-      const spec = specRaw.includes('{')
-        ? strFormat(specRaw, args, kwargs, getAttr, getItem)
-        : specRaw;
+      const spec = specRaw.includes('{') ? strFormat(specRaw, args, kwargs, getAttr, getItem) : specRaw;
       out += applyFormatSpec(value, spec);
     } else if (ch === '}') {
       if (fmt[i + 1] === '}') {

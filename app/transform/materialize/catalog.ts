@@ -14,7 +14,12 @@ export async function relationType(s: PgSession, schema: string, name: string): 
   return null;
 }
 
-export async function getRelation(s: PgSession, database: string, schema: string, name: string): Promise<Relation | null> {
+export async function getRelation(
+  s: PgSession,
+  database: string,
+  schema: string,
+  name: string,
+): Promise<Relation | null> {
   const type = await relationType(s, schema, name);
   return type ? new Relation({ database, schema, identifier: name, type }) : null;
 }
@@ -44,7 +49,11 @@ export interface ReferencingForeignKey {
 }
 
 /** Foreign keys of OTHER tables that reference `schema.name` (lost when dbt drops the backup with cascade). */
-export async function foreignKeysReferencing(s: PgSession, schema: string, name: string): Promise<ReferencingForeignKey[]> {
+export async function foreignKeysReferencing(
+  s: PgSession,
+  schema: string,
+  name: string,
+): Promise<ReferencingForeignKey[]> {
   const r = await s.query(
     `select quote_ident(cn.nspname) || '.' || quote_ident(cc.relname) as child, con.conname as name, pg_get_constraintdef(con.oid) as definition
        from pg_catalog.pg_constraint con

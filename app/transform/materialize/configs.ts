@@ -38,7 +38,8 @@ export async function applyGrants(i: MaterializeInput, out: MaterializeOutput, r
   const wanted = grantConfig(i.config);
   if (!wanted.size) return;
   // dbt: revoke only when the relation existed and was not rebuilt (incremental, not a full refresh).
-  const shouldRevoke = i.existing !== null && i.materialized === 'incremental' && !i.fullRefresh && i.existing.type === 'table';
+  const shouldRevoke =
+    i.existing !== null && i.materialized === 'incremental' && !i.fullRefresh && i.existing.type === 'table';
   const current = new Map<string, Set<string>>();
   if (shouldRevoke && relation.schema) {
     const r = await i.session.query(
@@ -56,7 +57,8 @@ export async function applyGrants(i: MaterializeInput, out: MaterializeOutput, r
     const keep = new Set(wanted.get(privilege) ?? []);
     const revoke = [...had].filter((g) => !keep.has(g));
     // dbt revokes only privileges the config names (an unnamed privilege is left alone).
-    if (revoke.length && wanted.has(privilege)) statements.push(`revoke ${privilege} on ${relation.render()} from ${revoke.join(', ')}`);
+    if (revoke.length && wanted.has(privilege))
+      statements.push(`revoke ${privilege} on ${relation.render()} from ${revoke.join(', ')}`);
   }
   for (const [privilege, grantees] of wanted) {
     const missing = grantees.filter((g) => !current.get(privilege)?.has(g));
@@ -80,15 +82,22 @@ function commentLiteral(text: string): string {
 export async function persistDocs(i: MaterializeInput, out: MaterializeOutput, relation: Relation): Promise<void> {
   const want = persistConfig(i.config);
   if (!want.relation && !want.columns) return;
-  const kind = relation.type === 'view' ? 'view' : relation.type === 'materialized_view' ? 'materialized view' : 'table';
+  const kind =
+    relation.type === 'view' ? 'view' : relation.type === 'materialized_view' ? 'materialized view' : 'table';
   const statements: string[] = [];
-  if (want.relation && i.description) statements.push(`comment on ${kind} ${relation.render()} is ${commentLiteral(i.description)}`);
+  if (want.relation && i.description)
+    statements.push(`comment on ${kind} ${relation.render()} is ${commentLiteral(i.description)}`);
   if (want.columns) {
-    const r = await i.session.query(`select attname from pg_catalog.pg_attribute where attrelid = to_regclass($1) and attnum > 0 and not attisdropped`, [relation.qualified]);
+    const r = await i.session.query(
+      `select attname from pg_catalog.pg_attribute where attrelid = to_regclass($1) and attnum > 0 and not attisdropped`,
+      [relation.qualified],
+    );
     const existing = new Set(r.rows.map((x) => String(x.attname)));
     for (const c of i.columns) {
       if (!c.description || !existing.has(c.name)) continue;
-      statements.push(`comment on column ${relation.render()}.${quoteIdent(c.name)} is ${commentLiteral(c.description)}`);
+      statements.push(
+        `comment on column ${relation.render()}.${quoteIdent(c.name)} is ${commentLiteral(c.description)}`,
+      );
     }
   }
   if (statements.length) await exec(i, out, `${statements.join(';\n')};`);

@@ -33,14 +33,25 @@ function strategyOf(i: MaterializeInput, out: MaterializeOutput): Strategy {
     return keys.length ? 'delete+insert' : 'append';
   }
   if (asked === 'append' || asked === 'delete+insert') return asked;
-  throw new EngineError('MODEL_COMPILE', `Model ${i.model} (${i.file}) asks for incremental_strategy='${asked}'; PostgreSQL supports append, delete+insert and merge.`, { details: { model: i.model, file: i.file } });
+  throw new EngineError(
+    'MODEL_COMPILE',
+    `Model ${i.model} (${i.file}) asks for incremental_strategy='${asked}'; PostgreSQL supports append, delete+insert and merge.`,
+    { details: { model: i.model, file: i.file } },
+  );
 }
 
-function strategySql(strategy: Strategy, target: Relation, source: Relation, columns: string[], keys: string[]): string {
+function strategySql(
+  strategy: Strategy,
+  target: Relation,
+  source: Relation,
+  columns: string[],
+  keys: string[],
+): string {
   const cols = columns.map(quoteIdent).join(', ');
   const t = target.render();
   const s = source.render();
-  if (strategy === 'append') return `insert into ${t} (${cols})\n    (\n        select ${cols}\n        from ${s}\n    )\n`;
+  if (strategy === 'append')
+    return `insert into ${t} (${cols})\n    (\n        select ${cols}\n        from ${s}\n    )\n`;
   if (strategy === 'delete+insert') {
     let del = '';
     if (keys.length === 1) {
@@ -53,7 +64,9 @@ function strategySql(strategy: Strategy, target: Relation, source: Relation, col
   const on = keys.length ? keys.map((k) => `DBT_INTERNAL_SOURCE.${k} = DBT_INTERNAL_DEST.${k}`).join(' and ') : 'FALSE';
   return (
     `merge into ${t} as DBT_INTERNAL_DEST\n    using ${s} as DBT_INTERNAL_SOURCE\n    on (${on})\n` +
-    (keys.length ? `    when matched then update set\n        ${columns.map((c) => `${quoteIdent(c)} = DBT_INTERNAL_SOURCE.${quoteIdent(c)}`).join(',\n        ')}\n` : '') +
+    (keys.length
+      ? `    when matched then update set\n        ${columns.map((c) => `${quoteIdent(c)} = DBT_INTERNAL_SOURCE.${quoteIdent(c)}`).join(',\n        ')}\n`
+      : '') +
     `    when not matched then insert\n        (${cols})\n    values\n        (${columns.map((c) => `DBT_INTERNAL_SOURCE.${quoteIdent(c)}`).join(', ')})\n`
   );
 }
@@ -62,7 +75,12 @@ function strategySql(strategy: Strategy, target: Relation, source: Relation, col
  * on_schema_change: compare the new rows' columns (temp table) with the target's and act as
  * dbt does. Returns the columns for the insert list.
  */
-async function processSchemaChanges(i: MaterializeInput, out: MaterializeOutput, tmp: Relation, targetCols: ColumnInfo[]): Promise<string[]> {
+async function processSchemaChanges(
+  i: MaterializeInput,
+  out: MaterializeOutput,
+  tmp: Relation,
+  targetCols: ColumnInfo[],
+): Promise<string[]> {
   const mode = typeof i.config.on_schema_change === 'string' ? i.config.on_schema_change : 'ignore';
   if (mode === 'ignore') return targetCols.map((c) => c.name);
   const sourceCols = await columnsOf(i.session, quoteIdent(tmp.identifier));
@@ -82,10 +100,20 @@ async function processSchemaChanges(i: MaterializeInput, out: MaterializeOutput,
   }
   const t = i.target.render();
   if (mode === 'append_new_columns' || mode === 'sync_all_columns') {
-    if (added.length) await exec(i, out, `alter table ${t}\n  ${added.map((c) => `add column ${quoteIdent(c.name)} ${c.dataType}`).join(',\n  ')}`);
+    if (added.length)
+      await exec(
+        i,
+        out,
+        `alter table ${t}\n  ${added.map((c) => `add column ${quoteIdent(c.name)} ${c.dataType}`).join(',\n  ')}`,
+      );
   }
   if (mode === 'sync_all_columns') {
-    if (removed.length) await exec(i, out, `alter table ${t}\n  ${removed.map((c) => `drop column ${quoteIdent(c.name)}`).join(',\n  ')}`);
+    if (removed.length)
+      await exec(
+        i,
+        out,
+        `alter table ${t}\n  ${removed.map((c) => `drop column ${quoteIdent(c.name)}`).join(',\n  ')}`,
+      );
     // As dbt: no explicit cast, so only conversions PostgreSQL assigns implicitly succeed.
     for (const c of changed) {
       const tmpCol = `${c.name}__dbt_alter`;
@@ -97,7 +125,11 @@ async function processSchemaChanges(i: MaterializeInput, out: MaterializeOutput,
     }
   }
   if (mode !== 'append_new_columns' && mode !== 'sync_all_columns') {
-    throw new EngineError('MODEL_COMPILE', `Model ${i.model} (${i.file}): on_schema_change='${mode}' is not one of ignore, append_new_columns, sync_all_columns, fail.`, { details: { model: i.model, file: i.file } });
+    throw new EngineError(
+      'MODEL_COMPILE',
+      `Model ${i.model} (${i.file}): on_schema_change='${mode}' is not one of ignore, append_new_columns, sync_all_columns, fail.`,
+      { details: { model: i.model, file: i.file } },
+    );
   }
   return sourceCols.map((c) => c.name);
 }
@@ -113,7 +145,12 @@ export async function materializeIncremental(i: MaterializeInput, out: Materiali
     });
   }
   if (i.fullRefresh || i.existing.type !== 'table') {
-    return buildAndSwap(i, out, async (intermediate) => (await exec(i, out, await createTableAs(i, intermediate, false))).rowCount, 'table');
+    return buildAndSwap(
+      i,
+      out,
+      async (intermediate) => (await exec(i, out, await createTableAs(i, intermediate, false))).rowCount,
+      'table',
+    );
   }
   const tmp = new Relation({ identifier: `${i.target.identifier}__dbt_tmp${tmpSuffix()}`, type: 'table' });
   try {

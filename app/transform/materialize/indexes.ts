@@ -23,6 +23,8 @@ export function parseIndexes(config: ConfigMap): IndexConfig[] {
  */
 export function createIndexSql(relation: Relation, index: IndexConfig): string {
   const now = new Date().toISOString();
-  const name = createHash('md5').update(`${index.columns.join('_')}_${index.unique}_${index.type}_${relation.render()}_${now}_${Math.random()}`).digest('hex');
+  const name = createHash('md5')
+    .update(`${index.columns.join('_')}_${index.unique}_${index.type}_${relation.render()}_${now}_${Math.random()}`)
+    .digest('hex');
   return `create ${index.unique ? 'unique ' : ''}index if not exists\n  "${name}"\n  on ${relation.render()} ${index.type ? `using ${index.type} ` : ''}\n  (${index.columns.join(', ')});`;
 }

@@ -31,12 +31,19 @@ export async function materialize(i: MaterializeInput): Promise<MaterializeOutpu
       out.rowsAffected = await materializeSnapshot(i, out);
       break;
     default:
-      throw new EngineError('MODEL_COMPILE', `Model ${i.model} (${i.file}) uses materialized='${i.materialized}', which this engine does not run. Use view, table, incremental, materialized_view or ephemeral.`, {
-        details: { model: i.model, file: i.file },
-      });
+      throw new EngineError(
+        'MODEL_COMPILE',
+        `Model ${i.model} (${i.file}) uses materialized='${i.materialized}', which this engine does not run. Use view, table, incremental, materialized_view or ephemeral.`,
+        {
+          details: { model: i.model, file: i.file },
+        },
+      );
   }
   // After the build (and its commit), as dbt-postgres does: grants, then persisted docs.
-  const built = i.target.withIdentifier(i.target.identifier, i.materialized === 'view' ? 'view' : i.materialized === 'materialized_view' ? 'materialized_view' : 'table');
+  const built = i.target.withIdentifier(
+    i.target.identifier,
+    i.materialized === 'view' ? 'view' : i.materialized === 'materialized_view' ? 'materialized_view' : 'table',
+  );
   await applyGrants(i, out, built);
   await persistDocs(i, out, built);
   return out;

@@ -15,7 +15,16 @@ export async function materializeMaterializedView(i: MaterializeInput, out: Mate
     });
   }
   if (i.fullRefresh || i.existing.type !== 'materialized_view') {
-    return buildAndSwap(i, out, async (intermediate) => (await exec(i, out, create(intermediate))).rowCount, 'materialized_view');
+    return buildAndSwap(
+      i,
+      out,
+      async (intermediate) => (await exec(i, out, create(intermediate))).rowCount,
+      'materialized_view',
+    );
   }
-  return inTransaction(i, out, async () => (await exec(i, out, `refresh materialized view ${i.target.render()}`)).rowCount);
+  return inTransaction(
+    i,
+    out,
+    async () => (await exec(i, out, `refresh materialized view ${i.target.render()}`)).rowCount,
+  );
 }

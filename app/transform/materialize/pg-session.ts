@@ -82,7 +82,12 @@ export function lineOf(sql: string, position: number | null): number | null {
  * within the compiled SQL, then the file line that has the same text (when exactly one does).
  * Null when the position is outside the model's SQL (e.g. in a hook).
  */
-export function sourceLineOf(statement: string, position: number | null, compiled: string, raw: string): { line: number; compiledLine: number } | null {
+export function sourceLineOf(
+  statement: string,
+  position: number | null,
+  compiled: string,
+  raw: string,
+): { line: number; compiledLine: number } | null {
   if (position === null || !compiled) return null;
   const at = statement.indexOf(compiled);
   if (at < 0 || position < at || position > at + compiled.length) return null;
@@ -90,11 +95,23 @@ export function sourceLineOf(statement: string, position: number | null, compile
   const text = compiled.split('\n')[compiledLine - 1]?.trim() ?? '';
   const rawLines = raw.split('\n');
   const hits = text ? rawLines.flatMap((l, idx) => (l.trim() === text ? [idx + 1] : [])) : [];
-  return { line: hits.length === 1 ? hits[0]! : compiledLine + (raw.length - raw.trimStart().length ? raw.slice(0, raw.length - raw.trimStart().length).split('\n').length - 1 : 0), compiledLine };
+  return {
+    line:
+      hits.length === 1
+        ? hits[0]!
+        : compiledLine +
+          (raw.length - raw.trimStart().length
+            ? raw.slice(0, raw.length - raw.trimStart().length).split('\n').length - 1
+            : 0),
+    compiledLine,
+  };
 }
 
 /** A failed statement as an EngineError naming the model and the failing SQL. */
-export function queryError(error: unknown, o: { model: string; file: string; sql: string; compiled?: string; raw?: string }): EngineError {
+export function queryError(
+  error: unknown,
+  o: { model: string; file: string; sql: string; compiled?: string; raw?: string },
+): EngineError {
   if (error instanceof EngineError) return error;
   const e = error as { message?: string; position?: string; code?: string; detail?: string; hint?: string };
   const pos = e.position ? Number(e.position) - 1 : null;
@@ -103,6 +120,13 @@ export function queryError(error: unknown, o: { model: string; file: string; sql
   const msg = `Model ${o.model} (${o.file}) failed in PostgreSQL: ${e.message ?? String(error)}${e.detail ? ` (${e.detail})` : ''}${e.hint ? ` Hint: ${e.hint}` : ''}`;
   return new EngineError('MODEL_RUN', msg, {
     cause: error,
-    details: { model: o.model, file: o.file, ...(line !== null ? { line } : {}), ...(inModel ? { compiledLine: inModel.compiledLine } : {}), sqlFragment: sqlFragment(o.sql, pos), ...(e.code ? { pgCode: e.code } : {}) },
+    details: {
+      model: o.model,
+      file: o.file,
+      ...(line !== null ? { line } : {}),
+      ...(inModel ? { compiledLine: inModel.compiledLine } : {}),
+      sqlFragment: sqlFragment(o.sql, pos),
+      ...(e.code ? { pgCode: e.code } : {}),
+    },
   });
 }

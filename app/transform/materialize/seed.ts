@@ -23,7 +23,12 @@ function isNull(v: string): boolean {
 
 /** agate Number.cast: strip, `%`, currency symbols and `,` grouping, then a Decimal literal. */
 export function castNumber(v: string): { value: string; decimals: number } | null {
-  let d = v.trim().replace(/^%+|%+$/g, '').replace(CURRENCY, '').replace(/,/g, '').trim();
+  let d = v
+    .trim()
+    .replace(/^%+|%+$/g, '')
+    .replace(CURRENCY, '')
+    .replace(/,/g, '')
+    .trim();
   if (d.startsWith('(') && d.endsWith(')')) d = `-${d.slice(1, -1)}`;
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(d);
   if (!m || (m[2] === '' && (m[3] === undefined || m[3] === ''))) return null;
@@ -44,11 +49,20 @@ function isDate(v: string): boolean {
 
 function isDateTime(v: string): boolean {
   const m = /^(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})$/.exec(v.trim());
-  return Boolean(m && validDate(Number(m[1]), Number(m[2]), Number(m[3])) && Number(m[4]) < 24 && Number(m[5]) < 60 && Number(m[6]) < 62);
+  return Boolean(
+    m &&
+    validDate(Number(m[1]), Number(m[2]), Number(m[3])) &&
+    Number(m[4]) < 24 &&
+    Number(m[5]) < 60 &&
+    Number(m[6]) < 62,
+  );
 }
 
 function isIsoDateTime(v: string): boolean {
-  const m = /^(\d{4})-?(\d{2})-?(\d{2})T(\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(v.trim());
+  const m =
+    /^(\d{4})-?(\d{2})-?(\d{2})T(\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(
+      v.trim(),
+    );
   return Boolean(m && validDate(Number(m[1]), Number(m[2]), Number(m[3])) && Number(m[4]) < 24);
 }
 
@@ -75,7 +89,14 @@ export function inferSeedType(values: string[]): { type: SeedType; sqlType: stri
       const decimals = Math.max(0, ...present.map((v) => castNumber(v)!.decimals));
       return { type, sqlType: decimals ? 'float8' : 'integer' };
     }
-    const sql = type === 'date' ? 'date' : type === 'datetime' || type === 'isodatetime' ? 'timestamp without time zone' : type === 'boolean' ? 'boolean' : 'text';
+    const sql =
+      type === 'date'
+        ? 'date'
+        : type === 'datetime' || type === 'isodatetime'
+          ? 'timestamp without time zone'
+          : type === 'boolean'
+            ? 'boolean'
+            : 'text';
     return { type, sqlType: sql };
   }
   return { type: 'text', sqlType: 'text' };
@@ -99,9 +120,14 @@ export function readSeed(csv: string, config: ConfigMap, where: { model: string;
   const delimiter = typeof config.delimiter === 'string' && config.delimiter ? config.delimiter : ',';
   const raw = parseCsv(csv, delimiter);
   const header = raw[0];
-  if (!header?.length) throw new EngineError('MODEL_RUN', `Seed ${where.model} (${where.file}) is empty: a seed needs a header row.`, { details: where });
+  if (!header?.length)
+    throw new EngineError('MODEL_RUN', `Seed ${where.model} (${where.file}) is empty: a seed needs a header row.`, {
+      details: where,
+    });
   const body = raw.slice(1);
-  const overrides = (config.column_types && typeof config.column_types === 'object' ? config.column_types : {}) as Record<string, unknown>;
+  const overrides = (
+    config.column_types && typeof config.column_types === 'object' ? config.column_types : {}
+  ) as Record<string, unknown>;
   const columns = header.map((name, i) => {
     const values = body.map((r) => r[i] ?? '');
     const inferred = inferSeedType(values);
@@ -111,7 +137,11 @@ export function readSeed(csv: string, config: ConfigMap, where: { model: string;
   });
   for (const [i, r] of body.entries()) {
     if (r.length !== header.length) {
-      throw new EngineError('MODEL_RUN', `Seed ${where.model} (${where.file}) row ${i + 2} has ${r.length} values but the header has ${header.length} columns.`, { details: { ...where, line: i + 2 } });
+      throw new EngineError(
+        'MODEL_RUN',
+        `Seed ${where.model} (${where.file}) row ${i + 2} has ${r.length} values but the header has ${header.length} columns.`,
+        { details: { ...where, line: i + 2 } },
+      );
     }
   }
   const rows = body.map((r) => columns.map((c, i) => bindValue(c.type, r[i] ?? '')));
@@ -127,7 +157,11 @@ export async function materializeSeed(i: MaterializeInput, out: MaterializeOutpu
   const create = `create table ${target.render()} (${table.columns.map((c) => `${col(c.name)} ${c.sqlType}`).join(', ')})`;
   const n = await inTransaction(i, out, async () => {
     if (i.existing && (i.fullRefresh || i.existing.type !== 'table')) {
-      await exec(i, out, `drop ${i.existing.type === 'view' ? 'view' : 'table'} if exists ${i.existing.render()} cascade`);
+      await exec(
+        i,
+        out,
+        `drop ${i.existing.type === 'view' ? 'view' : 'table'} if exists ${i.existing.render()} cascade`,
+      );
       await exec(i, out, create);
     } else if (i.existing) {
       await exec(i, out, `truncate table ${target.render()}`);
@@ -138,17 +172,26 @@ export async function materializeSeed(i: MaterializeInput, out: MaterializeOutpu
     for (let start = 0; start < table.rows.length; start += per) {
       const batch = table.rows.slice(start, start + per);
       const params: (string | null)[] = [];
-      const tuples = batch.map((r) => `(${r.map((v) => {
-        params.push(v);
-        return `$${params.length}`;
-      }).join(',')})`);
+      const tuples = batch.map(
+        (r) =>
+          `(${r
+            .map((v) => {
+              params.push(v);
+              return `$${params.length}`;
+            })
+            .join(',')})`,
+      );
       const sql = `insert into ${target.render()} (${cols}) values ${tuples.join(',')}`;
       out.statements.push(sql);
       try {
         await i.session.query(sql, params);
       } catch (error) {
         const e = error as { message?: string };
-        throw new EngineError('MODEL_RUN', `Seed ${i.model} (${i.file}) could not be loaded: ${e.message ?? String(error)} (column types: ${table.columns.map((c) => `${c.name} ${c.sqlType}`).join(', ')}).`, { cause: error, details: { model: i.model, file: i.file } });
+        throw new EngineError(
+          'MODEL_RUN',
+          `Seed ${i.model} (${i.file}) could not be loaded: ${e.message ?? String(error)} (column types: ${table.columns.map((c) => `${c.name} ${c.sqlType}`).join(', ')}).`,
+          { cause: error, details: { model: i.model, file: i.file } },
+        );
       }
     }
     return table.rows.length;

@@ -12,11 +12,22 @@ export async function exec(i: MaterializeInput, out: MaterializeOutput, sql: str
   try {
     return await i.session.script(sql);
   } catch (error) {
-    throw queryError(error, { model: i.model, file: i.file, sql, compiled: i.sql, ...(i.rawSql !== undefined ? { raw: i.rawSql } : {}) });
+    throw queryError(error, {
+      model: i.model,
+      file: i.file,
+      sql,
+      compiled: i.sql,
+      ...(i.rawSql !== undefined ? { raw: i.rawSql } : {}),
+    });
   }
 }
 
-export async function runHooks(i: MaterializeInput, out: MaterializeOutput, hooks: Hook[], inTransaction: boolean): Promise<void> {
+export async function runHooks(
+  i: MaterializeInput,
+  out: MaterializeOutput,
+  hooks: Hook[],
+  inTransaction: boolean,
+): Promise<void> {
   for (const h of hooks) {
     if (h.transaction !== inTransaction) continue;
     const sql = (await i.render(h.sql)).trim();
@@ -24,7 +35,11 @@ export async function runHooks(i: MaterializeInput, out: MaterializeOutput, hook
   }
 }
 
-export async function inTransaction<T>(i: MaterializeInput, out: MaterializeOutput, body: () => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  i: MaterializeInput,
+  out: MaterializeOutput,
+  body: () => Promise<T>,
+): Promise<T> {
   await runHooks(i, out, i.preHooks, false);
   await i.session.query('begin');
   try {
@@ -55,7 +70,10 @@ export async function createTableAs(i: MaterializeInput, relation: Relation, tem
   // dbt checks the contract on every create, temporary ones included.
   if (i.contractEnforced) await assertColumnsEquivalent(i.session, i.sql, i.columns, { model: i.model, file: i.file });
   // sql_header goes first, in the same batch (session settings, temp functions…).
-  if (i.contractEnforced && !temporary) return sqlHeader(i) + (await contractedCreateTableAs(relation, i.sql, i.columns, i.constraints, i.render, unlogged));
+  if (i.contractEnforced && !temporary)
+    return (
+      sqlHeader(i) + (await contractedCreateTableAs(relation, i.sql, i.columns, i.constraints, i.render, unlogged))
+    );
   const rel = temporary ? relation.include({ database: false, schema: false }) : relation;
   return `${sqlHeader(i)}create ${temporary ? 'temporary ' : unlogged ? 'unlogged ' : ''}table ${rel.render()}\n  \n  as\n  (\n  ${i.sql}\n  );`;
 }
@@ -85,12 +103,14 @@ export async function buildAndSwap(
     if (kind) await exec(i, out, dropSql(leftover.withIdentifier(leftover.identifier, kind)));
   }
   let childKeys: ReferencingForeignKey[] = [];
-  if (i.existing?.type === 'table' && i.target.schema) childKeys = await foreignKeysReferencing(i.session, i.target.schema, i.target.identifier);
+  if (i.existing?.type === 'table' && i.target.schema)
+    childKeys = await foreignKeysReferencing(i.session, i.target.schema, i.target.identifier);
   const rows = await inTransaction(i, out, async () => {
     const n = await build(intermediate);
     if (i.existing) await exec(i, out, renameSql(i.existing, backup.identifier));
     await exec(i, out, renameSql(intermediate, i.target.identifier));
-    if (intermediateType !== 'view') await createIndexes(i, out, i.target.withIdentifier(i.target.identifier, intermediateType));
+    if (intermediateType !== 'view')
+      await createIndexes(i, out, i.target.withIdentifier(i.target.identifier, intermediateType));
     return n;
   });
   if (i.existing) await exec(i, out, dropSql(backup));
@@ -99,8 +119,15 @@ export async function buildAndSwap(
   return rows;
 }
 
-async function restoreForeignKey(i: MaterializeInput, out: MaterializeOutput, fk: ReferencingForeignKey): Promise<void> {
-  const exists = await i.session.query(`select 1 from pg_catalog.pg_constraint where conrelid = to_regclass($1) and conname = $2`, [fk.child, fk.name]);
+async function restoreForeignKey(
+  i: MaterializeInput,
+  out: MaterializeOutput,
+  fk: ReferencingForeignKey,
+): Promise<void> {
+  const exists = await i.session.query(
+    `select 1 from pg_catalog.pg_constraint where conrelid = to_regclass($1) and conname = $2`,
+    [fk.child, fk.name],
+  );
   if (exists.rows.length) return;
   const add = `alter table ${fk.child} add constraint ${quoteIdent(fk.name)} ${fk.definition} not valid`;
   try {

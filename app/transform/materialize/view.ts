@@ -10,7 +10,8 @@ export async function materializeView(i: MaterializeInput, out: MaterializeOutpu
     out,
     async (intermediate) => {
       // dbt checks a view's contract columns too (views carry no constraints).
-      if (i.contractEnforced) await assertColumnsEquivalent(i.session, i.sql, i.columns, { model: i.model, file: i.file });
+      if (i.contractEnforced)
+        await assertColumnsEquivalent(i.session, i.sql, i.columns, { model: i.model, file: i.file });
       await exec(i, out, `${sqlHeader(i)}create view ${intermediate.render()}\n  \n  as (\n    ${i.sql}\n  );`);
       return null;
     },

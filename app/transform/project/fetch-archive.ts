@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  readFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -142,7 +152,10 @@ export async function fetchTree(
         const ref = o.ref && o.ref !== 'HEAD' ? o.ref : null;
         try {
           // `--` before what the user typed: a URL is never read as an option.
-          await run('git', ['clone', '--depth', '1', ...(ref ? [`--branch=${ref}`] : []), '--', o.url, tree], { timeout: 180_000, env });
+          await run('git', ['clone', '--depth', '1', ...(ref ? [`--branch=${ref}`] : []), '--', o.url, tree], {
+            timeout: 180_000,
+            env,
+          });
         } catch (error) {
           // A commit sha cannot be cloned by name: clone everything, then check it out.
           if (!ref) throw error;
@@ -164,14 +177,26 @@ export async function fetchTree(
     rmSync(staging, { recursive: true, force: true });
     if (hit) return { dir: hit, fromCache: true };
     const what = o.kind === 'git' ? `${safeUrl(o.url)}${o.ref ? `#${o.ref}` : ''}` : safeUrl(o.url);
-    throw new EngineError('PROJECT_PACKAGE', `Could not download ${what} and no cached copy exists: ${(error as Error).message}. Connect to the network once, or use a local folder.`, { retryable: true, cause: error });
+    throw new EngineError(
+      'PROJECT_PACKAGE',
+      `Could not download ${what} and no cached copy exists: ${(error as Error).message}. Connect to the network once, or use a local folder.`,
+      { retryable: true, cause: error },
+    );
   }
 }
 
 /** A git URL or ref starting with '-' would be an option to git (`--upload-pack=…` runs a command): refused. */
 function refuseOptionLike(url: string, ref: string | null): void {
-  if (url.trim().startsWith('-')) throw new EngineError('CONFIG_INVALID', `The project's git URL starts with '-' ('${url.slice(0, 40)}'): give a URL such as https://github.com/org/repo.git.`);
-  if (ref !== null && ref.trim().startsWith('-')) throw new EngineError('CONFIG_INVALID', `The project's git branch, tag or commit starts with '-' ('${ref.slice(0, 40)}'): give a name such as main or v1.2.0 after the #.`);
+  if (url.trim().startsWith('-'))
+    throw new EngineError(
+      'CONFIG_INVALID',
+      `The project's git URL starts with '-' ('${url.slice(0, 40)}'): give a URL such as https://github.com/org/repo.git.`,
+    );
+  if (ref !== null && ref.trim().startsWith('-'))
+    throw new EngineError(
+      'CONFIG_INVALID',
+      `The project's git branch, tag or commit starts with '-' ('${ref.slice(0, 40)}'): give a name such as main or v1.2.0 after the #.`,
+    );
 }
 
 /** Unpack a local .zip/.tar.gz into the cache (keyed by path, size and mtime). */

@@ -27,14 +27,24 @@ export interface LoadOptions {
 export async function resolveProjectRoot(source: ProjectSource, o: LoadOptions): Promise<string> {
   if (source.kind === 'git') {
     const { url, ref } = splitRef(source.url);
-    if (/\.(zip|tar\.gz|tgz)(\?|$)/i.test(url)) return (await fetchTree({ kind: 'archive-url', url }, path.join(o.cacheDir, 'sources'), o)).dir;
+    if (/\.(zip|tar\.gz|tgz)(\?|$)/i.test(url))
+      return (await fetchTree({ kind: 'archive-url', url }, path.join(o.cacheDir, 'sources'), o)).dir;
     return (await fetchTree({ kind: 'git', url, ref }, path.join(o.cacheDir, 'sources'), o)).dir;
   }
-  if (source.kind === 'archive-url') return (await fetchTree({ kind: 'archive-url', url: source.url }, path.join(o.cacheDir, 'sources'), o)).dir;
+  if (source.kind === 'archive-url')
+    return (await fetchTree({ kind: 'archive-url', url: source.url }, path.join(o.cacheDir, 'sources'), o)).dir;
   const p = path.resolve(source.path);
-  if (!existsSync(p)) throw new EngineError('PROJECT_LOAD', `The dbt project ${p} does not exist. Choose a folder that contains dbt_project.yml.`, { details: { file: p } });
+  if (!existsSync(p))
+    throw new EngineError(
+      'PROJECT_LOAD',
+      `The dbt project ${p} does not exist. Choose a folder that contains dbt_project.yml.`,
+      { details: { file: p } },
+    );
   if (statSync(p).isFile()) {
-    if (!/\.(zip|tar\.gz|tgz|tar)$/i.test(p)) throw new EngineError('PROJECT_LOAD', `${p} is a file, not a dbt project folder or a .zip/.tar.gz archive.`, { details: { file: p } });
+    if (!/\.(zip|tar\.gz|tgz|tar)$/i.test(p))
+      throw new EngineError('PROJECT_LOAD', `${p} is a file, not a dbt project folder or a .zip/.tar.gz archive.`, {
+        details: { file: p },
+      });
     return unpackLocalArchive(p, path.join(o.cacheDir, 'sources'));
   }
   return p;
@@ -68,7 +78,11 @@ function readPackage(root: string, isRoot: boolean, warnings: string[]): DbtPack
     for (const p of paths) walk(root, p.replace(/\/+$/, ''), ignore, out);
     return out;
   };
-  const load = (rel: string): SourceFile => ({ path: rel, absPath: path.join(root, rel), text: readFileSync(path.join(root, rel), 'utf8') });
+  const load = (rel: string): SourceFile => ({
+    path: rel,
+    absPath: path.join(root, rel),
+    text: readFileSync(path.join(root, rel), 'utf8'),
+  });
   const modelFiles = files(project.modelPaths);
   const macroFiles = files(project.macroPaths);
   const testFiles = files(project.testPaths);
@@ -81,7 +95,12 @@ function readPackage(root: string, isRoot: boolean, warnings: string[]): DbtPack
     project,
     models: modelFiles.filter((f) => f.endsWith('.sql')).map(load),
     // dbt also reads {% test %} definitions from <test-path>/generic/.
-    macros: [...macroFiles, ...testFiles.filter((f) => project.testPaths.some((p) => f.startsWith(`${p.replace(/\/+$/, '')}/generic/`)))].filter((f) => f.endsWith('.sql')).map(load),
+    macros: [
+      ...macroFiles,
+      ...testFiles.filter((f) => project.testPaths.some((p) => f.startsWith(`${p.replace(/\/+$/, '')}/generic/`))),
+    ]
+      .filter((f) => f.endsWith('.sql'))
+      .map(load),
     tests: testFiles.filter((f) => f.endsWith('.sql')).map(load),
     seeds: seedFiles.filter((f) => f.endsWith('.csv')).map(load),
     snapshots: snapshotFiles.filter((f) => f.endsWith('.sql')).map(load),
@@ -92,8 +111,11 @@ function readPackage(root: string, isRoot: boolean, warnings: string[]): DbtPack
     unitTests: [],
     dependencies: [],
   };
-  for (const f of modelFiles.filter((x) => x.endsWith('.py'))) warnings.push(`${project.name}: Python model ${f} is not supported and was skipped.`);
-  for (const rel of [...new Set([...modelFiles, ...macroFiles, ...testFiles, ...seedFiles, ...snapshotFiles])].filter((f) => /\.ya?ml$/.test(f))) {
+  for (const f of modelFiles.filter((x) => x.endsWith('.py')))
+    warnings.push(`${project.name}: Python model ${f} is not supported and was skipped.`);
+  for (const rel of [...new Set([...modelFiles, ...macroFiles, ...testFiles, ...seedFiles, ...snapshotFiles])].filter(
+    (f) => /\.ya?ml$/.test(f),
+  )) {
     const props = parseProperties(readYamlFile(path.join(root, rel)), rel);
     pkg.modelProps.push(...props.models);
     pkg.seedProps.push(...props.seeds);
@@ -133,23 +155,37 @@ function packageSpecs(pkgRoot: string, projectRoot: string, o: LoadOptions): Pac
         kind: 'git',
         spec: `git:${url}${ref ? `#${ref}` : ''}`,
         guess: null,
-        resolve: async () => path.join((await fetchTree({ kind: 'git', url, ref }, path.join(o.cacheDir, 'packages'), o)).dir, sub),
+        resolve: async () =>
+          path.join((await fetchTree({ kind: 'git', url, ref }, path.join(o.cacheDir, 'packages'), o)).dir, sub),
       });
     } else if (typeof entry.tarball === 'string') {
       const url = entry.tarball;
-      specs.push({ kind: 'tarball', spec: `tarball:${url}`, guess: typeof entry.name === 'string' ? entry.name : null, resolve: async () => (await fetchTree({ kind: 'archive-url', url }, path.join(o.cacheDir, 'packages'), o)).dir });
+      specs.push({
+        kind: 'tarball',
+        spec: `tarball:${url}`,
+        guess: typeof entry.name === 'string' ? entry.name : null,
+        resolve: async () => (await fetchTree({ kind: 'archive-url', url }, path.join(o.cacheDir, 'packages'), o)).dir,
+      });
     } else if (typeof entry.package === 'string') {
       const name = entry.package;
       const version = entry.version === undefined ? null : entry.version;
       const guess = (name.split('/').pop() ?? name).replace(/-/g, '_');
-      specs.push({ kind: 'hub', spec: `${name}@${typeof version === 'string' || typeof version === 'number' ? String(version) : JSON.stringify(version)}`, guess, resolve: () => resolveHubPackage(name, version, guess, projectRoot, o) });
+      specs.push({
+        kind: 'hub',
+        spec: `${name}@${typeof version === 'string' || typeof version === 'number' ? String(version) : JSON.stringify(version)}`,
+        guess,
+        resolve: () => resolveHubPackage(name, version, guess, projectRoot, o),
+      });
     }
   }
   return specs;
 }
 
 function versionParts(v: string): number[] {
-  return v.replace(/^v/, '').split(/[.-]/).map((x) => Number.parseInt(x, 10) || 0);
+  return v
+    .replace(/^v/, '')
+    .split(/[.-]/)
+    .map((x) => Number.parseInt(x, 10) || 0);
 }
 function compareVersions(a: string, b: string): number {
   const pa = versionParts(a);
@@ -165,18 +201,29 @@ function satisfies(v: string, constraint: string): boolean {
   if (!m) return true;
   const c = compareVersions(v, m[2]!);
   switch (m[1]) {
-    case '>=': return c >= 0;
-    case '<=': return c <= 0;
-    case '>': return c > 0;
-    case '<': return c < 0;
-    default: return c === 0;
+    case '>=':
+      return c >= 0;
+    case '<=':
+      return c <= 0;
+    case '>':
+      return c > 0;
+    case '<':
+      return c < 0;
+    default:
+      return c === 0;
   }
 }
 
 const HUB_RETRY_MS = 10 * 60_000;
 
 /** dbt Hub: the hub API names the tarball of each version; the unpacked tree is cached. */
-async function resolveHubPackage(name: string, version: unknown, guess: string, projectRoot: string, o: LoadOptions): Promise<string> {
+async function resolveHubPackage(
+  name: string,
+  version: unknown,
+  guess: string,
+  projectRoot: string,
+  o: LoadOptions,
+): Promise<string> {
   const constraints = (Array.isArray(version) ? version : version === null ? [] : [version]).map(String);
   // A `dbt deps` already run in the project (dbt_packages/) is a valid offline copy.
   const installed = path.join(projectRoot, 'dbt_packages', guess);
@@ -190,10 +237,14 @@ async function resolveHubPackage(name: string, version: unknown, guess: string, 
   const failedMarker = `${pointer}.failed`;
   if (!o.refresh && existsSync(failedMarker) && Date.now() - statSync(failedMarker).mtimeMs < HUB_RETRY_MS) {
     if (existsSync(path.join(installed, 'dbt_project.yml'))) return installed;
-    throw new Error(`the last download attempt failed (${readFileSync(failedMarker, 'utf8').trim()}); retrying after ${HUB_RETRY_MS / 60_000} minutes`);
+    throw new Error(
+      `the last download attempt failed (${readFileSync(failedMarker, 'utf8').trim()}); retrying after ${HUB_RETRY_MS / 60_000} minutes`,
+    );
   }
   try {
-    const res = await fetch(`https://hub.getdbt.com/api/v1/${name}.json`, { signal: o.signal ?? AbortSignal.timeout(20_000) });
+    const res = await fetch(`https://hub.getdbt.com/api/v1/${name}.json`, {
+      signal: o.signal ?? AbortSignal.timeout(20_000),
+    });
     if (!res.ok) throw new Error(`hub answered HTTP ${res.status}`);
     const index = (await res.json()) as { versions?: Record<string, { downloads?: { tarball?: string } }> };
     const versions = Object.keys(index.versions ?? {})
@@ -245,12 +296,18 @@ export async function loadProject(source: ProjectSource, o: LoadOptions): Promis
         const namespace = spec.guess ?? spec.spec;
         const reason = (error as Error).message;
         missing.push({ namespace, spec: spec.spec, reason });
-        warnings.push(`Package ${spec.spec} (required by ${pkg.name}) could not be fetched: ${reason}. Continuing without it; a model that calls one of its macros will fail.`);
+        warnings.push(
+          `Package ${spec.spec} (required by ${pkg.name}) could not be fetched: ${reason}. Continuing without it; a model that calls one of its macros will fail.`,
+        );
         o.logger.warn('dbt package unavailable', { package: spec.spec, reason });
         continue;
       }
       if (!existsSync(path.join(dir, 'dbt_project.yml')) && !existsSync(path.join(dir, 'dbt_project.yaml'))) {
-        throw new EngineError('PROJECT_PACKAGE', `Package ${spec.spec} (required by ${pkg.name}) has no dbt_project.yml at ${dir}.`, { details: { file: dir } });
+        throw new EngineError(
+          'PROJECT_PACKAGE',
+          `Package ${spec.spec} (required by ${pkg.name}) has no dbt_project.yml at ${dir}.`,
+          { details: { file: dir } },
+        );
       }
       const child = readPackage(dir, false, warnings);
       pkg.dependencies.push(child.name);
@@ -260,7 +317,9 @@ export async function loadProject(source: ProjectSource, o: LoadOptions): Promis
     }
   }
   const others = [...byName.values()].filter((p) => !p.isRoot).sort((a, b) => a.name.localeCompare(b.name));
-  const selectorsFile = ['selectors.yml', 'selectors.yaml'].map((f) => path.join(rootDir, f)).find((f) => existsSync(f));
+  const selectorsFile = ['selectors.yml', 'selectors.yaml']
+    .map((f) => path.join(rootDir, f))
+    .find((f) => existsSync(f));
   const selectors = selectorsFile ? parseSelectors(readYamlFile(selectorsFile)) : [];
   return { root, packages: [root, ...others], missing, selectors, warnings };
 }

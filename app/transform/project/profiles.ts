@@ -27,9 +27,18 @@ export interface ProfileTarget {
   file: string;
 }
 
-export function findProfilesDir(o: { profilesDir?: string; projectDir: string; env: NodeJS.ProcessEnv }): string | null {
-  const candidates = [o.profilesDir, o.env.DBT_PROFILES_DIR, o.projectDir, path.join(os.homedir(), '.dbt')].filter((x): x is string => typeof x === 'string' && x !== '');
-  if (o.profilesDir) return existsSync(path.join(o.profilesDir, 'profiles.yml')) ? path.resolve(o.profilesDir) : fail(`No profiles.yml in --profiles-dir ${o.profilesDir}.`);
+export function findProfilesDir(o: {
+  profilesDir?: string;
+  projectDir: string;
+  env: NodeJS.ProcessEnv;
+}): string | null {
+  const candidates = [o.profilesDir, o.env.DBT_PROFILES_DIR, o.projectDir, path.join(os.homedir(), '.dbt')].filter(
+    (x): x is string => typeof x === 'string' && x !== '',
+  );
+  if (o.profilesDir)
+    return existsSync(path.join(o.profilesDir, 'profiles.yml'))
+      ? path.resolve(o.profilesDir)
+      : fail(`No profiles.yml in --profiles-dir ${o.profilesDir}.`);
   for (const dir of candidates) if (existsSync(path.join(dir, 'profiles.yml'))) return path.resolve(dir);
   return null;
 }
@@ -46,7 +55,12 @@ export function projectProfileName(projectDir: string): string | null {
   return typeof doc?.profile === 'string' ? doc.profile : null;
 }
 
-async function renderValue(env: Environment, value: unknown, ctx: Record<string, unknown>, where: string): Promise<unknown> {
+async function renderValue(
+  env: Environment,
+  value: unknown,
+  ctx: Record<string, unknown>,
+  where: string,
+): Promise<unknown> {
   if (typeof value === 'string') {
     if (!value.includes('{{') && !value.includes('{%')) return value;
     const out = await env.parse(value, where).render(ctx);
@@ -61,7 +75,13 @@ async function renderValue(env: Environment, value: unknown, ctx: Record<string,
   return value;
 }
 
-export async function readProfile(o: { dir: string; profile: string; target?: string; env: NodeJS.ProcessEnv; vars?: Record<string, unknown> }): Promise<ProfileTarget> {
+export async function readProfile(o: {
+  dir: string;
+  profile: string;
+  target?: string;
+  env: NodeJS.ProcessEnv;
+  vars?: Record<string, unknown>;
+}): Promise<ProfileTarget> {
   const file = path.join(o.dir, 'profiles.yml');
   let doc: Record<string, unknown>;
   try {
@@ -70,7 +90,14 @@ export async function readProfile(o: { dir: string; profile: string; target?: st
     return fail(`${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
   const profile = doc[o.profile] as Record<string, unknown> | undefined;
-  if (!profile || typeof profile !== 'object') return fail(`${file} has no profile named '${o.profile}' (dbt_project.yml asks for it). Profiles there: ${Object.keys(doc).filter((k) => k !== 'config').join(', ') || 'none'}.`);
+  if (!profile || typeof profile !== 'object')
+    return fail(
+      `${file} has no profile named '${o.profile}' (dbt_project.yml asks for it). Profiles there: ${
+        Object.keys(doc)
+          .filter((k) => k !== 'config')
+          .join(', ') || 'none'
+      }.`,
+    );
   const env = new Environment({ filters: { ...dbtFilters } });
   const ctx: Record<string, unknown> = {
     env_var: callable((args) => {
@@ -78,7 +105,10 @@ export async function readProfile(o: { dir: string; profile: string; target?: st
       const v = o.env[name];
       if (v !== undefined) return v;
       if (args.length > 1) return args[1];
-      throw new EngineError('CONFIG_INVALID', `${file}: env_var('${name}') is not set and has no default. Set ${name}.`);
+      throw new EngineError(
+        'CONFIG_INVALID',
+        `${file}: env_var('${name}') is not set and has no default. Set ${name}.`,
+      );
     }),
     var: callable((args) => {
       const name = pyStr(args[0]);
@@ -88,13 +118,18 @@ export async function readProfile(o: { dir: string; profile: string; target?: st
     }),
   };
   const targetName = o.target ?? (await renderValue(env, profile.target, ctx, `${o.profile}.target`));
-  if (typeof targetName !== 'string' || !targetName) return fail(`${file}: profile '${o.profile}' names no target; pass --target or set target:.`);
+  if (typeof targetName !== 'string' || !targetName)
+    return fail(`${file}: profile '${o.profile}' names no target; pass --target or set target:.`);
   const outputs = (profile.outputs ?? {}) as Record<string, unknown>;
   const raw = outputs[targetName];
-  if (!raw || typeof raw !== 'object') return fail(`${file}: profile '${o.profile}' has no target '${targetName}' (targets: ${Object.keys(outputs).join(', ') || 'none'}).`);
+  if (!raw || typeof raw !== 'object')
+    return fail(
+      `${file}: profile '${o.profile}' has no target '${targetName}' (targets: ${Object.keys(outputs).join(', ') || 'none'}).`,
+    );
   const t = (await renderValue(env, raw, ctx, `${o.profile}.outputs.${targetName}`)) as Record<string, unknown>;
   const type = String(t.type ?? '');
-  if (type !== 'postgres') return fail(`${file}: target '${targetName}' is of type '${type}'; cht-sync runs PostgreSQL targets only.`);
+  if (type !== 'postgres')
+    return fail(`${file}: target '${targetName}' is of type '${type}'; cht-sync runs PostgreSQL targets only.`);
   const str = (k: string, d?: string): string => {
     const v = t[k];
     if (v === undefined || v === null || v === '') {

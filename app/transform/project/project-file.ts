@@ -28,19 +28,30 @@ export function readYamlFile(file: string): unknown {
   try {
     return YAML.parse(text, { merge: true }) as unknown;
   } catch (error) {
-    throw new EngineError('PROJECT_LOAD', `${file} is not valid YAML: ${(error as Error).message}`, { cause: error, details: { file } });
+    throw new EngineError('PROJECT_LOAD', `${file} is not valid YAML: ${(error as Error).message}`, {
+      cause: error,
+      details: { file },
+    });
   }
 }
 
 /** Reads `dbt_project.yml` (dbt's defaults for whatever is missing). */
 export function readProjectFile(root: string): ProjectFile {
   const file = ['dbt_project.yml', 'dbt_project.yaml'].map((f) => path.join(root, f)).find((f) => existsSync(f));
-  if (!file) throw new EngineError('PROJECT_LOAD', `No dbt_project.yml in ${root}. Point the project setting at the folder that contains dbt_project.yml.`, { details: { file: root } });
+  if (!file)
+    throw new EngineError(
+      'PROJECT_LOAD',
+      `No dbt_project.yml in ${root}. Point the project setting at the folder that contains dbt_project.yml.`,
+      { details: { file: root } },
+    );
   const raw = record(readYamlFile(file));
   const name = raw.name;
-  if (typeof name !== 'string' || !name) throw new EngineError('PROJECT_LOAD', `${file} has no "name". Add name: <project_name>.`, { details: { file } });
+  if (typeof name !== 'string' || !name)
+    throw new EngineError('PROJECT_LOAD', `${file} has no "name". Add name: <project_name>.`, { details: { file } });
   const dispatch = Array.isArray(raw.dispatch)
-    ? raw.dispatch.map((d) => record(d)).map((d) => ({ macroNamespace: String(d.macro_namespace ?? ''), searchOrder: strings(d.search_order, []) }))
+    ? raw.dispatch
+        .map((d) => record(d))
+        .map((d) => ({ macroNamespace: String(d.macro_namespace ?? ''), searchOrder: strings(d.search_order, []) }))
     : [];
   return {
     name,

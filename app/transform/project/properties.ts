@@ -34,7 +34,9 @@ function column(v: unknown): ColumnProps | null {
     name,
     dataType: str(c.data_type),
     description: str(c.description) ?? '',
-    constraints: arr(c.constraints).map(constraint).filter((x): x is ColumnConstraint => x !== null),
+    constraints: arr(c.constraints)
+      .map(constraint)
+      .filter((x): x is ColumnConstraint => x !== null),
     tests: [...arr(c.tests), ...arr(c.data_tests)],
     quote: c.quote === true,
   };
@@ -63,8 +65,12 @@ function nodeProps(list: unknown, file: string): ModelProps[] {
       file,
       description: str(r.description) ?? '',
       config,
-      columns: arr(r.columns).map(column).filter((x): x is ColumnProps => x !== null),
-      constraints: arr(r.constraints).map(constraint).filter((x): x is ColumnConstraint => x !== null),
+      columns: arr(r.columns)
+        .map(column)
+        .filter((x): x is ColumnProps => x !== null),
+      constraints: arr(r.constraints)
+        .map(constraint)
+        .filter((x): x is ColumnConstraint => x !== null),
       tests: [...arr(r.tests), ...arr(r.data_tests)],
     });
   }
@@ -81,7 +87,11 @@ export interface PropertyFileContent {
 
 export function parseProperties(doc: unknown, file: string): PropertyFileContent {
   const d = rec(doc);
-  const [models, seeds, snapshots] = [d.models, d.seeds, d.snapshots].map((list) => nodeProps(list, file)) as [ModelProps[], ModelProps[], ModelProps[]];
+  const [models, seeds, snapshots] = [d.models, d.seeds, d.snapshots].map((list) => nodeProps(list, file)) as [
+    ModelProps[],
+    ModelProps[],
+    ModelProps[],
+  ];
   const sources: SourceProps[] = [];
   for (const s of arr(d.sources)) {
     const r = rec(s);
@@ -100,7 +110,9 @@ export function parseProperties(doc: unknown, file: string): PropertyFileContent
           name: str(t.name)!,
           identifier: str(t.identifier),
           config: { ...freshnessOf(t), ...rec(t.config) },
-          columns: arr(t.columns).map(column).filter((x): x is ColumnProps => x !== null),
+          columns: arr(t.columns)
+            .map(column)
+            .filter((x): x is ColumnProps => x !== null),
           tests: [...arr(t.tests), ...arr(t.data_tests)],
         })),
     });
@@ -111,7 +123,14 @@ export function parseProperties(doc: unknown, file: string): PropertyFileContent
     const name = str(r.name);
     const model = str(r.model);
     if (!name || !model) continue;
-    unitTests.push({ name, model, given: arr(r.given), expect: r.expect ?? null, overrides: r.overrides ?? null, file });
+    unitTests.push({
+      name,
+      model,
+      given: arr(r.given),
+      expect: r.expect ?? null,
+      overrides: r.overrides ?? null,
+      file,
+    });
   }
   return { models, seeds, snapshots, sources, unitTests };
 }

@@ -15,12 +15,31 @@ export const DBT_VERSION = '1.10.0';
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 function metadata(a: RunArtifacts, schema: string): Record<string, unknown> {
-  return { dbt_schema_version: `https://schemas.getdbt.com/dbt/${schema}.json`, dbt_version: DBT_VERSION, generated_at: a.generatedAt, invocation_id: a.invocationId, invocation_started_at: a.generatedAt, env: {} };
+  return {
+    dbt_schema_version: `https://schemas.getdbt.com/dbt/${schema}.json`,
+    dbt_version: DBT_VERSION,
+    generated_at: a.generatedAt,
+    invocation_id: a.invocationId,
+    invocation_started_at: a.generatedAt,
+    env: {},
+  };
 }
 
 function columnsOf(n: ModelNode): Record<string, unknown> {
   return Object.fromEntries(
-    n.columns.map((c) => [c.name, { name: c.name, description: c.description, meta: {}, data_type: c.dataType, constraints: c.constraints, quote: c.quote || null, tags: [], granularity: null }]),
+    n.columns.map((c) => [
+      c.name,
+      {
+        name: c.name,
+        description: c.description,
+        meta: {},
+        data_type: c.dataType,
+        constraints: c.constraints,
+        quote: c.quote || null,
+        tags: [],
+        granularity: null,
+      },
+    ]),
   );
 }
 
@@ -41,7 +60,13 @@ function nodeEntry(a: RunArtifacts, n: ModelNode): Record<string, unknown> {
     fqn: [n.packageName, ...n.fqn],
     alias: isTest ? n.name : rel.identifier,
     checksum: { name: 'sha256', checksum: sha256(n.csv ?? n.rawSql) },
-    config: { enabled: true, materialized: kind === 'model' ? n.materialized : kind, tags: n.tags, meta: {}, ...n.config },
+    config: {
+      enabled: true,
+      materialized: kind === 'model' ? n.materialized : kind,
+      tags: n.tags,
+      meta: {},
+      ...n.config,
+    },
     tags: n.tags,
     description: '',
     columns: columnsOf(n),
@@ -66,19 +91,43 @@ function nodeEntry(a: RunArtifacts, n: ModelNode): Record<string, unknown> {
     extra_ctes: [],
     contract: { enforced: n.contractEnforced, alias_types: true, checksum: null },
   };
-  if (kind === 'model') Object.assign(base, { access: 'protected', constraints: n.constraints, version: null, latest_version: null, deprecation_date: null });
+  if (kind === 'model')
+    Object.assign(base, {
+      access: 'protected',
+      constraints: n.constraints,
+      version: null,
+      latest_version: null,
+      deprecation_date: null,
+    });
   if (kind === 'seed') Object.assign(base, { root_path: null, depends_on: { macros: [] } });
   if (kind === 'test' && n.test) {
     Object.assign(base, {
       column_name: n.test.columnName,
       attached_node: n.test.attachedNode,
-      file_key_name: n.test.attachedNode ? `${n.test.attachedNode.startsWith('source.') ? 'sources' : 'models'}.${a.graph.nodes.get(n.test.attachedNode)?.name ?? ''}` : null,
-      ...(n.test.kind === 'generic' ? { test_metadata: { name: n.test.testName, kwargs: { ...n.test.kwargs, model: `{{ get_where_subquery(${n.test.modelExpr}) }}` }, namespace: n.test.namespace } } : {}),
+      file_key_name: n.test.attachedNode
+        ? `${n.test.attachedNode.startsWith('source.') ? 'sources' : 'models'}.${a.graph.nodes.get(n.test.attachedNode)?.name ?? ''}`
+        : null,
+      ...(n.test.kind === 'generic'
+        ? {
+            test_metadata: {
+              name: n.test.testName,
+              kwargs: { ...n.test.kwargs, model: `{{ get_where_subquery(${n.test.modelExpr}) }}` },
+              namespace: n.test.namespace,
+            },
+          }
+        : {}),
     });
   }
   if (kind === 'unit_test') {
     const u = n.unitTests[0];
-    Object.assign(base, { model: u?.model, given: u?.given, expect: u?.expect, overrides: u?.overrides ?? null, versions: null, version: null });
+    Object.assign(base, {
+      model: u?.model,
+      given: u?.given,
+      expect: u?.expect,
+      overrides: u?.overrides ?? null,
+      versions: null,
+      version: null,
+    });
   }
   return base;
 }
@@ -102,7 +151,11 @@ function sourceEntry(a: RunArtifacts, n: ModelNode): Record<string, unknown> {
     identifier: rel.identifier,
     quoting: { database: null, schema: null, identifier: null, column: null },
     loaded_at_field: typeof n.config.loaded_at_field === 'string' ? n.config.loaded_at_field : null,
-    freshness: n.config.freshness ?? { warn_after: { count: null, period: null }, error_after: { count: null, period: null }, filter: null },
+    freshness: n.config.freshness ?? {
+      warn_after: { count: null, period: null },
+      error_after: { count: null, period: null },
+      filter: null,
+    },
     external: null,
     description: '',
     columns: {},
@@ -130,12 +183,22 @@ export function buildManifest(a: RunArtifacts): Record<string, unknown> {
     else nodes[n.uniqueId] = nodeEntry(a, n);
     if (kind !== 'unit_test') {
       parentMap[n.uniqueId] = kind === 'source' ? [] : [...n.dependsOn].sort();
-      childMap[n.uniqueId] = [...(a.graph.children.get(n.uniqueId) ?? [])].filter((c) => a.graph.nodes.get(c)?.resourceType !== 'unit_test').sort();
+      childMap[n.uniqueId] = [...(a.graph.children.get(n.uniqueId) ?? [])]
+        .filter((c) => a.graph.nodes.get(c)?.resourceType !== 'unit_test')
+        .sort();
     }
   }
   const project = a.compiler.o.project.root.name;
   return {
-    metadata: { ...metadata(a, 'manifest/v12'), project_name: project, project_id: createHash('md5').update(project).digest('hex'), user_id: null, send_anonymous_usage_stats: false, adapter_type: 'postgres', quoting: { database: true, schema: true, identifier: true, column: null } },
+    metadata: {
+      ...metadata(a, 'manifest/v12'),
+      project_name: project,
+      project_id: createHash('md5').update(project).digest('hex'),
+      user_id: null,
+      send_anonymous_usage_stats: false,
+      adapter_type: 'postgres',
+      quoting: { database: true, schema: true, identifier: true, column: null },
+    },
     nodes,
     sources,
     macros: {},
@@ -143,7 +206,12 @@ export function buildManifest(a: RunArtifacts): Record<string, unknown> {
     exposures: {},
     metrics: {},
     groups: {},
-    selectors: Object.fromEntries(a.compiler.o.project.selectors.map((s) => [s.name, { name: s.name, description: s.description, definition: s.definition }])),
+    selectors: Object.fromEntries(
+      a.compiler.o.project.selectors.map((s) => [
+        s.name,
+        { name: s.name, description: s.description, definition: s.definition },
+      ]),
+    ),
     disabled: {},
     parent_map: parentMap,
     child_map: childMap,
@@ -166,8 +234,12 @@ export function buildRunResults(a: RunArtifacts, args: Record<string, unknown>):
         timing: r.timing,
         thread_id: 'Thread-1',
         execution_time: r.seconds,
-        adapter_response: r.status === 'success' && !isTest ? { _message: `INSERT 0 ${r.rowsAffected ?? 0}`, code: 'INSERT', rows_affected: r.rowsAffected ?? 0 } : {},
-        message: r.message ?? (r.status === 'success' ? (kind === 'seed' ? `INSERT ${r.rowsAffected ?? 0}` : 'OK') : null),
+        adapter_response:
+          r.status === 'success' && !isTest
+            ? { _message: `INSERT 0 ${r.rowsAffected ?? 0}`, code: 'INSERT', rows_affected: r.rowsAffected ?? 0 }
+            : {},
+        message:
+          r.message ?? (r.status === 'success' ? (kind === 'seed' ? `INSERT ${r.rowsAffected ?? 0}` : 'OK') : null),
         failures: isTest && !isOperation ? (r.failures ?? (r.status === 'pass' ? 0 : null)) : null,
         unique_id: r.uniqueId,
         compiled: r.compiledSql !== null,
@@ -187,7 +259,10 @@ export async function buildCatalog(a: RunArtifacts, session: PgSession): Promise
   for (const n of a.graph.nodes.values()) {
     const kind = n.resourceType ?? 'model';
     if (kind === 'test' || kind === 'unit_test' || n.materialized === 'ephemeral') continue;
-    const rel = kind === 'source' ? a.compiler.relationForSource(...((n.sourceKey ?? '.').split('.') as [string, string])) : a.compiler.relationFor(n);
+    const rel =
+      kind === 'source'
+        ? a.compiler.relationForSource(...((n.sourceKey ?? '.').split('.') as [string, string]))
+        : a.compiler.relationFor(n);
     wanted.set(`${rel.schema}.${rel.identifier}`, { id: n.uniqueId, kind: kind === 'source' ? 'sources' : 'nodes' });
   }
   const schemas = [...new Set([...wanted.keys()].map((k) => k.slice(0, k.indexOf('.'))))];
@@ -212,14 +287,34 @@ export async function buildCatalog(a: RunArtifacts, session: PgSession): Promise
     let entry = out[hit.kind][hit.id];
     if (!entry) {
       entry = {
-        metadata: { type: row.table_type, schema: row.table_schema, name: row.table_name, database: a.compiler.o.target.database, comment: row.table_comment ?? null, owner: row.table_owner },
+        metadata: {
+          type: row.table_type,
+          schema: row.table_schema,
+          name: row.table_name,
+          database: a.compiler.o.target.database,
+          comment: row.table_comment ?? null,
+          owner: row.table_owner,
+        },
         columns: {},
-        stats: { has_stats: { id: 'has_stats', label: 'Has Stats?', value: false, include: false, description: 'Indicates whether there are statistics for this table' } },
+        stats: {
+          has_stats: {
+            id: 'has_stats',
+            label: 'Has Stats?',
+            value: false,
+            include: false,
+            description: 'Indicates whether there are statistics for this table',
+          },
+        },
         unique_id: hit.id,
       };
       out[hit.kind][hit.id] = entry;
     }
-    (entry.columns as Record<string, unknown>)[String(row.column_name)] = { type: row.column_type, index: Number(row.column_index), name: row.column_name, comment: row.column_comment ?? null };
+    (entry.columns as Record<string, unknown>)[String(row.column_name)] = {
+      type: row.column_type,
+      index: Number(row.column_index),
+      name: row.column_name,
+      comment: row.column_comment ?? null,
+    };
   }
   return { metadata: metadata(a, 'catalog/v1'), nodes: out.nodes, sources: out.sources, errors: null };
 }
@@ -238,7 +333,10 @@ export function writeCompiled(projectDir: string, a: RunArtifacts): number {
   for (const [id, sql] of a.compiled) {
     const n = a.graph.nodes.get(id);
     if (!n) continue;
-    const rel = (n.resourceType === 'test' && n.test?.kind === 'generic' ? path.posix.join(path.posix.dirname(n.file), n.name + '.sql') : n.file);
+    const rel =
+      n.resourceType === 'test' && n.test?.kind === 'generic'
+        ? path.posix.join(path.posix.dirname(n.file), n.name + '.sql')
+        : n.file;
     const file = path.join(projectDir, 'target', 'compiled', n.packageName, rel);
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, sql);

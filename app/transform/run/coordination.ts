@@ -28,7 +28,11 @@ export interface RunLock {
 }
 
 /** Holds the run lock of `key` on its own connection; waits (polling) while another process holds it. */
-export async function acquireRunLock(pool: pg.Pool, key: string, o: { logger: Logger; signal?: AbortSignal; pollMs?: number }): Promise<RunLock | null> {
+export async function acquireRunLock(
+  pool: pg.Pool,
+  key: string,
+  o: { logger: Logger; signal?: AbortSignal; pollMs?: number },
+): Promise<RunLock | null> {
   const client = await pool.connect();
   let isWaitingLogged = false;
   try {
@@ -71,14 +75,29 @@ export function modelLockKey(database: string, schema: string, identifier: strin
 }
 
 /** What a run would do: the selected models as they are now (fingerprints) and the vars. */
-export function selectionDigest(parts: { models: [string, string][]; vars: Record<string, unknown>; select?: string[]; exclude?: string[] }): string {
-  const text = JSON.stringify({ models: [...parts.models].sort(([a], [b]) => a.localeCompare(b)), vars: sortKeys(parts.vars), select: parts.select ?? [], exclude: parts.exclude ?? [] });
+export function selectionDigest(parts: {
+  models: [string, string][];
+  vars: Record<string, unknown>;
+  select?: string[];
+  exclude?: string[];
+}): string {
+  const text = JSON.stringify({
+    models: [...parts.models].sort(([a], [b]) => a.localeCompare(b)),
+    vars: sortKeys(parts.vars),
+    select: parts.select ?? [],
+    exclude: parts.exclude ?? [],
+  });
   return createHash('sha256').update(text).digest('hex');
 }
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, sortKeys(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => [k, sortKeys(v)]),
+    );
   return value;
 }
 
@@ -92,7 +111,10 @@ export interface Watermark {
 export async function rawWatermark(client: pg.Pool | pg.PoolClient, schema: string, table: string): Promise<Watermark> {
   const main = `${q(schema)}.${q(table)}`;
   const shadowed = `${q(schema)}.${q(`${table}_shadowed`)}`;
-  const present = await client.query<{ main: string | null; shadowed: string | null }>('select to_regclass($1)::text as main, to_regclass($2)::text as shadowed', [main, shadowed]);
+  const present = await client.query<{ main: string | null; shadowed: string | null }>(
+    'select to_regclass($1)::text as main, to_regclass($2)::text as shadowed',
+    [main, shadowed],
+  );
   const row = present.rows[0];
   if (!row?.main) return { value: null, isRawPresent: false };
   const parts = [`(select max(saved_timestamp) from ${main})`];
@@ -102,7 +124,13 @@ export async function rawWatermark(client: pg.Pool | pg.PoolClient, schema: stri
 }
 
 /** True when the last complete run of this key and digest started after every row now present. */
-export async function isCovered(client: pg.Pool | pg.PoolClient, schema: string, key: string, digest: string, mark: Watermark): Promise<boolean> {
+export async function isCovered(
+  client: pg.Pool | pg.PoolClient,
+  schema: string,
+  key: string,
+  digest: string,
+  mark: Watermark,
+): Promise<boolean> {
   if (!mark.isRawPresent) return false;
   const table = `${q(schema)}.${q(STATE_TABLE)}`;
   const exists = await client.query<{ t: string | null }>('select to_regclass($1)::text as t', [table]);
@@ -116,7 +144,13 @@ export async function isCovered(client: pg.Pool | pg.PoolClient, schema: string,
 }
 
 /** After a run that built every model: the rows up to `mark` are in the models. */
-export async function recordCovered(pool: pg.Pool, schema: string, key: string, digest: string, mark: Watermark): Promise<void> {
+export async function recordCovered(
+  pool: pg.Pool,
+  schema: string,
+  key: string,
+  digest: string,
+  mark: Watermark,
+): Promise<void> {
   if (!mark.isRawPresent) return;
   const table = `${q(schema)}.${q(STATE_TABLE)}`;
   const c = await pool.connect();
@@ -124,7 +158,9 @@ export async function recordCovered(pool: pg.Pool, schema: string, key: string, 
     await c.query('begin');
     // The same DDL lock as the raw tables' creation: two processes never create it at once.
     await c.query('select pg_advisory_xact_lock(hashtext($1))', [`cht-sync:${schema}:ddl`]);
-    await c.query(`create table if not exists ${table} (key text primary key, digest text not null, covered_until timestamp, finished_at timestamptz not null)`);
+    await c.query(
+      `create table if not exists ${table} (key text primary key, digest text not null, covered_until timestamp, finished_at timestamptz not null)`,
+    );
     await c.query(
       `insert into ${table} (key, digest, covered_until, finished_at) values ($1, $2, $3::timestamp, now())
        on conflict (key) do update set digest = excluded.digest, covered_until = excluded.covered_until, finished_at = excluded.finished_at`,
@@ -141,7 +177,11 @@ export async function recordCovered(pool: pg.Pool, schema: string, key: string, 
 
 /** A run's place in the queue of the processes running one project on one schema. */
 export type Turn =
-  | { kind: 'go'; release(): Promise<void>; /** After a run that built everything: record what it covered. */ covered(): Promise<void> }
+  | {
+      kind: 'go';
+      release(): Promise<void>;
+      /** After a run that built everything: record what it covered. */ covered(): Promise<void>;
+    }
   | { kind: 'coalesced' | 'cancelled'; release(): Promise<void>; covered(): Promise<void> };
 
 /**
@@ -170,13 +210,19 @@ export async function takeTurn(
     const digest = selectionDigest(o.selection);
     const mark = await rawWatermark(pool, o.schema, o.table);
     if (await isCovered(pool, o.schema, key, digest, mark)) {
-      o.logger.info('transform run coalesced: the models already hold every row landed so far', { project: o.project, watermark: mark.value });
+      o.logger.info('transform run coalesced: the models already hold every row landed so far', {
+        project: o.project,
+        watermark: mark.value,
+      });
       return { kind: 'coalesced', release: () => lock.release(), covered: nothing };
     }
     return {
       kind: 'go',
       release: () => lock.release(),
-      covered: () => recordCovered(pool, o.schema, key, digest, mark).catch((error: unknown) => o.logger.warn('could not record what the transform run covered', { error })),
+      covered: () =>
+        recordCovered(pool, o.schema, key, digest, mark).catch((error: unknown) =>
+          o.logger.warn('could not record what the transform run covered', { error }),
+        ),
     };
   } catch (error) {
     await lock.release();

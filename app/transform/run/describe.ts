@@ -11,7 +11,12 @@ export function describeTest(n: ModelNode, graph: ModelGraph): string {
   const kw = t.kwargs;
   if (t.kind === 'unit') return `unit test of ${what}: its SQL gives the expected rows for the given inputs`;
   if (t.kind === 'singular') return `${n.file} returns no rows`;
-  const refName = (v: unknown): string => (typeof v === 'string' ? v.replace(/^\s*ref\(\s*['"]([^'"]+)['"]\s*\)\s*$/, '$1').replace(/^\s*source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*$/, '$1.$2') : String(v));
+  const refName = (v: unknown): string =>
+    typeof v === 'string'
+      ? v
+          .replace(/^\s*ref\(\s*['"]([^'"]+)['"]\s*\)\s*$/, '$1')
+          .replace(/^\s*source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)\s*$/, '$1.$2')
+      : String(v);
   switch (`${t.namespace ? `${t.namespace}.` : ''}${t.testName}`) {
     case 'not_null':
       return `${col} is never empty`;

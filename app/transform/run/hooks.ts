@@ -7,7 +7,10 @@ export function parseHooks(value: unknown): Hook[] {
   for (const v of list) {
     if (typeof v === 'string') out.push({ sql: v, transaction: true });
     else if (v && typeof v === 'object' && typeof (v as { sql?: unknown }).sql === 'string') {
-      out.push({ sql: (v as { sql: string }).sql, transaction: (v as { transaction?: unknown }).transaction !== false });
+      out.push({
+        sql: (v as { sql: string }).sql,
+        transaction: (v as { transaction?: unknown }).transaction !== false,
+      });
     }
   }
   return out;

@@ -45,10 +45,17 @@ export function toRunResult(r: RunResultInput): Record<string, unknown> {
     relation_name: r.relation.render(),
   };
   const timing = [
-    ...(r.compileStarted && r.compileDone ? [{ name: 'compile', started_at: iso(r.compileStarted), completed_at: iso(r.compileDone) }] : []),
-    ...(r.executeStarted && r.executeDone ? [{ name: 'execute', started_at: iso(r.executeStarted), completed_at: iso(r.executeDone) }] : []),
+    ...(r.compileStarted && r.compileDone
+      ? [{ name: 'compile', started_at: iso(r.compileStarted), completed_at: iso(r.compileDone) }]
+      : []),
+    ...(r.executeStarted && r.executeDone
+      ? [{ name: 'execute', started_at: iso(r.executeStarted), completed_at: iso(r.executeDone) }]
+      : []),
   ];
-  const adapterResponse = r.status === 'success' && (r.node.resourceType ?? 'model') !== 'test' ? { _message: `INSERT 0 ${r.rowsAffected ?? 0}`, code: 'INSERT', rows_affected: r.rowsAffected ?? 0 } : {};
+  const adapterResponse =
+    r.status === 'success' && (r.node.resourceType ?? 'model') !== 'test'
+      ? { _message: `INSERT 0 ${r.rowsAffected ?? 0}`, code: 'INSERT', rows_affected: r.rowsAffected ?? 0 }
+      : {};
   const dict = {
     status: r.status,
     timing,

@@ -35,7 +35,12 @@ export interface TestOutcome {
 const LOOKS_LIKE_FUNC = /^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$/s;
 
 /** Evaluate a Jinja expression to its value (dbt's native rendering of test arguments). */
-export async function evaluate(compiler: ProjectCompiler, expr: string, ctx: Record<string, unknown>, where: { model: string; file: string }): Promise<unknown> {
+export async function evaluate(
+  compiler: ProjectCompiler,
+  expr: string,
+  ctx: Record<string, unknown>,
+  where: { model: string; file: string },
+): Promise<unknown> {
   try {
     await compiler.registry.envs.run.parse(`{% do return(${expr}) %}`, `${where.file}:argument`).render(ctx);
   } catch (error) {
@@ -46,14 +51,22 @@ export async function evaluate(compiler: ProjectCompiler, expr: string, ctx: Rec
 }
 
 /** dbt's add_rendered_test_kwargs: ref()/source()/var()… become values, other Jinja renders to text. */
-async function renderKwargs(compiler: ProjectCompiler, value: unknown, keyPath: string[], ctx: Record<string, unknown>, where: { model: string; file: string }): Promise<unknown> {
+async function renderKwargs(
+  compiler: ProjectCompiler,
+  value: unknown,
+  keyPath: string[],
+  ctx: Record<string, unknown>,
+  where: { model: string; file: string },
+): Promise<unknown> {
   if (typeof value === 'string') {
     if (keyPath.length === 1 && keyPath[0] === 'column_name') return value;
     if (LOOKS_LIKE_FUNC.test(value)) return evaluate(compiler, value, ctx, where);
-    if (value.includes('{{') || value.includes('{%')) return compiler.renderString(value, `${where.file}:${keyPath.join('.')}`, ctx, where);
+    if (value.includes('{{') || value.includes('{%'))
+      return compiler.renderString(value, `${where.file}:${keyPath.join('.')}`, ctx, where);
     return value;
   }
-  if (Array.isArray(value)) return Promise.all(value.map((v, i) => renderKwargs(compiler, v, [...keyPath, String(i)], ctx, where)));
+  if (Array.isArray(value))
+    return Promise.all(value.map((v, i) => renderKwargs(compiler, v, [...keyPath, String(i)], ctx, where)));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = await renderKwargs(compiler, v, [...keyPath, k], ctx, where);
@@ -79,16 +92,22 @@ function builtinTestSql(name: string, kw: Record<string, unknown>): string | nul
     case 'not_null':
       return wrap(`\n\nselect ${kw.store_failures === true ? '*' : col}\nfrom ${model}\nwhere ${col} is null`);
     case 'unique':
-      return wrap(`select\n    ${col} as unique_field,\n    count(*) as n_records\n\nfrom ${model}\nwhere ${col} is not null\ngroup by ${col}\nhaving count(*) > 1`);
+      return wrap(
+        `select\n    ${col} as unique_field,\n    count(*) as n_records\n\nfrom ${model}\nwhere ${col} is not null\ngroup by ${col}\nhaving count(*) > 1`,
+      );
     case 'accepted_values': {
       const values = Array.isArray(kw.values) ? kw.values : [];
       const quote = kw.quote !== false;
-      return wrap(`with all_values as (\n\n    select\n        ${col} as value_field,\n        count(*) as n_records\n\n    from ${model}\n    group by ${col}\n\n)\n\nselect *\nfrom all_values\nwhere value_field not in (\n    ${values.map((v) => (quote ? sqlLiteral(v) : pyStr(v))).join(',')}\n)`);
+      return wrap(
+        `with all_values as (\n\n    select\n        ${col} as value_field,\n        count(*) as n_records\n\n    from ${model}\n    group by ${col}\n\n)\n\nselect *\nfrom all_values\nwhere value_field not in (\n    ${values.map((v) => (quote ? sqlLiteral(v) : pyStr(v))).join(',')}\n)`,
+      );
     }
     case 'relationships': {
       const to = pyStr(kw.to);
       const field = pyStr(kw.field);
-      return wrap(`with child as (\n    select ${col} as from_field\n    from ${model}\n    where ${col} is not null\n),\n\nparent as (\n    select ${field} as to_field\n    from ${to}\n)\n\nselect\n    from_field\n\nfrom child\nleft join parent\n    on child.from_field = parent.to_field\n\nwhere parent.to_field is null`);
+      return wrap(
+        `with child as (\n    select ${col} as from_field\n    from ${model}\n    where ${col} is not null\n),\n\nparent as (\n    select ${field} as to_field\n    from ${to}\n)\n\nselect\n    from_field\n\nfrom child\nleft join parent\n    on child.from_field = parent.to_field\n\nwhere parent.to_field is null`,
+      );
     }
     default:
       return null;
@@ -99,21 +118,50 @@ function builtinTestSql(name: string, kw: Record<string, unknown>): string | nul
  * The compiled query of a data test (the failing rows). `config()` calls inside the test
  * (e.g. dbt_utils' `config(fail_calc = …)`) are recorded into `macroConfig`.
  */
-export async function compileTest(compiler: ProjectCompiler, node: ModelNode, session: PgSession, macroConfig: ConfigMap = {}): Promise<string> {
+export async function compileTest(
+  compiler: ProjectCompiler,
+  node: ModelNode,
+  session: PgSession,
+  macroConfig: ConfigMap = {},
+): Promise<string> {
   const where = { model: node.name, file: `${node.packageName}/${node.file}` };
   const recorder: Recorder = { refs: [], sources: [], config: macroConfig };
   const ctes = new Set<string>();
   const ctx = compiler.context(
-    compiler.baseContext({ mode: 'run', packageName: node.packageName, modelName: node.name, config: node.config, thisRelation: null, session, recorder, resolveRef: compiler.refTrackingCtes(node.packageName, ctes) }),
+    compiler.baseContext({
+      mode: 'run',
+      packageName: node.packageName,
+      modelName: node.name,
+      config: node.config,
+      thisRelation: null,
+      session,
+      recorder,
+      resolveRef: compiler.refTrackingCtes(node.packageName, ctes),
+    }),
   );
   // Ephemeral models the test refers to become CTEs of its query, as dbt injects them.
-  const inject = (sql: string): Promise<string> => (ctes.size ? compiler.withEphemerals(sql, ctes, { node, session, relation: compiler.relationFor(node), isIncremental: false, fullRefresh: false }) : Promise.resolve(sql));
+  const inject = (sql: string): Promise<string> =>
+    ctes.size
+      ? compiler.withEphemerals(sql, ctes, {
+          node,
+          session,
+          relation: compiler.relationFor(node),
+          isIncremental: false,
+          fullRefresh: false,
+        })
+      : Promise.resolve(sql);
   // The test context's own helpers (dbt's TestContext / materialization globals).
   const define = (name: string, value: unknown): void => {
     Object.defineProperty(ctx, name, { value, configurable: true, enumerable: true, writable: true });
   };
-  define('should_store_failures', callable(() => node.config.store_failures === true || macroConfig.store_failures === true));
-  define('should_full_refresh', callable(() => compiler.o.fullRefresh));
+  define(
+    'should_store_failures',
+    callable(() => node.config.store_failures === true || macroConfig.store_failures === true),
+  );
+  define(
+    'should_full_refresh',
+    callable(() => compiler.o.fullRefresh),
+  );
   const t = node.test!;
   if (t.kind === 'singular') return inject(await compiler.renderFile(node, ctx));
   // `model`: the tested relation, filtered by the `where` config (dbt's get_where_subquery).
@@ -126,15 +174,28 @@ export async function compileTest(compiler: ProjectCompiler, node: ModelNode, se
   const kwargs = (await renderKwargs(compiler, t.kwargs, [], ctx, where)) as Record<string, unknown>;
   const all: Record<string, unknown> = { ...kwargs, model };
   const key = `test_${t.testName}`;
-  const entry = t.namespace ? compiler.registry.byPackage.get(t.namespace)?.get(key) : compiler.registry.find(key, node.packageName);
+  const entry = t.namespace
+    ? compiler.registry.byPackage.get(t.namespace)?.get(key)
+    : compiler.registry.find(key, node.packageName);
   if (entry) {
     ctx.__dbt_generic_test_kwargs = all;
     const call = t.namespace ? `${t.namespace}.${key}` : key;
-    return inject(await compiler.renderString(`{{ ${call}(**__dbt_generic_test_kwargs) }}`, `${where.file}:${node.name}`, ctx, where));
+    return inject(
+      await compiler.renderString(
+        `{{ ${call}(**__dbt_generic_test_kwargs) }}`,
+        `${where.file}:${node.name}`,
+        ctx,
+        where,
+      ),
+    );
   }
   const builtin = t.namespace === null || t.namespace === 'dbt' ? builtinTestSql(t.testName!, all) : null;
   if (builtin !== null) return inject(builtin);
-  throw new EngineError('MODEL_COMPILE', `Test ${node.name} (${where.file}) uses the generic test ${t.namespace ? `${t.namespace}.` : ''}${t.testName}, which no package defines (no {% test ${t.testName}(…) %} block or test_${t.testName} macro).`, { details: where });
+  throw new EngineError(
+    'MODEL_COMPILE',
+    `Test ${node.name} (${where.file}) uses the generic test ${t.namespace ? `${t.namespace}.` : ''}${t.testName}, which no package defines (no {% test ${t.testName}(…) %} block or test_${t.testName} macro).`,
+    { details: where },
+  );
 }
 
 function cfgString(v: unknown, fallback: string): string {
@@ -152,17 +213,26 @@ export async function runTest(compiler: ProjectCompiler, node: ModelNode, sessio
   const failCalc = cfgString(c.fail_calc, 'count(*)');
   const wrapped = `select\n      ${failCalc} as failures,\n      ${failCalc} ${cfgString(c.warn_if, '!= 0')} as should_warn,\n      ${failCalc} ${cfgString(c.error_if, '!= 0')} as should_error\n    from (\n      ${sql}${limit}\n    ) dbt_internal_test`;
   let storedIn: string | null = null;
-  const storeFailures = c.store_failures === true || (c.store_failures_as === 'table' || c.store_failures_as === 'view');
+  const storeFailures = c.store_failures === true || c.store_failures_as === 'table' || c.store_failures_as === 'view';
   let counted;
   try {
     if (storeFailures) {
       const schema = `${typeof c.schema === 'string' && c.schema ? `${compiler.o.target.schema}_${c.schema}` : `${compiler.o.target.schema}_dbt_test__audit`}`;
-      const rel = new Relation({ database: compiler.o.target.database, schema, identifier: typeof c.alias === 'string' && c.alias ? c.alias : node.name.slice(0, 63), type: 'table' });
+      const rel = new Relation({
+        database: compiler.o.target.database,
+        schema,
+        identifier: typeof c.alias === 'string' && c.alias ? c.alias : node.name.slice(0, 63),
+        type: 'table',
+      });
       await ensureSchema(session, schema);
       const asView = c.store_failures_as === 'view';
-      await session.script(`drop table if exists ${rel.render()} cascade; drop view if exists ${rel.render()} cascade; create ${asView ? 'view' : 'table'} ${rel.render()} as (\n${sql}${limit}\n)`);
+      await session.script(
+        `drop table if exists ${rel.render()} cascade; drop view if exists ${rel.render()} cascade; create ${asView ? 'view' : 'table'} ${rel.render()} as (\n${sql}${limit}\n)`,
+      );
       storedIn = rel.render();
-      counted = await session.query(`select\n      ${failCalc} as failures,\n      ${failCalc} ${cfgString(c.warn_if, '!= 0')} as should_warn,\n      ${failCalc} ${cfgString(c.error_if, '!= 0')} as should_error\n    from ${rel.render()} dbt_internal_test`);
+      counted = await session.query(
+        `select\n      ${failCalc} as failures,\n      ${failCalc} ${cfgString(c.warn_if, '!= 0')} as should_warn,\n      ${failCalc} ${cfgString(c.error_if, '!= 0')} as should_error\n    from ${rel.render()} dbt_internal_test`,
+      );
     } else counted = await session.query(wrapped);
   } catch (error) {
     throw testQueryError(error, where, wrapped);
@@ -181,7 +251,10 @@ export async function runTest(compiler: ProjectCompiler, node: ModelNode, sessio
       .catch(() => []);
   }
   const noun = failures === 1 ? 'result' : 'results';
-  const message = status === 'pass' ? null : `Got ${failures} ${noun}, configured to ${status} if ${status === 'fail' ? cfgString(c.error_if, '!= 0') : cfgString(c.warn_if, '!= 0')}`;
+  const message =
+    status === 'pass'
+      ? null
+      : `Got ${failures} ${noun}, configured to ${status} if ${status === 'fail' ? cfgString(c.error_if, '!= 0') : cfgString(c.warn_if, '!= 0')}`;
   return { status, failures, message, sql, sample, storedIn };
 }
 
@@ -195,6 +268,8 @@ function jsonSafe(v: unknown): unknown {
 
 function testQueryError(error: unknown, where: { model: string; file: string }, sql: string): EngineError {
   const e = queryError(error, { ...where, sql });
-  return new EngineError('MODEL_RUN', e.message.replace(/^Model /, 'Test '), { cause: error, details: e.details ?? where });
+  return new EngineError('MODEL_RUN', e.message.replace(/^Model /, 'Test '), {
+    cause: error,
+    details: e.details ?? where,
+  });
 }
-

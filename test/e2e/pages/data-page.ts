@@ -39,12 +39,17 @@ export class DataPage {
 
   /** Click an export button and return the downloaded file's name and text. */
   async export(button: 'Export table (CSV)' | 'Export filtered rows (CSV)'): Promise<{ name: string; text: string }> {
-    const [download] = await Promise.all([this.page.waitForEvent('download'), this.page.getByRole('button', { name: button }).click()]);
+    const [download] = await Promise.all([
+      this.page.waitForEvent('download'),
+      this.page.getByRole('button', { name: button }).click(),
+    ]);
     const file = await download.path();
     return { name: download.suggestedFilename(), text: readFileSync(file, 'utf8') };
   }
 
   connection(): Locator {
-    return this.page.locator('section.card').filter({ has: this.page.getByRole('heading', { name: 'Connect other tools' }) });
+    return this.page
+      .locator('section.card')
+      .filter({ has: this.page.getByRole('heading', { name: 'Connect other tools' }) });
   }
 }

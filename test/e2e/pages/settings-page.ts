@@ -4,7 +4,10 @@ export class SettingsPage {
   constructor(readonly page: Page) {}
 
   async open(): Promise<void> {
-    await this.page.getByRole('navigation').getByRole('link', { name: /^(Settings|Paramètres)$/ }).click();
+    await this.page
+      .getByRole('navigation')
+      .getByRole('link', { name: /^(Settings|Paramètres)$/ })
+      .click();
     await this.page.getByRole('heading', { level: 1, name: /^(Settings|Paramètres)$/ }).waitFor();
   }
 

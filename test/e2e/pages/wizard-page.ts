@@ -39,7 +39,13 @@ export class WizardPage {
     return this.page.locator('.estimate');
   }
 
-  async useExistingPostgres(p: { host: string; port: number; database: string; username: string; password: string }): Promise<void> {
+  async useExistingPostgres(p: {
+    host: string;
+    port: number;
+    database: string;
+    username: string;
+    password: string;
+  }): Promise<void> {
     await this.page.getByRole('radio', { name: /An existing PostgreSQL server/ }).check();
     await this.page.getByLabel('Host').fill(p.host);
     await this.page.getByLabel('Port').fill(String(p.port));

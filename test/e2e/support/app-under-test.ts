@@ -27,7 +27,9 @@ function findChromium(): string {
   ].filter((c): c is string => Boolean(c));
   const found = candidates.find((c) => existsSync(c));
   if (!found) {
-    throw new Error(`The UI tests need Chromium or Chrome and found none (looked in ${candidates.join(', ')}). Install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM_PATH.`);
+    throw new Error(
+      `The UI tests need Chromium or Chrome and found none (looked in ${candidates.join(', ')}). Install it (Debian/Ubuntu: apt-get install chromium) or set CHROMIUM_PATH.`,
+    );
   }
   return found;
 }
@@ -92,7 +94,14 @@ async function startHostAndBrowser(stops: Stops): Promise<Omit<BareApp, 'stop'>>
 
   const browser = await chromium.launch({
     executablePath: findChromium(),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   stops.push(() => browser.close());
   const context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true, locale: 'en-GB' });
@@ -132,7 +141,11 @@ export async function startAppUnderTest(o: { docs: number; seed?: number }): Pro
   try {
     const server = await startPouchServer();
     stops.push(() => server.stop());
-    const seeded = await seedCouch(server.url, { username: server.username, password: server.password }, generateChtDocs({ seed: o.seed ?? 7, docs: o.docs }));
+    const seeded = await seedCouch(
+      server.url,
+      { username: server.username, password: server.password },
+      generateChtDocs({ seed: o.seed ?? 7, docs: o.docs }),
+    );
     const gate = await startTcpGate({ host: '127.0.0.1', port: server.port });
     stops.push(() => gate.close());
 

@@ -1,5 +1,10 @@
 /** Poll until `check` passes or the deadline hits; the last failure is rethrown so the message says what was seen. */
-export async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => void,
+  timeoutMs = 30_000,
+  everyMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

@@ -23,9 +23,22 @@ describe('cht-sync sync --once interrupted by SIGINT', () => {
 
   before(async () => {
     const { build } = await import('esbuild');
-    await build({ entryPoints: ['app/cli/main.ts'], outfile: TEST_BUNDLE, bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', logLevel: 'warning' });
+    await build({
+      entryPoints: ['app/cli/main.ts'],
+      outfile: TEST_BUNDLE,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      packages: 'external',
+      logLevel: 'warning',
+    });
     couch = await startPouchServer();
-    const seeded = await seedCouch(couch.url, { username: couch.username, password: couch.password }, generateChtDocs({ seed: 11, docs: 4000 }));
+    const seeded = await seedCouch(
+      couch.url,
+      { username: couch.username, password: couch.password },
+      generateChtDocs({ seed: 11, docs: 4000 }),
+    );
     databases = Object.keys(seeded.counts).filter((db) => db !== '_users');
     pgDb = await createTestDatabase('cli_interrupt');
     pool = newPool(pgDb.url);
@@ -40,8 +53,25 @@ describe('cht-sync sync --once interrupted by SIGINT', () => {
 
   const run = (onStart?: (child: ReturnType<typeof spawn>) => void) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const args = ['sync', '--once', '--json', '--batch-size', '25', '--couch-url', couch.url, '--postgres-url', pgDb.url, '--data-dir', dataDir, '--databases', databases.join(',')];
-      const child = spawn(process.execPath, [TEST_BUNDLE, ...args], { env: { ...process.env, COUCHDB_USER: couch.username, COUCHDB_PASSWORD: couch.password }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const args = [
+        'sync',
+        '--once',
+        '--json',
+        '--batch-size',
+        '25',
+        '--couch-url',
+        couch.url,
+        '--postgres-url',
+        pgDb.url,
+        '--data-dir',
+        dataDir,
+        '--databases',
+        databases.join(','),
+      ];
+      const child = spawn(process.execPath, [TEST_BUNDLE, ...args], {
+        env: { ...process.env, COUCHDB_USER: couch.username, COUCHDB_PASSWORD: couch.password },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -70,7 +100,10 @@ describe('cht-sync sync --once interrupted by SIGINT', () => {
     assert.match(first.stderr, /stopping cleanly/);
     const cancelled = JSON.parse(first.stdout) as SyncRunResult;
     assert.equal(cancelled.outcome, 'cancelled');
-    assert.ok(cancelled.databases.some((d) => !d.reachedEnd), 'it really was stopped before the end');
+    assert.ok(
+      cancelled.databases.some((d) => !d.reachedEnd),
+      'it really was stopped before the end',
+    );
 
     const second = await run();
     assert.equal(second.code, 0, second.stderr);

@@ -28,7 +28,16 @@ let ENTRY: string[] = [BUILT];
 async function bundleCli(): Promise<void> {
   if (process.env.CHT_SYNC_TEST_CLI === 'dist') return;
   const { build } = await import('esbuild');
-  await build({ entryPoints: ['app/cli/main.ts'], outfile: TEST_BUNDLE, bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: ['app/cli/main.ts'],
+    outfile: TEST_BUNDLE,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   ENTRY = [TEST_BUNDLE];
 }
 
@@ -38,12 +47,20 @@ interface Ran {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string> = {}, onStdout?: (text: string, child: ReturnType<typeof spawn>) => void): Promise<Ran> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
+): Promise<Ran> {
   return new Promise((resolve) => {
     const clean: NodeJS.ProcessEnv = {};
     // The machine's environment must not configure the command under test.
-    for (const [k, v] of Object.entries(process.env)) if (!/^(COUCHDB_|POSTGRES_|DBT_|CHT_SYNC_DATA_DIR|CHT_PIPELINE|DATAEMON)/.test(k)) clean[k] = v;
-    const child = spawn(process.execPath, [...ENTRY, ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const [k, v] of Object.entries(process.env))
+      if (!/^(COUCHDB_|POSTGRES_|DBT_|CHT_SYNC_DATA_DIR|CHT_PIPELINE|DATAEMON)/.test(k)) clean[k] = v;
+    const child = spawn(process.execPath, [...ENTRY, ...args], {
+      env: { ...clean, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -63,7 +80,16 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
   let pool: pg.Pool;
   let dataDir: string;
   let databases: string[];
-  const common = () => ['--couch-url', couch.url, '--postgres-url', pgDb.url, '--data-dir', dataDir, '--databases', databases.join(',')];
+  const common = () => [
+    '--couch-url',
+    couch.url,
+    '--postgres-url',
+    pgDb.url,
+    '--data-dir',
+    dataDir,
+    '--databases',
+    databases.join(','),
+  ];
   const credentials = () => ({ COUCHDB_USER: couch.username, COUCHDB_PASSWORD: couch.password });
 
   before(async () => {
@@ -81,30 +107,43 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('the built bin runs as npx runs it (directly: shebang, executable) and answers --help', { skip: !existsSync(BUILT) && 'run `npm run build` first' }, async () => {
-    const ran = await new Promise<Ran>((resolve) => {
-      const [command, args] = process.platform === 'win32' ? [process.execPath, [BUILT, '--help']] : [BUILT, ['--help']];
-      const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-      child.on('error', (error) => resolve({ code: -1, stdout: '', stderr: error.message }));
-      let stdout = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.on('exit', (code) => resolve({ code, stdout, stderr: '' }));
-    });
-    assert.equal(ran.code, 0, ran.stderr);
-    assert.match(ran.stdout, /Usage: cht-sync/);
-  });
+  it(
+    'the built bin runs as npx runs it (directly: shebang, executable) and answers --help',
+    { skip: !existsSync(BUILT) && 'run `npm run build` first' },
+    async () => {
+      const ran = await new Promise<Ran>((resolve) => {
+        const [command, args] =
+          process.platform === 'win32' ? [process.execPath, [BUILT, '--help']] : [BUILT, ['--help']];
+        const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        child.on('error', (error) => resolve({ code: -1, stdout: '', stderr: error.message }));
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('exit', (code) => resolve({ code, stdout, stderr: '' }));
+      });
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.match(ran.stdout, /Usage: cht-sync/);
+    },
+  );
 
   it('sync --once copies the 48 fixture documents, prints a per-database summary and exits 0', async () => {
     const ran = await cli(['sync', '--once', ...common()], credentials());
     assert.equal(ran.code, 0, ran.stderr + ran.stdout);
-    for (const db of databases) assert.match(ran.stdout, new RegExp(`^${db.replace(/[-_]/g, '\\$&')}\\s+\\d+\\s+\\d+\\s+\\d+\\s+.+\\s+done$`, 'm'));
+    for (const db of databases)
+      assert.match(
+        ran.stdout,
+        new RegExp(`^${db.replace(/[-_]/g, '\\$&')}\\s+\\d+\\s+\\d+\\s+\\d+\\s+.+\\s+done$`, 'm'),
+      );
     assert.match(ran.stdout, /DATABASE\s+DOCS\s+DELETES\s+SKIPPED\s+SIZE\s+TIME\s+OUTCOME/);
     assert.match(ran.stdout, /Run #\d+: done/);
     assert.doesNotMatch(ran.stdout + ran.stderr, new RegExp(couch.password));
     await assertSameAsCouch(pool, couch.url, databases, '127.0.0.1');
     const rows = await rawRows(pool);
     for (const entry of FIXTURE_INDEX) {
-      assert.equal(rows.filter((r) => r._id === entry._id && r.source === `127.0.0.1/${entry.db}`).length, 1, `${entry.db}/${entry._id} exactly once`);
+      assert.equal(
+        rows.filter((r) => r._id === entry._id && r.source === `127.0.0.1/${entry.db}`).length,
+        1,
+        `${entry.db}/${entry._id} exactly once`,
+      );
     }
   });
 
@@ -121,11 +160,26 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
   });
 
   it('status --json reports each database’s checkpoint and last run from the store', async () => {
-    const ran = await cli(['status', '--json', '--data-dir', dataDir, '--couch-url', couch.url, '--databases', databases.join(',')]);
+    const ran = await cli([
+      'status',
+      '--json',
+      '--data-dir',
+      dataDir,
+      '--couch-url',
+      couch.url,
+      '--databases',
+      databases.join(','),
+    ]);
     assert.equal(ran.code, 0, ran.stderr);
     const status = JSON.parse(ran.stdout) as {
       dataDir: string;
-      databases: { database: string; source: string; seq: string | null; seqShort: string | null; lastRun: { id: number; outcome: string } | null }[];
+      databases: {
+        database: string;
+        source: string;
+        seq: string | null;
+        seqShort: string | null;
+        lastRun: { id: number; outcome: string } | null;
+      }[];
       recentRuns: { id: number; kind: string; outcome: string }[];
     };
     assert.equal(status.dataDir, dataDir);
@@ -136,7 +190,15 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
       assert.equal(d.lastRun?.outcome, 'done');
     }
     assert.equal(status.recentRuns.length, 2);
-    const human = await cli(['status', '--data-dir', dataDir, '--couch-url', couch.url, '--databases', databases.join(',')]);
+    const human = await cli([
+      'status',
+      '--data-dir',
+      dataDir,
+      '--couch-url',
+      couch.url,
+      '--databases',
+      databases.join(','),
+    ]);
     assert.match(human.stdout, /DATABASE\s+LAST SEQ\s+PENDING\s+LAST RUN\s+OUTCOME/);
     assert.match(human.stdout, /^medic\s+\S+\s+\S+\s+#2 .* done$/m);
   });
@@ -145,7 +207,11 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     const clean = await cli(['verify', ...common()], credentials());
     assert.equal(clean.code, 0, clean.stderr + clean.stdout);
     assert.match(clean.stdout, /DATABASE\s+SERVER\s+POSTGRES\s+MISSING\s+STALE\s+PURGED\s+OUT OF SCOPE\s+OUTCOME/);
-    const lost = (await pool.query<{ _id: string }>(`select _id from v1.couchdb where source = '127.0.0.1/medic' and not _deleted and _id not like '\\_%' order by _id limit 1`)).rows[0]!._id;
+    const lost = (
+      await pool.query<{ _id: string }>(
+        `select _id from v1.couchdb where source = '127.0.0.1/medic' and not _deleted and _id not like '\\_%' order by _id limit 1`,
+      )
+    ).rows[0]!._id;
     await pool.query(`delete from v1.couchdb where _id = $1 and source = '127.0.0.1/medic'`, [lost]);
     const found = await cli(['verify', ...common()], credentials());
     assert.equal(found.code, 1, found.stderr + found.stdout);
@@ -153,53 +219,98 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     assert.match(found.stdout, /cht-sync verify --fix/);
     const fixed = await cli(['verify', '--fix', '--json', ...common()], credentials());
     assert.equal(fixed.code, 0, fixed.stderr);
-    const result = JSON.parse(fixed.stdout) as { runId: number; databases: { database: string; missing: number; fetched: number }[] };
-    assert.deepEqual(result.databases.filter((d) => d.database === 'medic').map((d) => [d.missing, d.fetched]), [[1, 1]]);
+    const result = JSON.parse(fixed.stdout) as {
+      runId: number;
+      databases: { database: string; missing: number; fetched: number }[];
+    };
+    assert.deepEqual(
+      result.databases.filter((d) => d.database === 'medic').map((d) => [d.missing, d.fetched]),
+      [[1, 1]],
+    );
     assert.equal((await pool.query(`select 1 from v1.couchdb where _id = $1`, [lost])).rowCount, 1);
     await assertSameAsCouch(pool, couch.url, databases, '127.0.0.1');
-    const status = JSON.parse((await cli(['status', '--json', '--data-dir', dataDir, '--couch-url', couch.url, '--databases', databases.join(',')])).stdout) as { recentRuns: { id: number; kind: string }[] };
+    const status = JSON.parse(
+      (
+        await cli([
+          'status',
+          '--json',
+          '--data-dir',
+          dataDir,
+          '--couch-url',
+          couch.url,
+          '--databases',
+          databases.join(','),
+        ])
+      ).stdout,
+    ) as { recentRuns: { id: number; kind: string }[] };
     assert.deepEqual(status.recentRuns.filter((r) => r.kind === 'verify').length, 3);
   });
 
   it('issue 11 #9: `status | head -1` and `sync --once | head -1` end with their own exit code, no EPIPE crash', async () => {
     for (const command of [['status'], ['sync', '--once']]) {
       const args = [...ENTRY, ...command, ...common()].map((a) => `'${a}'`).join(' ');
-      const ran = spawnSync('bash', ['-c', `'${process.execPath}' ${args} | head -1; echo "exit=\${PIPESTATUS[0]}" >&2`], { env: { ...process.env, ...credentials() }, encoding: 'utf8' });
+      const ran = spawnSync(
+        'bash',
+        ['-c', `'${process.execPath}' ${args} | head -1; echo "exit=\${PIPESTATUS[0]}" >&2`],
+        { env: { ...process.env, ...credentials() }, encoding: 'utf8' },
+      );
       assert.equal(ran.stdout.split('\n').filter(Boolean).length, 1, ran.stdout);
       assert.doesNotMatch(ran.stderr, /EPIPE|Unhandled/, ran.stderr);
       assert.match(ran.stderr, /exit=0\n$/, `${command.join(' ')}: ${ran.stderr}`);
     }
   });
 
-  it('issue 11 #4/#9: --env-file that is missing or not an env file: exit 2, nothing of the file echoed', { skip: !existsSync(BUILT) && 'run `npm run build` first' }, async () => {
-    const shadow = path.join(dataDir, 'shadow-like');
-    writeFileSync(shadow, 'root:$6$SaltSalt$HashHashHash:19000:0:99999:7:::\n');
-    for (const file of ['missing.env', shadow]) {
-      // As npx runs it: the built bin, directly (Node 20 itself claims --env-file before the program runs).
-      const ran = await new Promise<Ran>((resolve) => {
-        const child = spawn(BUILT, ['status', '--env-file', file, '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('exit', (code) => resolve({ code, stdout, stderr }));
-      });
-      assert.equal(ran.code, 2, ran.stderr);
-      assert.match(ran.stderr, /--env-file|env file/);
-      assert.doesNotMatch(ran.stderr + ran.stdout, /root|SaltSalt|HashHash/);
-    }
-  });
+  it(
+    'issue 11 #4/#9: --env-file that is missing or not an env file: exit 2, nothing of the file echoed',
+    { skip: !existsSync(BUILT) && 'run `npm run build` first' },
+    async () => {
+      const shadow = path.join(dataDir, 'shadow-like');
+      writeFileSync(shadow, 'root:$6$SaltSalt$HashHashHash:19000:0:99999:7:::\n');
+      for (const file of ['missing.env', shadow]) {
+        // As npx runs it: the built bin, directly (Node 20 itself claims --env-file before the program runs).
+        const ran = await new Promise<Ran>((resolve) => {
+          const child = spawn(BUILT, ['status', '--env-file', file, '--data-dir', dataDir], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          child.on('exit', (code) => resolve({ code, stdout, stderr }));
+        });
+        assert.equal(ran.code, 2, ran.stderr);
+        assert.match(ran.stderr, /--env-file|env file/);
+        assert.doesNotMatch(ran.stderr + ran.stdout, /root|SaltSalt|HashHash/);
+      }
+    },
+  );
 
   it('issue 11 #5: escape sequences in a server’s error never reach the terminal', async () => {
     const hostile = http.createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
       if (req.url === '/') return void res.end('{"couchdb":"Welcome","version":"3.3.3"}');
-      res.writeHead(500).end(JSON.stringify({ error: '\u001b]0;owned\u0007x', reason: '\u001b[2Jcleared \u001b]8;;http://evil.example\u0007click\u001b]8;;\u0007 \u009b2J\u202eok' }));
+      res.writeHead(500).end(
+        JSON.stringify({
+          error: '\u001b]0;owned\u0007x',
+          reason: '\u001b[2Jcleared \u001b]8;;http://evil.example\u0007click\u001b]8;;\u0007 \u009b2J\u202eok',
+        }),
+      );
     });
     await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(hostile.address() as AddressInfo).port}`;
-      const ran = await cli(['sync', '--once', '--couch-url', url, '--databases', 'medic', '--postgres-url', pgDb.url, '--data-dir', dataDir]);
+      const ran = await cli([
+        'sync',
+        '--once',
+        '--couch-url',
+        url,
+        '--databases',
+        'medic',
+        '--postgres-url',
+        pgDb.url,
+        '--data-dir',
+        dataDir,
+      ]);
       assert.equal(ran.code, 2, ran.stderr);
       assert.match(ran.stderr, /x: cleared click ok/);
       // eslint-disable-next-line no-control-regex
@@ -220,7 +331,11 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     assert.doesNotMatch(ran.stdout + ran.stderr, new RegExp(wrong));
     assert.doesNotMatch(ran.stderr, /^\s+at /m, 'no stack trace');
     // Credentials inside the URL are never echoed either.
-    const inUrl = await cli(['sync', '--once', ...common().map((a) => (a === couch.url ? couch.url.replace('//', `//admin:${wrong}@`) : a))]);
+    const inUrl = await cli([
+      'sync',
+      '--once',
+      ...common().map((a) => (a === couch.url ? couch.url.replace('//', `//admin:${wrong}@`) : a)),
+    ]);
     assert.equal(inUrl.code, 2, inUrl.stderr);
     assert.doesNotMatch(inUrl.stdout + inUrl.stderr, new RegExp(wrong));
   });
@@ -232,7 +347,10 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     assert.match(ran.stderr, /--databases or COUCHDB_DBS/);
     const json = await cli(['sync', '--once', '--json', ...common(), '--databases', 'medic_sentinel'], credentials());
     assert.equal(json.code, 2);
-    const parsed = JSON.parse(json.stdout) as { ok: boolean; error: { code: string; details: { missing: { suggestion: string }[] } } };
+    const parsed = JSON.parse(json.stdout) as {
+      ok: boolean;
+      error: { code: string; details: { missing: { suggestion: string }[] } };
+    };
     assert.equal(parsed.ok, false);
     assert.equal(parsed.error.code, 'COUCH_DB_MISSING');
     assert.equal(parsed.error.details.missing[0]?.suggestion, 'medic-sentinel');
@@ -263,7 +381,10 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     const ran = await cli(['sync', '--once', '--json', '--env-file', envFile, '--data-dir', dataDir]);
     assert.equal(ran.code, 0, ran.stderr + ran.stdout);
     const result = JSON.parse(ran.stdout) as SyncRunResult;
-    assert.deepEqual(result.databases.map((d) => d.database), ['medic', 'medic-sentinel']);
+    assert.deepEqual(
+      result.databases.map((d) => d.database),
+      ['medic', 'medic-sentinel'],
+    );
   });
 
   it('transform builds the bundled pipeline on the synced rows; a selection matching nothing exits 2', async () => {
@@ -273,8 +394,15 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     assert.equal(result.outcome, 'done');
     assert.ok(result.models.length > 0);
     for (const m of result.models) assert.equal(m.status, 'success', `${m.model}: ${m.error?.message ?? ''}`);
-    const built = await pool.query<{ n: string }>(`select count(*) as n from information_schema.tables where table_schema = 'v1' and table_name = any($1)`, [result.models.map((m) => m.model)]);
-    assert.equal(Number(built.rows[0]?.n), result.models.filter((m) => m.materialized !== 'ephemeral').length, 'every model is a table or view in PostgreSQL');
+    const built = await pool.query<{ n: string }>(
+      `select count(*) as n from information_schema.tables where table_schema = 'v1' and table_name = any($1)`,
+      [result.models.map((m) => m.model)],
+    );
+    assert.equal(
+      Number(built.rows[0]?.n),
+      result.models.filter((m) => m.materialized !== 'ephemeral').length,
+      'every model is a table or view in PostgreSQL',
+    );
     const none = await cli(['transform', ...common(), '--select', 'no_model_by_this_name']);
     assert.equal(none.code, 2, none.stderr);
     assert.match(none.stderr, /no model matches --select no_model_by_this_name/);
@@ -295,12 +423,23 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
           assert.equal(signIn.status, 303);
           assert.equal((await fetch(urlWithToken, { redirect: 'manual' })).status, 401, 'a used link is refused');
           assert.match(url, /^http:\/\/127\.0\.0\.1:\d+/);
-          const refused = await fetch(`${url}/api/invoke/runs.list`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+          const refused = await fetch(`${url}/api/invoke/runs.list`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          });
           assert.equal(refused.status, 401);
-          const res = await fetch(`${url}/api/invoke/runs.list`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{}' });
+          const res = await fetch(`${url}/api/invoke/runs.list`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+            body: '{}',
+          });
           const wire = (await res.json()) as { ok: boolean; value: { kind: string }[] };
           assert.equal(wire.ok, true);
-          assert.ok(wire.value.some((r) => r.kind === 'sync'), 'the runs of this data folder');
+          assert.ok(
+            wire.value.some((r) => r.kind === 'sync'),
+            'the runs of this data folder',
+          );
         } finally {
           child.kill('SIGINT');
         }
@@ -309,18 +448,34 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     assert.ok(info, ran.stdout + ran.stderr);
     await checks;
     assert.equal(ran.code, 0, ran.stderr);
-    assert.match(ran.stdout, /"event":"link","urlWithToken":"http:\/\/127\.0\.0\.1:\d+\/\?token=/, 'the next link is printed');
+    assert.match(
+      ran.stdout,
+      /"event":"link","urlWithToken":"http:\/\/127\.0\.0\.1:\d+\/\?token=/,
+      'the next link is printed',
+    );
   });
 
   it('with no PostgreSQL configured, the embedded one is started and how to connect is printed (password masked)', async () => {
     const embeddedDir = mkdtempSync(path.join(tmpdir(), 'cht-cli-embedded-'));
     try {
-      const ran = await cli(['sync', '--once', '--couch-url', couch.url, '--databases', 'medic', '--data-dir', embeddedDir], credentials());
+      const ran = await cli(
+        ['sync', '--once', '--couch-url', couch.url, '--databases', 'medic', '--data-dir', embeddedDir],
+        credentials(),
+      );
       assert.equal(ran.code, 0, ran.stderr + ran.stdout);
-      const line = /PostgreSQL \(embedded\): psql "(postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/cht_sync)"/.exec(ran.stdout);
+      const line = /PostgreSQL \(embedded\): psql "(postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/cht_sync)"/.exec(
+        ran.stdout,
+      );
       assert.ok(line, ran.stdout);
-      assert.match(ran.stdout, new RegExp(`the password is in ${path.join(embeddedDir, 'postgres.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-      const { password } = JSON.parse(readFileSync(path.join(embeddedDir, 'postgres.json'), 'utf8')) as { password: string };
+      assert.match(
+        ran.stdout,
+        new RegExp(
+          `the password is in ${path.join(embeddedDir, 'postgres.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`,
+        ),
+      );
+      const { password } = JSON.parse(readFileSync(path.join(embeddedDir, 'postgres.json'), 'utf8')) as {
+        password: string;
+      };
       assert.doesNotMatch(ran.stdout + ran.stderr, new RegExp(password.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
       assert.match(ran.stdout, /^medic\s+40\s+2\s+0\s+.*done$/m);
     } finally {
@@ -337,14 +492,18 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     let deadline: NodeJS.Timeout | null = null;
     const ran = await cli(['run', '--json', '--interval', '1', ...common()], credentials(), (out, child) => {
       events.length = 0;
-      for (const line of out.split('\n')) if (line.startsWith('{"event"')) events.push(JSON.parse(line) as (typeof events)[number]);
+      for (const line of out.split('\n'))
+        if (line.startsWith('{"event"')) events.push(JSON.parse(line) as (typeof events)[number]);
       const transforms = events.filter((e) => e.run.kind === 'transform');
       if (!added && transforms.length >= 1) {
         added = true;
         // A new report arrives: the daemon must sync it and run the incremental models again.
         void fetch(`${couch.url}/medic/cli-run-new-report`, {
           method: 'PUT',
-          headers: { authorization: `Basic ${Buffer.from(`${couch.username}:${couch.password}`).toString('base64')}`, 'content-type': 'application/json' },
+          headers: {
+            authorization: `Basic ${Buffer.from(`${couch.username}:${couch.password}`).toString('base64')}`,
+            'content-type': 'application/json',
+          },
           body: JSON.stringify({ type: 'data_record', form: 'pregnancy', reported_date: Date.now(), fields: {} }),
         });
       }
@@ -375,7 +534,27 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     const certDir = mkdtempSync(path.join(tmpdir(), 'cht-cli-tls-'));
     const key = path.join(certDir, 'key.pem');
     const cert = path.join(certDir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     const proxy = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
       const upstream = http.request(`${couch.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
@@ -389,20 +568,40 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     const tlsUrl = `https://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     const tlsDataDir = mkdtempSync(path.join(tmpdir(), 'cht-cli-tls-data-'));
     try {
-      const args = ['sync', '--once', '--couch-url', tlsUrl, '--postgres-url', pgDb.url, '--data-dir', tlsDataDir, '--databases', 'medic'];
+      const args = [
+        'sync',
+        '--once',
+        '--couch-url',
+        tlsUrl,
+        '--postgres-url',
+        pgDb.url,
+        '--data-dir',
+        tlsDataDir,
+        '--databases',
+        'medic',
+      ];
       const refused = await cli(args, { ...credentials(), NODE_EXTRA_CA_CERTS: '' });
       assert.equal(refused.code, 2, refused.stderr);
       assert.match(refused.stderr, /certificate is self-signed/);
       const fingerprint = /--trust-certificate ([0-9A-F:]{95})/.exec(refused.stderr)?.[1];
       assert.ok(fingerprint, `the error gives the flag to pass, with the fingerprint: ${refused.stderr}`);
-      const pinned = await cli([...args, '--trust-certificate', fingerprint.toLowerCase()], { ...credentials(), NODE_EXTRA_CA_CERTS: '' });
+      const pinned = await cli([...args, '--trust-certificate', fingerprint.toLowerCase()], {
+        ...credentials(),
+        NODE_EXTRA_CA_CERTS: '',
+      });
       assert.equal(pinned.code, 0, pinned.stderr + pinned.stdout);
       // PostgreSQL holds the resume position for this source already: caught up, nothing new.
       assert.match(pinned.stdout, /^medic\s+0\s+0\s+0\s+.*done$/m);
-      const wrong = await cli([...args, '--trust-certificate', `${fingerprint.slice(0, -2)}00`], { ...credentials(), NODE_EXTRA_CA_CERTS: '' });
+      const wrong = await cli([...args, '--trust-certificate', `${fingerprint.slice(0, -2)}00`], {
+        ...credentials(),
+        NODE_EXTRA_CA_CERTS: '',
+      });
       assert.equal(wrong.code, 2, wrong.stderr);
       assert.match(wrong.stderr, /not the one you chose to trust/);
-      const malformed = await cli([...args, '--trust-certificate', 'AB:CD'], { ...credentials(), NODE_EXTRA_CA_CERTS: '' });
+      const malformed = await cli([...args, '--trust-certificate', 'AB:CD'], {
+        ...credentials(),
+        NODE_EXTRA_CA_CERTS: '',
+      });
       assert.notEqual(malformed.code, 0);
       assert.match(malformed.stderr, /--trust-certificate is not a SHA-256 certificate fingerprint/);
       const trusted = await cli(args, { ...credentials(), NODE_EXTRA_CA_CERTS: cert });
@@ -438,8 +637,13 @@ describe('cht-sync CLI against pouchdb-server and PostgreSQL', () => {
     const original = await pool.query<{ n: string }>('select count(*) as n from v1.couchdb_all');
     assert.ok(Number(original.rows[0]!.n) > 0);
     assert.equal(copied.rows[0]!.n, original.rows[0]!.n);
-    const positions = await pool.query<{ raw_table: string }>("select distinct raw_table from v1.couchdb_progress order by 1");
-    assert.deepEqual(positions.rows.map((r) => r.raw_table), ['couchdb', 'second_copy']);
+    const positions = await pool.query<{ raw_table: string }>(
+      'select distinct raw_table from v1.couchdb_progress order by 1',
+    );
+    assert.deepEqual(
+      positions.rows.map((r) => r.raw_table),
+      ['couchdb', 'second_copy'],
+    );
     await pool.query('drop view v1.second_copy_all; drop table v1.second_copy, v1.second_copy_shadowed');
     await pool.query("delete from v1.couchdb_progress where raw_table = 'second_copy'");
   });

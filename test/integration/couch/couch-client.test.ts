@@ -12,7 +12,11 @@ describe('the CouchDB client (nano on our agent) against pouchdb-server', () => 
     couch = await startPouchServer();
     await fetch(`${couch.url}/people`, { method: 'PUT', headers: adminHeaders() });
     const docs = Array.from({ length: 25 }, (_, i) => ({ _id: `p-${String(i).padStart(2, '0')}`, type: 'person', i }));
-    const res = await fetch(`${couch.url}/people/_bulk_docs`, { method: 'POST', headers: adminHeaders(), body: JSON.stringify({ docs }) });
+    const res = await fetch(`${couch.url}/people/_bulk_docs`, {
+      method: 'POST',
+      headers: adminHeaders(),
+      body: JSON.stringify({ docs }),
+    });
     const saved = (await res.json()) as { id: string; rev: string }[];
     const gone = saved.find((s) => s.id === 'p-07');
     await fetch(`${couch.url}/people/p-07?rev=${gone?.rev}`, { method: 'DELETE', headers: adminHeaders() });
@@ -36,7 +40,10 @@ describe('the CouchDB client (nano on our agent) against pouchdb-server', () => 
       }
       assert.equal(seen.length, 24);
       assert.ok(!seen.some((r) => r.id === 'p-07'));
-      assert.deepEqual(seen.map((r) => r.id), [...seen.map((r) => r.id)].sort());
+      assert.deepEqual(
+        seen.map((r) => r.id),
+        [...seen.map((r) => r.id)].sort(),
+      );
       assert.equal(new Set(seen.map((r) => r.id)).size, 24, 'no id twice across pages');
       for (const r of seen) assert.match(r.rev, /^1-/);
       assert.equal(requests, 3);
@@ -63,13 +70,20 @@ describe('the CouchDB client (nano on our agent) against pouchdb-server', () => 
   it('a wrong password and a missing database are engine errors naming the fix, never the password', async () => {
     const client = createCouchClient({ ...admin(), password: 'wrong-password-here' });
     try {
-      await assert.rejects(client.databaseInfo('people'), (e: unknown) => e instanceof EngineError && e.code === 'COUCH_AUTH' && !e.message.includes('wrong-password-here'));
+      await assert.rejects(
+        client.databaseInfo('people'),
+        (e: unknown) =>
+          e instanceof EngineError && e.code === 'COUCH_AUTH' && !e.message.includes('wrong-password-here'),
+      );
     } finally {
       client.close();
     }
     const good = createCouchClient(admin());
     try {
-      await assert.rejects(good.allDocs('nope', { limit: 5 }), (e: unknown) => e instanceof EngineError && e.code === 'COUCH_DB_MISSING' && /"nope"/.test(e.message));
+      await assert.rejects(
+        good.allDocs('nope', { limit: 5 }),
+        (e: unknown) => e instanceof EngineError && e.code === 'COUCH_DB_MISSING' && /"nope"/.test(e.message),
+      );
     } finally {
       good.close();
     }

@@ -53,10 +53,17 @@ describe('demo data through the sync', () => {
         table: 'couchdb',
         batchSize: 500,
         maxBatchBytes: 16 * 1024 * 1024,
-        checkpoints: { get: (s) => saved.get(s) ?? null, set: (s, seq, pending) => void saved.set(s, { seq, pending, updatedAt: new Date().toISOString() }) },
+        checkpoints: {
+          get: (s) => saved.get(s) ?? null,
+          set: (s, seq, pending) => void saved.set(s, { seq, pending, updatedAt: new Date().toISOString() }),
+        },
         logger: silentLogger,
       });
-      assert.equal(result.outcome, 'done', JSON.stringify(result.databases.map((d) => [d.database, d.outcome, d.error?.message])));
+      assert.equal(
+        result.outcome,
+        'done',
+        JSON.stringify(result.databases.map((d) => [d.database, d.outcome, d.error?.message])),
+      );
 
       const expected = { total: 0, deleted: 0, nulDocs: new Set<string>(), backslashTexts: [] as string[] };
       for (const { doc } of generateChtDocs({ seed: SEED, docs: DOCS })) {
@@ -65,11 +72,17 @@ describe('demo data through the sync', () => {
         if (hasNul(doc)) expected.nulDocs.add(String(doc._id));
         if (typeof doc.notes === 'string' && doc.notes.includes('\\')) expected.backslashTexts.push(doc.notes);
       }
-      assert.ok(expected.nulDocs.size > 0 && expected.backslashTexts.length > 0, 'the generated set has NULs and backslashes');
+      assert.ok(
+        expected.nulDocs.size > 0 && expected.backslashTexts.length > 0,
+        'the generated set has NULs and backslashes',
+      );
 
-      const q = async (sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> => (await pool.query(sql, params)).rows as Record<string, unknown>[];
+      const q = async (sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> =>
+        (await pool.query(sql, params)).rows as Record<string, unknown>[];
       // every (database, _id) once; pouchdb-server's _users adds its own _design/_auth
-      const [counts] = await q('select count(*)::int as n, count(*) filter (where _deleted)::int as deleted, count(distinct (source, _id))::int as distinct_keys from v1.couchdb_all');
+      const [counts] = await q(
+        'select count(*)::int as n, count(*) filter (where _deleted)::int as deleted, count(distinct (source, _id))::int as distinct_keys from v1.couchdb_all',
+      );
       assert.equal(counts?.n, expected.total + 1);
       assert.equal(counts?.distinct_keys, expected.total + 1);
       assert.equal(counts?.deleted, expected.deleted);
@@ -81,10 +94,16 @@ describe('demo data through the sync', () => {
         const [row] = await q(`select count(*)::int as n from v1.couchdb_all where doc->>'notes' = $1`, [text]);
         assert.ok(Number(row?.n) >= 1, `backslashes kept in ${JSON.stringify(text)}`);
       }
-      const users = await q(`select doc, _deleted from v1.couchdb_all where source like '%/_users' and _id like 'org.couchdb.user:%'`);
+      const users = await q(
+        `select doc, _deleted from v1.couchdb_all where source like '%/_users' and _id like 'org.couchdb.user:%'`,
+      );
       assert.ok(users.length > 0 && users.some((u) => u._deleted === true), 'live and deleted _users docs synced');
       for (const u of users) {
-        for (const field of HASH_FIELDS) assert.ok(!(field in (u.doc as Record<string, unknown>)), `${field} stripped from ${String((u.doc as { _id?: string })._id)}`);
+        for (const field of HASH_FIELDS)
+          assert.ok(
+            !(field in (u.doc as Record<string, unknown>)),
+            `${field} stripped from ${String((u.doc as { _id?: string })._id)}`,
+          );
       }
       const [huge] = await q('select count(*)::int as n from v1.couchdb_all where octet_length(doc::text) >= 1000000');
       assert.ok(Number(huge?.n) >= 1, 'the ≥ 1 MB document landed');

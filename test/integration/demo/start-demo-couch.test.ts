@@ -13,7 +13,10 @@ const DOCS = 600;
 const SEED = 99;
 
 /** Live and deleted counts from the changes feed (pouchdb-server's db info has no doc_del_count). */
-async function dbInfo(demo: DemoCouch, db: string): Promise<{ doc_count: number; doc_del_count: number; update_seq: number | string }> {
+async function dbInfo(
+  demo: DemoCouch,
+  db: string,
+): Promise<{ doc_count: number; doc_del_count: number; update_seq: number | string }> {
   const headers = { authorization: `Basic ${Buffer.from(`${demo.username}:${demo.password}`).toString('base64')}` };
   const res = await fetch(`${demo.url}/${encodeURIComponent(db)}`, { headers });
   assert.equal(res.status, 200, `GET /${db}`);
@@ -85,7 +88,11 @@ describe('startDemoCouch', () => {
   it('stops a server orphaned by a killed app and keeps its port', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cht-demo-orphan-'));
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'start-and-hang.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'start-and-hang.ts'), dir],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       const first = await new Promise<{ port: number }>((resolve, reject) => {
         let out = '';
         child.stdout.on('data', (c: Buffer) => {

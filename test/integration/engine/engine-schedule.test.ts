@@ -43,14 +43,33 @@ describe('desktop schedule', { skip: !couchAdminUrl && 'needs test services' }, 
     };
     const resolve = (saved: SavedSettings) => ({
       ...base,
-      couch: saved.couch.url ? { url: saved.couch.url, ...(saved.couch.username ? { username: saved.couch.username } : {}), databases: saved.couch.databases } : null,
+      couch: saved.couch.url
+        ? {
+            url: saved.couch.url,
+            ...(saved.couch.username ? { username: saved.couch.username } : {}),
+            databases: saved.couch.databases,
+          }
+        : null,
     });
-    const engine = await createEngine({ dataDir, config: { ...base, couch: null }, logger: silentLogger, host: 'in-process', resolveConfig: resolve, minuteMs: 250 });
+    const engine = await createEngine({
+      dataDir,
+      config: { ...base, couch: null },
+      logger: silentLogger,
+      host: 'in-process',
+      resolveConfig: resolve,
+      minuteMs: 250,
+    });
     const client = createInProcessClient(engine);
-    const scheduled = async (): Promise<number> => (await client.invoke('runs.list', { kind: 'sync' })).filter((r) => r.trigger === 'schedule').length;
+    const scheduled = async (): Promise<number> =>
+      (await client.invoke('runs.list', { kind: 'sync' })).filter((r) => r.trigger === 'schedule').length;
     try {
       await client.invoke('setup.complete', {
-        couch: { url: couchUrl, username: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password), databases: [db] },
+        couch: {
+          url: couchUrl,
+          username: decodeURIComponent(admin.username),
+          password: decodeURIComponent(admin.password),
+          databases: [db],
+        },
         schedule: { kind: 'interval', minutes: 1 },
       });
       engine.startDaemon({ follow: false, transforms: false });
@@ -70,7 +89,10 @@ describe('desktop schedule', { skip: !couchAdminUrl && 'needs test services' }, 
 
       // Offline: nothing listens at the address; the schedule waits instead of recording failures.
       await client.invoke('settings.update', { couch: { url: `http://127.0.0.1:${await freePort()}` } });
-      await until('the offline state', async () => (await client.invoke('sync.status', {}))[0]?.state.kind === 'backing-off');
+      await until(
+        'the offline state',
+        async () => (await client.invoke('sync.status', {}))[0]?.state.kind === 'backing-off',
+      );
       const beforeOffline = await scheduled();
       await sleep(1200);
       assert.equal(await scheduled(), beforeOffline, 'no runs recorded while offline');

@@ -20,9 +20,15 @@ describe('setup through the engine (fresh data folder)', { skip: !couchAdminUrl 
     const headers = adminHeaders();
     assert.ok((await fetch(`${couchUrl}/${db}`, { method: 'PUT', headers })).ok);
     const docs = Array.from({ length: 25 }, (_v, i) => ({ _id: `doc-${i}`, type: 'person', name: `P${i}` }));
-    assert.ok((await fetch(`${couchUrl}/${db}/_bulk_docs`, { method: 'POST', headers, body: JSON.stringify({ docs }) })).ok);
+    assert.ok(
+      (await fetch(`${couchUrl}/${db}/_bulk_docs`, { method: 'POST', headers, body: JSON.stringify({ docs }) })).ok,
+    );
     const admin = new URL(couchAdminUrl);
-    const creds = { url: couchUrl, username: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password) };
+    const creds = {
+      url: couchUrl,
+      username: decodeURIComponent(admin.username),
+      password: decodeURIComponent(admin.password),
+    };
     const engine = await createEngine({
       dataDir,
       config: {
@@ -43,7 +49,10 @@ describe('setup through the engine (fresh data folder)', { skip: !couchAdminUrl 
     try {
       const before = await client.invoke('settings.get', {});
       assert.equal(before.isSetupComplete, false);
-      await assert.rejects(client.invoke('sync.runNow', {}), (e: unknown) => e instanceof ClientError && e.code === 'NOT_CONFIGURED');
+      await assert.rejects(
+        client.invoke('sync.runNow', {}),
+        (e: unknown) => e instanceof ClientError && e.code === 'NOT_CONFIGURED',
+      );
 
       const probe = await client.invoke('setup.testCouch', creds);
       // The shared test server holds many databases; the probe lists a bounded number of them.
@@ -51,10 +60,21 @@ describe('setup through the engine (fresh data folder)', { skip: !couchAdminUrl 
       const estimate = await client.invoke('setup.estimate', { ...creds, databases: [db] });
       assert.equal(estimate.docs, 25);
       assert.ok(estimate.diskBytes > estimate.bytes);
-      await assert.rejects(client.invoke('setup.estimate', { ...creds, databases: ['medic_sentinel_typo'] }), (e: unknown) => e instanceof ClientError && e.code === 'COUCH_DB_MISSING');
+      await assert.rejects(
+        client.invoke('setup.estimate', { ...creds, databases: ['medic_sentinel_typo'] }),
+        (e: unknown) => e instanceof ClientError && e.code === 'COUCH_DB_MISSING',
+      );
 
       const pg = new URL(testPostgresUrl());
-      const external = { kind: 'external' as const, host: pg.hostname, port: Number(pg.port || 5432), database: pg.pathname.slice(1) || 'postgres', username: decodeURIComponent(pg.username), password: decodeURIComponent(pg.password), ssl: false };
+      const external = {
+        kind: 'external' as const,
+        host: pg.hostname,
+        port: Number(pg.port || 5432),
+        database: pg.pathname.slice(1) || 'postgres',
+        username: decodeURIComponent(pg.username),
+        password: decodeURIComponent(pg.password),
+        ssl: false,
+      };
       const pgProbe = await client.invoke('setup.testPostgres', { postgres: external });
       assert.ok(pgProbe.serverVersion.length > 0);
 
@@ -62,7 +82,10 @@ describe('setup through the engine (fresh data folder)', { skip: !couchAdminUrl 
       const withCreds = new URL(couchUrl);
       withCreds.username = creds.username;
       withCreds.password = creds.password;
-      const view = await client.invoke('setup.complete', { couch: { url: withCreds.toString(), databases: [db] }, schedule: { kind: 'interval', minutes: 30 } });
+      const view = await client.invoke('setup.complete', {
+        couch: { url: withCreds.toString(), databases: [db] },
+        schedule: { kind: 'interval', minutes: 30 },
+      });
       assert.equal(view.isSetupComplete, true);
       assert.equal(view.couch.url, couchUrl);
       assert.equal(view.couch.username, creds.username);
@@ -70,7 +93,10 @@ describe('setup through the engine (fresh data folder)', { skip: !couchAdminUrl 
       assert.deepEqual(view.schedule, { kind: 'interval', minutes: 30 });
       assert.ok(!JSON.stringify(view).includes(creds.password));
       const status = await client.invoke('sync.status', {});
-      assert.deepEqual(status.map((s) => s.database), [db]);
+      assert.deepEqual(
+        status.map((s) => s.database),
+        [db],
+      );
     } finally {
       await engine.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -97,9 +123,17 @@ describe('setup.useDemo', { skip: !couchAdminUrl && 'needs test services' }, () 
     // Settings changes re-derive the config from saved settings over this one (the test's PostgreSQL stays).
     const resolve = (saved: import('../../../app/store').SavedSettings) => ({
       ...config,
-      couch: saved.couch.url ? { url: saved.couch.url, username: saved.couch.username ?? undefined, databases: saved.couch.databases } : null,
+      couch: saved.couch.url
+        ? { url: saved.couch.url, username: saved.couch.username ?? undefined, databases: saved.couch.databases }
+        : null,
     });
-    let engine = await createEngine({ dataDir, config, logger: silentLogger, host: 'in-process', resolveConfig: resolve });
+    let engine = await createEngine({
+      dataDir,
+      config,
+      logger: silentLogger,
+      host: 'in-process',
+      resolveConfig: resolve,
+    });
     try {
       const view = await createInProcessClient(engine).invoke('setup.useDemo', {});
       assert.equal(view.isDemo, true);
@@ -113,7 +147,13 @@ describe('setup.useDemo', { skip: !couchAdminUrl && 'needs test services' }, () 
       const store = openStore(path.join(dataDir, 'state.sqlite'));
       const saved = store.settings.get();
       store.close();
-      engine = await createEngine({ dataDir, config: resolve(saved), logger: silentLogger, host: 'in-process', resolveConfig: resolve });
+      engine = await createEngine({
+        dataDir,
+        config: resolve(saved),
+        logger: silentLogger,
+        host: 'in-process',
+        resolveConfig: resolve,
+      });
       const client = createInProcessClient(engine);
       const result = await client.invoke('sync.runNow', { databases: ['medic'], timeoutSeconds: 120 });
       assert.equal(result.outcome, 'done', JSON.stringify(result.databases.map((d) => d.error)));
@@ -127,33 +167,42 @@ describe('setup.useDemo', { skip: !couchAdminUrl && 'needs test services' }, () 
   });
 });
 
-describe('startup overrides (command-line flags) keep winning after a settings change', { skip: !couchAdminUrl && 'needs test services' }, () => {
-  it('an external --postgres-url is not replaced by the saved embedded default', async () => {
-    const { createTestDatabase } = await import('../../support/postgres');
-    const { resolveConfig } = await import('../../../app/config');
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'cht-flags-'));
-    const database = await createTestDatabase('flags');
-    const config = resolveConfig({ flags: { postgresUrl: database.url }, env: {}, saved: null, dataDir });
-    const engine = await createEngine({ dataDir, config, logger: silentLogger, host: 'in-process' });
-    try {
-      const client = createInProcessClient(engine);
-      const view = await client.invoke('settings.update', { couch: { url: couchUrl, databases: ['medic'] }, language: 'fr' });
-      assert.equal(view.postgres.kind, 'external');
-      assert.equal(view.couch.url, couchUrl);
-      assert.equal(view.language, 'fr');
-      const conn = await client.invoke('data.connection', {});
-      assert.equal(conn.database, database.name);
+describe(
+  'startup overrides (command-line flags) keep winning after a settings change',
+  { skip: !couchAdminUrl && 'needs test services' },
+  () => {
+    it('an external --postgres-url is not replaced by the saved embedded default', async () => {
+      const { createTestDatabase } = await import('../../support/postgres');
+      const { resolveConfig } = await import('../../../app/config');
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'cht-flags-'));
+      const database = await createTestDatabase('flags');
+      const config = resolveConfig({ flags: { postgresUrl: database.url }, env: {}, saved: null, dataDir });
+      const engine = await createEngine({ dataDir, config, logger: silentLogger, host: 'in-process' });
+      try {
+        const client = createInProcessClient(engine);
+        const view = await client.invoke('settings.update', {
+          couch: { url: couchUrl, databases: ['medic'] },
+          language: 'fr',
+        });
+        assert.equal(view.postgres.kind, 'external');
+        assert.equal(view.couch.url, couchUrl);
+        assert.equal(view.language, 'fr');
+        const conn = await client.invoke('data.connection', {});
+        assert.equal(conn.database, database.name);
 
-      // A trusted certificate is saved with its server, and forgotten when the server changes.
-      const fingerprint = Array.from({ length: 32 }, (_, i) => (i * 7).toString(16).padStart(2, '0')).join(':');
-      const trusted = await client.invoke('settings.update', { couch: { trustedFingerprint256: fingerprint } });
-      assert.equal(trusted.couch.trustedFingerprint256, fingerprint.toUpperCase());
-      const moved = await client.invoke('settings.update', { couch: { url: `${couchUrl.replace(/\/$/, '')}/other-prefix` } });
-      assert.equal(moved.couch.trustedFingerprint256, null);
-    } finally {
-      await engine.close();
-      await database.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
-});
+        // A trusted certificate is saved with its server, and forgotten when the server changes.
+        const fingerprint = Array.from({ length: 32 }, (_, i) => (i * 7).toString(16).padStart(2, '0')).join(':');
+        const trusted = await client.invoke('settings.update', { couch: { trustedFingerprint256: fingerprint } });
+        assert.equal(trusted.couch.trustedFingerprint256, fingerprint.toUpperCase());
+        const moved = await client.invoke('settings.update', {
+          couch: { url: `${couchUrl.replace(/\/$/, '')}/other-prefix` },
+        });
+        assert.equal(moved.couch.trustedFingerprint256, null);
+      } finally {
+        await engine.close();
+        await database.drop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  },
+);

@@ -23,13 +23,20 @@ describe('http host in front of a real engine', { skip: !couchAdminUrl && 'needs
     const headers = adminHeaders();
     assert.ok((await fetch(`${couchUrl}/${db}`, { method: 'PUT', headers })).ok);
     const docs = Array.from({ length: 30 }, (_v, i) => ({ _id: `d${i}`, type: 'data_record', form: 'f' }));
-    assert.ok((await fetch(`${couchUrl}/${db}/_bulk_docs`, { method: 'POST', headers, body: JSON.stringify({ docs }) })).ok);
+    assert.ok(
+      (await fetch(`${couchUrl}/${db}/_bulk_docs`, { method: 'POST', headers, body: JSON.stringify({ docs }) })).ok,
+    );
     const admin = new URL(couchAdminUrl);
     const engine = await createEngine({
       dataDir,
       config: {
         dataDir,
-        couch: { url: couchUrl, username: decodeURIComponent(admin.username), password: decodeURIComponent(admin.password), databases: [db] },
+        couch: {
+          url: couchUrl,
+          username: decodeURIComponent(admin.username),
+          password: decodeURIComponent(admin.password),
+          databases: [db],
+        },
         postgres: { kind: 'external', url: database.url },
         schema: 'v1',
         table: 'couchdb',
@@ -83,14 +90,24 @@ describe('http host in front of a real engine', { skip: !couchAdminUrl && 'needs
       stream.destroy();
 
       // The streaming download: same CSV as data.exportCsv, as an attachment.
-      const download = await fetch(`${host.url}/api/export.csv?table=couchdb&column=_id&op=contains&value=d1`, { headers: { authorization: `Bearer ${host.token}` } });
+      const download = await fetch(`${host.url}/api/export.csv?table=couchdb&column=_id&op=contains&value=d1`, {
+        headers: { authorization: `Bearer ${host.token}` },
+      });
       assert.equal(download.status, 200);
-      assert.match(download.headers.get('content-disposition') ?? '', /attachment; filename="couchdb-filtered-by-_id-exported-\d{4}-\d\d-\d\d\.csv"/);
+      assert.match(
+        download.headers.get('content-disposition') ?? '',
+        /attachment; filename="couchdb-filtered-by-_id-exported-\d{4}-\d\d-\d\d\.csv"/,
+      );
       const csv = await download.text();
-      const lines = csv.replace(/^\uFEFF/, '').split('\r\n').filter(Boolean);
+      const lines = csv
+        .replace(/^\uFEFF/, '')
+        .split('\r\n')
+        .filter(Boolean);
       assert.equal(lines[0], 'saved_timestamp,_id,_deleted,source,doc');
       assert.equal(lines.length - 1, 11, 'd1 and d10..d19');
-      const missing = await fetch(`${host.url}/api/export.csv?table=nope`, { headers: { authorization: `Bearer ${host.token}` } });
+      const missing = await fetch(`${host.url}/api/export.csv?table=nope`, {
+        headers: { authorization: `Bearer ${host.token}` },
+      });
       assert.equal(missing.status, 400);
       assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'NOT_FOUND');
       const anonymous = await fetch(`${host.url}/api/export.csv?table=couchdb`);

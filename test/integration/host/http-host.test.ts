@@ -49,11 +49,17 @@ describe('http host', () => {
   let host: HttpHost;
   let engine: ReturnType<typeof transportEngine>;
   let staticDir: string;
-  const json = (token?: string): Record<string, string> => ({ 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) });
+  const json = (token?: string): Record<string, string> => ({
+    'content-type': 'application/json',
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  });
 
   before(async () => {
     staticDir = mkdtempSync(path.join(tmpdir(), 'cht-host-'));
-    writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>CHT Sync</title><script type="module" src="/index.js"></script>');
+    writeFileSync(
+      path.join(staticDir, 'index.html'),
+      '<!doctype html><title>CHT Sync</title><script type="module" src="/index.js"></script>',
+    );
     writeFileSync(path.join(staticDir, 'index.js'), 'console.log(1)');
     engine = transportEngine();
     host = await startHttpHost(engine, { staticDir, logger: silentLogger, heartbeatMs: 200 });
@@ -75,41 +81,90 @@ describe('http host', () => {
     const noToken = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: json(), body: '{}' });
     assert.equal(noToken.status, 401);
     assert.equal((JSON.parse(noToken.body) as { ok: boolean }).ok, false);
-    const wrong = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: json('x'.repeat(32)), body: '{}' });
+    const wrong = await request(`${host.url}/api/invoke/app.info`, {
+      method: 'POST',
+      headers: json('x'.repeat(32)),
+      body: '{}',
+    });
     assert.equal(wrong.status, 401);
     assert.equal((await request(`${host.url}/`)).status, 401);
     assert.equal((await request(`${host.url}/?token=nope`)).status, 401);
   });
 
   it('round-trips an invoke with the Bearer token', async () => {
-    const res = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: json(host.token), body: '{}' });
+    const res = await request(`${host.url}/api/invoke/app.info`, {
+      method: 'POST',
+      headers: json(host.token),
+      body: '{}',
+    });
     assert.equal(res.status, 200);
-    assert.deepEqual(JSON.parse(res.body), { ok: true, value: { version: '9.9.9', dataDir: '/tmp/x', platform: process.platform, host: 'http' } });
+    assert.deepEqual(JSON.parse(res.body), {
+      ok: true,
+      value: { version: '9.9.9', dataDir: '/tmp/x', platform: process.platform, host: 'http' },
+    });
   });
 
   it('returns INVALID_ARGUMENT naming the field, and engine errors as wire errors', async () => {
-    const bad = await request(`${host.url}/api/invoke/runs.get`, { method: 'POST', headers: json(host.token), body: '{"id":"seven"}' });
-    const wire = JSON.parse(bad.body) as { ok: false; error: { code: string; message: string; details: { field: string } } };
+    const bad = await request(`${host.url}/api/invoke/runs.get`, {
+      method: 'POST',
+      headers: json(host.token),
+      body: '{"id":"seven"}',
+    });
+    const wire = JSON.parse(bad.body) as {
+      ok: false;
+      error: { code: string; message: string; details: { field: string } };
+    };
     assert.equal(wire.ok, false);
     assert.equal(wire.error.code, 'INVALID_ARGUMENT');
     assert.equal(wire.error.details.field, 'id');
     assert.match(wire.error.message, /\bid\b/);
-    const missing = JSON.parse((await request(`${host.url}/api/invoke/runs.get`, { method: 'POST', headers: json(host.token), body: '{"id":7}' })).body) as { error: { code: string } };
+    const missing = JSON.parse(
+      (
+        await request(`${host.url}/api/invoke/runs.get`, {
+          method: 'POST',
+          headers: json(host.token),
+          body: '{"id":7}',
+        })
+      ).body,
+    ) as { error: { code: string } };
     assert.equal(missing.error.code, 'NOT_FOUND');
-    const unknown = JSON.parse((await request(`${host.url}/api/invoke/nope.nope`, { method: 'POST', headers: json(host.token), body: '{}' })).body) as { error: { code: string } };
+    const unknown = JSON.parse(
+      (await request(`${host.url}/api/invoke/nope.nope`, { method: 'POST', headers: json(host.token), body: '{}' }))
+        .body,
+    ) as { error: { code: string } };
     assert.equal(unknown.error.code, 'NOT_FOUND');
-    const notJson = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: { authorization: `Bearer ${host.token}`, 'content-type': 'text/plain' }, body: '{}' });
+    const notJson = await request(`${host.url}/api/invoke/app.info`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${host.token}`, 'content-type': 'text/plain' },
+      body: '{}',
+    });
     assert.equal(notJson.status, 415);
   });
 
   it('refuses a foreign Origin and a foreign Host even with the token', async () => {
-    const foreign = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: { ...json(host.token), origin: 'http://evil.example' }, body: '{}' });
+    const foreign = await request(`${host.url}/api/invoke/app.info`, {
+      method: 'POST',
+      headers: { ...json(host.token), origin: 'http://evil.example' },
+      body: '{}',
+    });
     assert.equal(foreign.status, 403);
-    const lookalike = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: { ...json(host.token), origin: `${host.url}.evil.example` }, body: '{}' });
+    const lookalike = await request(`${host.url}/api/invoke/app.info`, {
+      method: 'POST',
+      headers: { ...json(host.token), origin: `${host.url}.evil.example` },
+      body: '{}',
+    });
     assert.equal(lookalike.status, 403);
-    const own = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: { ...json(host.token), origin: host.url }, body: '{}' });
+    const own = await request(`${host.url}/api/invoke/app.info`, {
+      method: 'POST',
+      headers: { ...json(host.token), origin: host.url },
+      body: '{}',
+    });
     assert.equal(own.status, 200);
-    const rebind = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: { ...json(host.token), host: `attacker.example:${new URL(host.url).port}` }, body: '{}' });
+    const rebind = await request(`${host.url}/api/invoke/app.info`, {
+      method: 'POST',
+      headers: { ...json(host.token), host: `attacker.example:${new URL(host.url).port}` },
+      body: '{}',
+    });
     assert.equal(rebind.status, 403);
   });
 
@@ -136,13 +191,23 @@ describe('http host', () => {
     assert.match(route.body, /CHT Sync/);
     // A file next to the static folder must stay out of reach of encoded ../ paths.
     writeFileSync(path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`), 'SECRET-CONTENT');
-    const traversal = await request(`${app}/..%2f${path.basename(staticDir)}-secret.txt`, { headers: { cookie: pair } });
+    const traversal = await request(`${app}/..%2f${path.basename(staticDir)}-secret.txt`, {
+      headers: { cookie: pair },
+    });
     assert.doesNotMatch(traversal.body, /SECRET-CONTENT/);
     rmSync(path.join(path.dirname(staticDir), `${path.basename(staticDir)}-secret.txt`));
-    const invoke = await request(`${app}/api/invoke/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: pair }, body: '{}' });
+    const invoke = await request(`${app}/api/invoke/app.info`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: pair },
+      body: '{}',
+    });
     assert.equal(invoke.status, 200);
     // Outside the instance's path the cookie is worth nothing (a browser would not even send it there).
-    const outside = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: pair }, body: '{}' });
+    const outside = await request(`${host.url}/api/invoke/app.info`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: pair },
+      body: '{}',
+    });
     assert.equal(outside.status, 401);
   });
 
@@ -158,12 +223,34 @@ describe('http host', () => {
       assert.notEqual(pathA, '/');
       // A's cookie presented to B, even on B's own path: refused.
       const bPath = other.appUrl.replace(/\/$/, '');
-      const stolen = await request(`${bPath}/api/invoke/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: a.split(';')[0]! }, body: '{}' });
+      const stolen = await request(`${bPath}/api/invoke/app.info`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie: a.split(';')[0]! },
+        body: '{}',
+      });
       assert.equal(stolen.status, 401);
       // Both cookies side by side (one browser, two instances): each host picks its own.
       const both = `${a.split(';')[0]}; ${b.split(';')[0]}`;
-      assert.equal((await request(`${bPath}/api/invoke/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: both }, body: '{}' })).status, 200);
-      assert.equal((await request(`${host.appUrl}api/invoke/app.info`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: both }, body: '{}' })).status, 200);
+      assert.equal(
+        (
+          await request(`${bPath}/api/invoke/app.info`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', cookie: both },
+            body: '{}',
+          })
+        ).status,
+        200,
+      );
+      assert.equal(
+        (
+          await request(`${host.appUrl}api/invoke/app.info`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', cookie: both },
+            body: '{}',
+          })
+        ).status,
+        200,
+      );
     } finally {
       await other.close();
     }
@@ -171,7 +258,11 @@ describe('http host', () => {
 
   it('issue 11 #3: the printed link is single-use; the next one is announced; a used link only works where it was used', async () => {
     const announced: string[] = [];
-    const own = await startHttpHost(transportEngine(), { staticDir, logger: silentLogger, onLinkUsed: (next) => announced.push(next) });
+    const own = await startHttpHost(transportEngine(), {
+      staticDir,
+      logger: silentLogger,
+      onLinkUsed: (next) => announced.push(next),
+    });
     try {
       const link = own.urlWithToken;
       const first = await request(link);
@@ -194,13 +285,23 @@ describe('http host', () => {
   });
 
   it('issue 11 #7: no open redirect, 413 for a large body, 400 for a bad %-encoding', async () => {
-    const sneaky = await request(`${host.url}/.//evil.example/?token=${new URL(host.urlWithToken).searchParams.get('token')}`);
+    const sneaky = await request(
+      `${host.url}/.//evil.example/?token=${new URL(host.urlWithToken).searchParams.get('token')}`,
+    );
     assert.equal(sneaky.status, 303);
     assert.equal(sneaky.headers.location, new URL(host.appUrl).pathname);
     assert.ok(sneaky.headers.location?.startsWith('/s/'));
-    const big = await request(`${host.url}/api/invoke/app.info`, { method: 'POST', headers: json(host.token), body: 'x'.repeat(3 * 1024 * 1024) });
+    const big = await request(`${host.url}/api/invoke/app.info`, {
+      method: 'POST',
+      headers: json(host.token),
+      body: 'x'.repeat(3 * 1024 * 1024),
+    });
     assert.equal(big.status, 413);
-    const badEncoding = await request(`${host.url}/api/invoke/%E0%A4%A`, { method: 'POST', headers: json(host.token), body: '{}' });
+    const badEncoding = await request(`${host.url}/api/invoke/%E0%A4%A`, {
+      method: 'POST',
+      headers: json(host.token),
+      body: '{}',
+    });
     assert.equal(badEncoding.status, 400);
   });
 
@@ -214,7 +315,10 @@ describe('http host', () => {
         res.on('data', (chunk: string) => {
           text += chunk;
           if (text.includes(': connected') && !text.includes('event:')) {
-            engine.bus.emit('sync.stateChanged', { database: 'medic', state: { kind: 'live', since: '2026-01-01T00:00:00.000Z' } });
+            engine.bus.emit('sync.stateChanged', {
+              database: 'medic',
+              state: { kind: 'live', since: '2026-01-01T00:00:00.000Z' },
+            });
           }
           if (text.includes('event: sync.stateChanged') && text.includes(': ping')) {
             req.destroy();
@@ -226,7 +330,10 @@ describe('http host', () => {
       setTimeout(() => reject(new Error('no event within 5 s')), 5000).unref();
     });
     const dataLine = received.split('\n').find((l) => l.startsWith('data: {"database"'));
-    assert.deepEqual(JSON.parse(dataLine?.slice(6) ?? 'null'), { database: 'medic', state: { kind: 'live', since: '2026-01-01T00:00:00.000Z' } });
+    assert.deepEqual(JSON.parse(dataLine?.slice(6) ?? 'null'), {
+      database: 'medic',
+      state: { kind: 'live', since: '2026-01-01T00:00:00.000Z' },
+    });
   });
 });
 
@@ -241,9 +348,15 @@ describe('renderer http client against the real host', () => {
       const client = createHttpClient(host.url, { token: host.token });
       const info = await client.invoke('app.info', {});
       assert.equal(info.version, '9.9.9');
-      await assert.rejects(client.invoke('runs.get', { id: 3 }), (e: unknown) => e instanceof ClientError && e.code === 'NOT_FOUND');
+      await assert.rejects(
+        client.invoke('runs.get', { id: 3 }),
+        (e: unknown) => e instanceof ClientError && e.code === 'NOT_FOUND',
+      );
       const anonymous = createHttpClient(host.url);
-      await assert.rejects(anonymous.invoke('app.info', {}), (e: unknown) => e instanceof ClientError && e.code === 'INVALID_ARGUMENT');
+      await assert.rejects(
+        anonymous.invoke('app.info', {}),
+        (e: unknown) => e instanceof ClientError && e.code === 'INVALID_ARGUMENT',
+      );
     } finally {
       await host.close();
       rmSync(staticDir, { recursive: true, force: true });

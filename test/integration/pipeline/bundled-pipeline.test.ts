@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CHANGED, changeRows } from './changes';
 import {
-  createPipelineDb, expectedRows, expectedSchema, PIPELINE_TABLES, tableSchema, type PipelineDb,
+  createPipelineDb,
+  expectedRows,
+  expectedSchema,
+  PIPELINE_TABLES,
+  tableSchema,
+  type PipelineDb,
 } from './pipeline-harness';
 import { deleteRow, fixtureRawRows, upsertRawRows } from './raw-fixture';
 
@@ -65,7 +70,11 @@ describe('bundled pipeline on the CHT sample documents', () => {
     }
     const expected = expectedSchema();
     for (const table of PIPELINE_TABLES) {
-      assert.deepEqual((await tableSchema(db.pool, table)).constraints, expected[table]?.constraints, `constraints of ${table}`);
+      assert.deepEqual(
+        (await tableSchema(db.pool, table)).constraints,
+        expected[table]?.constraints,
+        `constraints of ${table}`,
+      );
     }
     const report = fixtureRawRows().find((r) => r._id === 'fd2f6678-a360-41b8-88cc-a68069d5eeae');
     const person = fixtureRawRows().find((r) => r._id === CHANGED.renamedPerson);
@@ -84,7 +93,15 @@ describe('bundled pipeline on the CHT sample documents', () => {
       assert.equal(result.outcome, 'done', result.warnings.join(' | '));
       return result.models.map((m) => m.model).sort();
     };
-    assert.deepEqual(await ran('tag:base'), ['contact', 'contact_type', 'data_record', 'document_metadata', 'patient', 'person', 'place']);
+    assert.deepEqual(await ran('tag:base'), [
+      'contact',
+      'contact_type',
+      'data_record',
+      'document_metadata',
+      'patient',
+      'person',
+      'place',
+    ]);
     assert.deepEqual(await ran('tag:user'), ['feedback', 'telemetry', 'telemetry_devices', 'user']);
   });
 

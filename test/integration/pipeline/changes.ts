@@ -46,14 +46,36 @@ export function changeRows(): RawRow[] {
     edit(CHANGED.personBecomesPlace, { type: 'contact', contact_type: 'village' }),
     deleteRow(get(CHANGED.deletedUser), CHANGES_TIMESTAMP),
     deleteRow(get(CHANGED.deletedFeedback), CHANGES_TIMESTAMP),
-    edit(CHANGED.editedTelemetry, { metadata: { year: 2026, month: 8, day: 2, user: 'joyce_chw', versions: { app: '5.3.0' } } }),
+    edit(CHANGED.editedTelemetry, {
+      metadata: { year: 2026, month: 8, day: 2, user: 'joyce_chw', versions: { app: '5.3.0' } },
+    }),
     {
-      _id: CHANGED.newReport, saved_timestamp: CHANGES_TIMESTAMP, _deleted: false, source: 'localhost/medic',
-      doc: { _id: CHANGED.newReport, type: 'data_record', form: 'visit', reported_date: 1785456000000, fields: { patient_uuid: CHANGED.renamedPerson }, contact: { _id: CHANGED.renamedPerson, parent: { _id: 'b7d30fef-2f75-46b4-a990-119943a93ec0' } } },
+      _id: CHANGED.newReport,
+      saved_timestamp: CHANGES_TIMESTAMP,
+      _deleted: false,
+      source: 'localhost/medic',
+      doc: {
+        _id: CHANGED.newReport,
+        type: 'data_record',
+        form: 'visit',
+        reported_date: 1785456000000,
+        fields: { patient_uuid: CHANGED.renamedPerson },
+        contact: { _id: CHANGED.renamedPerson, parent: { _id: 'b7d30fef-2f75-46b4-a990-119943a93ec0' } },
+      },
     },
     {
-      _id: CHANGED.newPerson, saved_timestamp: CHANGES_TIMESTAMP, _deleted: false, source: 'localhost/medic',
-      doc: { _id: CHANGED.newPerson, type: 'person', name: 'New Person', patient_id: '90001', parent: { _id: 'b7d30fef-2f75-46b4-a990-119943a93ec0' }, reported_date: 1785456000000 },
+      _id: CHANGED.newPerson,
+      saved_timestamp: CHANGES_TIMESTAMP,
+      _deleted: false,
+      source: 'localhost/medic',
+      doc: {
+        _id: CHANGED.newPerson,
+        type: 'person',
+        name: 'New Person',
+        patient_id: '90001',
+        parent: { _id: 'b7d30fef-2f75-46b4-a990-119943a93ec0' },
+        reported_date: 1785456000000,
+      },
     },
   ];
 }

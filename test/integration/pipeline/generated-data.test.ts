@@ -19,7 +19,9 @@ function rawRows(from: number, to: number, batchOffset: number): RawRow[] {
     const id = String(doc._id);
     // `_users` never takes an _id from another database (the sync's precedence rule)
     if (database === '_users' && rows.has(id) && rows.get(id)?.source !== 'localhost/_users') continue;
-    const json = JSON.stringify(doc).replace(/(\\+u0000)/g, '').replaceAll('\u0000', '');
+    const json = JSON.stringify(doc)
+      .replace(/(\\+u0000)/g, '')
+      .replaceAll('\u0000', '');
     const batch = batchOffset + Math.floor((i - 1) / 1000);
     rows.set(id, {
       _id: id,
@@ -44,14 +46,38 @@ describe('bundled pipeline on a generated CHT dataset', () => {
 
   async function assertConsistent(): Promise<void> {
     const q = async (sql: string): Promise<number> => Number((await db.pool.query<{ n: string }>(sql)).rows[0]?.n);
-    const liveContacts = await q(`SELECT count(*) AS n FROM v1.couchdb WHERE NOT _deleted AND doc->>'type' IN ('contact','clinic','district_hospital','health_center','person')`);
+    const liveContacts = await q(
+      `SELECT count(*) AS n FROM v1.couchdb WHERE NOT _deleted AND doc->>'type' IN ('contact','clinic','district_hospital','health_center','person')`,
+    );
     assert.equal(await q(`SELECT count(*) AS n FROM v1.contact`), liveContacts, 'contact holds every live contact');
-    assert.equal(await q(`SELECT (SELECT count(*) FROM v1.person) + (SELECT count(*) FROM v1.place) AS n`), liveContacts, 'each contact is a person or a place');
-    const liveReports = await q(`SELECT count(*) AS n FROM v1.couchdb WHERE NOT _deleted AND doc->>'type' = 'data_record'`);
-    assert.equal(await q(`SELECT count(*) AS n FROM v1.data_record`), liveReports, 'data_record holds every live report');
-    assert.equal(await q(`SELECT count(*) AS n FROM v1.data_record d JOIN v1.couchdb c ON c._id = d.uuid WHERE c._deleted`), 0, 'no deleted report');
-    assert.equal(await q(`SELECT count(*) AS n FROM v1.couchdb c LEFT JOIN v1.document_metadata d ON d.uuid = c._id WHERE NOT c._deleted AND d.uuid IS NULL`), 0, 'every live doc has metadata');
-    const reportsWithIsoDate = await q(`SELECT count(*) AS n FROM v1.data_record d JOIN v1.couchdb c ON c._id = d.uuid WHERE jsonb_typeof(c.doc->'reported_date') = 'string' AND d.reported IS NOT NULL`);
+    assert.equal(
+      await q(`SELECT (SELECT count(*) FROM v1.person) + (SELECT count(*) FROM v1.place) AS n`),
+      liveContacts,
+      'each contact is a person or a place',
+    );
+    const liveReports = await q(
+      `SELECT count(*) AS n FROM v1.couchdb WHERE NOT _deleted AND doc->>'type' = 'data_record'`,
+    );
+    assert.equal(
+      await q(`SELECT count(*) AS n FROM v1.data_record`),
+      liveReports,
+      'data_record holds every live report',
+    );
+    assert.equal(
+      await q(`SELECT count(*) AS n FROM v1.data_record d JOIN v1.couchdb c ON c._id = d.uuid WHERE c._deleted`),
+      0,
+      'no deleted report',
+    );
+    assert.equal(
+      await q(
+        `SELECT count(*) AS n FROM v1.couchdb c LEFT JOIN v1.document_metadata d ON d.uuid = c._id WHERE NOT c._deleted AND d.uuid IS NULL`,
+      ),
+      0,
+      'every live doc has metadata',
+    );
+    const reportsWithIsoDate = await q(
+      `SELECT count(*) AS n FROM v1.data_record d JOIN v1.couchdb c ON c._id = d.uuid WHERE jsonb_typeof(c.doc->'reported_date') = 'string' AND d.reported IS NOT NULL`,
+    );
     assert.ok(reportsWithIsoDate > 0, 'string reported_date values are parsed, not dropped');
   }
 

@@ -61,9 +61,15 @@ describe('odd values real CHT data holds', () => {
   });
 
   test('a settings doc with odd contact_types does not fail contact_type or its children', async () => {
-    await upsertRawRows(first.pool, [{
-      _id: 'settings', saved_timestamp: '2026-07-31 00:00:02', _deleted: false, source: 'localhost/medic', doc: ODD_SETTINGS,
-    }]);
+    await upsertRawRows(first.pool, [
+      {
+        _id: 'settings',
+        saved_timestamp: '2026-07-31 00:00:02',
+        _deleted: false,
+        source: 'localhost/medic',
+        doc: ODD_SETTINGS,
+      },
+    ]);
     await first.run();
     const types = new Map((await first.rows('contact_type')).map((r) => [r.id, r]));
     assert.deepEqual(types.get('household_member'), { id: 'household_member', person: true, configured: true });
@@ -74,10 +80,15 @@ describe('odd values real CHT data holds', () => {
   });
 
   test('a settings doc whose contact_types is not an array does not fail', async () => {
-    await upsertRawRows(first.pool, [{
-      _id: 'settings', saved_timestamp: '2026-07-31 00:00:03', _deleted: false, source: 'localhost/medic',
-      doc: { _id: 'settings', settings: { contact_types: { id: 'not-a-list' } } },
-    }]);
+    await upsertRawRows(first.pool, [
+      {
+        _id: 'settings',
+        saved_timestamp: '2026-07-31 00:00:03',
+        _deleted: false,
+        source: 'localhost/medic',
+        doc: { _id: 'settings', settings: { contact_types: { id: 'not-a-list' } } },
+      },
+    ]);
     await first.run();
     assert.ok((await first.rows('contact_type')).some((r) => r.id === 'person'));
   });

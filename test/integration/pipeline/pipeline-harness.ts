@@ -11,8 +11,17 @@ import { createRawTable } from './raw-fixture';
 
 /** The eleven CHT Pipeline v2 tables the bundled project builds, in build order. */
 export const PIPELINE_TABLES = [
-  'document_metadata', 'contact', 'contact_type', 'person', 'place', 'patient',
-  'data_record', 'user', 'feedback', 'telemetry', 'telemetry_devices',
+  'document_metadata',
+  'contact',
+  'contact_type',
+  'person',
+  'place',
+  'patient',
+  'data_record',
+  'user',
+  'feedback',
+  'telemetry',
+  'telemetry_devices',
 ] as const;
 export type PipelineTable = (typeof PIPELINE_TABLES)[number];
 
@@ -112,7 +121,11 @@ export function expectedRows(table: string, stage: 'first-build' | 'after-change
   return JSON.parse(readFileSync(path.join(dir, `${table}.json`), 'utf8')) as Record<string, unknown>[];
 }
 
-export interface TableSchema { columns: { name: string; type: string }[]; constraints: string[]; indexes: string[] }
+export interface TableSchema {
+  columns: { name: string; type: string }[];
+  constraints: string[];
+  indexes: string[];
+}
 
 export function expectedSchema(): Record<string, TableSchema> {
   return JSON.parse(readFileSync(path.join(EXPECTED_DIR, '_schema.json'), 'utf8')) as Record<string, TableSchema>;

@@ -21,7 +21,11 @@ export interface RawRow {
   doc: Record<string, unknown>;
 }
 
-interface IndexEntry { index: number; db: string; _id: string }
+interface IndexEntry {
+  index: number;
+  db: string;
+  _id: string;
+}
 
 /** Docs share a saved_timestamp in groups of 8, as one sync batch stamps all its rows alike. */
 export const FIXTURE_GROUP = 8;
@@ -33,7 +37,9 @@ export function fixtureTimestamp(group: number): string {
 
 /** What the sync does to a document before it reaches jsonb (cht-sync's NUL rule). */
 function cleanDoc(doc: Record<string, unknown>): Record<string, unknown> {
-  const json = JSON.stringify(doc).replace(/(\\+u0000)/g, '').replaceAll('\u0000', '');
+  const json = JSON.stringify(doc)
+    .replace(/(\\+u0000)/g, '')
+    .replaceAll('\u0000', '');
   return JSON.parse(json) as Record<string, unknown>;
 }
 
@@ -42,7 +48,10 @@ function cleanDoc(doc: Record<string, unknown>): Record<string, unknown> {
  * and `_users`; the `medic` one holds the row in `couchdb` (the `_users` one is shadowed).
  */
 export function fixtureRawRows(): RawRow[] {
-  const docs = JSON.parse(readFileSync(path.join(FIXTURE_DIR, 'cht-sample-docs.json'), 'utf8')) as Record<string, unknown>[];
+  const docs = JSON.parse(readFileSync(path.join(FIXTURE_DIR, 'cht-sample-docs.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >[];
   const index = JSON.parse(readFileSync(path.join(FIXTURE_DIR, 'cht-sample-docs.index.json'), 'utf8')) as IndexEntry[];
   const rows = new Map<string, RawRow>();
   docs.forEach((doc, i) => {
@@ -67,11 +76,18 @@ export async function createRawTable(client: pg.ClientBase | pg.Pool, schema = '
   await client.query(
     `CREATE TABLE IF NOT EXISTS "${schema}"."${table}" (saved_timestamp TIMESTAMP, _id VARCHAR PRIMARY KEY, _deleted BOOLEAN, source VARCHAR, doc JSONB)`,
   );
-  await client.query(`CREATE INDEX IF NOT EXISTS "${table}_saved_timestamp" ON "${schema}"."${table}" (saved_timestamp)`);
+  await client.query(
+    `CREATE INDEX IF NOT EXISTS "${table}_saved_timestamp" ON "${schema}"."${table}" (saved_timestamp)`,
+  );
 }
 
 /** Upserts rows as the sync does (one row per _id; a newer write replaces the old one). */
-export async function upsertRawRows(client: pg.ClientBase | pg.Pool, rows: RawRow[], schema = 'v1', table = 'couchdb'): Promise<void> {
+export async function upsertRawRows(
+  client: pg.ClientBase | pg.Pool,
+  rows: RawRow[],
+  schema = 'v1',
+  table = 'couchdb',
+): Promise<void> {
   if (rows.length === 0) return;
   await client.query(
     `INSERT INTO "${schema}"."${table}" (saved_timestamp, _id, _deleted, source, doc)
@@ -85,5 +101,11 @@ export async function upsertRawRows(client: pg.ClientBase | pg.Pool, rows: RawRo
 
 /** A delete as the sync records it: the body-less stub with _deleted = true. */
 export function deleteRow(row: Pick<RawRow, '_id' | 'source'>, savedTimestamp: string): RawRow {
-  return { _id: row._id, source: row.source, saved_timestamp: savedTimestamp, _deleted: true, doc: { _id: row._id, _rev: '9-deleted', _deleted: true } };
+  return {
+    _id: row._id,
+    source: row.source,
+    saved_timestamp: savedTimestamp,
+    _deleted: true,
+    doc: { _id: row._id, _rev: '9-deleted', _deleted: true },
+  };
 }

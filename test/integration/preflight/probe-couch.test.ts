@@ -18,7 +18,11 @@ let tlsUrl: string;
 let certDir: string;
 const admin = () => ({ url: couch.url, username: TEST_ADMIN.username, password: TEST_ADMIN.password });
 
-async function expectError(promise: Promise<unknown>, code: string, check: (message: string, error: EngineError) => void): Promise<void> {
+async function expectError(
+  promise: Promise<unknown>,
+  code: string,
+  check: (message: string, error: EngineError) => void,
+): Promise<void> {
   try {
     await promise;
   } catch (error) {
@@ -33,25 +37,53 @@ async function expectError(promise: Promise<unknown>, code: string, check: (mess
 }
 
 async function put(pathname: string, body: unknown): Promise<void> {
-  const res = await fetch(`${couch.url}${pathname}`, { method: 'PUT', headers: adminHeaders(), body: JSON.stringify(body) });
+  const res = await fetch(`${couch.url}${pathname}`, {
+    method: 'PUT',
+    headers: adminHeaders(),
+    body: JSON.stringify(body),
+  });
   assert.ok(res.ok, `PUT ${pathname}: ${res.status} ${await res.text()}`);
 }
 
 before(async () => {
   couch = await startPouchServer();
-  for (const db of ['medic', 'medic-sentinel', 'medic-users-meta', 'medic-user-chw1-meta', 'other']) await put(`/${db}`, {});
+  for (const db of ['medic', 'medic-sentinel', 'medic-users-meta', 'medic-user-chw1-meta', 'other'])
+    await put(`/${db}`, {});
   for (let i = 0; i < 3; i++) await put(`/medic/doc-${i}`, { type: 'person', i });
   // A TLS front with a certificate made now, for this test: a self-signed CHT install.
   certDir = mkdtempSync(path.join(tmpdir(), 'cht-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(certDir, 'key.pem'), '-out', path.join(certDir, 'cert.pem'), '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-  tlsProxy = https.createServer({ key: readFileSync(path.join(certDir, 'key.pem')), cert: readFileSync(path.join(certDir, 'cert.pem')) }, (req, res) => {
-    const upstream = http.request(`${couch.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path.join(certDir, 'key.pem'),
+      '-out',
+      path.join(certDir, 'cert.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
+  tlsProxy = https.createServer(
+    { key: readFileSync(path.join(certDir, 'key.pem')), cert: readFileSync(path.join(certDir, 'cert.pem')) },
+    (req, res) => {
+      const upstream = http.request(`${couch.url}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    },
+  );
   tlsProxy.on('tlsClientError', () => undefined);
   const port = await freePort();
   await new Promise<void>((resolve) => tlsProxy.listen(port, '127.0.0.1', resolve));
@@ -90,26 +122,38 @@ describe('probeCouch', () => {
   });
 
   it('a wrong password: COUCH_AUTH naming the user and the settings, never the password', async () => {
-    await expectError(probeCouch({ url: couch.url, username: 'admin', password: 'not-the-password' }), 'COUCH_AUTH', (m) => {
-      assert.match(m, /rejected the user 'admin'/);
-      assert.match(m, /COUCHDB_USER and COUCHDB_PASSWORD/);
-      assert.doesNotMatch(m, /not-the-password/);
-    });
+    await expectError(
+      probeCouch({ url: couch.url, username: 'admin', password: 'not-the-password' }),
+      'COUCH_AUTH',
+      (m) => {
+        assert.match(m, /rejected the user 'admin'/);
+        assert.match(m, /COUCHDB_USER and COUCHDB_PASSWORD/);
+        assert.doesNotMatch(m, /not-the-password/);
+      },
+    );
   });
 
   it('a user who is not a member of a database: COUCH_FORBIDDEN naming the user', async () => {
     // pouchdb-server has no per-database security, so this answers as CouchDB 3 does for a non-member.
     const guarded = http.createServer((req, res) => {
       res.writeHead(req.url === '/medic' ? 403 : 200, { 'content-type': 'application/json' });
-      res.end(req.url === '/medic' ? JSON.stringify({ error: 'forbidden', reason: 'You are not allowed to access this db.' }) : JSON.stringify({ couchdb: 'Welcome', version: '3.3.3' }));
+      res.end(
+        req.url === '/medic'
+          ? JSON.stringify({ error: 'forbidden', reason: 'You are not allowed to access this db.' })
+          : JSON.stringify({ couchdb: 'Welcome', version: '3.3.3' }),
+      );
     });
     const port = await freePort();
     await new Promise<void>((r) => guarded.listen(port, '127.0.0.1', r));
     try {
-      await expectError(checkDatabases({ url: `http://127.0.0.1:${port}`, username: 'reader', password: 'reader-pass' }, ['medic']), 'COUCH_FORBIDDEN', (m) => {
-        assert.match(m, /The user 'reader' may not read the database 'medic'/);
-        assert.match(m, /member of the database/);
-      });
+      await expectError(
+        checkDatabases({ url: `http://127.0.0.1:${port}`, username: 'reader', password: 'reader-pass' }, ['medic']),
+        'COUCH_FORBIDDEN',
+        (m) => {
+          assert.match(m, /The user 'reader' may not read the database 'medic'/);
+          assert.match(m, /member of the database/);
+        },
+      );
     } finally {
       await new Promise((r) => guarded.close(r));
     }
@@ -126,7 +170,11 @@ describe('probeCouch', () => {
   });
 
   it('an unknown host name is named', async () => {
-    await expectError(probeCouch({ url: 'https://no-such-host.invalid' }, { timeoutMs: 5000 }), 'COUCH_UNREACHABLE', (m) => assert.match(m, /'no-such-host.invalid' cannot be found/));
+    await expectError(
+      probeCouch({ url: 'https://no-such-host.invalid' }, { timeoutMs: 5000 }),
+      'COUCH_UNREACHABLE',
+      (m) => assert.match(m, /'no-such-host.invalid' cannot be found/),
+    );
   });
 
   it('a server that accepts but never answers: COUCH_TIMEOUT', async () => {
@@ -135,7 +183,9 @@ describe('probeCouch', () => {
     const port = await freePort();
     await new Promise<void>((r) => silent.listen(port, '127.0.0.1', r));
     try {
-      await expectError(probeCouch({ url: `http://127.0.0.1:${port}` }, { timeoutMs: 300 }), 'COUCH_TIMEOUT', (m) => assert.match(m, /did not answer within/));
+      await expectError(probeCouch({ url: `http://127.0.0.1:${port}` }, { timeoutMs: 300 }), 'COUCH_TIMEOUT', (m) =>
+        assert.match(m, /did not answer within/),
+      );
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((r) => silent.close(r));
@@ -166,7 +216,9 @@ describe('probeCouch', () => {
     const port = await freePort();
     await new Promise<void>((r) => nginxLike.listen(port, '127.0.0.1', r));
     try {
-      await expectError(probeCouch({ url: `http://127.0.0.1:${port}` }), 'COUCH_PROTOCOL', (m) => assert.match(m, /is an HTTPS port: use https:\/\//));
+      await expectError(probeCouch({ url: `http://127.0.0.1:${port}` }), 'COUCH_PROTOCOL', (m) =>
+        assert.match(m, /is an HTTPS port: use https:\/\//),
+      );
     } finally {
       await new Promise((r) => nginxLike.close(r));
     }
@@ -179,11 +231,21 @@ describe('probeCouch', () => {
       assert.match(m, /trust this certificate/i);
       fingerprint = String(error.details?.fingerprint256 ?? '');
     });
-    const expected = execFileSync('openssl', ['x509', '-in', path.join(certDir, 'cert.pem'), '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1]!.trim();
+    const expected = execFileSync(
+      'openssl',
+      ['x509', '-in', path.join(certDir, 'cert.pem'), '-noout', '-fingerprint', '-sha256'],
+      { encoding: 'utf8' },
+    )
+      .split('=')[1]!
+      .trim();
     assert.equal(fingerprint, expected);
     const trusted = await probeCouch({ ...admin(), url: tlsUrl, trustedFingerprint256: fingerprint });
     assert.ok(trusted.databases.some((d) => d.name === 'medic'));
-    await expectError(probeCouch({ ...admin(), url: tlsUrl, trustedFingerprint256: 'AA:BB' }), 'COUCH_TLS', () => undefined);
+    await expectError(
+      probeCouch({ ...admin(), url: tlsUrl, trustedFingerprint256: 'AA:BB' }),
+      'COUCH_TLS',
+      () => undefined,
+    );
   });
 
   it('a web page instead of CouchDB: COUCH_PROTOCOL', async () => {
@@ -194,8 +256,12 @@ describe('probeCouch', () => {
     const port = await freePort();
     await new Promise<void>((r) => web.listen(port, '127.0.0.1', r));
     try {
-      await expectError(probeCouch({ url: `http://127.0.0.1:${port}` }), 'COUCH_PROTOCOL', (m) => assert.match(m, /not as CouchDB \(it returned a web page\)/));
-      await expectError(checkDatabases({ url: `http://127.0.0.1:${port}` }, ['medic']), 'COUCH_PROTOCOL', (m) => assert.match(m, /answers for 'medic', but not as a CouchDB database \(it returned a web page\)/));
+      await expectError(probeCouch({ url: `http://127.0.0.1:${port}` }), 'COUCH_PROTOCOL', (m) =>
+        assert.match(m, /not as CouchDB \(it returned a web page\)/),
+      );
+      await expectError(checkDatabases({ url: `http://127.0.0.1:${port}` }, ['medic']), 'COUCH_PROTOCOL', (m) =>
+        assert.match(m, /answers for 'medic', but not as a CouchDB database \(it returned a web page\)/),
+      );
     } finally {
       await new Promise((r) => web.close(r));
     }
@@ -208,15 +274,19 @@ describe('checkDatabases', () => {
   });
 
   it('names each missing database with its near miss', async () => {
-    await expectError(checkDatabases(admin(), ['medic', 'medic_sentinel', 'Medic-Users-Meta', 'zzz']), 'COUCH_DB_MISSING', (m, error) => {
-      assert.match(m, /'medic_sentinel' \(did you mean 'medic-sentinel'\?\)/);
-      assert.match(m, /'zzz'(?! \(did)/);
-      assert.match(m, /--databases or COUCHDB_DBS/);
-      assert.deepEqual(error.details?.missing, [
-        { name: 'medic_sentinel', suggestion: 'medic-sentinel' },
-        { name: 'Medic-Users-Meta', suggestion: 'medic-users-meta' },
-        { name: 'zzz', suggestion: null },
-      ]);
-    });
+    await expectError(
+      checkDatabases(admin(), ['medic', 'medic_sentinel', 'Medic-Users-Meta', 'zzz']),
+      'COUCH_DB_MISSING',
+      (m, error) => {
+        assert.match(m, /'medic_sentinel' \(did you mean 'medic-sentinel'\?\)/);
+        assert.match(m, /'zzz'(?! \(did)/);
+        assert.match(m, /--databases or COUCHDB_DBS/);
+        assert.deepEqual(error.details?.missing, [
+          { name: 'medic_sentinel', suggestion: 'medic-sentinel' },
+          { name: 'Medic-Users-Meta', suggestion: 'medic-users-meta' },
+          { name: 'zzz', suggestion: null },
+        ]);
+      },
+    );
   });
 });

@@ -42,14 +42,32 @@ describe('the first-sync estimate comes from a measured probe of the link', () =
     const estimate = estimateSeconds(probe, total);
 
     const started = Date.now();
-    const result = await syncOnce({ couch: { url: link.url, ...TEST_ADMIN }, databases: ['medic'], pool, schema: 'v1', table: 'couchdb', batchSize: 1000, maxBatchBytes: 1 << 24, checkpoints: memoryCheckpoints(), logger: silentLogger });
+    const result = await syncOnce({
+      couch: { url: link.url, ...TEST_ADMIN },
+      databases: ['medic'],
+      pool,
+      schema: 'v1',
+      table: 'couchdb',
+      batchSize: 1000,
+      maxBatchBytes: 1 << 24,
+      checkpoints: memoryCheckpoints(),
+      logger: silentLogger,
+    });
     const actual = (Date.now() - started) / 1000;
     assert.equal(result.outcome, 'done');
-    console.log(`probe: ${probe.wireBytes} B for ${probe.docs} docs in ${Math.round(probe.transferMs)} ms + ${Math.round(probe.latencyMs)} ms; estimate ${estimate} s, actual ${actual.toFixed(1)} s for ${total} docs`);
-    assert.ok(estimate >= actual / 2 && estimate <= actual * 2, `estimate ${estimate} s vs actual ${actual.toFixed(1)} s`);
+    console.log(
+      `probe: ${probe.wireBytes} B for ${probe.docs} docs in ${Math.round(probe.transferMs)} ms + ${Math.round(probe.latencyMs)} ms; estimate ${estimate} s, actual ${actual.toFixed(1)} s for ${total} docs`,
+    );
+    assert.ok(
+      estimate >= actual / 2 && estimate <= actual * 2,
+      `estimate ${estimate} s vs actual ${actual.toFixed(1)} s`,
+    );
   });
 
   it('a LAN-fast page does not promise more than this machine writes', () => {
-    assert.equal(estimateSeconds({ docs: 200, wireBytes: 30_000, latencyMs: 1, transferMs: 0.2, isCompressed: true }, 30_000), 10 + Math.ceil((30 * 1) / 1000));
+    assert.equal(
+      estimateSeconds({ docs: 200, wireBytes: 30_000, latencyMs: 1, transferMs: 0.2, isCompressed: true }, 30_000),
+      10 + Math.ceil((30 * 1) / 1000),
+    );
   });
 });

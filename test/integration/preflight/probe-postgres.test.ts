@@ -5,11 +5,21 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { EngineError } from '../../../app/core/engine-error';
-import { freePort, removeEmbeddedCluster, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../../app/postgres/embedded';
+import {
+  freePort,
+  removeEmbeddedCluster,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+} from '../../../app/postgres/embedded';
 import { probePostgres } from '../../../app/preflight';
 import { createTestDatabase, uniqueName } from '../../support/postgres';
 
-async function expectError(promise: Promise<unknown>, code: string, check: (message: string) => void, secret?: string): Promise<void> {
+async function expectError(
+  promise: Promise<unknown>,
+  code: string,
+  check: (message: string) => void,
+  secret?: string,
+): Promise<void> {
   try {
     await promise;
   } catch (error) {

@@ -8,15 +8,29 @@ import type { GeneratedDoc } from '../../../app/generator/generate-cht-docs';
 
 type Doc = Record<string, unknown>;
 const CONTACT_TYPES = new Set(['contact', 'clinic', 'district_hospital', 'health_center', 'person']);
-const SHARED_IDS = new Set(['resources', 'branding', 'partners', 'service-worker-meta', 'zscore-charts', 'settings', 'privacy-policies']);
+const SHARED_IDS = new Set([
+  'resources',
+  'branding',
+  'partners',
+  'service-worker-meta',
+  'zscore-charts',
+  'settings',
+  'privacy-policies',
+]);
 
 function parentChain(doc: Doc): string[] {
   const ids: string[] = [];
-  for (let node = doc.parent as Doc | undefined; node && typeof node === 'object'; node = node.parent as Doc | undefined) if (typeof node._id === 'string') ids.push(node._id);
+  for (
+    let node = doc.parent as Doc | undefined;
+    node && typeof node === 'object';
+    node = node.parent as Doc | undefined
+  )
+    if (typeof node._id === 'string') ids.push(node._id);
   return ids;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
 
 /** docs_by_replication_key's subject of a report. */
 export function reportSubject(doc: Doc): string | undefined {
@@ -24,8 +38,16 @@ export function reportSubject(doc: Doc): string | undefined {
   const contactId = str((doc.contact as Doc | undefined)?._id);
   if (doc.form) {
     const errors = Array.isArray(doc.errors) ? (doc.errors as Doc[]) : [];
-    if (contactId && errors.some((e) => e.code === 'registration_not_found' || e.code === 'invalid_patient_id')) return contactId;
-    return str(doc.patient_id) ?? str(fields.patient_id) ?? str(doc.place_id) ?? str(fields.place_id) ?? str(fields.patient_uuid) ?? contactId;
+    if (contactId && errors.some((e) => e.code === 'registration_not_found' || e.code === 'invalid_patient_id'))
+      return contactId;
+    return (
+      str(doc.patient_id) ??
+      str(fields.patient_id) ??
+      str(doc.place_id) ??
+      str(fields.place_id) ??
+      str(fields.patient_uuid) ??
+      contactId
+    );
   }
   if (doc.sms_message) return contactId;
   return undefined;
@@ -51,9 +73,11 @@ export function chtScopeOracle(docs: readonly GeneratedDoc[], placeIds: readonly
   const latest = new Map<string, GeneratedDoc>();
   for (const g of docs) latest.set(`${g.database}\u0001${String(g.doc._id)}`, g);
   const live = [...latest.values()];
-  const bodyOf = (d: Doc): Doc => (d.type === 'tombstone' && d.tombstone && typeof d.tombstone === 'object' ? (d.tombstone as Doc) : d);
+  const bodyOf = (d: Doc): Doc =>
+    d.type === 'tombstone' && d.tombstone && typeof d.tombstone === 'object' ? (d.tombstone as Doc) : d;
 
-  const inScopeContact = (d: Doc): boolean => CONTACT_TYPES.has(String(d.type)) && (places.has(String(d._id)) || parentChain(d).some((id) => places.has(id)));
+  const inScopeContact = (d: Doc): boolean =>
+    CONTACT_TYPES.has(String(d.type)) && (places.has(String(d._id)) || parentChain(d).some((id) => places.has(id)));
   const subjectIds = new Set<string>();
   const shortcodeScopes = new Map<string, Set<boolean>>();
   for (const g of live) {
@@ -72,7 +96,8 @@ export function chtScopeOracle(docs: readonly GeneratedDoc[], placeIds: readonly
   for (const g of live) {
     if (g.database !== 'medic' || g.doc.type !== 'user-settings') continue;
     const facilities = Array.isArray(g.doc.facility_id) ? g.doc.facility_id : [g.doc.facility_id];
-    if (facilities.some((f) => typeof f === 'string' && subjectIds.has(f))) users.add(String(g.doc._id).replace('org.couchdb.user:', ''));
+    if (facilities.some((f) => typeof f === 'string' && subjectIds.has(f)))
+      users.add(String(g.doc._id).replace('org.couchdb.user:', ''));
   }
   const userIds = new Set([...users].map((n) => `org.couchdb.user:${n}`));
 
@@ -99,7 +124,10 @@ export function chtScopeOracle(docs: readonly GeneratedDoc[], placeIds: readonly
         }
         const submitter = str((d.contact as Doc | undefined)?._id);
         isIn = subject ? subjectIds.has(subject) : submitter !== undefined && subjectIds.has(submitter);
-        const submitterLineage = d.contact && typeof d.contact === 'object' ? [String((d.contact as Doc)._id), ...parentChain(d.contact as Doc)] : [];
+        const submitterLineage =
+          d.contact && typeof d.contact === 'object'
+            ? [String((d.contact as Doc)._id), ...parentChain(d.contact as Doc)]
+            : [];
         const submitterIn = submitterLineage.some((id) => places.has(id));
         if (!isIn && submitterIn) subjectOutSubmitterIn.add(key);
         if (isIn && !submitterIn) subjectInSubmitterOut.add(key);
@@ -107,7 +135,12 @@ export function chtScopeOracle(docs: readonly GeneratedDoc[], placeIds: readonly
       else if (d.type === 'user-settings') isIn = userIds.has(String(d._id));
     } else if (g.database === '_users') isIn = userIds.has(String(d._id));
     else if (g.database === 'medic-users-meta') {
-      const name = d.type === 'feedback' ? ((d.meta as Doc | undefined)?.user as Doc | undefined)?.name : d.type === 'telemetry' ? (d.metadata as Doc | undefined)?.user : undefined;
+      const name =
+        d.type === 'feedback'
+          ? ((d.meta as Doc | undefined)?.user as Doc | undefined)?.name
+          : d.type === 'telemetry'
+            ? (d.metadata as Doc | undefined)?.user
+            : undefined;
       isIn = typeof name === 'string' && users.has(name);
     }
     if (isIn) expected.add(key);

@@ -9,7 +9,17 @@ import { startPouchServer, type PouchServer } from '../../support/pouchdb-server
 import { couchRequest, createDb, memoryCheckpoints, newPool, rawRows, type RawRow } from './helpers';
 
 const USER_ID = 'org.couchdb.user:x';
-const userDoc = { _id: USER_ID, type: 'user', name: 'x', roles: ['chw'], password_scheme: 'pbkdf2', derived_key: 'k', salt: 's', iterations: 10, pbkdf2_prf: 'sha256' };
+const userDoc = {
+  _id: USER_ID,
+  type: 'user',
+  name: 'x',
+  roles: ['chw'],
+  password_scheme: 'pbkdf2',
+  derived_key: 'k',
+  salt: 's',
+  iterations: 10,
+  pbkdf2_prf: 'sha256',
+};
 const settingsDoc = { _id: USER_ID, type: 'user-settings', name: 'x', facility_id: 'f1', contact_id: 'c1' };
 
 describe('several sources sharing _ids: nothing is silently overwritten', () => {
@@ -41,10 +51,19 @@ describe('several sources sharing _ids: nothing is silently overwritten', () => 
   });
   const put = async (server: PouchServer, db: string, doc: Record<string, unknown>): Promise<void> => {
     await createDb(server.url, db);
-    const r = await couchRequest(server.url, 'PUT', `/${encodeURIComponent(db)}/${encodeURIComponent(String(doc._id))}`, doc);
+    const r = await couchRequest(
+      server.url,
+      'PUT',
+      `/${encodeURIComponent(db)}/${encodeURIComponent(String(doc._id))}`,
+      doc,
+    );
     assert.equal(r.status, 201, JSON.stringify(r.json));
   };
-  const shape = (rows: RawRow[]): string[] => rows.filter((r) => r._id === USER_ID).map((r) => `${r.source} ${String(r.doc.type)}`).sort();
+  const shape = (rows: RawRow[]): string[] =>
+    rows
+      .filter((r) => r._id === USER_ID)
+      .map((r) => `${r.source} ${String(r.doc.type)}`)
+      .sort();
 
   it('org.couchdb.user:x in _users and medic: both kept, medic holds couchdb whatever the sync order', async () => {
     const [a, b] = servers as [PouchServer, PouchServer];
@@ -72,7 +91,10 @@ describe('several sources sharing _ids: nothing is silently overwritten', () => 
     }
 
     // An edit in the shadowed source updates its shadow row, never the main one.
-    const current = (await couchRequest(a.url, 'GET', `/_users/${encodeURIComponent(USER_ID)}`)).json as Record<string, unknown>;
+    const current = (await couchRequest(a.url, 'GET', `/_users/${encodeURIComponent(USER_ID)}`)).json as Record<
+      string,
+      unknown
+    >;
     await put(a, '_users', { ...current, roles: ['chw', 'supervisor'] });
     assert.equal((await syncOnce(options(a, 'order_a', ['_users', 'medic']))).outcome, 'done');
     const shadow = await rawRows(pool, 'order_a', 'couchdb_shadowed');
@@ -87,13 +109,25 @@ describe('several sources sharing _ids: nothing is silently overwritten', () => 
     assert.equal((await syncOnce(options(a, 'two', ['medic'], '127.0.0.1'))).outcome, 'done');
     assert.equal((await syncOnce(options(a, 'two', ['medic'], 'localhost'))).outcome, 'done');
     const all = await rawRows(pool, 'two', 'couchdb_all');
-    const settings = all.filter((r) => r._id === 'settings').map((r) => r.source).sort();
+    const settings = all
+      .filter((r) => r._id === 'settings')
+      .map((r) => r.source)
+      .sort();
     assert.deepEqual(settings, ['127.0.0.1/medic', 'localhost/medic']);
     const main = await rawRows(pool, 'two', 'couchdb');
     assert.equal(main.find((r) => r._id === 'settings')?.source, '127.0.0.1/medic');
     assert.equal(new Set(main.map((r) => r._id)).size, main.length);
     // every medic doc of both "instances" is there once
-    const medicIds = all.filter((r) => r.source === '127.0.0.1/medic').map((r) => r._id).sort();
-    assert.deepEqual(all.filter((r) => r.source === 'localhost/medic').map((r) => r._id).sort(), medicIds);
+    const medicIds = all
+      .filter((r) => r.source === '127.0.0.1/medic')
+      .map((r) => r._id)
+      .sort();
+    assert.deepEqual(
+      all
+        .filter((r) => r.source === 'localhost/medic')
+        .map((r) => r._id)
+        .sort(),
+      medicIds,
+    );
   });
 });

@@ -18,11 +18,47 @@ import { createTestDatabase } from '../../support/postgres';
 import { FIXTURE_DOCS, newPool } from './helpers';
 
 const NUMBERS = [
-  '0', '-0', '12', '12.0', '-12.50', '1.5', '0.1', '0.30000000000000004', '1e5', '1E5', '1.0e5', '2.5e-7', '-1e-7',
-  '1e21', '1e300', '0.0000001', '0.00000010', '123456789012345', '1234567890123456', '12345678901234567890',
-  '9007199254740993', '3.14159265358979323846', '1700000000000', '-0.0', '100', '0.5000', '10.01', '5e0',
-  '-1.2389632700011135', '0.30000000000000004441', '1e400', '-1e400', '5e-324', '1.7976931348623157e308',
-  '123456789012345678', '36.8', '-0.5', '0.000001', '1e-6', '1e20', '123456789012345680',
+  '0',
+  '-0',
+  '12',
+  '12.0',
+  '-12.50',
+  '1.5',
+  '0.1',
+  '0.30000000000000004',
+  '1e5',
+  '1E5',
+  '1.0e5',
+  '2.5e-7',
+  '-1e-7',
+  '1e21',
+  '1e300',
+  '0.0000001',
+  '0.00000010',
+  '123456789012345',
+  '1234567890123456',
+  '12345678901234567890',
+  '9007199254740993',
+  '3.14159265358979323846',
+  '1700000000000',
+  '-0.0',
+  '100',
+  '0.5000',
+  '10.01',
+  '5e0',
+  '-1.2389632700011135',
+  '0.30000000000000004441',
+  '1e400',
+  '-1e400',
+  '5e-324',
+  '1.7976931348623157e308',
+  '123456789012345678',
+  '36.8',
+  '-0.5',
+  '0.000001',
+  '1e-6',
+  '1e20',
+  '123456789012345680',
 ];
 
 /** Each number token in several positions and spacings a CouchDB body can put it in. */
@@ -38,7 +74,9 @@ function numberDocs(): string[] {
 
 /** The docs as the feed parser hands them on (cutting each doc's text out and checking its numbers), read in chunks of `chunk` bytes. */
 function parsedRows(docTexts: string[], chunk: number): ChangeRow[] {
-  const body = Buffer.from(`{"results":[\n${docTexts.map((d, i) => `{"seq":${i + 1},"id":${JSON.stringify((JSON.parse(d) as { _id: string })._id)},"changes":[{"rev":"1-a"}],"doc":${d}}`).join(',\n')}\n],"last_seq":${docTexts.length}}`);
+  const body = Buffer.from(
+    `{"results":[\n${docTexts.map((d, i) => `{"seq":${i + 1},"id":${JSON.stringify((JSON.parse(d) as { _id: string })._id)},"changes":[{"rev":"1-a"}],"doc":${d}}`).join(',\n')}\n],"last_seq":${docTexts.length}}`,
+  );
   const parser = new NormalFeedParser();
   const rows: ChangeRow[] = [];
   for (let o = 0; o < body.length; o += chunk) rows.push(...parser.push(body.subarray(o, o + chunk)));
@@ -46,7 +84,10 @@ function parsedRows(docTexts: string[], chunk: number): ChangeRow[] {
   return rows;
 }
 
-const rowFor = (docText: string, extra: Partial<ChangeRow> = {}): ChangeRow => ({ ...(parsedRows([docText], 1 << 16)[0] as ChangeRow), ...extra });
+const rowFor = (docText: string, extra: Partial<ChangeRow> = {}): ChangeRow => ({
+  ...(parsedRows([docText], 1 << 16)[0] as ChangeRow),
+  ...extra,
+});
 
 describe('docs stored as received', () => {
   let pgDb: { url: string; drop(): Promise<void> };
@@ -61,13 +102,19 @@ describe('docs stored as received', () => {
   });
 
   /** For each doc text: [stored as the sink prepares it, stored as CHT Sync would (parse + stringify)], as jsonb text. */
-  async function storedBothWays(rows: ChangeRow[], isUsersDb = false): Promise<{ ours: string; reference: string; asReceived: boolean }[]> {
+  async function storedBothWays(
+    rows: ChangeRow[],
+    isUsersDb = false,
+  ): Promise<{ ours: string; reference: string; asReceived: boolean }[]> {
     const ours: string[] = [];
     const reference: string[] = [];
     const asReceived: boolean[] = [];
     for (const row of rows) {
       const prepared = prepareRow(row, isUsersDb);
-      const parsed = prepareRow({ ...row, doc: rowDoc(row), docText: undefined, docNumbersAsWritten: undefined }, isUsersDb);
+      const parsed = prepareRow(
+        { ...row, doc: rowDoc(row), docText: undefined, docNumbersAsWritten: undefined },
+        isUsersDb,
+      );
       assert.ok('json' in prepared && 'json' in parsed, `${row.id}: storable`);
       ours.push(prepared.json);
       reference.push(parsed.json);
@@ -85,7 +132,10 @@ describe('docs stored as received', () => {
     // read whole, and cut every few bytes (tokens split across chunks are not trusted: re-serialised)
     for (const chunk of [1 << 16, 7, 3]) {
       const rows = parsedRows(docs, chunk);
-      assert.ok(chunk < 100 || rows.every((r) => r.docNumbersAsWritten !== undefined), 'whole tokens are all checked by the parser');
+      assert.ok(
+        chunk < 100 || rows.every((r) => r.docNumbersAsWritten !== undefined),
+        'whole tokens are all checked by the parser',
+      );
       const stored = await storedBothWays(rows);
       stored.forEach((s, i) => assert.equal(s.ours, s.reference, `${docs[i]} (chunks of ${chunk})`));
       // Not vacuous: some are stored as received, and some had to be rewritten.
@@ -97,9 +147,16 @@ describe('docs stored as received', () => {
   });
 
   it('stores the shared fixtures and generated CHT docs as received, most of them without re-serialising', async () => {
-    const texts = [...FIXTURE_DOCS.map((d) => JSON.stringify(d)), ...[...generateChtDocs({ seed: 7, docs: 3000 })].filter((g) => g.database !== '_users').map((g) => JSON.stringify(g.doc))];
+    const texts = [
+      ...FIXTURE_DOCS.map((d) => JSON.stringify(d)),
+      ...[...generateChtDocs({ seed: 7, docs: 3000 })]
+        .filter((g) => g.database !== '_users')
+        .map((g) => JSON.stringify(g.doc)),
+    ];
     const deleted = texts.map((t) => (JSON.parse(t) as { _deleted?: boolean })._deleted === true);
-    const stored = await storedBothWays(parsedRows(texts, 1 << 16).map((r, i) => ({ ...r, deleted: deleted[i] as boolean })));
+    const stored = await storedBothWays(
+      parsedRows(texts, 1 << 16).map((r, i) => ({ ...r, deleted: deleted[i] as boolean })),
+    );
     stored.forEach((s, i) => assert.equal(s.ours, s.reference, `doc #${i}`));
     const share = stored.filter((s) => s.asReceived).length / stored.length;
     assert.ok(share > 0.99, `share stored without re-serialising: ${share.toFixed(3)}`);
@@ -111,7 +168,9 @@ describe('docs stored as received', () => {
     assert.ok('json' in prepared);
     assert.deepEqual(JSON.parse(prepared.json), { _id: 'z', a: 'xy', b: 'C:\\u0000dir' });
 
-    const user = rowFor('{"_id":"org.couchdb.user:u","type":"user","name":"u","derived_key":"k","salt":"s","iterations":10}');
+    const user = rowFor(
+      '{"_id":"org.couchdb.user:u","type":"user","name":"u","derived_key":"k","salt":"s","iterations":10}',
+    );
     for (const isUsersDb of [true, false]) {
       const u = prepareRow(user, isUsersDb);
       assert.ok('json' in u);
@@ -122,10 +181,19 @@ describe('docs stored as received', () => {
     assert.ok('json' in bodyDelete && bodyDelete.deleted, 'a row whose body says _deleted is a delete');
 
     const broken = prepareRow(rowFor('{"_id":"q"}', { docText: '{"_id":"q",}' }), true);
-    assert.ok('reason' in broken && /not valid JSON/.test(broken.reason), 'an unparseable body that must be parsed is skipped with a reason');
+    assert.ok(
+      'reason' in broken && /not valid JSON/.test(broken.reason),
+      'an unparseable body that must be parsed is skipped with a reason',
+    );
 
-    const dates = rowFor('{"_id":"d","at":"2025-02-06T00:00:00.000+03:00","list":"1.50 or 2.0 kg","gps":{"lat":-1.2389632700011135}}');
-    assert.equal((prepareRow(dates, false) as { json: string }).json, dates.docText, 'number-like text in strings and shortest-form numbers need no rewrite');
+    const dates = rowFor(
+      '{"_id":"d","at":"2025-02-06T00:00:00.000+03:00","list":"1.50 or 2.0 kg","gps":{"lat":-1.2389632700011135}}',
+    );
+    assert.equal(
+      (prepareRow(dates, false) as { json: string }).json,
+      dates.docText,
+      'number-like text in strings and shortest-form numbers need no rewrite',
+    );
     const stored = await storedBothWays([nul, dates, rowFor('{"_id":"w","ws" : [ 1 , 2 ] ,"é":"\\u00e9\\/"}')]);
     for (const s of stored) assert.equal(s.ours, s.reference);
   });
@@ -138,26 +206,60 @@ describe('docs stored as received', () => {
       { _id: 'new\nline\\slash', nested: { path: 'C:\\dir\\file', esc: '\\t is not a tab' } },
       { _id: 'ünï\u2028côdé', emoji: '👩🏽‍⚕️', ctrl: '\u0001\u001f' },
     ];
-    const rows = parsedRows(docs.map((d) => JSON.stringify(d)), 1 << 16);
+    const rows = parsedRows(
+      docs.map((d) => JSON.stringify(d)),
+      1 << 16,
+    );
     assert.ok(rows.every((r) => r.docText !== undefined));
-    await sink.writeBatch({ source: 'h/medic', precedence: ['h/medic'], rows, seq: '3', pending: 0, isUsersDb: false, forceProgress: false });
+    await sink.writeBatch({
+      source: 'h/medic',
+      precedence: ['h/medic'],
+      rows,
+      seq: '3',
+      pending: 0,
+      isUsersDb: false,
+      forceProgress: false,
+    });
     await sink.close();
-    const stored = await pool.query<{ _id: string; doc: unknown }>('select _id, doc from copy_chars.couchdb order by _id');
-    assert.deepEqual(stored.rows, [...docs].sort((a, b) => (a._id < b._id ? -1 : 1)).map((d) => ({ _id: d._id, doc: d })));
+    const stored = await pool.query<{ _id: string; doc: unknown }>(
+      'select _id, doc from copy_chars.couchdb order by _id',
+    );
+    assert.deepEqual(
+      stored.rows,
+      [...docs].sort((a, b) => (a._id < b._id ? -1 : 1)).map((d) => ({ _id: d._id, doc: d })),
+    );
   });
 
   it('a batch with documents PostgreSQL refuses: those are skipped with the reason, the rest written in the same batch', async () => {
     await ensureRawSchema(pool, 'refused', 'couchdb');
     const sink = createPgRawSink({ pool, schema: 'refused', table: 'couchdb', logger: silentLogger });
-    const texts = Array.from({ length: 10 }, (_, i) => (i === 3 || i === 8 ? `{"_id":"bad-${i}","s":"\\ud800"}` : `{"_id":"ok-${i}","n":${i}}`));
-    const result = await sink.writeBatch({ source: 'h/medic', precedence: ['h/medic'], rows: parsedRows(texts, 1 << 16), seq: '10', pending: 0, isUsersDb: false, forceProgress: false });
+    const texts = Array.from({ length: 10 }, (_, i) =>
+      i === 3 || i === 8 ? `{"_id":"bad-${i}","s":"\\ud800"}` : `{"_id":"ok-${i}","n":${i}}`,
+    );
+    const result = await sink.writeBatch({
+      source: 'h/medic',
+      precedence: ['h/medic'],
+      rows: parsedRows(texts, 1 << 16),
+      seq: '10',
+      pending: 0,
+      isUsersDb: false,
+      forceProgress: false,
+    });
     await sink.close();
-    assert.deepEqual(result.skipped.map((s) => s.id), ['bad-3', 'bad-8']);
+    assert.deepEqual(
+      result.skipped.map((s) => s.id),
+      ['bad-3', 'bad-8'],
+    );
     assert.match(result.skipped[0]?.reason ?? '', /PostgreSQL rejected the document: .*(surrogate|json)/i);
     assert.equal(result.docs, 8);
     const stored = await pool.query<{ _id: string }>('select _id from refused.couchdb order by _id');
-    assert.deepEqual(stored.rows.map((r) => r._id), ['ok-0', 'ok-1', 'ok-2', 'ok-4', 'ok-5', 'ok-6', 'ok-7', 'ok-9']);
-    const progress = await pool.query<{ seq: string }>("select seq from refused.couchdb_progress where source = 'h/medic'");
+    assert.deepEqual(
+      stored.rows.map((r) => r._id),
+      ['ok-0', 'ok-1', 'ok-2', 'ok-4', 'ok-5', 'ok-6', 'ok-7', 'ok-9'],
+    );
+    const progress = await pool.query<{ seq: string }>(
+      "select seq from refused.couchdb_progress where source = 'h/medic'",
+    );
     assert.equal(progress.rows[0]?.seq, '10', 'the position moves past the refused documents');
   });
 });

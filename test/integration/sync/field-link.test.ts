@@ -26,7 +26,11 @@ describe('sync through a field link (shaping proxy in front of pouchdb-server, r
 
   before(async () => {
     couch = await startPouchServer();
-    await seedCouch(couch.url, { username: couch.username, password: couch.password }, generateChtDocs({ seed: 8, docs: 600 }));
+    await seedCouch(
+      couch.url,
+      { username: couch.username, password: couch.password },
+      generateChtDocs({ seed: 8, docs: 600 }),
+    );
     for (const db of DBS) {
       const feed = await couchRequest(couch.url, 'GET', `/${encodeURIComponent(db)}/_changes`);
       totalRows += (feed.json as { results: unknown[] }).results.length;
@@ -37,7 +41,9 @@ describe('sync through a field link (shaping proxy in front of pouchdb-server, r
     await couch?.stop();
   });
 
-  const setup = async (shape: Parameters<typeof startShapingProxy>[1] = {}): Promise<{ pool: pg.Pool; proxy: ShapingProxy }> => {
+  const setup = async (
+    shape: Parameters<typeof startShapingProxy>[1] = {},
+  ): Promise<{ pool: pg.Pool; proxy: ShapingProxy }> => {
     const db = await createTestDatabase('sync_field');
     const pool = newPool(db.url);
     const proxy = await startShapingProxy(couch.url, shape);
@@ -64,7 +70,13 @@ describe('sync through a field link (shaping proxy in front of pouchdb-server, r
 
   it('first sync through 1 Mbit/s + 200 ms with gzip and one cut mid-body: exactly once, about the bytes a gzip reader needs', async () => {
     const { pool, proxy } = await setup({ bytesPerSecond: MBIT, latencyMs: 200 });
-    const reader = await readWithGzip({ url: proxy.url, username: couch.username, password: couch.password, databases: DBS, limit: 1000 });
+    const reader = await readWithGzip({
+      url: proxy.url,
+      username: couch.username,
+      password: couch.password,
+      databases: DBS,
+      limit: 1000,
+    });
     assert.equal(reader.docs, totalRows);
     const readerWire = proxy.wireBytes;
     proxy.reset();
@@ -76,14 +88,23 @@ describe('sync through a field link (shaping proxy in front of pouchdb-server, r
     const written = result.databases.reduce((n, d) => n + d.docs, 0); // docs counts deletes too
     assert.equal(written, totalRows, 'every row written once: the cut page was not committed, so nothing was redone');
     const medic = changesRequests(proxy).filter((r) => r.url.startsWith('/medic/'));
-    assert.ok(medic.some((r) => r.wireBytes === 12_000), 'a medic response was cut after 12,000 bytes');
+    assert.ok(
+      medic.some((r) => r.wireBytes === 12_000),
+      'a medic response was cut after 12,000 bytes',
+    );
     for (const r of changesRequests(proxy)) assert.equal(r.contentEncoding, 'gzip', `${r.url} travelled compressed`);
     // About the bytes a gzip reader needs: the cut costs its 12 KB and the re-read of that page.
-    assert.ok(proxy.wireBytes <= 1.2 * readerWire + 12_000, `sync ${proxy.wireBytes} bytes on the wire vs the gzip reader's ${readerWire}`);
+    assert.ok(
+      proxy.wireBytes <= 1.2 * readerWire + 12_000,
+      `sync ${proxy.wireBytes} bytes on the wire vs the gzip reader's ${readerWire}`,
+    );
     const inBatch = events.filter((e) => e.type === 'progress' && (e.receivingBytes ?? 0) > 0);
     assert.ok(inBatch.length > 0, 'progress moved within a batch (bytes received)');
     const last = events.filter((e) => e.type === 'progress' && e.database === 'medic').at(-1);
-    assert.ok(last?.type === 'progress' && (last.linkBytesPerSecond ?? 0) > 0 && (last.linkBytesPerSecond ?? 0) < 2 * MBIT, `link rate measured near 1 Mbit/s: ${last?.type === 'progress' ? last.linkBytesPerSecond : ''}`);
+    assert.ok(
+      last?.type === 'progress' && (last.linkBytesPerSecond ?? 0) > 0 && (last.linkBytesPerSecond ?? 0) < 2 * MBIT,
+      `link rate measured near 1 Mbit/s: ${last?.type === 'progress' ? last.linkBytesPerSecond : ''}`,
+    );
   });
 
   it('a response that stops sending is abandoned and retried from the last committed batch', async () => {
@@ -108,7 +129,10 @@ describe('sync through a field link (shaping proxy in front of pouchdb-server, r
     assert.equal(medic[0]?.status, 503);
     const times = proxy.requests.map((r) => r);
     assert.ok(times.length >= 2);
-    assert.ok((result.databases[0]?.seconds ?? 0) >= 1.9, `waited ${result.databases[0]?.seconds} s (Retry-After: 2; the backoff alone would be 0.25 s)`);
+    assert.ok(
+      (result.databases[0]?.seconds ?? 0) >= 1.9,
+      `waited ${result.databases[0]?.seconds} s (Retry-After: 2; the backoff alone would be 0.25 s)`,
+    );
     await assertSameAsCouch(pool, couch.url, ['medic'], HOST);
   });
 
@@ -119,16 +143,30 @@ describe('sync through a field link (shaping proxy in front of pouchdb-server, r
     assert.equal(medic?.outcome, 'failed');
     assert.equal(medic?.error?.code, 'COUCH_PROTOCOL');
     assert.match(medic?.error?.message ?? '', /"medic".*same page again/);
-    assert.ok(changesRequests(proxy).length <= 4, `stopped after ${changesRequests(proxy).length} requests, not thousands`);
+    assert.ok(
+      changesRequests(proxy).length <= 4,
+      `stopped after ${changesRequests(proxy).length} requests, not thousands`,
+    );
     assert.ok((medic?.docs ?? 0) <= 400, `${medic?.docs} documents written, not millions`);
   });
 
   it('an HTML page with status 200 on _changes is reported as a web page, not as a cut connection', async () => {
     const { pool, proxy } = await setup();
     for (let i = 0; i < 5; i++) {
-      proxy.fault({ kind: 'status', status: 200, headers: { 'content-type': 'text/html' }, body: '<!doctype html><html><head><title>Wi-Fi login</title></head><body>Sign in</body></html>', match: /\/medic\/_changes/ });
+      proxy.fault({
+        kind: 'status',
+        status: 200,
+        headers: { 'content-type': 'text/html' },
+        body: '<!doctype html><html><head><title>Wi-Fi login</title></head><body>Sign in</body></html>',
+        match: /\/medic\/_changes/,
+      });
     }
-    const result = await syncOnce(options(pool, proxy, { databases: ['medic'], retryPolicy: { maxAttempts: 2, downBaseMs: 10, slowBaseMs: 10, maxDelayMs: 20 } }));
+    const result = await syncOnce(
+      options(pool, proxy, {
+        databases: ['medic'],
+        retryPolicy: { maxAttempts: 2, downBaseMs: 10, slowBaseMs: 10, maxDelayMs: 20 },
+      }),
+    );
     const error = result.databases[0]?.error;
     assert.equal(error?.code, 'COUCH_PROTOCOL');
     assert.match(error?.message ?? '', /web page \("Wi-Fi login"\)/);
@@ -165,6 +203,9 @@ describe('sync through a field link (shaping proxy in front of pouchdb-server, r
     assert.equal(result.outcome, 'done', JSON.stringify(result.databases.map((d) => d.error)));
     const continuous = changesRequests(proxy).filter((r) => r.url.includes('feed=continuous'));
     assert.match(continuous[0]?.acceptEncoding ?? '', /gzip/, 'first asked compressed');
-    assert.ok(continuous.some((r) => r.acceptEncoding === 'identity'), 'then uncompressed');
+    assert.ok(
+      continuous.some((r) => r.acceptEncoding === 'identity'),
+      'then uncompressed',
+    );
   });
 });

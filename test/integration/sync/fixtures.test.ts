@@ -6,7 +6,15 @@ import { syncOnce } from '../../../app/engine/sync-wiring';
 import type { SyncOptions } from '../../../app/sync/types';
 import { createTestDatabase } from '../../support/postgres';
 import { startPouchServer, type PouchServer } from '../../support/pouchdb-server';
-import { FIXTURE_DOCS, assertSameAsCouch, couchRequest, loadFixtures, memoryCheckpoints, newPool, rawRows } from './helpers';
+import {
+  FIXTURE_DOCS,
+  assertSameAsCouch,
+  couchRequest,
+  loadFixtures,
+  memoryCheckpoints,
+  newPool,
+  rawRows,
+} from './helpers';
 
 const DBS = ['medic', 'medic-sentinel', 'medic-users-meta', '_users', 'medic-logs'];
 const HOST = '127.0.0.1';
@@ -42,7 +50,11 @@ describe('sync of the 48 CHT fixture documents (pouchdb-server, real PostgreSQL)
 
   it('first run: every document exactly once, sanitised, tombstones kept', async () => {
     const result = await syncOnce(options());
-    assert.equal(result.outcome, 'done', JSON.stringify(result.databases.map((d) => [d.database, d.outcome, d.error?.message])));
+    assert.equal(
+      result.outcome,
+      'done',
+      JSON.stringify(result.databases.map((d) => [d.database, d.outcome, d.error?.message])),
+    );
     for (const d of result.databases) {
       assert.equal(d.reachedEnd, true);
       assert.equal(d.source, `${HOST}/${d.database}`);
@@ -66,7 +78,8 @@ describe('sync of the 48 CHT fixture documents (pouchdb-server, real PostgreSQL)
 
     const user = byKey.get(`${HOST}/_users org.couchdb.user:joyce_chw`);
     assert.ok(user, 'the _users row is kept');
-    for (const field of ['password_scheme', 'pbkdf2_prf', 'iterations', 'derived_key', 'salt']) assert.equal(field in (user?.doc ?? {}), false, field);
+    for (const field of ['password_scheme', 'pbkdf2_prf', 'iterations', 'derived_key', 'salt'])
+      assert.equal(field in (user?.doc ?? {}), false, field);
     assert.equal(user?.doc.name, 'joyce_chw');
     const settings = byKey.get(`${HOST}/medic org.couchdb.user:joyce_chw`);
     assert.equal(settings?.doc.type, 'user-settings');
@@ -84,13 +97,16 @@ describe('sync of the 48 CHT fixture documents (pouchdb-server, real PostgreSQL)
     const medicStamps = new Set(rows.filter((r) => r.source === `${HOST}/medic`).map((r) => r.saved_timestamp));
     assert.ok(medicStamps.size >= 5 && medicStamps.size <= 7, `batches of medic: ${medicStamps.size}`);
 
-    const progress = await pool.query<{ source: string; seq: string }>('select source, seq from v1.couchdb_progress order by source');
+    const progress = await pool.query<{ source: string; seq: string }>(
+      'select source, seq from v1.couchdb_progress order by source',
+    );
     assert.equal(progress.rows.length, DBS.length);
   });
 
   it('second run writes nothing', async () => {
     const snapshot = async (): Promise<string> => {
-      const r = await pool.query(`select (select count(*) from v1.couchdb_all) n, (select max(saved_timestamp)::text from v1.couchdb_all) ts,
+      const r =
+        await pool.query(`select (select count(*) from v1.couchdb_all) n, (select max(saved_timestamp)::text from v1.couchdb_all) ts,
         (select string_agg(source || seq || updated_at::text, ',' order by source) from v1.couchdb_progress) p`);
       return JSON.stringify(r.rows[0]);
     };
@@ -106,13 +122,35 @@ describe('sync of the 48 CHT fixture documents (pouchdb-server, real PostgreSQL)
 
   it('an added, an edited and a deleted document are picked up, and nothing else', async () => {
     const before = await rawRows(pool);
-    const added = { _id: 'added-doc', type: 'person', name: 'New', note: 'path C:\\u0000dir keeps its backslash', nul: 'a\u0000b' };
+    const added = {
+      _id: 'added-doc',
+      type: 'person',
+      name: 'New',
+      note: 'path C:\\u0000dir keeps its backslash',
+      nul: 'a\u0000b',
+    };
     assert.equal((await couchRequest(couch.url, 'PUT', '/medic/added-doc', added)).status, 201);
-    const edited = (await couchRequest(couch.url, 'GET', '/medic/c563e1f2-d5f9-495a-9c17-452a792f02df')).json as Record<string, unknown>;
+    const edited = (await couchRequest(couch.url, 'GET', '/medic/c563e1f2-d5f9-495a-9c17-452a792f02df')).json as Record<
+      string,
+      unknown
+    >;
     edited.name = 'Grace W. (edited)';
-    assert.equal((await couchRequest(couch.url, 'PUT', '/medic/c563e1f2-d5f9-495a-9c17-452a792f02df', edited)).status, 201);
-    const victim = (await couchRequest(couch.url, 'GET', '/medic-users-meta/feedback-2026-07-14T10:31:02.118Z-019f602e-1ae6-72aa-83c6-50e9618a1fb6')).json as { _rev: string };
-    const del = await couchRequest(couch.url, 'DELETE', `/medic-users-meta/feedback-2026-07-14T10:31:02.118Z-019f602e-1ae6-72aa-83c6-50e9618a1fb6?rev=${victim._rev}`);
+    assert.equal(
+      (await couchRequest(couch.url, 'PUT', '/medic/c563e1f2-d5f9-495a-9c17-452a792f02df', edited)).status,
+      201,
+    );
+    const victim = (
+      await couchRequest(
+        couch.url,
+        'GET',
+        '/medic-users-meta/feedback-2026-07-14T10:31:02.118Z-019f602e-1ae6-72aa-83c6-50e9618a1fb6',
+      )
+    ).json as { _rev: string };
+    const del = await couchRequest(
+      couch.url,
+      'DELETE',
+      `/medic-users-meta/feedback-2026-07-14T10:31:02.118Z-019f602e-1ae6-72aa-83c6-50e9618a1fb6?rev=${victim._rev}`,
+    );
     assert.equal(del.status, 200);
 
     const result = await syncOnce(options());
@@ -126,7 +164,9 @@ describe('sync of the 48 CHT fixture documents (pouchdb-server, real PostgreSQL)
     await assertSameAsCouch(pool, couch.url, DBS, HOST);
     const after = await rawRows(pool);
     const old = new Map(before.map((r) => [`${r.source} ${r._id}`, r]));
-    const changed = after.filter((r) => JSON.stringify(old.get(`${r.source} ${r._id}`)) !== JSON.stringify(r)).map((r) => `${r.source} ${r._id}`);
+    const changed = after
+      .filter((r) => JSON.stringify(old.get(`${r.source} ${r._id}`)) !== JSON.stringify(r))
+      .map((r) => `${r.source} ${r._id}`);
     assert.deepEqual(changed.sort(), [
       `${HOST}/medic added-doc`,
       `${HOST}/medic c563e1f2-d5f9-495a-9c17-452a792f02df`,

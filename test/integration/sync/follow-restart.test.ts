@@ -54,7 +54,10 @@ describe('following live while CouchDB goes down and comes back', () => {
       retryPolicy: { maxAttempts: Number.POSITIVE_INFINITY, downBaseMs: 200, slowBaseMs: 200, maxDelayMs: 1000 },
       onEvent: (e) => events.push(e),
     });
-    const medicStates = (): string[] => events.filter((e) => e.type === 'state' && e.database === 'medic').map((e) => (e.type === 'state' ? e.state.kind : ''));
+    const medicStates = (): string[] =>
+      events
+        .filter((e) => e.type === 'state' && e.database === 'medic')
+        .map((e) => (e.type === 'state' ? e.state.kind : ''));
     await waitFor('medic live', () => medicStates().includes('live'));
 
     await couch.restart();
@@ -63,11 +66,19 @@ describe('following live while CouchDB goes down and comes back', () => {
       const off = s.indexOf('backing-off');
       return off > 0 && s.slice(off).includes('live');
     });
-    const backingOff = events.find((e) => e.type === 'state' && e.database === 'medic' && e.state.kind === 'backing-off');
+    const backingOff = events.find(
+      (e) => e.type === 'state' && e.database === 'medic' && e.state.kind === 'backing-off',
+    );
     assert.equal(backingOff?.type === 'state' && backingOff.state.error?.code, 'COUCH_UNREACHABLE');
 
-    assert.equal((await couchRequest(couch.url, 'PUT', '/medic/after-restart', { type: 'person', name: 'back' })).status, 201);
-    await waitFor('the new doc', async () => (await pool.query("select 1 from v1.couchdb where _id = 'after-restart'")).rowCount === 1);
+    assert.equal(
+      (await couchRequest(couch.url, 'PUT', '/medic/after-restart', { type: 'person', name: 'back' })).status,
+      201,
+    );
+    await waitFor(
+      'the new doc',
+      async () => (await pool.query("select 1 from v1.couchdb where _id = 'after-restart'")).rowCount === 1,
+    );
     controller.abort();
     const result = await running;
     assert.equal(result.outcome, 'done', JSON.stringify(result.databases.map((d) => [d.database, d.outcome, d.error])));

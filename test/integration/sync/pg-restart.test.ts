@@ -6,7 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { memoryLogger } from '../../../app/core/logger';
 import { generateChtDocs, seedCouch } from '../../../app/generator';
-import { removeEmbeddedCluster, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../../app/postgres/embedded';
+import {
+  removeEmbeddedCluster,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+} from '../../../app/postgres/embedded';
 import { syncOnce } from '../../../app/engine/sync-wiring';
 import { startPouchServer, type PouchServer } from '../../support/pouchdb-server';
 import { assertSameAsCouch, memoryCheckpoints, newPool } from './helpers';
@@ -21,7 +25,11 @@ describe('PostgreSQL restarted during a run (embedded PostgreSQL, stopped and st
 
   before(async () => {
     couch = await startPouchServer();
-    await seedCouch(couch.url, { username: couch.username, password: couch.password }, generateChtDocs({ seed: 3, docs: 2000 }));
+    await seedCouch(
+      couch.url,
+      { username: couch.username, password: couch.password },
+      generateChtDocs({ seed: 3, docs: 2000 }),
+    );
     dataDir = mkdtempSync(path.join(tmpdir(), 'cht-sync-restart-'));
     postgres = await startEmbeddedPostgres(dataDir);
     pool = newPool(postgres.url);
@@ -61,7 +69,10 @@ describe('PostgreSQL restarted during a run (embedded PostgreSQL, stopped and st
     await restarting;
     assert.ok(batches > 5);
     assert.equal(result.outcome, 'done', JSON.stringify(result.databases.map((d) => d.error)));
-    assert.ok(logger.entries.some((e) => /retrying/.test(e.message)), 'something was retried');
+    assert.ok(
+      logger.entries.some((e) => /retrying/.test(e.message)),
+      'something was retried',
+    );
     await assertSameAsCouch(pool, couch.url, DBS, '127.0.0.1');
   });
 });

@@ -47,7 +47,13 @@ export async function startRecordedServer(o: { tls?: { key: string; cert: string
     if (state.failWith !== null) {
       const status = state.failWith;
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(status === 401 ? { error: 'unauthorized', reason: 'Name or password is incorrect.' } : { error: 'internal_server_error', reason: 'No DB shards could be opened.' }));
+      res.end(
+        JSON.stringify(
+          status === 401
+            ? { error: 'unauthorized', reason: 'Name or password is incorrect.' }
+            : { error: 'internal_server_error', reason: 'No DB shards could be opened.' },
+        ),
+      );
       return;
     }
     if (url.pathname === `/${index.database}`) {

@@ -54,11 +54,17 @@ describe('sync against recorded CouchDB 3 responses (opaque seqs, seq_interval n
     for (const r of rows) assert.equal(r.source, '127.0.0.1/medic');
     assert.equal(byId.get('b1c56bfe-7f3a-4f45-972a-fec163e04365')?._deleted, true);
     assert.equal(byId.get('019f988b-b300-78ed-83e2-d5ce1dd1f1dc')?.doc.name, 'Grace Wanjiku (duplicate)');
-    assert.deepEqual(byId.get('delete-without-body')?.doc, { _id: 'delete-without-body', _rev: '2-00000000000000000000000000000002', _deleted: true });
+    assert.deepEqual(byId.get('delete-without-body')?.doc, {
+      _id: 'delete-without-body',
+      _rev: '2-00000000000000000000000000000002',
+      _deleted: true,
+    });
     assert.equal(byId.get('delete-without-body')?._deleted, true);
     assert.equal(byId.get('d3531c8e-9fa0-4905-8960-b306766d847b')?.doc.notes, 'Called twiceno answer');
     assert.equal(byId.get('d3531c8e-9fa0-4905-8960-b306766d847b')?.doc.path, 'C:\\u0000dir');
-    const progress = await pool.query<{ seq: string; pending: number }>(`select seq, pending from "${schema}".couchdb_progress where source = '127.0.0.1/medic'`);
+    const progress = await pool.query<{ seq: string; pending: number }>(
+      `select seq, pending from "${schema}".couchdb_progress where source = '127.0.0.1/medic'`,
+    );
     assert.equal(progress.rows[0]?.seq, lastSeq(), 'the opaque seq is stored byte for byte');
     assert.equal(progress.rows[0]?.pending, 0);
   };
@@ -74,7 +80,10 @@ describe('sync against recorded CouchDB 3 responses (opaque seqs, seq_interval n
     assert.equal(db?.deletes, 3);
     assert.equal(db?.seqBefore, null);
     assert.equal(db?.seqAfter, lastSeq());
-    assert.deepEqual(db?.skipped.map((s) => s.id), ['bad-surrogate']);
+    assert.deepEqual(
+      db?.skipped.map((s) => s.id),
+      ['bad-surrogate'],
+    );
     assert.match(db?.skipped[0]?.reason ?? '', /json/i);
     await assertContents('rec_a');
 
@@ -91,17 +100,23 @@ describe('sync against recorded CouchDB 3 responses (opaque seqs, seq_interval n
       assert.equal(r.headers.authorization, `Basic ${Buffer.from('reader:recorded-secret').toString('base64')}`);
     }
     const progress = events.filter((e) => e.type === 'progress');
-    assert.ok(progress.some((e) => e.type === 'progress' && e.pending === 4 && !e.isPendingEstimate), 'pending from the feed');
+    assert.ok(
+      progress.some((e) => e.type === 'progress' && e.pending === 4 && !e.isPendingEstimate),
+      'pending from the feed',
+    );
     assert.equal(progress.at(-1)?.type === 'progress' && progress.at(-1)?.pending, 0);
   });
 
   it('cuts pages by bytes and checkpoints only non-null seqs inside a page', async () => {
     const batchSeqs: (string | null)[] = [];
-    const result = await syncOnce(options('rec_b', { maxBatchBytes: 300, onEvent: (e) => e.type === 'batch' && batchSeqs.push(e.seq) }));
+    const result = await syncOnce(
+      options('rec_b', { maxBatchBytes: 300, onEvent: (e) => e.type === 'batch' && batchSeqs.push(e.seq) }),
+    );
     assert.equal(result.outcome, 'done', JSON.stringify(result.databases[0]?.error));
     await assertContents('rec_b');
     // page 1's first row carries a seq (seq_interval), the others null: the cut batches checkpoint that one
-    const page1First = '3-g1AAAAG3eJzLYWBg4MhgTmHgz8tPSTV0MDQy1zMAQsMcoARTIkOS_P___7MSGXAqSVIAkkn2IFUZzIkMuUAee5pRqnGiuXkKA2dpXkpqWmZeagpu_Q4g_fGEbEkAqaqH2sIItsXAyMjM2NgUUwdOU_JYgCRDA5ACGjQfn30QlQsgKvcjfGaQZmaUmmZClM8gZhyAmHGfsG0PICrBPmQC22ZqbGRqamyIqSsLAAArcXo';
+    const page1First =
+      '3-g1AAAAG3eJzLYWBg4MhgTmHgz8tPSTV0MDQy1zMAQsMcoARTIkOS_P___7MSGXAqSVIAkkn2IFUZzIkMuUAee5pRqnGiuXkKA2dpXkpqWmZeagpu_Q4g_fGEbEkAqaqH2sIItsXAyMjM2NgUUwdOU_JYgCRDA5ACGjQfn30QlQsgKvcjfGaQZmaUmmZClM8gZhyAmHGfsG0PICrBPmQC22ZqbGRqamyIqSsLAAArcXo';
     assert.equal(batchSeqs[0], page1First);
     assert.ok(batchSeqs.length > 3, `batches: ${batchSeqs.length}`);
     assert.ok(batchSeqs.includes(server.index.requests[1]?.since as string), 'page 1 ends at its last_seq');

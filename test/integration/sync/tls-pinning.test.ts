@@ -22,7 +22,25 @@ describe('a self-signed CouchDB (https) the user chose to trust', () => {
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'cht-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=cht.local', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=cht.local',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const cert = readFileSync(path.join(dir, 'cert.pem'), 'utf8');
     fingerprint = new X509Certificate(cert).fingerprint256;
     server = await startRecordedServer({ tls: { key: readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert } });
@@ -37,7 +55,12 @@ describe('a self-signed CouchDB (https) the user chose to trust', () => {
   });
 
   const options = (schema: string, trustedFingerprint256?: string): SyncOptions => ({
-    couch: { url: server.url, username: 'u', password: 'p-secret', ...(trustedFingerprint256 ? { trustedFingerprint256 } : {}) },
+    couch: {
+      url: server.url,
+      username: 'u',
+      password: 'p-secret',
+      ...(trustedFingerprint256 ? { trustedFingerprint256 } : {}),
+    },
     databases: ['medic'],
     pool,
     schema,

@@ -11,7 +11,10 @@ import { createTestDatabase } from '../../support/postgres';
 /** Writes a small dbt project into a temp folder. */
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'cht-proj-'));
-  for (const [rel, text] of Object.entries({ 'dbt_project.yml': "name: 'probe'\nversion: '1'\nconfig-version: 2\n", ...files })) {
+  for (const [rel, text] of Object.entries({
+    'dbt_project.yml': "name: 'probe'\nversion: '1'\nconfig-version: 2\n",
+    ...files,
+  })) {
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     writeFileSync(path.join(dir, rel), text);
   }
@@ -31,7 +34,16 @@ describe('engine behaviour on a real PostgreSQL', () => {
     await db.drop();
   });
   const run = (dir: string, o: Partial<TransformOptions> = {}): ReturnType<typeof runTransform> =>
-    runTransform({ project: { kind: 'path', path: dir }, cacheDir: mkdtempSync(path.join(tmpdir(), 'cht-c-')), pool, database: db.name, schema: 'v1', table: 'couchdb', logger: silentLogger, ...o });
+    runTransform({
+      project: { kind: 'path', path: dir },
+      cacheDir: mkdtempSync(path.join(tmpdir(), 'cht-c-')),
+      pool,
+      database: db.name,
+      schema: 'v1',
+      table: 'couchdb',
+      logger: silentLogger,
+      ...o,
+    });
 
   it('independent models run in parallel up to threads', async () => {
     const m = (name: string): string =>
@@ -39,13 +51,16 @@ describe('engine behaviour on a real PostgreSQL', () => {
     const dir = project({ 'models/a.sql': m('a'), 'models/b.sql': m('b'), 'models/c.sql': m('c') });
     const out = await run(dir, { threads: 3 });
     assert.equal(out.result.outcome, 'done');
-    const r = await pool.query(`select (select max(at) from v1.ticks where what='start') < (select min(at) from v1.ticks where what='end') as overlapped`);
+    const r = await pool.query(
+      `select (select max(at) from v1.ticks where what='start') < (select min(at) from v1.ticks where what='end') as overlapped`,
+    );
     assert.equal(r.rows[0].overlapped, true, 'all three started before any finished');
   });
 
   it('root generate_schema_name decides the schema', async () => {
     const dir = project({
-      'macros/names.sql': "{% macro generate_schema_name(custom_schema_name, node) -%}{{ custom_schema_name if custom_schema_name else target.schema }}{%- endmacro %}",
+      'macros/names.sql':
+        '{% macro generate_schema_name(custom_schema_name, node) -%}{{ custom_schema_name if custom_schema_name else target.schema }}{%- endmacro %}',
       'models/m.sql': "{{ config(materialized='table', schema='reporting') }}\nselect 1 as x",
     });
     const out = await run(dir);
@@ -73,7 +88,8 @@ describe('engine behaviour on a real PostgreSQL', () => {
     const dir = project({
       'models/e.sql': "select '{{ env_var('CHT_SYNC_SURELY_UNSET_VAR') }}' as v",
       'models/k.sql': "{{ config(materialized='incremental', unique_key='x') }}\nselect 1 as x",
-      'models/k.yml': 'version: 2\nmodels:\n  - name: k\n    config:\n      contract: {enforced: true}\n    columns:\n      - name: x\n        data_type: int\n',
+      'models/k.yml':
+        'version: 2\nmodels:\n  - name: k\n    config:\n      contract: {enforced: true}\n    columns:\n      - name: x\n        data_type: int\n',
     });
     const out = await run(dir);
     const e = out.result.models.find((m) => m.model === 'e')!;
@@ -85,7 +101,8 @@ describe('engine behaviour on a real PostgreSQL', () => {
 
   it('dbt_project.yml vars and model configs are rendered (env_var), hooks are not', async () => {
     const dir = project({
-      'dbt_project.yml': "name: 'probe'\nversion: '1'\nconfig-version: 2\nvars:\n  region: \"{{ env_var('PROBE_REGION', 'north') }}\"\nmodels:\n  probe:\n    +schema: \"{{ env_var('PROBE_SCHEMA') }}\"\n    +post-hook: \"insert into v1.ticks values ('{{ this.name }}', now(), 'hook')\"\n",
+      'dbt_project.yml':
+        "name: 'probe'\nversion: '1'\nconfig-version: 2\nvars:\n  region: \"{{ env_var('PROBE_REGION', 'north') }}\"\nmodels:\n  probe:\n    +schema: \"{{ env_var('PROBE_SCHEMA') }}\"\n    +post-hook: \"insert into v1.ticks values ('{{ this.name }}', now(), 'hook')\"\n",
       'models/r.sql': "{{ config(materialized='table') }}\nselect '{{ var('region') }}' as region",
     });
     const out = await run(dir, { env: { PROBE_SCHEMA: 'rendered' } });
@@ -96,8 +113,8 @@ describe('engine behaviour on a real PostgreSQL', () => {
 
   it('template errors name the file and line: syntax in a model, undefined names in a macro', async () => {
     const dir = project({
-      'models/syn.sql': "\n\nselect 1 as x\n{% if %}\n",
-      'macros/m.sql': "{% macro broken_macro() %}\n  {{ no_such_thing.attr }}\n{% endmacro %}",
+      'models/syn.sql': '\n\nselect 1 as x\n{% if %}\n',
+      'macros/m.sql': '{% macro broken_macro() %}\n  {{ no_such_thing.attr }}\n{% endmacro %}',
     });
     const out = await run(dir);
     const syn = out.result.models.find((m) => m.model === 'syn')!;
@@ -122,9 +139,19 @@ describe('engine behaviour on a real PostgreSQL', () => {
     const out = await run(dir);
     assert.equal(out.result.outcome, 'failed');
     assert.deepEqual(out.result.models.map((m) => `${m.model}:${m.status}`).sort(), ['nosrc:error', 'syn2:error']);
-    assert.match(out.result.models.find((m) => m.model === 'nosrc')!.error!.message, /source\('nowhere', 'tbl'\) is not declared/);
-    assert.ok(out.result.warnings.some((w) => /Nothing ran: 2 models/.test(w)), JSON.stringify(out.result.warnings));
-    assert.equal((await pool.query(`select 1 from pg_tables where schemaname = 'v1' and tablename = 'good'`)).rowCount, 0, 'good was not built');
+    assert.match(
+      out.result.models.find((m) => m.model === 'nosrc')!.error!.message,
+      /source\('nowhere', 'tbl'\) is not declared/,
+    );
+    assert.ok(
+      out.result.warnings.some((w) => /Nothing ran: 2 models/.test(w)),
+      JSON.stringify(out.result.warnings),
+    );
+    assert.equal(
+      (await pool.query(`select 1 from pg_tables where schemaname = 'v1' and tablename = 'good'`)).rowCount,
+      0,
+      'good was not built',
+    );
   });
 
   it('sql_header, grants (revoked on incremental runs when removed), persist_docs, and on-run-start after the schemas exist', async () => {
@@ -132,26 +159,44 @@ describe('engine behaviour on a real PostgreSQL', () => {
     const role2 = `${role}_b`;
     await pool.query(`create role ${role}; create role ${role2}`);
     try {
-      const inc = (grantees: string): string => `{{ config(materialized='incremental', unique_key='x', grants={'select': [${grantees}]}) }}\nselect 1 as x`;
+      const inc = (grantees: string): string =>
+        `{{ config(materialized='incremental', unique_key='x', grants={'select': [${grantees}]}) }}\nselect 1 as x`;
       const dir = project({
-        'dbt_project.yml': "name: 'probe'\nversion: '1'\nconfig-version: 2\non-run-start:\n  - \"create table if not exists v1_hooked.started (at timestamptz)\"\nmodels:\n  probe:\n    +schema: hooked\n",
-        'models/h.sql': "{% call set_sql_header(config) %}set local search_path = v1_hooked, public;{% endcall %}\n{{ config(materialized='table', persist_docs={'relation': true, 'columns': true}) }}\nselect current_setting('search_path') as sp, 1 as x",
-        'models/h.yml': 'version: 2\nmodels:\n  - name: h\n    description: "A documented model"\n    columns:\n      - name: x\n        description: "the x"\n',
+        'dbt_project.yml':
+          "name: 'probe'\nversion: '1'\nconfig-version: 2\non-run-start:\n  - \"create table if not exists v1_hooked.started (at timestamptz)\"\nmodels:\n  probe:\n    +schema: hooked\n",
+        'models/h.sql':
+          "{% call set_sql_header(config) %}set local search_path = v1_hooked, public;{% endcall %}\n{{ config(materialized='table', persist_docs={'relation': true, 'columns': true}) }}\nselect current_setting('search_path') as sp, 1 as x",
+        'models/h.yml':
+          'version: 2\nmodels:\n  - name: h\n    description: "A documented model"\n    columns:\n      - name: x\n        description: "the x"\n',
         'models/g.sql': inc(`'${role}', '${role2}'`),
       });
       const out = await run(dir);
       assert.equal(out.result.outcome, 'done', JSON.stringify(out.result));
-      assert.equal((await pool.query(`select sp from v1_hooked.h`)).rows[0].sp, 'v1_hooked, public', 'sql_header ran before the create');
-      assert.equal((await pool.query(`select obj_description('v1_hooked.h'::regclass) as d`)).rows[0].d, 'A documented model');
+      assert.equal(
+        (await pool.query(`select sp from v1_hooked.h`)).rows[0].sp,
+        'v1_hooked, public',
+        'sql_header ran before the create',
+      );
+      assert.equal(
+        (await pool.query(`select obj_description('v1_hooked.h'::regclass) as d`)).rows[0].d,
+        'A documented model',
+      );
       assert.equal((await pool.query(`select col_description('v1_hooked.h'::regclass, 2) as d`)).rows[0].d, 'the x');
-      const grantees = async (): Promise<string[]> => (await pool.query(`select grantee from information_schema.role_table_grants where table_schema = 'v1_hooked' and table_name = 'g' and privilege_type = 'SELECT' and grantee like 'cht_ctx_reader%' order by 1`)).rows.map((r) => r.grantee as string);
+      const grantees = async (): Promise<string[]> =>
+        (
+          await pool.query(
+            `select grantee from information_schema.role_table_grants where table_schema = 'v1_hooked' and table_name = 'g' and privilege_type = 'SELECT' and grantee like 'cht_ctx_reader%' order by 1`,
+          )
+        ).rows.map((r) => r.grantee as string);
       assert.deepEqual(await grantees(), [role, role2]);
       writeFileSync(path.join(dir, 'models/g.sql'), inc(`'${role}'`));
       const again = await run(dir);
       assert.equal(again.result.outcome, 'done', JSON.stringify(again.result));
       assert.deepEqual(await grantees(), [role], 'the grant no longer configured was revoked on the incremental run');
     } finally {
-      await pool.query(`drop schema if exists v1_hooked cascade; drop role if exists ${role}; drop role if exists ${role2}`);
+      await pool.query(
+        `drop schema if exists v1_hooked cascade; drop role if exists ${role}; drop role if exists ${role2}`,
+      );
     }
   });
 
@@ -163,11 +208,15 @@ describe('engine behaviour on a real PostgreSQL', () => {
     });
     const out = await run(dir, { select: ['+gb'] });
     assert.equal(out.result.outcome, 'done', JSON.stringify(out.result));
-    assert.deepEqual((await pool.query('select deps, n, models, fqn from v1.gb')).rows, [{ deps: 'model.probe.ga', n: 2, models: 2, fqn: 'probe.ga' }]);
+    assert.deepEqual((await pool.query('select deps, n, models, fqn from v1.gb')).rows, [
+      { deps: 'model.probe.ga', n: 2, models: 2, fqn: 'probe.ga' },
+    ]);
   });
 
   it('a PostgreSQL error points at the model file’s own line, not the wrapped statement’s', async () => {
-    const dir = project({ 'models/badcol.sql': "\n{{ config(\n    materialized='table'\n) }}\nselect\n  1 as x,\n  nope_column as y\n" });
+    const dir = project({
+      'models/badcol.sql': "\n{{ config(\n    materialized='table'\n) }}\nselect\n  1 as x,\n  nope_column as y\n",
+    });
     const out = await run(dir);
     const m = out.result.models.find((x) => x.model === 'badcol')!;
     assert.equal(m.status, 'error');
@@ -177,7 +226,10 @@ describe('engine behaviour on a real PostgreSQL', () => {
   });
 
   it('a cycle fails the run and prints it', async () => {
-    const dir = project({ 'models/x.sql': "select * from {{ ref('y') }}", 'models/y.sql': "select * from {{ ref('x') }}" });
+    const dir = project({
+      'models/x.sql': "select * from {{ ref('y') }}",
+      'models/y.sql': "select * from {{ ref('x') }}",
+    });
     const out = await run(dir);
     assert.equal(out.result.outcome, 'failed');
     assert.equal(out.result.models[0]?.error?.code, 'GRAPH_CYCLE');
@@ -190,12 +242,27 @@ describe('cancellation', () => {
     const db = await createTestDatabase('tcan');
     const pool = new pg.Pool({ connectionString: db.url, max: 2 });
     try {
-      const dir = project({ 'models/a.sql': "{{ config(materialized='table') }}\nselect 1 as x", 'models/b.sql': "select * from {{ ref('a') }}" });
+      const dir = project({
+        'models/a.sql': "{{ config(materialized='table') }}\nselect 1 as x",
+        'models/b.sql': "select * from {{ ref('a') }}",
+      });
       const ac = new AbortController();
       ac.abort();
-      const out = await runTransform({ project: { kind: 'path', path: dir }, cacheDir: mkdtempSync(path.join(tmpdir(), 'cht-c-')), pool, database: db.name, schema: 'v1', table: 'couchdb', logger: silentLogger, signal: ac.signal });
+      const out = await runTransform({
+        project: { kind: 'path', path: dir },
+        cacheDir: mkdtempSync(path.join(tmpdir(), 'cht-c-')),
+        pool,
+        database: db.name,
+        schema: 'v1',
+        table: 'couchdb',
+        logger: silentLogger,
+        signal: ac.signal,
+      });
       assert.equal(out.result.outcome, 'cancelled');
-      assert.deepEqual(out.result.models.map((m) => m.status), ['skipped', 'skipped']);
+      assert.deepEqual(
+        out.result.models.map((m) => m.status),
+        ['skipped', 'skipped'],
+      );
     } finally {
       await pool.end();
       await db.drop();

@@ -11,7 +11,8 @@ import { createTestDatabase } from '../../support/postgres';
 import { snapshotSchema, type SchemaSnapshot } from './snapshot';
 
 const FIX = path.join(__dirname, '../../fixtures/dbt-projects');
-const expected = (step: number): SchemaSnapshot => JSON.parse(readFileSync(path.join(FIX, 'expected', `dbt-postgres-step${step}.json`), 'utf8')) as SchemaSnapshot;
+const expected = (step: number): SchemaSnapshot =>
+  JSON.parse(readFileSync(path.join(FIX, 'expected', `dbt-postgres-step${step}.json`), 'utf8')) as SchemaSnapshot;
 
 /**
  * The fixture project (every materialization, contracts with FK cascades, hooks, ephemeral,
@@ -37,7 +38,18 @@ describe('fixture dbt project against dbt-postgres results', () => {
   });
 
   const run = async (o: Partial<TransformOptions> = {}): Promise<Awaited<ReturnType<typeof runTransform>>> => {
-    const out = await runTransform({ project: { kind: 'path', path: path.join(FIX, 'full') }, cacheDir, pool, database: db.name, schema: 'v1', table: 'couchdb', threads: 3, logger, previousFingerprints: fingerprints, ...o });
+    const out = await runTransform({
+      project: { kind: 'path', path: path.join(FIX, 'full') },
+      cacheDir,
+      pool,
+      database: db.name,
+      schema: 'v1',
+      table: 'couchdb',
+      threads: 3,
+      logger,
+      previousFingerprints: fingerprints,
+      ...o,
+    });
     fingerprints = out.fingerprints;
     return out;
   };
@@ -49,7 +61,11 @@ describe('fixture dbt project against dbt-postgres results', () => {
     assert.equal(out.result.models.length, 14, 'ephemeral models are inlined, not run');
     assert.deepEqual(await snap(), expected(1));
     const log = await pool.query(`select note, n from v1.run_log order by note`);
-    assert.deepEqual(log.rows, [{ note: 'failed', n: 0 }, { note: 'ok', n: 14 }, { note: 'package hook', n: 14 }]);
+    assert.deepEqual(log.rows, [
+      { note: 'failed', n: 0 },
+      { note: 'ok', n: 14 },
+      { note: 'package hook', n: 14 },
+    ]);
     assert.ok(logger.entries.some((e) => e.message === 'dbt project parsed'));
   });
 
@@ -64,7 +80,10 @@ describe('fixture dbt project against dbt-postgres results', () => {
 
   it('step 3: full refresh of docs equals dbt-postgres, but the children keep their foreign keys', async () => {
     const out = await run({ select: ['docs'], fullRefresh: true });
-    assert.deepEqual(out.result.models.map((m) => m.model), ['docs']);
+    assert.deepEqual(
+      out.result.models.map((m) => m.model),
+      ['docs'],
+    );
     const ours = await snap();
     const theirs = expected(3);
     const fk = 'f FOREIGN KEY (id) REFERENCES v1.docs(id) ON DELETE CASCADE';
@@ -84,12 +103,29 @@ describe('fixture dbt project against dbt-postgres results', () => {
     assert.equal(out.result.outcome, 'partial');
     const synced = out.result.models.find((m) => m.model === 'synced')!;
     assert.equal(synced.status, 'error');
-    assert.match(synced.error!.message, /column "saved_timestamp__dbt_alter" is of type timestamp without time zone but expression is of type text/);
+    assert.match(
+      synced.error!.message,
+      /column "saved_timestamp__dbt_alter" is of type timestamp without time zone but expression is of type text/,
+    );
     const ours = await snap();
     assert.ok(!ours.contacts!.rows.some((r) => r.startsWith('(p2,')), 'p2 left contacts through the cascade');
-    assert.ok(expected(4).contacts!.rows.some((r) => r.startsWith('(p2,')), 'dbt-postgres kept p2 (its FK was dropped)');
+    assert.ok(
+      expected(4).contacts!.rows.some((r) => r.startsWith('(p2,')),
+      'dbt-postgres kept p2 (its FK was dropped)',
+    );
     // Everything not downstream of that cascade is identical.
-    for (const t of ['docs', 'helper_docs_count', 'broken', 'after_broken', 'merged', 'appended', 'multi_key', 'synced', 'appended_new']) assert.deepEqual(ours[t], expected(4)[t], t);
+    for (const t of [
+      'docs',
+      'helper_docs_count',
+      'broken',
+      'after_broken',
+      'merged',
+      'appended',
+      'multi_key',
+      'synced',
+      'appended_new',
+    ])
+      assert.deepEqual(ours[t], expected(4)[t], t);
   });
 
   it('a failing model skips only its descendants and reports model, file and SQL', async () => {
@@ -104,7 +140,11 @@ describe('fixture dbt project against dbt-postgres results', () => {
     const after = out.result.models.find((m) => m.model === 'after_broken')!;
     assert.equal(after.status, 'skipped');
     assert.equal(after.skippedBecause, 'broken');
-    assert.equal(out.result.models.filter((m) => m.status === 'success').length, 11, 'everything else ran (synced still fails on its type change)');
+    assert.equal(
+      out.result.models.filter((m) => m.status === 'success').length,
+      11,
+      'everything else ran (synced still fails on its type change)',
+    );
   });
 
   it('a changed model is fully refreshed with its descendants, with a warning saying why', async () => {
@@ -115,15 +155,25 @@ describe('fixture dbt project against dbt-postgres results', () => {
     const docs = out.result.models.find((m) => m.model === 'docs')!;
     assert.match(docs.refreshReason ?? '', /changed since its last build/);
     assert.ok(out.result.warnings.some((w) => /Model docs will be fully refreshed/.test(w)));
-    assert.ok(!out.result.models.find((m) => m.model === 'contacts')!.refreshReason, 'children are unchanged: their own fingerprints did not change');
+    assert.ok(
+      !out.result.models.find((m) => m.model === 'contacts')!.refreshReason,
+      'children are unchanged: their own fingerprints did not change',
+    );
   });
 
   it('selection: tag, path, package, config.materialized, selectors.yml, exclude, state:modified', async () => {
-    const names = async (o: Partial<TransformOptions>): Promise<string[]> => (await run(o)).result.models.map((m) => m.model).sort();
+    const names = async (o: Partial<TransformOptions>): Promise<string[]> =>
+      (await run(o)).result.models.map((m) => m.model).sort();
     assert.deepEqual(await names({ select: ['package:fixture_helpers'] }), ['helper_docs_count']);
     assert.deepEqual(await names({ select: ['path:models/broken'] }), ['after_broken', 'broken']);
     assert.deepEqual(await names({ select: ['config.materialized:view'] }), ['after_broken', 'contacts_view']);
-    assert.deepEqual(await names({ select: ['contacts_only'] }), ['contact_counts', 'contacts', 'contacts_mv', 'merged', 'user']);
+    assert.deepEqual(await names({ select: ['contacts_only'] }), [
+      'contact_counts',
+      'contacts',
+      'contacts_mv',
+      'merged',
+      'user',
+    ]);
     assert.deepEqual(await names({ select: ['+contacts'], exclude: ['tag:contacts'] }), ['docs']);
     assert.deepEqual(await names({ select: ['state:modified'] }), []);
   });

@@ -17,7 +17,17 @@ describe('project sources: git, archives, cache', () => {
   it('loads a project from a git URL with #ref once, then from the cache when the remote is gone', async () => {
     const repo = path.join(work, 'repo');
     cpSync(path.join(FIX, 'helpers', 'nested'), repo, { recursive: true });
-    const git = (...args: string[]): string => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } });
+    const git = (...args: string[]): string =>
+      execFileSync('git', ['-C', repo, ...args], {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@t',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@t',
+        },
+      });
     execFileSync('git', ['init', '-q', repo]);
     git('add', '.');
     git('commit', '-q', '-m', 'v1');
@@ -30,7 +40,10 @@ describe('project sources: git, archives, cache', () => {
     rmSync(repo, { recursive: true, force: true });
     const second = await loadProject({ kind: 'git', url }, { cacheDir, logger: silentLogger });
     assert.equal(second.root.root, first.root.root, 'offline: the cached copy is used, nothing is fetched again');
-    await assert.rejects(loadProject({ kind: 'git', url: `file://${repo}#v2` }, { cacheDir, logger: silentLogger }), /Could not download .* no cached copy/);
+    await assert.rejects(
+      loadProject({ kind: 'git', url: `file://${repo}#v2` }, { cacheDir, logger: silentLogger }),
+      /Could not download .* no cached copy/,
+    );
   });
 
   it('loads a project from a .tar.gz with a top-level folder, and a git package declared in packages.yml', async () => {
@@ -42,11 +55,20 @@ describe('project sources: git, archives, cache', () => {
     const proj = path.join(work, 'src', 'my_project');
     cpSync(path.join(FIX, 'helpers'), proj, { recursive: true });
     rmSync(path.join(proj, 'nested'), { recursive: true });
-    writeFileSync(path.join(proj, 'packages.yml'), `packages:\n  - git: "file://${repo}"\n    revision: HEAD\n  - package: cht-sync-tests/no_such_package\n    version: 1.0.0\n`);
+    writeFileSync(
+      path.join(proj, 'packages.yml'),
+      `packages:\n  - git: "file://${repo}"\n    revision: HEAD\n  - package: cht-sync-tests/no_such_package\n    version: 1.0.0\n`,
+    );
     const archive = path.join(work, 'project.tar.gz');
     await tar.c({ gzip: true, file: archive, cwd: path.join(work, 'src') }, ['my_project']);
-    const p = await loadProject({ kind: 'path', path: archive }, { cacheDir: path.join(work, 'cache2'), logger: silentLogger });
-    assert.deepEqual(p.packages.map((x) => x.name), ['fixture_helpers', 'fixture_nested']);
+    const p = await loadProject(
+      { kind: 'path', path: archive },
+      { cacheDir: path.join(work, 'cache2'), logger: silentLogger },
+    );
+    assert.deepEqual(
+      p.packages.map((x) => x.name),
+      ['fixture_helpers', 'fixture_nested'],
+    );
     assert.equal(p.missing.length, 1, 'the hub package cannot be fetched here: a warning, not a failure');
     assert.equal(p.missing[0]?.namespace, 'no_such_package');
     assert.match(p.warnings.join('\n'), /cht-sync-tests\/no_such_package/);

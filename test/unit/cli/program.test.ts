@@ -38,7 +38,8 @@ describe('cht-sync program', () => {
   it('--help lists every command', async () => {
     const io = captureIo();
     assert.equal(await runCli(['node', 'cht-sync', '--help'], io), 0);
-    for (const c of ['sync', 'status', 'demo', 'transform', 'run', 'serve']) assert.match(io.out.join('\n'), new RegExp(`^  ${c}`, 'm'));
+    for (const c of ['sync', 'status', 'demo', 'transform', 'run', 'serve'])
+      assert.match(io.out.join('\n'), new RegExp(`^  ${c}`, 'm'));
   });
 
   it('usage mistakes exit 2', async () => {
@@ -52,7 +53,21 @@ describe('cht-sync program', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'cht-cli-unit-'));
     dirs.push(dataDir);
     const io = captureIo();
-    const code = await runCli(['node', 'cht-sync', 'sync', '--once', '--data-dir', dataDir, '--batch-size', 'lots', '--couch-url', 'http://127.0.0.1:1'], io);
+    const code = await runCli(
+      [
+        'node',
+        'cht-sync',
+        'sync',
+        '--once',
+        '--data-dir',
+        dataDir,
+        '--batch-size',
+        'lots',
+        '--couch-url',
+        'http://127.0.0.1:1',
+      ],
+      io,
+    );
     assert.equal(code, 2);
     assert.equal(io.err.join('\n'), "error: --batch-size must be a whole number between 1 and 100000 (got 'lots').");
     const json = captureIo();
@@ -68,7 +83,10 @@ describe('cht-sync program', () => {
     writeFileSync(file, '');
     const io = captureIo();
     assert.equal(await runCli(['node', 'cht-sync', 'status', '--data-dir', file], io), 2);
-    assert.match(io.err.join('\n'), /^error: The data folder .*a-file cannot be created or written \(\w+\)\. Choose another with --data-dir or CHT_SYNC_DATA_DIR\.$/);
+    assert.match(
+      io.err.join('\n'),
+      /^error: The data folder .*a-file cannot be created or written \(\w+\)\. Choose another with --data-dir or CHT_SYNC_DATA_DIR\.$/,
+    );
   });
 
   it('status on an empty data folder', async () => {
@@ -82,7 +100,17 @@ describe('cht-sync program', () => {
 
 describe('cli helpers', () => {
   it('formats tables, sizes, seqs and times', () => {
-    assert.equal(table(['A', 'NUM'], [['x', 1], ['long', 22]], ['l', 'r']), 'A     NUM\n----  ---\nx       1\nlong   22');
+    assert.equal(
+      table(
+        ['A', 'NUM'],
+        [
+          ['x', 1],
+          ['long', 22],
+        ],
+        ['l', 'r'],
+      ),
+      'A     NUM\n----  ---\nx       1\nlong   22',
+    );
     assert.equal(bytes(512), '512 B');
     assert.equal(bytes(1536), '1.5 KB');
     assert.equal(bytes(5 * 1024 * 1024), '5.0 MB');
@@ -96,7 +124,10 @@ describe('cli helpers', () => {
     assert.deepEqual(parseVars('{batch_size: 1000, flag: true}'), { batch_size: 1000, flag: true });
     assert.deepEqual(parseVars('{"a": "b"}'), { a: 'b' });
     assert.equal(parseVars(undefined), undefined);
-    assert.throws(() => parseVars('[1, 2]'), (e: unknown) => e instanceof EngineError && /--vars must be a YAML or JSON mapping/.test(e.message));
+    assert.throws(
+      () => parseVars('[1, 2]'),
+      (e: unknown) => e instanceof EngineError && /--vars must be a YAML or JSON mapping/.test(e.message),
+    );
     assert.throws(() => parseVars('{unclosed'), /--vars/);
   });
 
@@ -113,12 +144,37 @@ describe('cli helpers', () => {
 
   it('plain progress lines: state changes always, progress at most once per interval per database', () => {
     const lines: string[] = [];
-    const r = createProgressReporter({ isTty: false, write: (l) => lines.push(l), databases: ['medic'], plainIntervalMs: 60_000 });
+    const r = createProgressReporter({
+      isTty: false,
+      write: (l) => lines.push(l),
+      databases: ['medic'],
+      plainIntervalMs: 60_000,
+    });
     r.state('medic', { kind: 'catching-up', since: '' });
     r.state('medic', { kind: 'catching-up', since: '' });
-    r.progress({ database: 'medic', docs: 1000, deletes: 0, bytes: 1, pending: 9000, docsPerSecond: 2500, etaSeconds: 3.6 });
-    r.progress({ database: 'medic', docs: 2000, deletes: 0, bytes: 1, pending: 8000, docsPerSecond: 2500, etaSeconds: 3.2 });
+    r.progress({
+      database: 'medic',
+      docs: 1000,
+      deletes: 0,
+      bytes: 1,
+      pending: 9000,
+      docsPerSecond: 2500,
+      etaSeconds: 3.6,
+    });
+    r.progress({
+      database: 'medic',
+      docs: 2000,
+      deletes: 0,
+      bytes: 1,
+      pending: 8000,
+      docsPerSecond: 2500,
+      etaSeconds: 3.2,
+    });
     r.state('medic', { kind: 'backing-off', since: '', retryAt: '2026-01-01T00:00:05Z' });
-    assert.deepEqual(lines, ['medic: catching-up', 'medic: 1,000 docs, 9,000 pending, 2,500 docs/s, ETA 4s', 'medic: backing-off (next try 2026-01-01T00:00:05Z)']);
+    assert.deepEqual(lines, [
+      'medic: catching-up',
+      'medic: 1,000 docs, 9,000 pending, 2,500 docs/s, ETA 4s',
+      'medic: backing-off (next try 2026-01-01T00:00:05Z)',
+    ]);
   });
 });

@@ -14,7 +14,10 @@ const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms)
 
 describe('csv', () => {
   it('quotes per RFC 4180 and ends lines with CRLF', () => {
-    assert.equal(csvLine(['a', 'b,c', 'say "hi"', 'two\nlines', null, 3, true]), 'a,"b,c","say ""hi""","two\nlines",,3,true\r\n');
+    assert.equal(
+      csvLine(['a', 'b,c', 'say "hi"', 'two\nlines', null, 3, true]),
+      'a,"b,c","say ""hi""","two\nlines",,3,true\r\n',
+    );
   });
   it('neutralises spreadsheet formulas but keeps negative numbers', () => {
     assert.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);

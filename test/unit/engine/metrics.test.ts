@@ -61,16 +61,105 @@ describe('cht-sync metrics from engine events', () => {
   it('counts documents, refused documents and batches per database; pending, state and last success; runs and models', () => {
     const m = new SyncMetrics('9.9.9');
     m.databases(['medic', 'medic-sentinel']);
-    m.onSyncEvent({ type: 'batch', database: 'medic', source: 'h/medic', docs: 1000, deletes: 10, skipped: 2, bytes: 5000, seconds: 0.2, seq: '1' });
-    m.onSyncEvent({ type: 'batch', database: 'medic', source: 'h/medic', docs: 500, deletes: 0, skipped: 0, bytes: 2500, seconds: 0.1, seq: '2' });
-    m.onSyncEvent({ type: 'progress', database: 'medic', source: 'h/medic', docs: 1500, deletes: 10, bytes: 7500, pending: 42, isPendingEstimate: false, docsPerSecond: 100, etaSeconds: 1 });
-    m.onSyncEvent({ type: 'state', database: 'medic', source: 'h/medic', state: { kind: 'live', since: new Date().toISOString() } });
-    m.onTransformRun({ id: 1, kind: 'transform', trigger: 'daemon', outcome: 'done', startedAt: '', finishedAt: '', count: 3, errorCount: 0, summary: '' });
-    m.onTransformRun({ id: 2, kind: 'transform', trigger: 'daemon', outcome: 'done', startedAt: '', finishedAt: '', count: 0, errorCount: 0, summary: '' }, { isCoalesced: true });
-    m.onModelFinished({ model: 'contact', uniqueId: 'p.contact', materialized: 'incremental', status: 'success', rowsAffected: 5, seconds: 0.3 });
-    m.onModelFinished({ model: 'person', uniqueId: 'p.person', materialized: 'incremental', status: 'error', rowsAffected: null, seconds: 0.1 });
-    m.onModelFinished({ model: 'not_null_person_uuid', uniqueId: 'test.p.nn', materialized: 'test', resourceType: 'test', status: 'fail', rowsAffected: null, seconds: 0.1 });
-    m.onModelFinished({ model: 'unique_person_uuid', uniqueId: 'test.p.u', materialized: 'test', resourceType: 'test', status: 'pass', rowsAffected: null, seconds: 0.1 });
+    m.onSyncEvent({
+      type: 'batch',
+      database: 'medic',
+      source: 'h/medic',
+      docs: 1000,
+      deletes: 10,
+      skipped: 2,
+      bytes: 5000,
+      seconds: 0.2,
+      seq: '1',
+    });
+    m.onSyncEvent({
+      type: 'batch',
+      database: 'medic',
+      source: 'h/medic',
+      docs: 500,
+      deletes: 0,
+      skipped: 0,
+      bytes: 2500,
+      seconds: 0.1,
+      seq: '2',
+    });
+    m.onSyncEvent({
+      type: 'progress',
+      database: 'medic',
+      source: 'h/medic',
+      docs: 1500,
+      deletes: 10,
+      bytes: 7500,
+      pending: 42,
+      isPendingEstimate: false,
+      docsPerSecond: 100,
+      etaSeconds: 1,
+    });
+    m.onSyncEvent({
+      type: 'state',
+      database: 'medic',
+      source: 'h/medic',
+      state: { kind: 'live', since: new Date().toISOString() },
+    });
+    m.onTransformRun({
+      id: 1,
+      kind: 'transform',
+      trigger: 'daemon',
+      outcome: 'done',
+      startedAt: '',
+      finishedAt: '',
+      count: 3,
+      errorCount: 0,
+      summary: '',
+    });
+    m.onTransformRun(
+      {
+        id: 2,
+        kind: 'transform',
+        trigger: 'daemon',
+        outcome: 'done',
+        startedAt: '',
+        finishedAt: '',
+        count: 0,
+        errorCount: 0,
+        summary: '',
+      },
+      { isCoalesced: true },
+    );
+    m.onModelFinished({
+      model: 'contact',
+      uniqueId: 'p.contact',
+      materialized: 'incremental',
+      status: 'success',
+      rowsAffected: 5,
+      seconds: 0.3,
+    });
+    m.onModelFinished({
+      model: 'person',
+      uniqueId: 'p.person',
+      materialized: 'incremental',
+      status: 'error',
+      rowsAffected: null,
+      seconds: 0.1,
+    });
+    m.onModelFinished({
+      model: 'not_null_person_uuid',
+      uniqueId: 'test.p.nn',
+      materialized: 'test',
+      resourceType: 'test',
+      status: 'fail',
+      rowsAffected: null,
+      seconds: 0.1,
+    });
+    m.onModelFinished({
+      model: 'unique_person_uuid',
+      uniqueId: 'test.p.u',
+      materialized: 'test',
+      resourceType: 'test',
+      status: 'pass',
+      rowsAffected: null,
+      seconds: 0.1,
+    });
     const { samples, types, helps } = parse(m.registry.expose());
     assert.equal(samples.get('cht_sync_test_failures_total{test="not_null_person_uuid"}'), 1);
     assert.equal(samples.get('cht_sync_test_failures_total{test="unique_person_uuid"}'), 0);
@@ -83,7 +172,9 @@ describe('cht-sync metrics from engine events', () => {
     assert.equal(samples.get('cht_sync_pending_documents{database="medic"}'), 42);
     assert.equal(samples.get('cht_sync_database_state{database="medic",state="live"}'), 1);
     assert.equal(samples.get('cht_sync_database_state{database="medic",state="error"}'), 0);
-    assert.ok(Math.abs(samples.get('cht_sync_last_success_timestamp_seconds{database="medic"}')! - Date.now() / 1000) < 5);
+    assert.ok(
+      Math.abs(samples.get('cht_sync_last_success_timestamp_seconds{database="medic"}')! - Date.now() / 1000) < 5,
+    );
     assert.equal(samples.get('cht_sync_transform_runs_total{outcome="done"}'), 1);
     assert.equal(samples.get('cht_sync_transform_runs_total{outcome="coalesced"}'), 1);
     assert.equal(samples.get('cht_sync_transform_runs_total{outcome="failed"}'), 0);
@@ -97,7 +188,16 @@ describe('cht-sync metrics from engine events', () => {
   it('serves /healthz, /readyz and /metrics on its own port; /readyz is 503 when not ready', async () => {
     const metrics = new SyncMetrics('1.0.0');
     let ready = true;
-    const service = new MetricsService({ port: 0, host: '127.0.0.1', metrics, logger: silentLogger, readiness: async () => ({ ok: ready, checks: { postgres: { ok: ready, ...(ready ? {} : { message: 'PostgreSQL cannot be reached' }) } } }) });
+    const service = new MetricsService({
+      port: 0,
+      host: '127.0.0.1',
+      metrics,
+      logger: silentLogger,
+      readiness: async () => ({
+        ok: ready,
+        checks: { postgres: { ok: ready, ...(ready ? {} : { message: 'PostgreSQL cannot be reached' }) } },
+      }),
+    });
     await service.start();
     try {
       const url = service.url!;

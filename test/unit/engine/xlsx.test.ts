@@ -30,14 +30,26 @@ function unzip(buffer: Buffer): Promise<Record<string, string>> {
 describe('xlsx export (issue 11 #14): typed cells, no formula guard needed', () => {
   it('writes a valid zip with the SpreadsheetML parts', async () => {
     const files = await unzip(writeXlsx(['a'], [['x']]));
-    assert.deepEqual(Object.keys(files).sort(), ['[Content_Types].xml', '_rels/.rels', 'xl/_rels/workbook.xml.rels', 'xl/styles.xml', 'xl/workbook.xml', 'xl/worksheets/sheet1.xml']);
+    assert.deepEqual(Object.keys(files).sort(), [
+      '[Content_Types].xml',
+      '_rels/.rels',
+      'xl/_rels/workbook.xml.rels',
+      'xl/styles.xml',
+      'xl/workbook.xml',
+      'xl/worksheets/sheet1.xml',
+    ]);
     assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926);
   });
 
   it('text is text (a +phone keeps its +, no apostrophe, never a formula), numbers, booleans and dates are typed', async () => {
     const when = new Date('2026-07-01T10:30:00.000Z');
     const day = new Date('2026-07-01T00:00:00.000Z');
-    const files = await unzip(writeXlsx(['phone', 'count', 'ok', 'reported', 'day', 'formula', 'empty'], [['+254712345678', 42.5, true, when, day, '=HYPERLINK("http://evil")', null]]));
+    const files = await unzip(
+      writeXlsx(
+        ['phone', 'count', 'ok', 'reported', 'day', 'formula', 'empty'],
+        [['+254712345678', 42.5, true, when, day, '=HYPERLINK("http://evil")', null]],
+      ),
+    );
     const sheet = files['xl/worksheets/sheet1.xml']!;
     assert.match(sheet, /<c r="A2" t="inlineStr"><is><t xml:space="preserve">\+254712345678<\/t><\/is><\/c>/);
     assert.doesNotMatch(sheet, /'\+254/);
@@ -46,7 +58,10 @@ describe('xlsx export (issue 11 #14): typed cells, no formula guard needed', () 
     // 2026-07-01 is Excel day 46204; 10:30 is 0.4375 of a day. Style 2: date and time, style 1: a date.
     assert.match(sheet, /<c r="D2" s="2"><v>46204\.4375<\/v><\/c>/);
     assert.match(sheet, /<c r="E2" s="1"><v>46204<\/v><\/c>/);
-    assert.match(sheet, /<c r="F2" t="inlineStr"><is><t xml:space="preserve">=HYPERLINK\(&quot;http:\/\/evil&quot;\)<\/t>/);
+    assert.match(
+      sheet,
+      /<c r="F2" t="inlineStr"><is><t xml:space="preserve">=HYPERLINK\(&quot;http:\/\/evil&quot;\)<\/t>/,
+    );
     assert.doesNotMatch(sheet, /<f>/);
     assert.doesNotMatch(sheet, /r="G2"/);
     assert.match(files['xl/styles.xml']!, /formatCode="yyyy\\-mm\\-dd"/);

@@ -27,7 +27,10 @@ class FakeEventSource {
 describe('createHttpClient', () => {
   it('posts JSON to /api/invoke/:method and unwraps wire values', async () => {
     const requests: { url: string; init: RequestInit }[] = [];
-    const answers: Wire<unknown>[] = [{ ok: true, value: { version: '1' } }, { ok: false, error: { code: 'BUSY', message: 'busy', retryable: true } }];
+    const answers: Wire<unknown>[] = [
+      { ok: true, value: { version: '1' } },
+      { ok: false, error: { code: 'BUSY', message: 'busy', retryable: true } },
+    ];
     const fakeFetch = (async (url: string, init: RequestInit) => {
       requests.push({ url, init });
       return new Response(JSON.stringify(answers.shift()), { status: 200 });
@@ -37,11 +40,16 @@ describe('createHttpClient', () => {
     assert.equal(requests[0]?.url, 'http://127.0.0.1:9/api/invoke/app.info');
     assert.equal((requests[0]?.init.headers as Record<string, string>)['content-type'], 'application/json');
     assert.equal((requests[0]?.init.headers as Record<string, string>).authorization, 'Bearer tok');
-    await assert.rejects(client.invoke('transform.runNow', {}), (e: unknown) => e instanceof ClientError && e.code === 'BUSY' && e.retryable);
+    await assert.rejects(
+      client.invoke('transform.runNow', {}),
+      (e: unknown) => e instanceof ClientError && e.code === 'BUSY' && e.retryable,
+    );
   });
 
   it('reports a dead server as a retryable ClientError', async () => {
-    const client = createHttpClient('http://x', { fetch: (async () => Promise.reject(new TypeError('fetch failed'))) as unknown as typeof fetch });
+    const client = createHttpClient('http://x', {
+      fetch: (async () => Promise.reject(new TypeError('fetch failed'))) as unknown as typeof fetch,
+    });
     await assert.rejects(client.invoke('app.info', {}), (e: unknown) => e instanceof ClientError && e.retryable);
   });
 
@@ -56,7 +64,10 @@ describe('createHttpClient', () => {
     assert.equal(source.url, 'http://h/api/events');
     source.dispatch('settings.changed', {});
     source.dispatch('run.finished', { id: 7 });
-    assert.deepEqual(got, [['a', {}], ['b', 7]]);
+    assert.deepEqual(got, [
+      ['a', {}],
+      ['b', 7],
+    ]);
     off1();
     assert.equal(source.isClosed, false);
     off2();
@@ -71,7 +82,9 @@ describe('createElectronClient', () => {
     const bridge: ChtSyncBridge = {
       invoke: async (method, args) => {
         seen.push([method, args]);
-        return method === 'app.info' ? { ok: true, value: { host: 'electron' } } : { ok: false, error: { code: 'NOT_FOUND', message: 'no', retryable: false } };
+        return method === 'app.info'
+          ? { ok: true, value: { host: 'electron' } }
+          : { ok: false, error: { code: 'NOT_FOUND', message: 'no', retryable: false } };
       },
       on: (event, l) => {
         listeners.push([event, l]);
@@ -81,8 +94,14 @@ describe('createElectronClient', () => {
     };
     const client = createElectronClient(bridge);
     assert.deepEqual(await client.invoke('app.info', {}), { host: 'electron' });
-    await assert.rejects(client.invoke('runs.get', { id: 1 }), (e: unknown) => e instanceof ClientError && e.code === 'NOT_FOUND');
-    assert.deepEqual(seen, [['app.info', {}], ['runs.get', { id: 1 }]]);
+    await assert.rejects(
+      client.invoke('runs.get', { id: 1 }),
+      (e: unknown) => e instanceof ClientError && e.code === 'NOT_FOUND',
+    );
+    assert.deepEqual(seen, [
+      ['app.info', {}],
+      ['runs.get', { id: 1 }],
+    ]);
     client.on('sync.progress', () => undefined);
     assert.equal(listeners[0]?.[0], 'sync.progress');
   });

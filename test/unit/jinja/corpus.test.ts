@@ -40,7 +40,10 @@ for (const c of cases) {
     await assert.rejects(
       async () => env.parse(c.template, c.name).render(structuredClone(c.context)),
       (e: unknown) => {
-        assert.ok(e instanceof TemplateSyntaxError || e instanceof TemplateRuntimeError, `unexpected error type: ${String(e)}`);
+        assert.ok(
+          e instanceof TemplateSyntaxError || e instanceof TemplateRuntimeError,
+          `unexpected error type: ${String(e)}`,
+        );
         if (c.error === 'TemplateSyntaxError') {
           assert.ok(e instanceof TemplateSyntaxError, `expected a syntax error, got ${String(e)}`);
           assert.equal(e.detail, c.message);
@@ -48,7 +51,10 @@ for (const c of cases) {
           return true;
         }
         const firstSentence = (c.message ?? '').split(' (<')[0]?.split('. Jinja')[0] ?? '';
-        assert.ok(e.detail.includes(firstSentence), `message ${JSON.stringify(e.detail)} lacks ${JSON.stringify(firstSentence)}`);
+        assert.ok(
+          e.detail.includes(firstSentence),
+          `message ${JSON.stringify(e.detail)} lacks ${JSON.stringify(firstSentence)}`,
+        );
         if (typeof c.line === 'number') assert.equal(e.line, c.line, 'error line');
         return true;
       },

@@ -17,7 +17,8 @@ import {
 } from '../../../app/transform/jinja';
 
 const env = new Environment();
-const render = (src: string, ctx: Record<string, unknown> = {}, e: Environment = env): Promise<string> => e.parse(src, 'test.sql').render(ctx);
+const render = (src: string, ctx: Record<string, unknown> = {}, e: Environment = env): Promise<string> =>
+  e.parse(src, 'test.sql').render(ctx);
 
 /** dbt's return(): throws, the enclosing macro call evaluates to the value. */
 const dbtReturn = callable(([value]) => {
@@ -71,7 +72,10 @@ describe('asynchronous globals', () => {
   });
 
   test('renders of one template run concurrently without sharing state', async () => {
-    const tpl = env.parse('{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + slow(i) %}{% endfor %}{{ who }}={{ ns.n }}', 'concurrent');
+    const tpl = env.parse(
+      '{% set ns = namespace(n=0) %}{% for i in range(3) %}{% set ns.n = ns.n + slow(i) %}{% endfor %}{{ who }}={{ ns.n }}',
+      'concurrent',
+    );
     const slow = callable(async ([i]) => {
       await sleep(3 - (i as number));
       return i;
@@ -101,7 +105,10 @@ describe("dbt's return()", () => {
   });
 
   test('return() outside any macro propagates out of render as a ReturnSignal', async () => {
-    await assert.rejects(render('{{ return(1) }}', { return: dbtReturn }), (e: unknown) => e instanceof ReturnSignal && e.value === 1);
+    await assert.rejects(
+      render('{{ return(1) }}', { return: dbtReturn }),
+      (e: unknown) => e instanceof ReturnSignal && e.value === 1,
+    );
   });
 });
 
@@ -173,7 +180,10 @@ describe('errors carry the template name and line', () => {
     );
     assert.throws(
       () => env.parse('a\nb\n{% for x in y %}\n{{ x }}', 'models/open.sql'),
-      (e: unknown) => e instanceof TemplateSyntaxError && e.line === 4 && /looking for the following tags: 'endfor' or 'else'/.test(e.message),
+      (e: unknown) =>
+        e instanceof TemplateSyntaxError &&
+        e.line === 4 &&
+        /looking for the following tags: 'endfor' or 'else'/.test(e.message),
     );
     assert.throws(
       () => env.parse('{{ [1, 2 }}', 'x.sql'),
@@ -196,8 +206,13 @@ describe('errors carry the template name and line', () => {
   test('an error thrown by a JS global keeps its cause', async () => {
     const boom = new Error('env var MISSING is required');
     await assert.rejects(
-      render('\n\n{{ env_var("MISSING") }}', { env_var: () => { throw boom; } }),
-      (e: unknown) => e instanceof TemplateRuntimeError && e.line === 3 && e.cause === boom && e.detail === boom.message,
+      render('\n\n{{ env_var("MISSING") }}', {
+        env_var: () => {
+          throw boom;
+        },
+      }),
+      (e: unknown) =>
+        e instanceof TemplateRuntimeError && e.line === 3 && e.cause === boom && e.detail === boom.message,
     );
   });
 
@@ -211,17 +226,26 @@ describe('errors carry the template name and line', () => {
 describe('options and interop', () => {
   test('filters and tests given as options (dbt as_number / as_bool …)', async () => {
     const e = new Environment({
-      filters: { as_number: (v) => Number(v), shout: (v, args) => `${String(v).toUpperCase()}${String(args[0] ?? '!')}` },
+      filters: {
+        as_number: (v) => Number(v),
+        shout: (v, args) => `${String(v).toUpperCase()}${String(args[0] ?? '!')}`,
+      },
       tests: { positive: (v) => (v as number) > 0 },
     });
-    assert.equal(await render('{{ "5"|as_number + 1 }} {{ "a"|shout("?") }} {{ 3 is positive }} {{ "x"|upper }}', {}, e), '6 A? True X');
+    assert.equal(
+      await render('{{ "5"|as_number + 1 }} {{ "a"|shout("?") }} {{ 3 is positive }} {{ "x"|upper }}', {}, e),
+      '6 A? True X',
+    );
     const copy = e.withOptions({ filters: { extra: () => 'extra' } });
     assert.equal(await render('{{ 1|as_number }}{{ 1|extra }}', {}, copy), '1extra');
   });
 
   test('lenient Undefined (dbt parse phase) lets unknown chains through', async () => {
     const e = new Environment({ lenientUndefined: true });
-    assert.equal(await render('[{{ adapter.get_relation(this).columns[0].name }}]{% for c in unknown.cols %}x{% endfor %}', {}, e), '[]');
+    assert.equal(
+      await render('[{{ adapter.get_relation(this).columns[0].name }}]{% for c in unknown.cols %}x{% endfor %}', {}, e),
+      '[]',
+    );
   });
 
   test('plain JS functions get positional args, then kwargs as one object', async () => {
@@ -231,7 +255,10 @@ describe('options and interop', () => {
       return 'r';
     };
     assert.equal(await render('{{ f(1, "a") }}{{ f(2, k=3) }}', { f: fn }), 'rr');
-    assert.deepEqual(seen, [[1, 'a'], [2, { k: 3 }]]);
+    assert.deepEqual(seen, [
+      [1, 'a'],
+      [2, { k: 3 }],
+    ]);
   });
 
   test('class instances: attributes, bound methods, __getitem__, private attributes are unsafe', async () => {
@@ -257,7 +284,10 @@ describe('options and interop', () => {
     }
     const r = new Relation('v1', 'user');
     assert.equal(
-      await render('{{ r }} {{ r.name }} {{ r.quoted() }} {{ r.include(schema=false) }} {{ r["schema"] }} [{{ r.secret }}]', { r }),
+      await render(
+        '{{ r }} {{ r.name }} {{ r.quoted() }} {{ r.include(schema=false) }} {{ r["schema"] }} [{{ r.secret }}]',
+        { r },
+      ),
       '"v1"."user" user "v1"."user" user:false v1 [hidden]',
     );
     await assert.rejects(render('{{ r._x.y }}', { r }), /unsafe/);
@@ -265,18 +295,37 @@ describe('options and interop', () => {
 
   test('a Proxy namespace answers every attribute (missing-package stand-in)', async () => {
     // `then` must stay undefined: evaluation is async, so a thenable value would be awaited.
-    const missing = new Proxy({}, { get: (_t, prop) => (typeof prop === 'string' && prop !== 'then' ? callable(() => `no ${prop}`) : undefined), has: () => true });
+    const missing = new Proxy(
+      {},
+      {
+        get: (_t, prop) => (typeof prop === 'string' && prop !== 'then' ? callable(() => `no ${prop}`) : undefined),
+        has: () => true,
+      },
+    );
     assert.equal(await render('{{ dbt_utils.dateadd("day", 1, "x") }}', { dbt_utils: missing }), 'no dateadd');
   });
 
   test('a plain object with its own toString() prints through it', async () => {
     const rel = { schema: 'v1', name: 'user', toString: () => '"db"."v1"."user"' };
-    assert.equal(await render('{{ rel }} {{ rel.schema }} {{ "from " ~ rel }}', { rel }), '"db"."v1"."user" v1 from "db"."v1"."user"');
+    assert.equal(
+      await render('{{ rel }} {{ rel.schema }} {{ "from " ~ rel }}', { rel }),
+      '"db"."v1"."user" v1 from "db"."v1"."user"',
+    );
   });
 
   test('str.format honours __format__ (datetime-like objects) and sets print like Python', async () => {
-    const day = { __format__: (spec: string) => (spec === '%Y-%m-%d' ? '2024-07-31' : 'other'), toString: () => '2024-07-31 00:00:00' };
-    assert.equal(await render("{{ '{:%Y-%m-%d}'.format(d) }} {{ '{}'.format(d) }} {{ s }} {{ e }}", { d: day, s: new Set([1, 'a']), e: new Set() }), "2024-07-31 other {1, 'a'} set()");
+    const day = {
+      __format__: (spec: string) => (spec === '%Y-%m-%d' ? '2024-07-31' : 'other'),
+      toString: () => '2024-07-31 00:00:00',
+    };
+    assert.equal(
+      await render("{{ '{:%Y-%m-%d}'.format(d) }} {{ '{}'.format(d) }} {{ s }} {{ e }}", {
+        d: day,
+        s: new Set([1, 'a']),
+        e: new Set(),
+      }),
+      "2024-07-31 other {1, 'a'} set()",
+    );
   });
 
   test('toJs converts template values for JS consumers', async () => {
@@ -285,7 +334,10 @@ describe('options and interop', () => {
       captured = toJs(kw);
       return '';
     });
-    await render("{% set C = 'columns' %}{{ config(indexes=[{C: ['uuid'], 'type': 'hash'},], ratio=1.0, t=(1, 2), ns=namespace(a=1)) }}", { config });
+    await render(
+      "{% set C = 'columns' %}{{ config(indexes=[{C: ['uuid'], 'type': 'hash'},], ratio=1.0, t=(1, 2), ns=namespace(a=1)) }}",
+      { config },
+    );
     assert.deepEqual(captured, { indexes: [{ columns: ['uuid'], type: 'hash' }], ratio: 1, t: [1, 2], ns: { a: 1 } });
   });
 
@@ -331,12 +383,23 @@ describe('host-object protocols (what the dbt layer builds on)', () => {
   }
 
   test('attribute access falls back to __getitem__, and __getitem__ + keys make a mapping', async () => {
-    assert.equal(await render('{{ r.schema }}|{{ r["schema"] }}|{{ r is mapping }}|{{ r.nope is defined }}', { r: new Row({ schema: 's' }) }), 's|s|True|False');
+    assert.equal(
+      await render('{{ r.schema }}|{{ r["schema"] }}|{{ r is mapping }}|{{ r.nope is defined }}', {
+        r: new Row({ schema: 's' }),
+      }),
+      's|s|True|False',
+    );
   });
 
   test('__add__/__sub__/__eq__/__cmp__ give +, -, ==, < and sorting', async () => {
     const ctx = { a: new Days(2), b: new Days(5) };
-    assert.equal(await render('{{ a + b }}|{{ b - a }}|{{ a + 1 }}|{{ a == a + 0 }}|{{ a < b }}|{{ [b, a] | sort | join(",") }}', ctx), '7d|3d|3d|True|True|2d,5d');
+    assert.equal(
+      await render(
+        '{{ a + b }}|{{ b - a }}|{{ a + 1 }}|{{ a == a + 0 }}|{{ a < b }}|{{ [b, a] | sort | join(",") }}',
+        ctx,
+      ),
+      '7d|3d|3d|True|True|2d,5d',
+    );
     await assert.rejects(render('{{ a - 1 }}', ctx), /unsupported operand type\(s\) for -/);
   });
 });

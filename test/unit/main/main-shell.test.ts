@@ -83,7 +83,10 @@ describe('main window', () => {
       }
       restore() {}
     }
-    createMainWindow({ BrowserWindow: FakeWindow, shell: fakeShell().shell }, { preloadPath: '/x/preload.cjs', version: '1.2.3', isQuitting: () => false });
+    createMainWindow(
+      { BrowserWindow: FakeWindow, shell: fakeShell().shell },
+      { preloadPath: '/x/preload.cjs', version: '1.2.3', isQuitting: () => false },
+    );
     const web = (options as BrowserWindowConstructorOptions | null)?.webPreferences;
     assert.ok(web);
     assert.equal(web.sandbox, true);
@@ -121,7 +124,10 @@ describe('main window', () => {
       }
       restore() {}
     }
-    createMainWindow({ BrowserWindow: FakeWindow, shell: fakeShell().shell }, { preloadPath: 'p', version: 'v', isQuitting: () => quitting });
+    createMainWindow(
+      { BrowserWindow: FakeWindow, shell: fakeShell().shell },
+      { preloadPath: 'p', version: 'v', isQuitting: () => quitting },
+    );
     let prevented = false;
     handlers.close!({ preventDefault: () => (prevented = true) });
     assert.equal(prevented, true);
@@ -186,13 +192,26 @@ describe('ipc', () => {
       events: bus,
       targets: () => [{ send: (...args: unknown[]) => void sent.push(args), isDestroyed: () => false }],
     });
-    return { call: (url: string | null, ...args: unknown[]) => handler!({ senderFrame: url === null ? null : { url } }, ...args), calls, sent, bus, stop };
+    return {
+      call: (url: string | null, ...args: unknown[]) =>
+        handler!({ senderFrame: url === null ? null : { url } }, ...args),
+      calls,
+      sent,
+      bus,
+      stop,
+    };
   }
 
   it('dispatches only for the app page and refuses foreign senders', async () => {
     const { call, calls } = setup();
     assert.deepEqual(await call('app://cht-sync/index.html', 'app.info', {}), { ok: true, value: 'engine answered' });
-    for (const foreign of ['https://evil.example/', 'app://cht-sync.evil.example/', 'file:///tmp/x.html', 'devtools://devtools/x', null]) {
+    for (const foreign of [
+      'https://evil.example/',
+      'app://cht-sync.evil.example/',
+      'file:///tmp/x.html',
+      'devtools://devtools/x',
+      null,
+    ]) {
       const answer = (await call(foreign, 'settings.get', {})) as { ok: boolean; error?: { code: string } };
       assert.equal(answer.ok, false, String(foreign));
       assert.equal(answer.error?.code, 'INVALID_ARGUMENT');
@@ -227,14 +246,29 @@ describe('app protocol', () => {
 describe('tray', () => {
   it('offers Open, Sync now, Quit', () => {
     const done: string[] = [];
-    const actions = { open: () => void done.push('open'), syncNow: () => void done.push('sync'), quit: () => void done.push('quit') };
+    const actions = {
+      open: () => void done.push('open'),
+      syncNow: () => void done.push('sync'),
+      quit: () => void done.push('quit'),
+    };
     const template = trayMenuTemplate(actions);
-    assert.deepEqual(template.filter((i) => i.label).map((i) => i.label), ['Open CHT Sync', 'Sync now', 'Quit']);
+    assert.deepEqual(
+      template.filter((i) => i.label).map((i) => i.label),
+      ['Open CHT Sync', 'Sync now', 'Quit'],
+    );
     for (const item of template) (item.click as (() => void) | undefined)?.();
     assert.deepEqual(done, ['open', 'sync', 'quit']);
     let menu: unknown = null;
     const tray = setupTray(
-      { createTray: () => ({ setToolTip: () => undefined, setContextMenu: (m) => void (menu = m), on: () => undefined, destroy: () => undefined }), buildMenu: (t) => ({ built: t.length }) },
+      {
+        createTray: () => ({
+          setToolTip: () => undefined,
+          setContextMenu: (m) => void (menu = m),
+          on: () => undefined,
+          destroy: () => undefined,
+        }),
+        buildMenu: (t) => ({ built: t.length }),
+      },
       'icon.png',
       actions,
     );
@@ -253,7 +287,11 @@ describe('safeStorage secret store', () => {
   it('stores only ciphertext, in a 0600 file', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cht-secrets-'));
     try {
-      const store = createSafeSecretStore({ safeStorage: fakeSafe(true), dataDir: dir, confirmPlaintext: () => assert.fail('not asked when encryption works') });
+      const store = createSafeSecretStore({
+        safeStorage: fakeSafe(true),
+        dataDir: dir,
+        confirmPlaintext: () => assert.fail('not asked when encryption works'),
+      });
       store.set('couch.password', 'hunter2-long');
       assert.equal(store.get('couch.password'), 'hunter2-long');
       const file = path.join(dir, 'secrets.safe.json');
@@ -269,10 +307,18 @@ describe('safeStorage secret store', () => {
   it('refuses plaintext unless the user agrees', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cht-secrets-'));
     try {
-      const refusing = createSafeSecretStore({ safeStorage: fakeSafe(false), dataDir: dir, confirmPlaintext: () => false });
+      const refusing = createSafeSecretStore({
+        safeStorage: fakeSafe(false),
+        dataDir: dir,
+        confirmPlaintext: () => false,
+      });
       assert.throws(() => refusing.set('couch.password', 'pw-value'), /keychain/);
       let asked = 0;
-      const agreeing = createSafeSecretStore({ safeStorage: fakeSafe(false), dataDir: dir, confirmPlaintext: () => (asked++, true) });
+      const agreeing = createSafeSecretStore({
+        safeStorage: fakeSafe(false),
+        dataDir: dir,
+        confirmPlaintext: () => (asked++, true),
+      });
       agreeing.set('a', 'one-value');
       agreeing.set('b', 'two-value');
       assert.equal(asked, 1, 'asked once');

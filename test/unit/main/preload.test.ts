@@ -10,7 +10,15 @@ import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../../../app/contract/bri
  * receives is exactly what contextBridge was given.
  */
 async function loadPreload() {
-  const out = await build({ entryPoints: ['main/preload.ts'], bundle: true, platform: 'node', format: 'cjs', external: ['electron'], write: false, logLevel: 'silent' });
+  const out = await build({
+    entryPoints: ['main/preload.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    external: ['electron'],
+    write: false,
+    logLevel: 'silent',
+  });
   const code = out.outputFiles[0]!.text;
   const exposed: Record<string, unknown> = {};
   const invoked: unknown[][] = [];
@@ -22,8 +30,13 @@ async function loadPreload() {
         invoked.push(args);
         return { ok: true, value: null };
       },
-      on: (channel: string, h: (event: unknown, ...args: unknown[]) => void) => handlers.set(channel, [...(handlers.get(channel) ?? []), h]),
-      removeListener: (channel: string, h: (event: unknown, ...args: unknown[]) => void) => handlers.set(channel, (handlers.get(channel) ?? []).filter((x) => x !== h)),
+      on: (channel: string, h: (event: unknown, ...args: unknown[]) => void) =>
+        handlers.set(channel, [...(handlers.get(channel) ?? []), h]),
+      removeListener: (channel: string, h: (event: unknown, ...args: unknown[]) => void) =>
+        handlers.set(
+          channel,
+          (handlers.get(channel) ?? []).filter((x) => x !== h),
+        ),
     },
   };
   const requireStub = (name: string): unknown => {
@@ -31,7 +44,12 @@ async function loadPreload() {
     throw new Error(`the preload must not require ${name}`);
   };
   const module = { exports: {} };
-  vm.runInNewContext(code, { require: requireStub, module, exports: module.exports, process: { argv: ['electron', '--cht-sync-version=4.5.6'] } });
+  vm.runInNewContext(code, {
+    require: requireStub,
+    module,
+    exports: module.exports,
+    process: { argv: ['electron', '--cht-sync-version=4.5.6'] },
+  });
   const emit = (...args: unknown[]): void => {
     for (const h of handlers.get(IPC_EVENT_CHANNEL) ?? []) h({ sender: 'ipc internals' }, ...args);
   };
@@ -49,7 +67,10 @@ describe('preload bundle', () => {
 
   it('invokes on the one channel and delivers only the subscribed event, without the IPC event object', async () => {
     const { exposed, invoked, handlers, emit } = await loadPreload();
-    const bridge = exposed.chtSync as { invoke(m: string, a: unknown): Promise<unknown>; on(e: string, l: (p: unknown) => void): () => void };
+    const bridge = exposed.chtSync as {
+      invoke(m: string, a: unknown): Promise<unknown>;
+      on(e: string, l: (p: unknown) => void): () => void;
+    };
     await bridge.invoke('app.info', {});
     assert.deepEqual(invoked, [[IPC_INVOKE_CHANNEL, 'app.info', {}]]);
     const got: unknown[][] = [];

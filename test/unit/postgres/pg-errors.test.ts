@@ -8,7 +8,14 @@ function pgError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-const target: PgTarget = { host: 'db.example.org', port: 5433, user: 'cht', database: 'analytics', hasPassword: true, setting: 'POSTGRES_HOST' };
+const target: PgTarget = {
+  host: 'db.example.org',
+  port: 5433,
+  user: 'cht',
+  database: 'analytics',
+  hasPassword: true,
+  setting: 'POSTGRES_HOST',
+};
 
 describe('translatePgError: one rule for every PostgreSQL failure', () => {
   const cases: [string, string, string, boolean][] = [

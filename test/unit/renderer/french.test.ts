@@ -8,8 +8,14 @@ import { materializedLabel } from '../../../renderer/materialized';
 describe('French where the engine names things', () => {
   const t = makeTranslate('fr');
   it('chart legends the engine named are French; values from the data stay as they are', () => {
-    assert.equal(seriesLabel({ name: 'medic (docs/s)', role: 'throughput', database: 'medic', points: [] }, t), 'medic (documents par seconde)');
-    assert.equal(seriesLabel({ name: 'backlog cleared per run (documents)', role: 'backlog', points: [] }, t), 'Retard rattrapé par exécution (documents)');
+    assert.equal(
+      seriesLabel({ name: 'medic (docs/s)', role: 'throughput', database: 'medic', points: [] }, t),
+      'medic (documents par seconde)',
+    );
+    assert.equal(
+      seriesLabel({ name: 'backlog cleared per run (documents)', role: 'backlog', points: [] }, t),
+      'Retard rattrapé par exécution (documents)',
+    );
     assert.equal(seriesLabel({ name: 'other', role: 'other', points: [] }, t), 'Autres');
     assert.equal(seriesLabel({ name: '(none)', role: 'none', points: [] }, t), '(sans valeur)');
     assert.equal(seriesLabel({ name: 'pregnancy_home_visit', points: [] }, t), 'pregnancy_home_visit');

@@ -15,7 +15,12 @@ describe('saved settings merge', () => {
       postgres: { kind: 'embedded', port: null },
       schedule: { kind: 'manual' },
     });
-    assert.deepEqual(next.couch, { url: 'https://a', username: 'u', databases: ['medic', '_users'], trustedFingerprint256: null });
+    assert.deepEqual(next.couch, {
+      url: 'https://a',
+      username: 'u',
+      databases: ['medic', '_users'],
+      trustedFingerprint256: null,
+    });
     assert.deepEqual(next.advanced, { batchSize: 1000, threads: 4, transformBatchSize: null });
     assert.deepEqual(next.postgres, { kind: 'embedded', port: null });
     assert.deepEqual(next.schedule, { kind: 'manual' });

@@ -4,7 +4,9 @@ import { catchUpBatches, liveBatches, type Batch } from '../../../app/sync/batch
 import type { ChangeRow, ChangesSource, FollowItem, PageItem } from '../../../app/sync/ports';
 
 /** A scripted feed: `pages[since]` = rows and end; records every request. */
-function fakeSource(pages: Map<string | null, { rows: ChangeRow[]; lastSeq: string; pending: number | null }>): ChangesSource & { requests: { since: string | null; limit: number }[] } {
+function fakeSource(
+  pages: Map<string | null, { rows: ChangeRow[]; lastSeq: string; pending: number | null }>,
+): ChangesSource & { requests: { since: string | null; limit: number }[] } {
   const requests: { since: string | null; limit: number }[] = [];
   return {
     database: 'medic',
@@ -25,7 +27,14 @@ function fakeSource(pages: Map<string | null, { rows: ChangeRow[]; lastSeq: stri
   };
 }
 
-const row = (id: string, seq: string | null, bytes = 100): ChangeRow => ({ id, seq, deleted: false, doc: { _id: id }, rev: '1-a', bytes });
+const row = (id: string, seq: string | null, bytes = 100): ChangeRow => ({
+  id,
+  seq,
+  deleted: false,
+  doc: { _id: id },
+  rev: '1-a',
+  bytes,
+});
 
 async function collect(gen: AsyncGenerator<Batch>): Promise<Batch[]> {
   const out: Batch[] = [];
@@ -42,12 +51,17 @@ describe('catch-up batches', () => {
         ['L2', { rows: [], lastSeq: 'L2', pending: null }],
       ]),
     );
-    const batches = await collect(catchUpBatches(src, null, { batchSize: 2, maxBatchBytes: 1 << 20 }, new AbortController().signal));
-    assert.deepEqual(batches.map((b) => [b.rows.map((r) => r.id).join(''), b.seq, b.isEnd]), [
-      ['ab', 'L1', false],
-      ['c', 'L2', false],
-      ['', 'L2', true],
-    ]);
+    const batches = await collect(
+      catchUpBatches(src, null, { batchSize: 2, maxBatchBytes: 1 << 20 }, new AbortController().signal),
+    );
+    assert.deepEqual(
+      batches.map((b) => [b.rows.map((r) => r.id).join(''), b.seq, b.isEnd]),
+      [
+        ['ab', 'L1', false],
+        ['c', 'L2', false],
+        ['', 'L2', true],
+      ],
+    );
     assert.deepEqual(src.requests, [
       { since: null, limit: 2 },
       { since: 'L1', limit: 2 },
@@ -57,27 +71,40 @@ describe('catch-up batches', () => {
 
   it('pending 0 ends the catch-up without another request', async () => {
     const src = fakeSource(new Map([[null, { rows: [row('a', 's1')], lastSeq: 'L1', pending: 0 }]]));
-    const batches = await collect(catchUpBatches(src, null, { batchSize: 5, maxBatchBytes: 1 << 20 }, new AbortController().signal));
+    const batches = await collect(
+      catchUpBatches(src, null, { batchSize: 5, maxBatchBytes: 1 << 20 }, new AbortController().signal),
+    );
     assert.equal(batches.length, 1);
     assert.equal(batches[0]?.isEnd, true);
     assert.equal(src.requests.length, 1);
   });
 
   it('cuts a page by bytes: inner batches carry the last non-null row seq, the tail forces last_seq; the next page asks for fewer rows', async () => {
-    const rows = [row('a', 'S1', 400), row('b', null, 400), row('c', null, 400), row('d', null, 400), row('e', null, 400)];
+    const rows = [
+      row('a', 'S1', 400),
+      row('b', null, 400),
+      row('c', null, 400),
+      row('d', null, 400),
+      row('e', null, 400),
+    ];
     const src = fakeSource(
       new Map([
         [null, { rows, lastSeq: 'L1', pending: 7 }],
         ['L1', { rows: [row('f', 'S6', 400)], lastSeq: 'L2', pending: 0 }],
       ]),
     );
-    const batches = await collect(catchUpBatches(src, null, { batchSize: 10, maxBatchBytes: 800 }, new AbortController().signal));
-    assert.deepEqual(batches.map((b) => [b.rows.map((r) => r.id).join(''), b.seq, b.forceCheckpoint, b.pending]), [
-      ['ab', 'S1', false, null],
-      ['cd', 'S1', false, null],
-      ['e', 'L1', true, 7],
-      ['f', 'L2', false, 0],
-    ]);
+    const batches = await collect(
+      catchUpBatches(src, null, { batchSize: 10, maxBatchBytes: 800 }, new AbortController().signal),
+    );
+    assert.deepEqual(
+      batches.map((b) => [b.rows.map((r) => r.id).join(''), b.seq, b.forceCheckpoint, b.pending]),
+      [
+        ['ab', 'S1', false, null],
+        ['cd', 'S1', false, null],
+        ['e', 'L1', true, 7],
+        ['f', 'L2', false, 0],
+      ],
+    );
     assert.ok((src.requests[1]?.limit ?? 99) < 10, `second request limit ${src.requests[1]?.limit}`);
     for (const b of batches) assert.ok(b.bytes <= 800);
   });
@@ -115,7 +142,12 @@ describe('live batches', () => {
       close: () => undefined,
     };
     const seen: string[] = [];
-    const gen = liveBatches(src, '0', { batchSize: 2, maxBatchBytes: 1 << 20, quietMs: 30, heartbeatMs: 1000 }, controller.signal);
+    const gen = liveBatches(
+      src,
+      '0',
+      { batchSize: 2, maxBatchBytes: 1 << 20, quietMs: 30, heartbeatMs: 1000 },
+      controller.signal,
+    );
     for await (const b of gen) {
       seen.push(`${b.rows.map((r) => r.id).join('')}@${b.seq}`);
       if (seen.length === 3) {

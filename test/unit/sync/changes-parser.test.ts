@@ -9,18 +9,36 @@ const RECORDED = readFileSync('test/fixtures/couchdb-recorded/medic-changes-1.js
 const SINGLE_LINE = Buffer.from(
   JSON.stringify({
     results: [
-      { seq: 1, id: 'a', changes: [{ rev: '1-x' }], doc: { _id: 'a', text: 'brace } bracket ] quote " backslash \\ ' } },
+      {
+        seq: 1,
+        id: 'a',
+        changes: [{ rev: '1-x' }],
+        doc: { _id: 'a', text: 'brace } bracket ] quote " backslash \\ ' },
+      },
       { seq: 2, id: 'b', changes: [{ rev: '2-y' }], deleted: true, doc: { _id: 'b', _deleted: true } },
-      { seq: 3, id: 'ü-ñ', changes: [{ rev: '1-z' }], doc: { _id: 'ü-ñ', name: 'አበበ 👩🏽‍⚕️', nested: { a: [1, [2, { b: '\\"' }]] } } },
+      {
+        seq: 3,
+        id: 'ü-ñ',
+        changes: [{ rev: '1-z' }],
+        doc: { _id: 'ü-ñ', name: 'አበበ 👩🏽‍⚕️', nested: { a: [1, [2, { b: '\\"' }]] } },
+      },
     ],
     last_seq: 3,
   }),
 );
 
 /** A row as the sync sees it, whether the parser cut its doc out as text or parsed it. */
-const logical = (row: ChangeRow): unknown => ({ ...row, doc: rowDoc(row), docText: undefined, docNumbersAsWritten: undefined });
+const logical = (row: ChangeRow): unknown => ({
+  ...row,
+  doc: rowDoc(row),
+  docText: undefined,
+  docNumbersAsWritten: undefined,
+});
 
-function parseIn(body: Buffer, chunkSizes: (i: number) => number): { rows: ChangeRow[]; end: { lastSeq: string; pending: number | null } } {
+function parseIn(
+  body: Buffer,
+  chunkSizes: (i: number) => number,
+): { rows: ChangeRow[]; end: { lastSeq: string; pending: number | null } } {
   const parser = new NormalFeedParser();
   const rows: ChangeRow[] = [];
   let offset = 0;
@@ -65,7 +83,10 @@ describe('NormalFeedParser', () => {
     const body = RECORDED.toString('utf8');
     for (const row of rows) {
       assert.equal(row.doc, null, `${row.id}: not parsed`);
-      assert.ok(row.docText && body.includes(row.docText), `${row.id}: the doc text is a verbatim slice of the response`);
+      assert.ok(
+        row.docText && body.includes(row.docText),
+        `${row.id}: the doc text is a verbatim slice of the response`,
+      );
       assert.equal((JSON.parse(row.docText) as { _id: string })._id, row.id);
     }
     const whole = parseIn(SINGLE_LINE, () => SINGLE_LINE.length);
@@ -112,14 +133,21 @@ describe('NormalFeedParser', () => {
 
 describe('ContinuousFeedParser', () => {
   it('splits lines across chunks, reports heartbeats and the final last_seq', () => {
-    const text = '{"seq":"1-a","id":"x","changes":[{"rev":"1-r"}],"doc":{"_id":"x","s":"line\\nbreak"}}\n\n{"seq":"2-b","id":"y","changes":[{"rev":"1-q"}],"deleted":true}\n{"last_seq":"2-b","pending":0}\n';
+    const text =
+      '{"seq":"1-a","id":"x","changes":[{"rev":"1-r"}],"doc":{"_id":"x","s":"line\\nbreak"}}\n\n{"seq":"2-b","id":"y","changes":[{"rev":"1-q"}],"deleted":true}\n{"last_seq":"2-b","pending":0}\n';
     const buf = Buffer.from(text);
     for (const size of [1, 3, 10, buf.length]) {
       const parser = new ContinuousFeedParser();
       const items = [];
       for (let o = 0; o < buf.length; o += size) items.push(...parser.push(buf.subarray(o, o + size)));
       assert.deepEqual(
-        items.map((i) => (i.kind === 'row' ? `row:${i.row.id}:${i.row.seq}:${i.row.deleted}` : i.kind === 'end' ? `end:${i.lastSeq}` : 'heartbeat')),
+        items.map((i) =>
+          i.kind === 'row'
+            ? `row:${i.row.id}:${i.row.seq}:${i.row.deleted}`
+            : i.kind === 'end'
+              ? `end:${i.lastSeq}`
+              : 'heartbeat',
+        ),
         ['row:x:1-a:false', 'heartbeat', 'row:y:2-b:true', 'end:2-b'],
         `chunks of ${size}`,
       );

@@ -7,19 +7,46 @@ import { catchUpBatches, limitForLink } from '../../../app/sync/batcher';
 import type { ChangeRow, ChangesSource, FollowItem, PageItem } from '../../../app/sync/ports';
 import { backoffDelayMs, ONCE_POLICY } from '../../../app/sync/state-machine';
 
-const page = (o: Partial<ResponseSample>): ResponseSample => ({ encoding: 'gzip', latencyMs: 100, streamMs: 1000, wireBytes: 100_000, decodedBytes: 800_000, rows: 700, ...o });
+const page = (o: Partial<ResponseSample>): ResponseSample => ({
+  encoding: 'gzip',
+  latencyMs: 100,
+  streamMs: 1000,
+  wireBytes: 100_000,
+  decodedBytes: 800_000,
+  rows: 700,
+  ...o,
+});
 
 describe('requests sized for the link', () => {
   it('a fast link keeps the batch size; a slow one gets requests of about max(5 s, 15 × latency)', () => {
-    assert.equal(limitForLink({ bytesPerSecond: 50_000_000, latencyMs: 2, wireBytesPerRow: 1400, wireBytes: 0 }, 1000), 1000);
+    assert.equal(
+      limitForLink({ bytesPerSecond: 50_000_000, latencyMs: 2, wireBytesPerRow: 1400, wireBytes: 0 }, 1000),
+      1000,
+    );
     // 64 kbit/s, 600 ms, 135 bytes a row on the wire: 59 rows/s × 9 s
-    assert.equal(limitForLink({ bytesPerSecond: 8_000, latencyMs: 600, wireBytesPerRow: 135, wireBytes: 0 }, 1000), 533);
+    assert.equal(
+      limitForLink({ bytesPerSecond: 8_000, latencyMs: 600, wireBytesPerRow: 135, wireBytes: 0 }, 1000),
+      533,
+    );
     // 32 kbit/s, 200 ms: 29.6 rows/s × 5 s
-    assert.equal(limitForLink({ bytesPerSecond: 4_000, latencyMs: 200, wireBytesPerRow: 135, wireBytes: 0 }, 1000), 148);
+    assert.equal(
+      limitForLink({ bytesPerSecond: 4_000, latencyMs: 200, wireBytesPerRow: 135, wireBytes: 0 }, 1000),
+      148,
+    );
     // 1 Mbit/s, 200 ms: 925 rows/s × 5 s is more than the batch size
-    assert.equal(limitForLink({ bytesPerSecond: 125_000, latencyMs: 200, wireBytesPerRow: 135, wireBytes: 0 }, 1000), 1000);
-    assert.equal(limitForLink({ bytesPerSecond: 500, latencyMs: 900, wireBytesPerRow: 1400, wireBytes: 0 }, 1000), 20, 'never below 20 rows');
-    assert.equal(limitForLink({ bytesPerSecond: null, latencyMs: null, wireBytesPerRow: null, wireBytes: 0 }, 1000), null);
+    assert.equal(
+      limitForLink({ bytesPerSecond: 125_000, latencyMs: 200, wireBytesPerRow: 135, wireBytes: 0 }, 1000),
+      1000,
+    );
+    assert.equal(
+      limitForLink({ bytesPerSecond: 500, latencyMs: 900, wireBytesPerRow: 1400, wireBytes: 0 }, 1000),
+      20,
+      'never below 20 rows',
+    );
+    assert.equal(
+      limitForLink({ bytesPerSecond: null, latencyMs: null, wireBytesPerRow: null, wireBytes: 0 }, 1000),
+      null,
+    );
   });
 });
 
@@ -81,21 +108,32 @@ describe('hostile servers', () => {
     const batches: unknown[] = [];
     await assert.rejects(
       (async () => {
-        for await (const b of catchUpBatches(source, null, { batchSize: 2, maxBatchBytes: 1 << 20 }, new AbortController().signal)) batches.push(b);
+        for await (const b of catchUpBatches(
+          source,
+          null,
+          { batchSize: 2, maxBatchBytes: 1 << 20 },
+          new AbortController().signal,
+        ))
+          batches.push(b);
       })(),
-      (e: unknown) => e instanceof EngineError && e.code === 'COUCH_PROTOCOL' && /"medic".*same page again/.test(e.message),
+      (e: unknown) =>
+        e instanceof EngineError && e.code === 'COUCH_PROTOCOL' && /"medic".*same page again/.test(e.message),
     );
     assert.deepEqual(requests, [null, 'L1']);
     assert.equal(batches.length, 1, 'the repeated page is not written again');
   });
 
-  it("Retry-After is read (seconds or a date) and the backoff waits at least that long", () => {
+  it('Retry-After is read (seconds or a date) and the backoff waits at least that long', () => {
     assert.equal(retryAfterMs('7'), 7000);
     assert.equal(retryAfterMs(new Date(Date.now() + 30_000).toUTCString()) !== null, true);
     assert.equal(retryAfterMs(undefined), null);
     const error = { code: 'COUCH_SERVER' as const, message: 'busy', retryable: true, details: { retryAfterMs: 7000 } };
     assert.equal(backoffDelayMs(1, error, ONCE_POLICY), 7000);
     assert.equal(backoffDelayMs(1, { ...error, details: {} }, ONCE_POLICY), 250);
-    assert.equal(backoffDelayMs(1, { ...error, details: { retryAfterMs: 3_600_000 } }, ONCE_POLICY), 600_000, 'at most 10 minutes');
+    assert.equal(
+      backoffDelayMs(1, { ...error, details: { retryAfterMs: 3_600_000 } }, ONCE_POLICY),
+      600_000,
+      'at most 10 minutes',
+    );
   });
 });

@@ -40,7 +40,19 @@ describe('progress tracker', () => {
 });
 
 describe('run outcome', () => {
-  const db = (outcome: RunOutcome): DatabaseRunResult => ({ database: 'd', source: 'h/d', outcome, docs: 0, deletes: 0, skipped: [], bytes: 0, seconds: 0, seqBefore: null, seqAfter: null, reachedEnd: outcome === 'done' });
+  const db = (outcome: RunOutcome): DatabaseRunResult => ({
+    database: 'd',
+    source: 'h/d',
+    outcome,
+    docs: 0,
+    deletes: 0,
+    skipped: [],
+    bytes: 0,
+    seconds: 0,
+    seqBefore: null,
+    seqAfter: null,
+    reachedEnd: outcome === 'done',
+  });
   it('folds per-database outcomes', () => {
     assert.equal(overallOutcome([db('done'), db('done')], false), 'done');
     assert.equal(overallOutcome([db('done'), db('offline')], false), 'partial');

@@ -4,7 +4,15 @@ import { compactRow, prepareRow, stripNulEscapes } from '../../../app/sync/sanit
 import { precedenceFor, sourceFor } from '../../../app/sync/source-name';
 import type { ChangeRow } from '../../../app/sync/ports';
 
-const row = (doc: Record<string, unknown> | null, extra: Partial<ChangeRow> = {}): ChangeRow => ({ id: String(doc?._id ?? 'x'), seq: null, deleted: false, doc, rev: '1-a', bytes: 0, ...extra });
+const row = (doc: Record<string, unknown> | null, extra: Partial<ChangeRow> = {}): ChangeRow => ({
+  id: String(doc?._id ?? 'x'),
+  seq: null,
+  deleted: false,
+  doc,
+  rev: '1-a',
+  bytes: 0,
+  ...extra,
+});
 
 describe('sanitising', () => {
   it('removes NUL characters and nothing else', () => {
@@ -26,7 +34,16 @@ describe('sanitising', () => {
   });
 
   it('strips password hashes from _users docs, tombstones included, and from user docs anywhere', () => {
-    const user = { _id: 'org.couchdb.user:a', type: 'user', name: 'a', password_scheme: 'pbkdf2', pbkdf2_prf: 'sha256', iterations: 10, derived_key: 'k', salt: 's' };
+    const user = {
+      _id: 'org.couchdb.user:a',
+      type: 'user',
+      name: 'a',
+      password_scheme: 'pbkdf2',
+      pbkdf2_prf: 'sha256',
+      iterations: 10,
+      derived_key: 'k',
+      salt: 's',
+    };
     for (const [doc, isUsersDb] of [
       [user, true],
       [{ ...user, _deleted: true }, true],
@@ -34,10 +51,18 @@ describe('sanitising', () => {
     ] as const) {
       const prepared = prepareRow(row(doc), isUsersDb);
       assert.ok('json' in prepared);
-      assert.deepEqual(Object.keys(JSON.parse(prepared.json) as object).sort(), Object.keys(doc).filter((k) => !['password_scheme', 'pbkdf2_prf', 'iterations', 'derived_key', 'salt'].includes(k)).sort());
+      assert.deepEqual(
+        Object.keys(JSON.parse(prepared.json) as object).sort(),
+        Object.keys(doc)
+          .filter((k) => !['password_scheme', 'pbkdf2_prf', 'iterations', 'derived_key', 'salt'].includes(k))
+          .sort(),
+      );
     }
     assert.equal(user.salt, 's', 'the input doc is not mutated');
-    const settings = prepareRow(row({ _id: 'org.couchdb.user:a', type: 'user-settings', salt: 'not a secret here' }), false);
+    const settings = prepareRow(
+      row({ _id: 'org.couchdb.user:a', type: 'user-settings', salt: 'not a secret here' }),
+      false,
+    );
     assert.ok('json' in settings && settings.json.includes('salt'));
   });
 
@@ -59,7 +84,11 @@ describe('compacting rows as they arrive', () => {
     assert.deepEqual(prepareRow(compact, true), prepareRow(original, true));
     assert.equal(compact.json?.includes('salt'), false);
     const bodiless = row(null, { id: 'live' });
-    assert.equal(compactRow(bodiless, false), bodiless, 'a row that cannot be stored stays as it is (and is skipped later)');
+    assert.equal(
+      compactRow(bodiless, false),
+      bodiless,
+      'a row that cannot be stored stays as it is (and is skipped later)',
+    );
   });
 });
 
@@ -70,6 +99,10 @@ describe('source names', () => {
   });
 
   it('puts _users last in the precedence, whatever the configured order', () => {
-    assert.deepEqual(precedenceFor('http://h:5984', ['_users', 'medic', 'medic-sentinel']), ['h/medic', 'h/medic-sentinel', 'h/_users']);
+    assert.deepEqual(precedenceFor('http://h:5984', ['_users', 'medic', 'medic-sentinel']), [
+      'h/medic',
+      'h/medic-sentinel',
+      'h/_users',
+    ]);
   });
 });

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SyncState, SyncStateKind } from '../../../app/contract/dto';
 import type { WireError } from '../../../app/contract/errors';
-import { backoffDelayMs, transition, type RetryPolicy, type SyncMachineEvent, type SyncMachineEventType } from '../../../app/sync/state-machine';
+import {
+  backoffDelayMs,
+  transition,
+  type RetryPolicy,
+  type SyncMachineEvent,
+  type SyncMachineEventType,
+} from '../../../app/sync/state-machine';
 
 const NOW = new Date('2026-11-28T12:00:00.000Z');
 const POLICY: RetryPolicy = { maxAttempts: 3, downBaseMs: 1000, slowBaseMs: 5000, maxDelayMs: 8000 };
@@ -26,24 +32,103 @@ const STATES: Record<SyncStateKind, SyncState> = {
   connecting: { kind: 'connecting', since: '2026-11-28T11:00:00.000Z', attempt: 1 },
   'catching-up': { kind: 'catching-up', since: '2026-11-28T11:00:00.000Z', attempt: 0 },
   live: { kind: 'live', since: '2026-11-28T11:00:00.000Z', attempt: 0 },
-  'backing-off': { kind: 'backing-off', since: '2026-11-28T11:00:00.000Z', attempt: 1, error: DOWN, retryAt: '2026-11-28T11:00:01.000Z' },
+  'backing-off': {
+    kind: 'backing-off',
+    since: '2026-11-28T11:00:00.000Z',
+    attempt: 1,
+    error: DOWN,
+    retryAt: '2026-11-28T11:00:01.000Z',
+  },
   paused: { kind: 'paused', since: '2026-11-28T11:00:00.000Z' },
   error: { kind: 'error', since: '2026-11-28T11:00:00.000Z', error: FATAL, attempt: 1 },
 };
 
 /** Expected next kind for every (state × event); '=' means the event is ignored (same object back). */
 const TABLE: Record<SyncStateKind, Record<SyncMachineEventType, SyncStateKind | '='>> = {
-  idle: { start: 'connecting', connected: '=', progressed: '=', 'caught-up': '=', failed: '=', retry: '=', pause: 'paused', resume: '=', stop: '=' },
-  connecting: { start: '=', connected: 'catching-up', progressed: '=', 'caught-up': 'live', failed: 'backing-off', retry: '=', pause: 'paused', resume: '=', stop: 'idle' },
-  'catching-up': { start: '=', connected: '=', progressed: '=', 'caught-up': 'live', failed: 'backing-off', retry: '=', pause: 'paused', resume: '=', stop: 'idle' },
-  live: { start: '=', connected: '=', progressed: '=', 'caught-up': '=', failed: 'backing-off', retry: '=', pause: 'paused', resume: '=', stop: 'idle' },
-  'backing-off': { start: 'connecting', connected: '=', progressed: '=', 'caught-up': '=', failed: '=', retry: 'connecting', pause: 'paused', resume: '=', stop: 'idle' },
-  paused: { start: 'connecting', connected: '=', progressed: '=', 'caught-up': '=', failed: '=', retry: '=', pause: '=', resume: 'connecting', stop: 'idle' },
-  error: { start: 'connecting', connected: '=', progressed: '=', 'caught-up': '=', failed: '=', retry: '=', pause: 'paused', resume: 'connecting', stop: 'idle' },
+  idle: {
+    start: 'connecting',
+    connected: '=',
+    progressed: '=',
+    'caught-up': '=',
+    failed: '=',
+    retry: '=',
+    pause: 'paused',
+    resume: '=',
+    stop: '=',
+  },
+  connecting: {
+    start: '=',
+    connected: 'catching-up',
+    progressed: '=',
+    'caught-up': 'live',
+    failed: 'backing-off',
+    retry: '=',
+    pause: 'paused',
+    resume: '=',
+    stop: 'idle',
+  },
+  'catching-up': {
+    start: '=',
+    connected: '=',
+    progressed: '=',
+    'caught-up': 'live',
+    failed: 'backing-off',
+    retry: '=',
+    pause: 'paused',
+    resume: '=',
+    stop: 'idle',
+  },
+  live: {
+    start: '=',
+    connected: '=',
+    progressed: '=',
+    'caught-up': '=',
+    failed: 'backing-off',
+    retry: '=',
+    pause: 'paused',
+    resume: '=',
+    stop: 'idle',
+  },
+  'backing-off': {
+    start: 'connecting',
+    connected: '=',
+    progressed: '=',
+    'caught-up': '=',
+    failed: '=',
+    retry: 'connecting',
+    pause: 'paused',
+    resume: '=',
+    stop: 'idle',
+  },
+  paused: {
+    start: 'connecting',
+    connected: '=',
+    progressed: '=',
+    'caught-up': '=',
+    failed: '=',
+    retry: '=',
+    pause: '=',
+    resume: 'connecting',
+    stop: 'idle',
+  },
+  error: {
+    start: 'connecting',
+    connected: '=',
+    progressed: '=',
+    'caught-up': '=',
+    failed: '=',
+    retry: '=',
+    pause: 'paused',
+    resume: 'connecting',
+    stop: 'idle',
+  },
 };
 
 describe('sync state machine', () => {
-  for (const [kind, row] of Object.entries(TABLE) as [SyncStateKind, Record<SyncMachineEventType, SyncStateKind | '='>][]) {
+  for (const [kind, row] of Object.entries(TABLE) as [
+    SyncStateKind,
+    Record<SyncMachineEventType, SyncStateKind | '='>,
+  ][]) {
     for (const [eventType, expected] of Object.entries(row) as [SyncMachineEventType, SyncStateKind | '='][]) {
       it(`${kind} × ${eventType} → ${expected === '=' ? 'unchanged' : expected}`, () => {
         const from = STATES[kind];
@@ -97,14 +182,25 @@ describe('sync state machine', () => {
     state = transition(progressed, EVENTS.failed, NOW, POLICY);
     assert.equal(state.attempt, 1);
     assert.equal(state.retryAt, new Date(NOW.getTime() + 1000).toISOString());
-    const liveAfterRetries = transition({ kind: 'live', since: NOW.toISOString(), attempt: 3 }, EVENTS.progressed, NOW, POLICY);
+    const liveAfterRetries = transition(
+      { kind: 'live', since: NOW.toISOString(), attempt: 3 },
+      EVENTS.progressed,
+      NOW,
+      POLICY,
+    );
     assert.equal(liveAfterRetries.attempt, 0);
   });
 
   it('backoff doubles, is capped, and waits longer for a slow server than for a down one', () => {
-    assert.deepEqual([1, 2, 3, 4, 5].map((a) => backoffDelayMs(a, DOWN, POLICY)), [1000, 2000, 4000, 8000, 8000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((a) => backoffDelayMs(a, DOWN, POLICY)),
+      [1000, 2000, 4000, 8000, 8000],
+    );
     const slow: WireError = { code: 'COUCH_TIMEOUT', message: 'slow', retryable: true };
-    assert.deepEqual([1, 2].map((a) => backoffDelayMs(a, slow, POLICY)), [5000, 8000]);
+    assert.deepEqual(
+      [1, 2].map((a) => backoffDelayMs(a, slow, POLICY)),
+      [5000, 8000],
+    );
     assert.equal(backoffDelayMs(1000, DOWN, POLICY), 8000);
   });
 });

@@ -15,20 +15,32 @@ const FIX = path.join(__dirname, '../../fixtures/dbt-projects');
 
 describe('transform: project loading', () => {
   it('loads the fixture with its local package and the nested one, honouring .dbtignore', async () => {
-    const p = await loadProject({ kind: 'path', path: path.join(FIX, 'full') }, { cacheDir: mkdtempSync(path.join(tmpdir(), 'tp-')), logger: silentLogger });
-    assert.deepEqual(p.packages.map((x) => x.name), ['fixture_root', 'fixture_helpers', 'fixture_nested']);
+    const p = await loadProject(
+      { kind: 'path', path: path.join(FIX, 'full') },
+      { cacheDir: mkdtempSync(path.join(tmpdir(), 'tp-')), logger: silentLogger },
+    );
+    assert.deepEqual(
+      p.packages.map((x) => x.name),
+      ['fixture_root', 'fixture_helpers', 'fixture_nested'],
+    );
     assert.ok(!p.root.models.some((m) => m.path.includes('ignored')));
     assert.equal(p.root.models.length, 14);
     assert.deepEqual(p.root.project.onRunEnd, ['{{ record_results(results) }}']);
     assert.equal(p.selectors[0]?.name, 'contacts_only');
     const docs = p.root.modelProps.find((m) => m.name === 'docs')!;
-    assert.deepEqual(docs.columns.map((c) => c.name), ['id', 'saved_timestamp', 'deleted', 'doc_type']);
+    assert.deepEqual(
+      docs.columns.map((c) => c.name),
+      ['id', 'saved_timestamp', 'deleted', 'doc_type'],
+    );
     assert.deepEqual(docs.columns[0]!.tests, [], 'data-tests (hyphen) is an unknown key, ignored as dbt does');
     assert.equal(p.root.sources[0]?.tables[0]?.name, "{{ env_var('POSTGRES_TABLE') }}");
   });
 
   it('fails plainly when there is no dbt_project.yml', async () => {
-    await assert.rejects(loadProject({ kind: 'path', path: FIX }, { cacheDir: tmpdir(), logger: silentLogger }), /No dbt_project\.yml/);
+    await assert.rejects(
+      loadProject({ kind: 'path', path: FIX }, { cacheDir: tmpdir(), logger: silentLogger }),
+      /No dbt_project\.yml/,
+    );
   });
 
   it('.dbtignore patterns', () => {
@@ -41,16 +53,41 @@ describe('transform: project loading', () => {
   });
 
   it('git URLs with #ref become GitHub codeload tarballs', () => {
-    assert.deepEqual(splitRef('https://github.com/medic/cht-pipeline#v2.0.0'), { url: 'https://github.com/medic/cht-pipeline', ref: 'v2.0.0' });
-    assert.equal(githubTarballUrl('https://github.com/medic/cht-pipeline.git', 'main'), 'https://codeload.github.com/medic/cht-pipeline/tar.gz/main');
+    assert.deepEqual(splitRef('https://github.com/medic/cht-pipeline#v2.0.0'), {
+      url: 'https://github.com/medic/cht-pipeline',
+      ref: 'v2.0.0',
+    });
+    assert.equal(
+      githubTarballUrl('https://github.com/medic/cht-pipeline.git', 'main'),
+      'https://codeload.github.com/medic/cht-pipeline/tar.gz/main',
+    );
     assert.equal(githubTarballUrl('https://gitlab.com/x/y', 'main'), null);
   });
 });
 
 describe('transform: graph', () => {
   const node = (name: string, refs: string[]): ModelNode => ({
-    uniqueId: `model.p.${name}`, name, packageName: 'p', file: `models/${name}.sql`, absPath: '', fqn: [name], rawSql: '', config: {}, materialized: 'table', tags: [],
-    refs: refs.map((r) => ({ packageName: null, name: r })), sources: [], dependsOn: [], columns: [], constraints: [], contractEnforced: false, unitTests: [], parsedSql: '', macroSources: [], parseError: null, fingerprint: '',
+    uniqueId: `model.p.${name}`,
+    name,
+    packageName: 'p',
+    file: `models/${name}.sql`,
+    absPath: '',
+    fqn: [name],
+    rawSql: '',
+    config: {},
+    materialized: 'table',
+    tags: [],
+    refs: refs.map((r) => ({ packageName: null, name: r })),
+    sources: [],
+    dependsOn: [],
+    columns: [],
+    constraints: [],
+    contractEnforced: false,
+    unitTests: [],
+    parsedSql: '',
+    macroSources: [],
+    parseError: null,
+    fingerprint: '',
   });
   it('orders parents first', () => {
     const g = buildGraph([node('c', ['b']), node('b', ['a']), node('a', [])]);
@@ -66,8 +103,14 @@ describe('transform: graph', () => {
 
 describe('transform: ephemeral CTE injection', () => {
   it('merges into a leading WITH or adds one', () => {
-    assert.equal(injectCtes('with x as (select 1) select * from x', [{ name: 'e', sql: 'select 2' }]), 'with  __dbt__cte__e as (\nselect 2\n), x as (select 1) select * from x');
-    assert.equal(injectCtes('-- c\nselect 1', [{ name: 'e', sql: 'select 2' }]), '-- c\nwith __dbt__cte__e as (\nselect 2\n)\nselect 1');
+    assert.equal(
+      injectCtes('with x as (select 1) select * from x', [{ name: 'e', sql: 'select 2' }]),
+      'with  __dbt__cte__e as (\nselect 2\n), x as (select 1) select * from x',
+    );
+    assert.equal(
+      injectCtes('-- c\nselect 1', [{ name: 'e', sql: 'select 2' }]),
+      '-- c\nwith __dbt__cte__e as (\nselect 2\n)\nselect 1',
+    );
   });
 });
 

@@ -5,8 +5,27 @@ import { selectModels } from '../../../app/transform/graph/select';
 import type { ModelNode } from '../../../app/transform/graph/types';
 
 const node = (name: string, refs: string[], o: Partial<ModelNode> = {}): ModelNode => ({
-  uniqueId: `model.p.${name}`, name, packageName: 'p', file: `models/${name}.sql`, absPath: '', fqn: [name], rawSql: '', config: {}, materialized: 'table', tags: [],
-  refs: refs.map((r) => ({ packageName: null, name: r })), sources: [], dependsOn: [], columns: [], constraints: [], contractEnforced: false, unitTests: [], parsedSql: '', macroSources: [], parseError: null, fingerprint: name,
+  uniqueId: `model.p.${name}`,
+  name,
+  packageName: 'p',
+  file: `models/${name}.sql`,
+  absPath: '',
+  fqn: [name],
+  rawSql: '',
+  config: {},
+  materialized: 'table',
+  tags: [],
+  refs: refs.map((r) => ({ packageName: null, name: r })),
+  sources: [],
+  dependsOn: [],
+  columns: [],
+  constraints: [],
+  contractEnforced: false,
+  unitTests: [],
+  parsedSql: '',
+  macroSources: [],
+  parseError: null,
+  fingerprint: name,
   ...o,
 });
 
@@ -18,7 +37,8 @@ const graph = buildGraph([
   node('d', ['a'], { config: { enabled: false } }),
   node('e', [], { materialized: 'view', config: { materialized: 'view' }, tags: ['nightly', 'ui'] }),
 ]);
-const names = (o: Parameters<typeof selectModels>[1]): string[] => selectModels(graph, o).map((id) => id.split('.').pop()!);
+const names = (o: Parameters<typeof selectModels>[1]): string[] =>
+  selectModels(graph, o).map((id) => id.split('.').pop()!);
 
 describe('transform: selection syntax', () => {
   it('everything enabled by default, parents first', () => assert.deepEqual(names({}), ['a', 'b', 'c', 'e']));
@@ -39,11 +59,27 @@ describe('transform: selection syntax', () => {
     assert.deepEqual(names({ select: ['package:p'] }), ['a', 'b', 'c', 'e']);
   });
   it('state:modified compares fingerprints', () => {
-    assert.deepEqual(names({ select: ['state:modified'], previousFingerprints: new Map([['model.p.a', 'a'], ['model.p.b', 'old']]) }), ['b', 'c', 'e']);
+    assert.deepEqual(
+      names({
+        select: ['state:modified'],
+        previousFingerprints: new Map([
+          ['model.p.a', 'a'],
+          ['model.p.b', 'old'],
+        ]),
+      }),
+      ['b', 'c', 'e'],
+    );
   });
   it('selectors by name, with the YAML definition forms', () => {
     const selectors = [
-      { name: 'nightly_no_views', description: '', isDefault: false, definition: { union: [{ method: 'tag', value: 'nightly' }, { exclude: [{ method: 'config.materialized', value: 'view' }] }] } },
+      {
+        name: 'nightly_no_views',
+        description: '',
+        isDefault: false,
+        definition: {
+          union: [{ method: 'tag', value: 'nightly' }, { exclude: [{ method: 'config.materialized', value: 'view' }] }],
+        },
+      },
       { name: 'up_to_c', description: '', isDefault: false, definition: { method: 'fqn', value: 'c', parents: true } },
       { name: 'dflt', description: '', isDefault: true, definition: 'tag:ui' },
     ];
