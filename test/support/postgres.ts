@@ -36,6 +36,19 @@ export async function createTestDatabase(prefix = 't'): Promise<{ url: string; n
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
       try {
+        // pg's Pool.end() resolves once its clients are told to end, not once their sockets have
+        // closed; a FORCE drop then terminates a connection that is still closing, and its client
+        // reports "terminating connection due to administrator command" after the test has ended.
+        // So give closing connections a moment (55006: still in use), and force only what stays.
+        for (let attempt = 0; attempt < 20; attempt++) {
+          try {
+            await client.query(`drop database if exists "${name}"`);
+            return;
+          } catch (error) {
+            if ((error as { code?: string }).code !== '55006') throw error;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        }
         await client.query(`drop database if exists "${name}" with (force)`);
       } finally {
         await client.end();
