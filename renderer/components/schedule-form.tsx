@@ -1,4 +1,5 @@
 import type { ScheduleSetting } from '../../app/contract/dto';
+import { SETTING_BOUNDS } from '../../app/contract/settings';
 import { useT } from '../i18n/use-t';
 import { RadioGroup } from './radio-group';
 import { TextField } from './text-field';
@@ -20,7 +21,8 @@ export function scheduleInput(d: ScheduleDraft): ScheduleSetting {
 
 export function isScheduleDraftComplete(d: ScheduleDraft): boolean {
   const n = Number(d.minutes);
-  return d.kind === 'manual' || (Number.isInteger(n) && n >= 1 && n <= 1440);
+  const { min, max } = SETTING_BOUNDS.scheduleMinutes;
+  return d.kind === 'manual' || (Number.isInteger(n) && n >= min && n <= max);
 }
 
 /** Manual, or every N minutes while the computer is online. */
@@ -43,8 +45,8 @@ export function ScheduleForm({ draft, onDraft }: { draft: ScheduleDraft; onDraft
               value={draft.minutes}
               onValue={(minutes) => onDraft({ ...draft, minutes })}
               type="number"
-              min={1}
-              max={1440}
+              min={SETTING_BOUNDS.scheduleMinutes.min}
+              max={SETTING_BOUNDS.scheduleMinutes.max}
               className="narrow-field"
               hint={isScheduleDraftComplete(draft) ? undefined : t('schedule.minutes.invalid')}
             />

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { methodSchemas, type MethodArgs } from '../../app/contract/methods';
 import type { CouchTestResult, SettingsView } from '../../app/contract/dto';
 import type { WireError } from '../../app/contract/errors';
+import { SETTING_BOUNDS } from '../../app/contract/settings';
 import { useClient } from '../client-context';
 import { ErrorNotice } from '../components/error-notice';
 import { PlaceChooser } from '../components/place-chooser';
@@ -377,8 +378,8 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
               value={batchSize}
               onValue={setBatchSize}
               type="number"
-              min={1}
-              max={100000}
+              min={SETTING_BOUNDS.batchSize.min}
+              max={SETTING_BOUNDS.batchSize.max}
             />
             <TextField
               label={t('settings.threads')}
@@ -386,8 +387,8 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
               value={threads}
               onValue={setThreads}
               type="number"
-              min={1}
-              max={32}
+              min={SETTING_BOUNDS.threads.min}
+              max={SETTING_BOUNDS.threads.max}
             />
             <TextField
               label={t('settings.transformBatch')}
@@ -395,7 +396,8 @@ export function SettingsScreen({ settings, onSaved }: { settings: SettingsView; 
               value={transformBatch}
               onValue={setTransformBatch}
               type="number"
-              min={1}
+              min={SETTING_BOUNDS.transformBatchSize.min}
+              max={SETTING_BOUNDS.transformBatchSize.max}
             />
             <TextField
               label={t('settings.schema')}
