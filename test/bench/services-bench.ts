@@ -9,12 +9,12 @@
  *     PostgreSQL's CPU seconds (all of this host's postgres processes: other users count too).
  * Check: every (source, _id) exactly once in <schema>.couchdb_all.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { generateChtDocs } from '../../app/generator';
+import { CHT_DATABASES, generateChtDocs } from '../../app/generator';
 import { postgresCpuReader, settlePostgres } from './postgres-cpu';
+import { bundleCli, cliSyncOnce } from './cli-process';
 import type { BenchSectionResult } from './report';
 import { startReplayServer, writeReplayFiles, type ReplayServer } from './replay-server';
 import type { BenchContext } from './run';
@@ -31,80 +31,21 @@ interface ServiceRun {
   code: number | null;
 }
 
-async function bundleCli(): Promise<string> {
-  const out = path.resolve('node_modules/.cache/cht-sync-bench/cli.cjs');
-  const { build } = await import('esbuild');
-  await build({
-    entryPoints: ['app/cli/main.ts'],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  return out;
-}
-
-function rssMb(pid: number): number | null {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
-}
-
 /** One `cht-sync sync --once` of every database of one instance, in its own process and data folder. */
-function syncOnce(
+async function syncOnce(
   bin: string,
   o: { service: string; couchUrl: string; pgUrl: string; schema: string; dataDir: string; docs: number },
 ): Promise<ServiceRun> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const child = spawn(
-      process.execPath,
-      [
-        bin,
-        'sync',
-        '--once',
-        '--couch-url',
-        o.couchUrl,
-        '--postgres-url',
-        o.pgUrl,
-        '--schema',
-        o.schema,
-        '--data-dir',
-        o.dataDir,
-        '--databases',
-        'medic,medic-sentinel,medic-users-meta,_users',
-        '--json',
-      ],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    const rss: number[] = [];
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setInterval(() => {
-      const r = child.pid ? rssMb(child.pid) : null;
-      if (r !== null) rss.push(Math.round(r));
-    }, 250);
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      if (code !== 0) console.error(stderr.slice(-2000));
-      resolve({
-        service: o.service,
-        docs: o.docs,
-        seconds: (performance.now() - started) / 1000,
-        maxRssMb: Math.max(0, ...rss),
-        rss,
-        code,
-      });
-    });
-  });
+  const run = await cliSyncOnce(bin, { ...o, databases: CHT_DATABASES });
+  if (run.code !== 0) console.error(run.stderr.slice(-2000));
+  return {
+    service: o.service,
+    docs: o.docs,
+    seconds: run.seconds,
+    maxRssMb: run.maxRssMb,
+    rss: run.rss,
+    code: run.code,
+  };
 }
 
 export async function runServicesBench(ctx: BenchContext): Promise<BenchSectionResult> {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -9,6 +9,7 @@ import { silentLogger } from '../../app/core/logger';
 import { startDemoCouch } from '../../app/demo';
 import { CHT_DATABASES, generateChtDocs } from '../../app/generator';
 import type { ChildReport, ChildTask } from './bench-child';
+import { bundleCli, cliSyncOnce } from './cli-process';
 import type { BenchPostgres } from './pg-target';
 import { postgresCpuReader, settlePostgres } from './postgres-cpu';
 import { startReplayServer, writeReplayFiles, type ReplayFiles } from './replay-server';
@@ -53,6 +54,8 @@ function median(runs: Measured[]): Measured {
 }
 
 const MB = 1024 * 1024;
+/** The product's bin from spawn to exit: a user's time, start-up included. */
+const CLI_RUN = '`cht-sync sync --once`, the bin, spawn to exit';
 
 function isSuccess(outcome: string): boolean {
   return outcome === 'success' || outcome === 'done';
@@ -145,6 +148,7 @@ export async function countRows(url: string, relation: string): Promise<number> 
 
 export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionResult> {
   const bundle = await bundleChild();
+  const cliBin = await bundleCli();
   const measured: Measured[] = [];
   const pgCpu = postgresCpuReader(o.pg.url);
   const feedBytes = new Map<string, number>();
@@ -181,6 +185,47 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
       );
       return m;
     };
+    /**
+     * The product's bin, as a user runs it: `cht-sync sync --once` timed from spawn to exit
+     * (start-up, store, preflight included), into a fresh schema and data folder.
+     */
+    const runCli = async (source: string, task: ChildTask): Promise<Measured> => {
+      await settlePostgres(o.pg.url, schemas.splice(0));
+      schemas.push(task.schema);
+      const run = CLI_RUN;
+      o.log(`sync bench: ${source} · ${run} · ${size.toLocaleString('en-US')} docs`);
+      const pgBefore = pgCpu?.() ?? 0;
+      const dataDir = mkdtempSync(path.join(o.workDir, 'cli-data-'));
+      const r = await cliSyncOnce(cliBin, {
+        couchUrl: task.couchUrl,
+        ...(task.username ? { username: task.username, password: task.password ?? '' } : {}),
+        pgUrl: task.pgUrl,
+        schema: task.schema,
+        dataDir,
+        databases: task.databases,
+      });
+      if (pgCpu) await new Promise((resolve) => setTimeout(resolve, 300));
+      const docs = await countRows(o.pg.url, `"${task.schema}"."couchdb_all"`);
+      if (r.code !== 0) o.log(r.stderr.slice(-1500));
+      const m: Measured = {
+        seconds: r.seconds,
+        docs,
+        bytes: 0,
+        maxRssMb: r.maxRssMb,
+        cpuSeconds: r.cpuSeconds ?? Number.NaN,
+        outcome: r.code === 0 ? 'success' : `exit ${r.code}`,
+        source,
+        run,
+        size,
+        pgCpuSeconds: pgCpu ? pgCpu() - pgBefore : null,
+        runs: 1,
+        range: [docs / r.seconds, docs / r.seconds],
+      };
+      o.log(
+        `  → ${Math.round(rate(m))} docs/s, ${m.seconds.toFixed(1)} s spawn to exit, peak RSS ${m.maxRssMb.toFixed(0)} MB, CPU ${m.cpuSeconds.toFixed(1)} s, exit ${r.code}`,
+      );
+      return m;
+    };
     const record = (runs: Measured[]): Measured => {
       const m = median(runs);
       measured.push(m);
@@ -201,6 +246,7 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
       // the medians compared, so a noisy moment of the machine does not decide it.
       const copies: Measured[] = [];
       const syncs: Measured[] = [];
+      const clis: Measured[] = [];
       let syncMainRows = 0;
       for (let round = 1; round <= o.repeat; round++) {
         // ceiling b: COPY the same documents straight into PostgreSQL (source-independent)
@@ -218,9 +264,17 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
           pass: rows === prep.total && isSuccess(sync.outcome),
           detail: `${rows} rows for ${prep.total} docs, outcome ${sync.outcome}`,
         });
+        const cli = await runCli('replay', { ...task, mode: 'sync', schema: tag('replay_cli') });
+        clis.push(cli);
+        checks.push({
+          name: `replay ${size}, round ${round}: the bin's sync --once exits 0 with every (database, _id) once`,
+          pass: cli.docs === prep.total && isSuccess(cli.outcome),
+          detail: `${cli.docs} rows for ${prep.total} docs, ${cli.outcome}`,
+        });
       }
       copy = record(copies);
       const sync = record(syncs);
+      record(clis);
       const slower = Math.min(rate(read), rate(copy));
       const ratio = rate(sync) / slower;
       checks.push({
@@ -285,6 +339,7 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
         // the headline pair here is sync ÷ reading the feed: interleaved rounds, medians compared
         const reads: Measured[] = [];
         const syncs: Measured[] = [];
+        const clis: Measured[] = [];
         for (let round = 1; round <= o.repeat; round++) {
           reads.push(
             await runOnce('pouchdb-server', 'read feed, no sink (ceiling a)', { ...task, mode: 'read', schema: '' }),
@@ -302,10 +357,18 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
             pass: rows === prep.total + 1 && isSuccess(sync.outcome),
             detail: `${rows} rows for ${prep.total} docs + _design/_auth, outcome ${sync.outcome}`,
           });
+          const cli = await runCli('pouchdb-server', { ...task, mode: 'sync', schema: tag('pouch_cli') });
+          clis.push(cli);
+          checks.push({
+            name: `pouchdb-server ${size}, round ${round}: the bin's sync --once exits 0 with every (database, _id) once`,
+            pass: cli.docs === prep.total + 1 && isSuccess(cli.outcome),
+            detail: `${cli.docs} rows for ${prep.total} docs + _design/_auth, ${cli.outcome}`,
+          });
         }
         const read = record(reads);
         feedBytes.set(`pouchdb-server-${size}`, read.bytes);
         const sync = record(syncs);
+        record(clis);
         const slower = Math.min(rate(read), rate(copy));
         const ratio = rate(sync) / slower;
         checks.push({
@@ -387,6 +450,7 @@ export async function runSyncBench(o: SyncBenchOptions): Promise<BenchSectionRes
       "MB/s counts the `_changes` JSON bytes of the feed. Peak RSS and CPU are those of the measuring child process (the source runs in another process); PostgreSQL CPU is that of the server's processes during the run (when the server is on this host).",
       "Before each run, the earlier runs' tables are dropped, a CHECKPOINT is taken and autovacuum is let finish, so no run pays for another.",
       'ceiling a = paging the same feed and parsing it, writing nothing; ceiling b = one COPY of the same documents into a table with the raw layout and indexes.',
+      "syncOnce → PostgreSQL = the engine's sync in a measuring child, timed from its start to its end (steady state). The bin = `cht-sync sync --once` bundled as `npm run build` does, in its own process with a fresh data folder and schema, timed from spawn to exit: a user's time, start-up, the store and preflight included; its CPU and peak RSS are the process's own (process.resourceUsage at exit).",
       "our streaming reader = app/couch's ChangesSource + the batcher (rows cut out of the byte stream, each doc kept as the text received); nano's changes call = `db.changes({limit, seq_interval, include_docs})` paged the same way (each page fetched and parsed whole, each doc serialised once as storing it needs).",
       'COPY to staging + upsert = per batch, COPY into a temp table and one INSERT … SELECT DISTINCT ON (_id) … ON CONFLICT, one transaction: the PostgreSQL cost of an idempotent sink, shown for reference.',
       'naive = a couch2pg-like loop written here (the strategy of cht-sync 2.0.2: strictly alternating fetch and write, a new connection per batch, one multi-row INSERT … ON CONFLICT (_id) per batch, keyed on _id alone), with the four databases in parallel. It is not cht-sync itself: cht-sync 2.0.2 measured ~1,950 docs/s against pouchdb-server on this machine type (shared/reference/machine-notes.md).',
