@@ -2,6 +2,7 @@
 // main process and preload, and the renderer bundle. esbuild only transpiles; the
 // type-check is `npm run typecheck`.
 import { build } from 'esbuild';
+import { cliBundleOptions } from './cli-bundle.mjs';
 import { chmodSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,9 +27,9 @@ const jobs = [
   // `node --`: Node 20 takes an `--env-file` anywhere on the command line as its own option (it
   // exits 9 on a missing file before this program runs); after `--` every argument is ours.
   build({
-    ...node,
-    entryPoints: ['app/cli/main.ts'],
-    outfile: 'dist/cli.cjs',
+    ...cliBundleOptions('dist/cli.cjs'),
+    sourcemap: true,
+    absWorkingDir: root,
     banner: { js: '#!/usr/bin/env -S node --' },
   }),
 ];

@@ -1,5 +1,6 @@
 /**
- * The product's bin as a user runs it: `app/cli/main.ts` bundled as `npm run build` does, then
+ * The product's bin as a user runs it: `app/cli/main.ts` bundled as `npm run build` does
+ * (resources/scripts/cli-bundle.mjs), then
  * `cht-sync sync --once` in a process of its own, timed from spawn to exit — start-up (loading the
  * bundle, opening the store, preflight) included, as a user's time is. A preload reports the
  * process's own CPU seconds and peak RSS at exit (exit-report.mjs), and /proc is sampled every
@@ -10,20 +11,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cliBundleOptions } from '../../resources/scripts/cli-bundle.mjs';
 
 export async function bundleCli(): Promise<string> {
   const out = path.resolve('node_modules/.cache/cht-sync-bench/cli.cjs');
   const { build } = await import('esbuild');
-  await build({
-    entryPoints: ['app/cli/main.ts'],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  await build(cliBundleOptions(out));
   return out;
 }
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { createTestDatabase } from '../../support/postgres';
+import { cliBundleOptions } from '../../../resources/scripts/cli-bundle.mjs';
 
 /**
  * `cht-sync dbt <command>` as a user runs it: a separate process, a dbt project folder with its
@@ -51,16 +52,7 @@ describe('cht-sync dbt', () => {
   let env: Record<string, string>;
   before(async () => {
     const { build } = await import('esbuild');
-    await build({
-      entryPoints: ['app/cli/main.ts'],
-      outfile: TEST_BUNDLE,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      packages: 'external',
-      logLevel: 'warning',
-    });
+    await build(cliBundleOptions(TEST_BUNDLE));
     db = await createTestDatabase('clidbt');
     dir = mkdtempSync(path.join(tmpdir(), 'cht-dbtcli-'));
     dataDir = mkdtempSync(path.join(tmpdir(), 'cht-dbtcli-data-'));

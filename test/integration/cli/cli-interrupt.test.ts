@@ -10,6 +10,7 @@ import { generateChtDocs, seedCouch } from '../../../app/generator';
 import { createTestDatabase } from '../../support/postgres';
 import { startPouchServer, type PouchServer } from '../../support/pouchdb-server';
 import { assertSameAsCouch, newPool } from '../sync/helpers';
+import { cliBundleOptions } from '../../../resources/scripts/cli-bundle.mjs';
 
 /** Ctrl-C in the middle of `sync --once`: a clean stop (exit 130), then a resume that loses and duplicates nothing. */
 const TEST_BUNDLE = path.resolve('node_modules/.cache/cht-sync-test/cli-interrupt.cjs');
@@ -23,16 +24,7 @@ describe('cht-sync sync --once interrupted by SIGINT', () => {
 
   before(async () => {
     const { build } = await import('esbuild');
-    await build({
-      entryPoints: ['app/cli/main.ts'],
-      outfile: TEST_BUNDLE,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      format: 'cjs',
-      packages: 'external',
-      logLevel: 'warning',
-    });
+    await build(cliBundleOptions(TEST_BUNDLE));
     couch = await startPouchServer();
     const seeded = await seedCouch(
       couch.url,

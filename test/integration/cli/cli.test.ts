@@ -13,6 +13,7 @@ import { embeddedClusterDir } from '../../../app/postgres/embedded';
 import { createTestDatabase } from '../../support/postgres';
 import { startPouchServer, type PouchServer } from '../../support/pouchdb-server';
 import { FIXTURE_INDEX, assertSameAsCouch, loadFixtures, newPool, rawRows } from '../sync/helpers';
+import { cliBundleOptions } from '../../../resources/scripts/cli-bundle.mjs';
 
 /**
  * The `cht-sync` command as a user runs it: a separate process, against a real
@@ -28,16 +29,7 @@ let ENTRY: string[] = [BUILT];
 async function bundleCli(): Promise<void> {
   if (process.env.CHT_SYNC_TEST_CLI === 'dist') return;
   const { build } = await import('esbuild');
-  await build({
-    entryPoints: ['app/cli/main.ts'],
-    outfile: TEST_BUNDLE,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    packages: 'external',
-    logLevel: 'warning',
-  });
+  await build(cliBundleOptions(TEST_BUNDLE));
   ENTRY = [TEST_BUNDLE];
 }
 

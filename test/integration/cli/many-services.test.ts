@@ -16,6 +16,7 @@ import type pg from 'pg';
 import { createTestDatabase } from '../../support/postgres';
 import { TEST_ADMIN } from '../../support/pouchdb-server';
 import { assertSameAsCouch, couchRequest, createDb, newPool } from '../sync/helpers';
+import { cliBundleOptions } from '../../../resources/scripts/cli-bundle.mjs';
 
 const couchUrl = process.env.CHT_SYNC_TEST_COUCH_URL ?? '';
 const BUNDLE = path.resolve('node_modules/.cache/cht-sync-test/cli-many-services.cjs');
@@ -81,16 +82,7 @@ describe(
 
     before(async () => {
       const { build } = await import('esbuild');
-      await build({
-        entryPoints: ['app/cli/main.ts'],
-        outfile: BUNDLE,
-        bundle: true,
-        platform: 'node',
-        target: 'node20',
-        format: 'cjs',
-        packages: 'external',
-        logLevel: 'warning',
-      });
+      await build(cliBundleOptions(BUNDLE));
       pgDb = await createTestDatabase('many');
       pool = newPool(pgDb.url);
       for (const db of dbs) {
