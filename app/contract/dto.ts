@@ -356,9 +356,25 @@ export interface ChartData {
   chart: ChartName;
   title: string;
   series: ChartSeries[];
-  /** Why the chart is empty, when it is (e.g. "run transforms first"). */
-  emptyReason?: string;
+  /** Why the chart is empty, when it is: a code and its values, worded by the UI in its own language. */
+  emptyReason?: ChartEmptyReason;
 }
+
+/**
+ * Why a chart has nothing to draw. The engine says which case and with what values; the words are
+ * the reader's (the renderer's catalogue). Scripts act on `code`.
+ *  - `not-configured`: no analytics database yet (setup unfinished);
+ *  - `no-table`: `table` does not exist yet (transforms have not built it);
+ *  - `no-column`: `table` exists without `column` (built by another pipeline?);
+ *  - `no-rows`: `table` has no rows in the chart's window;
+ *  - `no-sync-runs`: no sync run copied documents in the last `days` days.
+ */
+export type ChartEmptyReason =
+  | { code: 'not-configured' }
+  | { code: 'no-table'; table: string }
+  | { code: 'no-column'; table: string; column: string }
+  | { code: 'no-rows'; table: string }
+  | { code: 'no-sync-runs'; days: number };
 
 export type ChartName = 'reports-per-form-week' | 'contacts-per-week' | 'sync-throughput';
 

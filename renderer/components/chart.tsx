@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import type { ChartSeries } from '../../app/contract/dto';
+import type { ChartEmptyReason, ChartSeries } from '../../app/contract/dto';
 import { formatNumber, type Lang } from '../format';
 import { useT, type Translate } from '../i18n/use-t';
 
@@ -232,5 +232,31 @@ export function seriesLabel(s: ChartSeries, t: Translate): string {
       return t('charts.backlog');
     default:
       return s.name;
+  }
+}
+
+/**
+ * Why a chart is empty, in the UI's language: the engine sends a code and its values (table and
+ * column names stay as they are: they are names in the database).
+ */
+export function chartEmptyText(reason: ChartEmptyReason | undefined, t: Translate): string {
+  switch (reason?.code) {
+    case 'not-configured':
+      return t('charts.reason.notConfigured');
+    case 'no-table':
+      return t('charts.reason.noTable', { table: reason.table, transform: t('dash.transformNow') });
+    case 'no-column':
+      return t('charts.reason.noColumn', { table: reason.table, column: reason.column });
+    case 'no-rows':
+      return reason.table === 'data_record'
+        ? t('charts.reason.noReports')
+        : reason.table === 'contact'
+          ? t('charts.reason.noContacts')
+          : t('charts.reason.noRows', { table: reason.table });
+    case 'no-sync-runs':
+      return t('charts.reason.noSyncRuns', { days: reason.days });
+    default:
+      // No reason, or one this version does not know yet.
+      return t('charts.empty');
   }
 }

@@ -550,6 +550,15 @@ export const fr = {
   'charts.sync.intro': 'Documents copiés par synchronisation au fil du temps.',
   'charts.sync.y': 'Documents',
   'charts.empty': 'Pas encore de données pour ce graphique.',
+  'charts.reason.notConfigured': 'Aucune base d’analyse n’est encore configurée : terminez d’abord la configuration.',
+  'charts.reason.noTable':
+    'La table {table} n’existe pas encore : sur le tableau de bord, cliquez sur « {transform} » pour construire les tables d’analyse.',
+  'charts.reason.noColumn':
+    'La table {table} n’a pas de colonne {column} : est-elle construite par un autre pipeline ?',
+  'charts.reason.noReports': 'Pas encore de rapports.',
+  'charts.reason.noContacts': 'Pas encore de contacts.',
+  'charts.reason.noRows': 'La table {table} n’a pas encore de lignes.',
+  'charts.reason.noSyncRuns': 'Aucune synchronisation n’a copié de documents au cours des {days} derniers jours.',
   'charts.other': 'Autres',
   'materialized.table': 'table',
   'materialized.view': 'vue',

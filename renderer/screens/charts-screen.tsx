@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ChartData, ChartName } from '../../app/contract/dto';
 import { useClient } from '../client-context';
-import { Chart } from '../components/chart';
+import { Chart, chartEmptyText } from '../components/chart';
 import { ErrorNotice } from '../components/error-notice';
 import { explainError, type ErrorHelp } from '../error-help';
 import { formatNumber } from '../format';
@@ -74,7 +74,7 @@ function ChartCard({ chart, title, intro, yLabel, variant }: (typeof CHARTS)[num
       <p className="hint">{t(intro)}</p>
       {error && <ErrorNotice help={error} />}
       {!data && !error && <p role="status">{t('app.loading')}</p>}
-      {data && isEmpty && <p className="empty-chart">{data.emptyReason ?? t('charts.empty')}</p>}
+      {data && isEmpty && <p className="empty-chart">{chartEmptyText(data.emptyReason, t)}</p>}
       {data && !isEmpty && (
         <Chart
           series={data.series}

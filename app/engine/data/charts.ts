@@ -1,9 +1,10 @@
 import type pg from 'pg';
-import type { ChartData, ChartName, ChartSeries } from '../../contract';
+import type { ChartData, ChartEmptyReason, ChartName, ChartSeries } from '../../contract';
 import { quoteIdent } from './tables';
 
 const WEEKS = 26;
 const MAX_SERIES = 8;
+const THROUGHPUT_DAYS = 30;
 
 export interface ThroughputPoint {
   at: string;
@@ -15,7 +16,8 @@ export interface ThroughputPoint {
 /**
  * The dashboard's charts, from the analytics tables the pipeline builds
  * (data_record, contact) and from the run history. A missing table or an empty
- * result comes back as an empty chart with the reason, never as an error.
+ * result comes back as an empty chart with the reason (a code and its values, worded by the UI),
+ * never as an error.
  */
 export async function chartData(
   name: ChartName,
@@ -28,8 +30,6 @@ export async function chartData(
         title: `Reports per form per week (${WEEKS} weeks to the newest report)`,
         table: 'data_record',
         seriesColumn: 'form',
-        missing: 'No report table yet: run transforms to build data_record.',
-        empty: 'No reports yet.',
       });
     case 'contacts-per-week':
       return weekly(o.pool, o.schema, {
@@ -37,8 +37,6 @@ export async function chartData(
         title: `New contacts per week by type (${WEEKS} weeks to the newest contact)`,
         table: 'contact',
         seriesColumn: 'contact_type',
-        missing: 'No contact table yet: run transforms to build contact.',
-        empty: 'No contacts yet.',
       });
     case 'sync-throughput':
       return throughputChart(o.throughput);
@@ -48,23 +46,21 @@ export async function chartData(
 async function weekly(
   pool: pg.Pool | null,
   schema: string,
-  c: { chart: ChartName; title: string; table: string; seriesColumn: string; missing: string; empty: string },
+  c: { chart: ChartName; title: string; table: string; seriesColumn: string },
 ): Promise<ChartData> {
   const base = { chart: c.chart, title: c.title, series: [] as ChartSeries[] };
-  if (!pool) return { ...base, emptyReason: 'No analytics database is configured yet: finish the setup first.' };
+  const empty = (emptyReason: ChartEmptyReason): ChartData => ({ ...base, emptyReason });
+  if (!pool) return empty({ code: 'not-configured' });
   const cols = await pool.query<{ column_name: string }>(
     'select column_name from information_schema.columns where table_schema = $1 and table_name = $2',
     [schema, c.table],
   );
   const names = new Set(cols.rows.map((r) => r.column_name));
-  if (names.size === 0) return { ...base, emptyReason: c.missing };
+  if (names.size === 0) return empty({ code: 'no-table', table: c.table });
   // `reported` is when the health worker recorded it; fall back to when it arrived.
   const timeColumn = names.has('reported') ? 'reported' : names.has('saved_timestamp') ? 'saved_timestamp' : null;
   if (!timeColumn || !names.has(c.seriesColumn))
-    return {
-      ...base,
-      emptyReason: `${c.table} has no ${timeColumn ? c.seriesColumn : 'reported'} column: is it built by a different pipeline?`,
-    };
+    return empty({ code: 'no-column', table: c.table, column: timeColumn ? c.seriesColumn : 'reported' });
   // The window ends at the newest week with data (never in the future), not at today: a laptop
   // that synced weeks ago, or demo data, still shows its last half-year instead of an empty chart.
   const col = quoteIdent(timeColumn);
@@ -74,7 +70,7 @@ async function weekly(
        from ${relation} where ${col} <= now() + interval '1 day'`,
   );
   const anchor = newest.rows[0]?.anchor ?? null;
-  if (!anchor) return { ...base, emptyReason: c.empty };
+  if (!anchor) return empty({ code: 'no-rows', table: c.table });
   const { rows } = await pool.query<{ week: string; name: string | null; n: string }>(
     `select to_char(date_trunc('week', ${col}), 'YYYY-MM-DD') as week,
             ${quoteIdent(c.seriesColumn)}::text as name, count(*)::text as n
@@ -84,7 +80,7 @@ async function weekly(
       group by 1, 2 order by 1`,
     [anchor],
   );
-  if (rows.length === 0) return { ...base, emptyReason: c.empty };
+  if (rows.length === 0) return empty({ code: 'no-rows', table: c.table });
   const weeks = weekStarts(new Date(`${anchor}T00:00:00Z`));
   const totals = new Map<string, number>();
   for (const r of rows) totals.set(r.name ?? '(none)', (totals.get(r.name ?? '(none)') ?? 0) + Number(r.n));
@@ -127,14 +123,14 @@ function weekStarts(end: Date): string[] {
 }
 
 function throughputChart(throughput: (sinceIso: string) => ThroughputPoint[]): ChartData {
-  const since = new Date(Date.now() - 30 * 24 * 3600 * 1000).toISOString();
+  const since = new Date(Date.now() - THROUGHPUT_DAYS * 24 * 3600 * 1000).toISOString();
   const points = throughput(since).filter((p) => p.docs > 0);
   const base: ChartData = {
     chart: 'sync-throughput',
-    title: 'Sync speed per run, documents per second (last 30 days)',
+    title: `Sync speed per run, documents per second (last ${THROUGHPUT_DAYS} days)`,
     series: [],
   };
-  if (points.length === 0) return { ...base, emptyReason: 'No sync run copied documents in the last 30 days.' };
+  if (points.length === 0) return { ...base, emptyReason: { code: 'no-sync-runs', days: THROUGHPUT_DAYS } };
   const byDb = new Map<string, { x: string; y: number }[]>();
   for (const p of points) {
     const list = byDb.get(p.database) ?? [];
