@@ -62,6 +62,34 @@ export function wrapClient(client: pg.PoolClient, logger: Logger): PgSession {
   };
 }
 
+/**
+ * One connection for a short job outside a run (dbt's debug, docs generate, run-operation, source
+ * freshness): a pool of one is opened on `url`, its client handed to `fn` as a session, and both
+ * are closed whatever `fn` does. `connectTimeoutMs` bounds the wait for the server (none: pg's).
+ */
+export async function withPgSession<T>(
+  url: string,
+  logger: Logger,
+  fn: (session: PgSession) => Promise<T>,
+  o: { connectTimeoutMs?: number } = {},
+): Promise<T> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 1,
+    ...(o.connectTimeoutMs !== undefined ? { connectionTimeoutMillis: o.connectTimeoutMs } : {}),
+  });
+  try {
+    const client = await pool.connect();
+    try {
+      return await fn(wrapClient(client, logger));
+    } finally {
+      client.release();
+    }
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
 /** The fragment of `sql` around a PostgreSQL error position, for the run history. */
 export function sqlFragment(sql: string, position: number | null): string {
   if (position === null || !Number.isFinite(position)) return sql.length > 400 ? `${sql.slice(0, 400)}…` : sql;
