@@ -26,6 +26,13 @@ const NO_STORE = {
   group: ['**/store', '**/store/*'],
   message: 'Hosts go through the engine (bootEngine, the contract’s methods), never the store (house.json).',
 };
+// The hosts reach the transform engine through the engine; `cht-sync dbt` also through the
+// transform's one dbt entry, app/transform/dbt-invocation.ts, never its internals.
+const TRANSFORM_ENTRY_ONLY = {
+  regex: '^(\\.\\./)+(app/)?transform(/(?!dbt-invocation$).*)?$',
+  message:
+    'Hosts go through the engine; for dbt commands, app/transform/dbt-invocation.ts is the transform’s one entry (never its internals).',
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'release/**', 'node_modules/**', 'resources/pipeline/**', 'test-results/**', '.cache/**'] },
@@ -73,7 +80,10 @@ export default tseslint.config(
   {
     files: ['app/cli/**/*.ts', 'app/host/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: ENGINE_PATHS, patterns: [...ENGINE_PATTERNS, NO_STORE] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: ENGINE_PATHS, patterns: [...ENGINE_PATTERNS, NO_STORE, TRANSFORM_ENTRY_ONLY] },
+      ],
     },
   },
   {
@@ -173,7 +183,13 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/renderer/**'], message: 'main/ never imports the renderer.' }, NO_STORE] },
+        {
+          patterns: [
+            { group: ['**/renderer/**'], message: 'main/ never imports the renderer.' },
+            NO_STORE,
+            TRANSFORM_ENTRY_ONLY,
+          ],
+        },
       ],
     },
   },
