@@ -5,6 +5,7 @@ import type { IconName } from './components/icon';
 import { OUTCOME_LOOK } from './components/outcome-badge';
 import { formatDateTime, formatDuration, formatNumber, runSeconds, type Lang } from './format';
 import type { Translate } from './i18n/use-t';
+import { modelErrorLine } from './run-texts';
 
 /** A run's one-line summary in the UI's language, from its counts (the engine's own summary is English). */
 export function runSummaryText(
@@ -108,7 +109,8 @@ export function describeTransformResult(r: TransformRunResult, t: Translate, lan
       time: formatDuration(lang, runSeconds(r.startedAt, r.finishedAt)),
     }),
   ];
-  for (const m of failed.slice(0, 3)) lines.push(`${m.model}: ${m.error?.message ?? ''}`);
+  for (const m of failed.slice(0, 3))
+    lines.push(`${m.model}: ${m.error ? modelErrorLine(m.error, t) : t('model.error')}`);
   if (failed.length > 3) lines.push(t('transformResult.more', { n: failed.length - 3 }));
   const look = OUTCOME_LOOK[r.outcome];
   const next = r.outcome === 'done' ? null : t('transformResult.next');

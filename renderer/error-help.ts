@@ -135,6 +135,11 @@ const HEADLINES: Partial<Record<string, MessageKey>> = {
   BUSY: 'head.BUSY',
   PROJECT_LOAD: 'head.PROJECT',
   PROJECT_PACKAGE: 'head.PROJECT',
+  // A model that failed is not a project that could not be loaded.
+  MODEL_RUN: 'head.MODEL_RUN',
+  MODEL_COMPILE: 'head.MODEL_COMPILE',
+  TEMPLATE_SYNTAX: 'head.MODEL_COMPILE',
+  TEMPLATE_RUNTIME: 'head.MODEL_COMPILE',
   CONFIG_INVALID: 'head.CONFIG_INVALID',
   STORE: 'head.STORE',
   CANCELLED: 'head.CANCELLED',
@@ -165,6 +170,10 @@ const FIXES: Partial<Record<string, MessageKey>> = {
   BUSY: 'fix.BUSY',
   PROJECT_LOAD: 'fix.PROJECT_LOAD',
   PROJECT_PACKAGE: 'fix.PROJECT_LOAD',
+  MODEL_RUN: 'fix.MODEL',
+  MODEL_COMPILE: 'fix.MODEL',
+  TEMPLATE_SYNTAX: 'fix.MODEL',
+  TEMPLATE_RUNTIME: 'fix.MODEL',
   CONFIG_INVALID: 'fix.CONFIG_INVALID',
   STORE: 'fix.STORE',
 };
@@ -207,12 +216,19 @@ function nextStep(t: Translate, place: Place, area: Area, worthRetrying: boolean
       if (worthRetrying) return t('next.dashboard.retry', labels);
       return area === 'project' ? t('next.dashboard.project', labels) : t('next.openSettings', labels);
     case 'history':
+      // A model's failure is told model by model in the run's own table, on this screen.
+      if (isModelCode(code)) return t('next.history.models', { models: t('detail.models') });
+      return worthRetrying ? t('next.elsewhere.retry', labels) : t('next.openSettings', labels);
     case 'data':
     case 'charts':
       return worthRetrying ? t('next.elsewhere.retry', labels) : t('next.openSettings', labels);
     case 'app':
       return t('next.app.reload');
   }
+}
+
+function isModelCode(code: ErrorCode): boolean {
+  return code === 'MODEL_RUN' || code === 'MODEL_COMPILE' || code === 'TEMPLATE_SYNTAX' || code === 'TEMPLATE_RUNTIME';
 }
 
 /** Turn an error into what a data manager can act on, on the screen they are on. */

@@ -115,7 +115,7 @@ function RunList() {
                   </td>
                   <td>{formatDateTime(lang, r.startedAt)}</td>
                   <td className="num">{formatDuration(lang, runSeconds(r.startedAt, r.finishedAt))}</td>
-                  <td className={`summary-cell ${r.errorCount > 0 ? 'has-errors' : ''}`} title={r.summary}>
+                  <td className={`summary-cell ${r.errorCount > 0 ? 'has-errors' : ''}`}>
                     {runSummaryText(r, t, lang)}
                   </td>
                 </tr>

@@ -12,6 +12,14 @@ import { formatBytes, formatDateTime, formatDuration, formatNumber, runSeconds }
 import { useEvent } from '../hooks/use-event';
 import { useT } from '../i18n/use-t';
 import { materializedLabel } from '../materialized';
+import {
+  describeModelError,
+  refreshReasonText,
+  skipReasonText,
+  testDescription,
+  testRule,
+  transformWarningText,
+} from '../run-texts';
 
 const MODEL_TONE: Record<ModelRunResult['status'], Tone> = {
   success: 'ok',
@@ -29,11 +37,12 @@ const MAX_SKIPPED_SHOWN = 200;
 function TestFailure({ m }: { m: ModelRunResult }) {
   const { t, lang } = useT();
   const rows = m.failingRows ?? [];
+  const rule = testRule(m, t);
   const cols = rows.length ? Object.keys(rows[0]!) : [];
   return (
     <div className={m.status === 'fail' ? 'tone-text-bad' : undefined}>
       {m.failures !== undefined && <div>{t('detail.testFailures', { count: formatNumber(lang, m.failures) })}</div>}
-      {m.message && <div className="small">{m.message}</div>}
+      {rule && <div className="small">{rule}</div>}
       {(rows.length > 0 || m.failingSql) && (
         <details>
           <summary>{t('detail.testShowRows')}</summary>
@@ -73,6 +82,46 @@ function TestFailure({ m }: { m: ModelRunResult }) {
               </pre>
             </div>
           )}
+        </details>
+      )}
+    </div>
+  );
+}
+
+/**
+ * A model's, test's or hook's error: our sentence from the catalogue, PostgreSQL's own message and
+ * hint as it wrote them, the file and line; an engine message we have no words for stays folded as
+ * English technical detail.
+ */
+function ModelError({ error }: { error: NonNullable<ModelRunResult['error']> }) {
+  const { t, lang } = useT();
+  const v = describeModelError(error, t);
+  const where = error.details;
+  return (
+    <div className="tone-text-bad">
+      <div>{v.line}</div>
+      {v.postgres && (
+        <div className="small">
+          {t('detail.pgSaid')} <code className="evidence">{v.postgres}</code>
+        </div>
+      )}
+      {v.hint && (
+        <div className="small">
+          {t('detail.pgHint')} <code className="evidence">{v.hint}</code>
+        </div>
+      )}
+      {(where?.file || where?.line) && (
+        <div className="small">
+          <code>
+            {where.file ?? ''}
+            {where.line ? `:${where.line}` : ''}
+          </code>
+        </div>
+      )}
+      {v.detail && (
+        <details className="technical">
+          <summary>{lang === 'en' ? t('error.details') : t('error.detailsLanguage')}</summary>
+          <p className="small">{v.detail}</p>
         </details>
       )}
     </div>
@@ -138,7 +187,7 @@ export function RunDetailView({ runId }: { runId: number }) {
                 <span>{formatDateTime(lang, run.startedAt)}</span> ·{' '}
                 <span>{formatDuration(lang, runSeconds(run.startedAt, run.finishedAt))}</span>
               </p>
-              <p title={run.summary}>{runSummaryText(run, t, lang)}</p>
+              <p>{runSummaryText(run, t, lang)}</p>
             </div>
             <div className="toolbar">
               <button type="button" className="button" onClick={() => void copyDiagnostics()}>
@@ -210,7 +259,12 @@ export function RunDetailView({ runId }: { runId: number }) {
                       <tr key={d.database}>
                         <th scope="row">
                           <code>{d.database}</code>
-                          {d.error && <div className="cell-detail tone-text-bad">{d.error.message}</div>}
+                          {d.error && (
+                            <div className="cell-detail tone-text-bad">
+                              {shortReason(d.error, t)}
+                              <div className="muted small">{d.error.message}</div>
+                            </div>
+                          )}
                           {examples.length > 0 && (
                             <div className="cell-detail">
                               {t('detail.verify.examples', { ids: examples.join(', ') })}
@@ -331,7 +385,7 @@ export function RunDetailView({ runId }: { runId: number }) {
                       <td>
                         <code>{s.id}</code>
                       </td>
-                      <td>{s.reason}</td>
+                      <td>{skipReasonText(s.reason, t)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -386,24 +440,14 @@ export function RunDetailView({ runId }: { runId: number }) {
                       <td className="num">{formatNumber(lang, m.rowsAffected)}</td>
                       <td className="num">{formatDuration(lang, m.seconds)}</td>
                       <td className="notes-cell">
-                        {m.error && (
-                          <div className="tone-text-bad">
-                            {m.error.message}
-                            {(m.error.details?.file || m.error.details?.line) && (
-                              <div className="small">
-                                <code>
-                                  {m.error.details.file ?? ''}
-                                  {m.error.details.line ? `:${m.error.details.line}` : ''}
-                                </code>
-                              </div>
-                            )}
-                          </div>
-                        )}
-                        {m.description && <div>{t('detail.testChecks', { what: m.description })}</div>}
+                        {m.error && <ModelError error={m.error} />}
+                        {m.description && <div>{testDescription(m.description, t)}</div>}
                         {(m.status === 'fail' || m.status === 'warn') && <TestFailure m={m} />}
                         {m.skippedBecause && <div>{t('detail.skippedBecause', { model: m.skippedBecause })}</div>}
                         {m.refreshReason && (
-                          <div className="muted">{t('detail.refreshed', { reason: m.refreshReason })}</div>
+                          <div className="muted">
+                            {t('detail.refreshed', { reason: refreshReasonText(m.refreshReason, t) })}
+                          </div>
                         )}
                       </td>
                     </tr>
@@ -416,15 +460,30 @@ export function RunDetailView({ runId }: { runId: number }) {
           {run.warnings && run.warnings.length > 0 && (
             <section className="card" aria-labelledby="detail-warnings">
               <h2 id="detail-warnings">{t('detail.warnings')}</h2>
-              <ul>
-                {run.warnings.map((w, i) => (
-                  <li key={i}>{w}</li>
-                ))}
-              </ul>
+              <Warnings warnings={run.warnings} />
             </section>
           )}
         </>
       )}
+    </>
+  );
+}
+
+/** A transform run's warnings: ours in the UI's language, the others marked as shown as written. */
+function Warnings({ warnings }: { warnings: string[] }) {
+  const { t } = useT();
+  const shown = warnings.map((w) => transformWarningText(w, t));
+  return (
+    <>
+      {shown.some((w) => w.asWritten) && <p className="hint">{t('warning.asWritten')}</p>}
+      <ul>
+        {shown.map((w, i) => (
+          <li key={i}>
+            {w.text}
+            {w.asWritten && <span className="muted small"> ({t('warning.asWrittenTag')})</span>}
+          </li>
+        ))}
+      </ul>
     </>
   );
 }
