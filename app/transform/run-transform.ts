@@ -61,7 +61,8 @@ export interface TransformOptions {
   onArtifacts?: (a: RunArtifacts) => void;
   /**
    * The daemon's runs: skip the run when the last complete run of the same selection (by any
-   * process) already covered every row in the raw tables (see run/coordination.ts).
+   * process) already covered every row in the raw tables (see run/coordination.ts). Not with a
+   * `batch_size` var: a run then takes one batch, never every row.
    */
   coalesce?: boolean;
 }
@@ -340,12 +341,19 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
   // daemon run whose rows an earlier run (of any of them) already covered (run/coordination.ts).
   let turn: Turn | null = null;
   if (!o.compileOnly) {
+    // A `batch_size` var (cht-sync's DBT_BATCH_SIZE) makes each run take one batch of the new rows:
+    // such a run does not bring the models up to every row landed, so it is never coalesced and
+    // records no coverage (the next run has the rest to do).
+    const isBatched = selected.some((id) => {
+      const v = compiler.varsFor(graph.nodes.get(id)!.packageName).batch_size;
+      return v !== undefined && v !== null;
+    });
     turn = await takeTurn(o.pool, {
       database: o.database,
       schema: o.schema,
       table: o.table,
       project: compiler.o.project.root.name,
-      coalesce: o.coalesce === true,
+      coalesce: o.coalesce === true && !isBatched,
       selection: {
         models: selected.map((id) => [id, graph.nodes.get(id)!.fingerprint]),
         vars: o.vars ?? {},

@@ -11,7 +11,8 @@
  *   assigns in commit order under the table's lock) when it starts, and that mark once the run
  *   built every model. The next daemon run of the same selection and model fingerprints that finds
  *   the mark unchanged has nothing to do: it is coalesced into the earlier one (N services, one
- *   change, one run).
+ *   change, one run). A run limited to a batch of the new rows (a `batch_size` var, cht-sync's
+ *   DBT_BATCH_SIZE) covers no mark: it is never coalesced (run-transform.ts).
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
