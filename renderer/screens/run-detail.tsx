@@ -94,7 +94,7 @@ function TestFailure({ m }: { m: ModelRunResult }) {
  * English technical detail.
  */
 function ModelError({ error }: { error: NonNullable<ModelRunResult['error']> }) {
-  const { t, lang } = useT();
+  const { t } = useT();
   const v = describeModelError(error, t);
   const where = error.details;
   return (
@@ -118,13 +118,19 @@ function ModelError({ error }: { error: NonNullable<ModelRunResult['error']> }) 
           </code>
         </div>
       )}
-      {v.detail && (
-        <details className="technical">
-          <summary>{lang === 'en' ? t('error.details') : t('error.detailsLanguage')}</summary>
-          <p className="small">{v.detail}</p>
-        </details>
-      )}
+      {v.detail && <TechnicalDetail text={v.detail} />}
     </div>
+  );
+}
+
+/** The engine's own message (English, technical): folded, and labelled as English in another language. */
+function TechnicalDetail({ text }: { text: string }) {
+  const { t, lang } = useT();
+  return (
+    <details className="technical">
+      <summary>{lang === 'en' ? t('error.details') : t('error.detailsLanguage')}</summary>
+      <p className="small">{text}</p>
+    </details>
   );
 }
 
@@ -262,7 +268,7 @@ export function RunDetailView({ runId }: { runId: number }) {
                           {d.error && (
                             <div className="cell-detail tone-text-bad">
                               {shortReason(d.error, t)}
-                              <div className="muted small">{d.error.message}</div>
+                              <TechnicalDetail text={d.error.message} />
                             </div>
                           )}
                           {examples.length > 0 && (
@@ -338,7 +344,7 @@ export function RunDetailView({ runId }: { runId: number }) {
                         {d.error && (
                           <div className="cell-detail tone-text-bad">
                             {shortReason(d.error, t)}
-                            <div className="muted small">{d.error.message}</div>
+                            <TechnicalDetail text={d.error.message} />
                           </div>
                         )}
                       </th>
