@@ -6,6 +6,7 @@ import type pg from 'pg';
 import type { ModelRunResult, PipelineSetting, TransformRunResult } from '../contract/dto';
 import { EngineError, toWireError } from '../core/engine-error';
 import type { Logger } from '../core/logger';
+import { TimeSlicer } from '../core/time-slicer';
 import { computeFingerprints } from './compile/fingerprint';
 import { ProjectCompiler } from './compile/project-compiler';
 import type { TargetInfo } from './context/dbt-context';
@@ -229,19 +230,24 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
   let compiler: ProjectCompiler;
   let graph: ModelGraph;
   let selected: string[];
+  // Loading, parsing and compiling the project is CPU work on the caller's event loop (Electron's
+  // main process): it yields between files, macro files and nodes, every few milliseconds.
+  const slicer = new TimeSlicer();
   try {
     const t0 = performance.now();
     const project = await loadProject(source, {
       cacheDir: o.cacheDir,
       logger: o.logger,
+      slicer,
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.refreshProject ? { refresh: true } : {}),
     });
     warnings.push(...project.warnings);
     const tLoad = performance.now();
     const target = targetInfo(o, threads);
-    compiler = new ProjectCompiler({
+    compiler = await ProjectCompiler.create({
       project,
+      slicer,
       target,
       env: templateEnv(o, target),
       cliVars: o.vars ?? {},
@@ -278,8 +284,11 @@ async function runTransformInner(o: TransformOptions, onTurn: (turn: Turn) => vo
       o.logger.error('dbt project did not parse', { models: unparsed.map((n) => n.name) });
       return finish('failed');
     }
+    await slicer.tick();
     graph = buildGraph(nodes.filter((n) => n.config.enabled !== false));
+    await slicer.tick();
     computeFingerprints(graph);
+    await slicer.tick();
     selected = selectModels(graph, {
       ...(o.select ? { select: o.select } : {}),
       ...(o.exclude ? { exclude: o.exclude } : {}),

@@ -3,6 +3,7 @@
  * own so that project-compiler.ts and resource-nodes.ts do not import each other.
  */
 import type { Logger } from '../../core/logger';
+import type { TimeSlicer } from '../../core/time-slicer';
 import type { ContextInput, TargetInfo } from '../context/dbt-context';
 import type { Relation } from '../context/relation';
 import type { ModelNode } from '../graph/types';
@@ -17,6 +18,8 @@ export interface CompilerOptions {
   runStartedAt: string;
   fullRefresh: boolean;
   logger: Logger;
+  /** Yields to the event loop between files, models and tests (one per run; default: a new one). */
+  slicer?: TimeSlicer;
 }
 
 export interface SourceEntry {
@@ -34,6 +37,8 @@ export interface SourceEntry {
 export interface CompilerHost {
   readonly o: CompilerOptions;
   readonly warnings: string[];
+  /** Parse-stage work ticks it between nodes (core/time-slicer.ts). */
+  readonly slicer: TimeSlicer;
   relationFor(
     node: Pick<ModelNode, 'name' | 'config' | 'materialized'> & {
       uniqueId?: string;

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { EngineError } from '../../core/engine-error';
+import { TimeSlicer } from '../../core/time-slicer';
 import type { Template } from '../jinja';
 import { buildDbtContext, type ContextInput, type Recorder } from '../context/dbt-context';
 import { jinjaError, MacroRegistry, stripSource, templateName, type RenderMode } from '../context/macro-registry';
@@ -39,9 +40,25 @@ export class ProjectCompiler implements CompilerHost {
   selectedResources: string[] = [];
   private graphCache: unknown = null;
 
-  constructor(readonly o: CompilerOptions) {
-    this.registry = new MacroRegistry(o.project);
+  readonly slicer: TimeSlicer;
+
+  /**
+   * Prefer `ProjectCompiler.create`, which builds the macro registry without holding the event
+   * loop; the constructor parses every macro file of the project at once.
+   */
+  constructor(
+    readonly o: CompilerOptions,
+    registry?: MacroRegistry,
+  ) {
+    this.slicer = o.slicer ?? new TimeSlicer();
+    this.registry = registry ?? new MacroRegistry(o.project);
     this.pkgByName = new Map(o.project.packages.map((p) => [p.name, p]));
+  }
+
+  /** A compiler whose macro registry was built in time slices (MacroRegistry.create). */
+  static async create(o: CompilerOptions): Promise<ProjectCompiler> {
+    const slicer = o.slicer ?? new TimeSlicer();
+    return new ProjectCompiler({ ...o, slicer }, await MacroRegistry.create(o.project, slicer));
   }
 
   varsFor(packageName: string): Record<string, unknown> {
@@ -348,6 +365,7 @@ export class ProjectCompiler implements CompilerHost {
   async resolveSources(): Promise<void> {
     const out: SourceEntry[] = [];
     for (const pkg of this.o.project.packages) {
+      await this.slicer.tick();
       const ctx = this.context(this.baseContext({ mode: 'parse', packageName: pkg.name }));
       const r = (s: string | null, label: string, file: string): Promise<string | null> =>
         s === null
@@ -381,6 +399,7 @@ export class ProjectCompiler implements CompilerHost {
    */
   async renderProjectFiles(): Promise<void> {
     for (const pkg of this.o.project.packages) {
+      await this.slicer.tick();
       const ctx = this.context(this.baseContext({ mode: 'parse', packageName: pkg.name }));
       const where = { file: `${pkg.name}/dbt_project.yml` };
       const walk = async (v: unknown, key: string): Promise<unknown> => {
@@ -462,6 +481,7 @@ export class ProjectCompiler implements CompilerHost {
     }
     // Materializations must be known before refs resolve to CTEs; parse everything first.
     for (const node of drafts) {
+      await this.slicer.tick();
       const recorder: Recorder = { refs: [], sources: [], config: {}, macros: new Set() };
       const thisRelation = this.relationFor({
         ...node,

@@ -378,6 +378,7 @@ export async function snapshotNodes(compiler: CompilerHost): Promise<ModelNode[]
 
 /** Render with the recording context: refs, sources and config() calls. */
 async function recordRender(compiler: CompilerHost, node: ModelNode): Promise<void> {
+  await compiler.slicer.tick();
   const recorder: Recorder = { refs: [], sources: [], config: {}, macros: new Set() };
   const ctx = compiler.context(
     compiler.baseContext({
@@ -412,6 +413,7 @@ export async function testNodes(compiler: CompilerHost, nodes: ModelNode[]): Pro
       [pkg.snapshotProps, 'snapshot'],
     ] as const) {
       for (const props of list) {
+        await compiler.slicer.tick();
         const node = byKey.get(`${kind}:${pkg.name}.${props.name}`);
         if (!node || node.config.enabled === false) continue;
         out.push(...testsOfProps(pkg, props, kind, compiler, node.uniqueId));

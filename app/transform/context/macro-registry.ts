@@ -2,7 +2,8 @@ import { EngineError } from '../../core/engine-error';
 import { Environment, type Template } from '../jinja';
 import { TemplateRuntimeError, TemplateSyntaxError } from '../jinja/errors';
 import { callable } from '../jinja/values';
-import type { LoadedProject, MissingPackage } from '../project/types';
+import type { TimeSlicer } from '../../core/time-slicer';
+import type { LoadedProject, MissingPackage, SourceFile } from '../project/types';
 import { dbtFilters } from './dbt-context';
 import { GLOBAL_PACKAGE, globalMacroFiles } from './global-project';
 
@@ -43,8 +44,14 @@ export interface StrippedSource {
 
 /** `text` as dbt renders it (Python's str.strip()) and the number of lines cut from its top. */
 export function stripSource(text: string): { text: string; leadingLines: number } {
-  const lead = /^[ \t\n\r\v\f]*/.exec(text)![0];
-  return { text: text.replace(/^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g, ''), leadingLines: lead.split('\n').length - 1 };
+  // A scan, not a regex: `\s+$` retries at every run of whitespace in the text.
+  const space = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
+  let start = 0;
+  let leadingLines = 0;
+  while (start < text.length && space(text.charCodeAt(start))) if (text.charCodeAt(start++) === 10) leadingLines++;
+  let end = text.length;
+  while (end > start && space(text.charCodeAt(end - 1))) end--;
+  return { text: start === 0 && end === text.length ? text : text.slice(start, end), leadingLines };
 }
 
 function relocate(error: unknown, stripped?: StrippedSource): unknown {
@@ -103,6 +110,44 @@ export function jinjaError(raw: unknown, o: { model?: string; file?: string }, s
   });
 }
 
+function newEnvironments(): Record<RenderMode, Environment> {
+  return {
+    run: new Environment({ filters: { ...dbtFilters } }),
+    parse: new Environment({ filters: { ...dbtFilters }, lenientUndefined: true }),
+  };
+}
+
+/** A context's own way to bind a macro or make a package namespace (install puts it there). */
+interface Binding {
+  ctx: Record<string, unknown>;
+  bind(entry: MacroEntry): unknown;
+  namespace(pkgName: string): Record<string, unknown>;
+}
+const BINDING = Symbol('macro binding');
+
+function bindingOf(ctx: Record<PropertyKey, unknown>): Binding {
+  return ctx[BINDING] as Binding;
+}
+
+/** The global project's macro definitions per file (name, its own text), scanned once per process. */
+const globalScans = new WeakMap<SourceFile, { name: string; source: string }[]>();
+
+function globalDefinitions(f: SourceFile): { name: string; source: string }[] {
+  let defs = globalScans.get(f);
+  if (defs) return defs;
+  const lines = f.text.split('\n');
+  const found: { key: string; line: number }[] = [];
+  lines.forEach((l, i) => {
+    for (const m of l.matchAll(/\{%[-+]?\s*macro\s+([A-Za-z_]\w*)\s*\(/g)) found.push({ key: m[1]!, line: i + 1 });
+  });
+  defs = found.map((d, i) => {
+    const next = found.slice(i + 1).find((x) => x.line > d.line)?.line ?? lines.length + 1;
+    return { name: d.key, source: lines.slice(d.line - 1, next - 1).join('\n') };
+  });
+  globalScans.set(f, defs);
+  return defs;
+}
+
 export class MacroRegistry {
   readonly envs: Record<RenderMode, Environment>;
   readonly byPackage = new Map<string, Map<string, MacroEntry>>();
@@ -110,12 +155,39 @@ export class MacroRegistry {
   private readonly packageOrder: string[];
   private readonly missing: MissingPackage[];
   private readonly dispatchOrder: Map<string, string[]>;
+  private readonly orders = new Map<string, string[]>();
+  private readonly prototypes = new Map<string, object>();
+  private readonly nsDescriptors = new Map<string, PropertyDescriptorMap>();
 
-  constructor(project: LoadedProject) {
-    this.envs = {
-      run: new Environment({ filters: { ...dbtFilters } }),
-      parse: new Environment({ filters: { ...dbtFilters }, lenientUndefined: true }),
-    };
+  /**
+   * The registry of a project, built without holding the event loop: every macro file is parsed
+   * first, one file per `slicer.tick()` (a syntax error is left for the constructor to report as
+   * it always has), so the constructor then finds each one parsed. Parsed files stay in the
+   * process-wide cache of the Jinja engine: a later run over the same files parses nothing.
+   */
+  static async create(project: LoadedProject, slicer: TimeSlicer): Promise<MacroRegistry> {
+    const envs = newEnvironments();
+    await slicer.tick();
+    for (const f of globalMacroFiles()) {
+      await slicer.tick();
+      globalDefinitions(f);
+    }
+    for (const pkg of project.packages) {
+      for (const f of pkg.macros) {
+        await slicer.tick();
+        try {
+          envs.run.parse(f.text, templateName(pkg.name, f.path));
+        } catch {
+          return new MacroRegistry(project, envs);
+        }
+      }
+    }
+    await slicer.tick();
+    return new MacroRegistry(project, envs);
+  }
+
+  constructor(project: LoadedProject, envs: Record<RenderMode, Environment> = newEnvironments()) {
+    this.envs = envs;
     this.rootName = project.root.name;
     this.packageOrder = [...project.packages.map((p) => p.name), GLOBAL_PACKAGE];
     this.missing = project.missing;
@@ -171,10 +243,11 @@ export class MacroRegistry {
 
   /**
    * The global project's files are ours and known to parse (a test renders every macro): their
-   * macro names come from a scan, and each file is parsed the first time one of its macros is
-   * used — most runs use a handful, and parsing all of them would cost every run ~20-50 ms.
+   * macro names come from a scan (once per process), and each file is parsed the first time one
+   * of its macros is used — most runs use a handful; a file parsed once stays in the Jinja
+   * engine's process-wide cache, so later runs of the process parse none of them.
    */
-  private addGlobal(map: Map<string, MacroEntry>, files: { path: string; text: string }[]): void {
+  private addGlobal(map: Map<string, MacroEntry>, files: SourceFile[]): void {
     for (const f of files) {
       const name = templateName(GLOBAL_PACKAGE, f.path);
       const envs = this.envs;
@@ -187,29 +260,19 @@ export class MacroRegistry {
           return (cache.parse ??= envs.parse.parse(f.text, name));
         },
       } as Record<RenderMode, Template>;
-      const lines = f.text.split('\n');
-      const defs: { key: string; line: number }[] = [];
-      lines.forEach((l, i) => {
-        for (const m of l.matchAll(/\{%[-+]?\s*macro\s+([A-Za-z_]\w*)\s*\(/g)) defs.push({ key: m[1]!, line: i + 1 });
-      });
-      defs.forEach((d, i) => {
-        const next = defs.slice(i + 1).find((x) => x.line > d.line)?.line ?? lines.length + 1;
-        map.set(d.key, {
-          name: d.key,
-          packageName: GLOBAL_PACKAGE,
-          file: f.path,
-          source: lines.slice(d.line - 1, next - 1).join('\n'),
-          templates,
-        });
-      });
+      for (const d of globalDefinitions(f))
+        map.set(d.name, { name: d.name, packageName: GLOBAL_PACKAGE, file: f.path, source: d.source, templates });
     }
   }
 
   /** Package order for a node of `callingPackage`: root first, then its own package, then the others. */
   private searchOrder(callingPackage: string): string[] {
-    const order = [this.rootName];
+    let order = this.orders.get(callingPackage);
+    if (order) return order;
+    order = [this.rootName];
     if (callingPackage !== this.rootName) order.push(callingPackage);
     for (const p of this.packageOrder) if (!order.includes(p)) order.push(p);
+    this.orders.set(callingPackage, order);
     return order;
   }
 
@@ -240,6 +303,76 @@ export class MacroRegistry {
     return null;
   }
 
+  /**
+   * The macro names a node of `callingPackage` sees, as getters on one object shared by all its
+   * contexts (the context's prototype: the context's own names win, as dbt's context does over
+   * macros). Each getter binds the macro for the context it is read from (its receiver): so a
+   * context costs nothing per macro until a macro is used. Package namespaces are getters too,
+   * each made for its context the first time it is read.
+   */
+  private prototypeFor(callingPackage: string): object {
+    let proto = this.prototypes.get(callingPackage);
+    if (proto) return proto;
+    proto = {};
+    const names = new Set<string>();
+    for (const map of this.byPackage.values()) for (const n of map.keys()) names.add(n);
+    for (const name of names) {
+      // `namespace` is the context's own (undefined, so Jinja's builtin shows through): a macro of
+      // that name is defined on the context itself (install).
+      if (name === 'namespace') continue;
+      const entry = this.find(name, callingPackage);
+      if (!entry) continue;
+      Object.defineProperty(proto, name, {
+        get(this: Record<PropertyKey, unknown>) {
+          return bindingOf(this).bind(entry);
+        },
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    for (const pkgName of this.byPackage.keys()) {
+      if (Object.prototype.hasOwnProperty.call(proto, pkgName)) continue;
+      Object.defineProperty(proto, pkgName, {
+        get(this: Record<PropertyKey, unknown>) {
+          return bindingOf(this).namespace(pkgName);
+        },
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    this.prototypes.set(callingPackage, proto);
+    return proto;
+  }
+
+  /** The getters of a package namespace's macros (shared by every context's namespace object). */
+  private namespaceDescriptors(pkgName: string): PropertyDescriptorMap {
+    let descriptors = this.nsDescriptors.get(pkgName);
+    if (descriptors) return descriptors;
+    descriptors = Object.create(null) as PropertyDescriptorMap;
+    for (const entry of this.byPackage.get(pkgName)!.values()) {
+      descriptors[entry.name] = {
+        get(this: Record<PropertyKey, unknown>) {
+          return bindingOf(this).bind(entry);
+        },
+        enumerable: true,
+      };
+    }
+    // dbt's global macros this engine implements in the context itself (dbt.run_query, …).
+    if (pkgName === GLOBAL_PACKAGE) {
+      for (const name of GLOBAL_BUILTINS) {
+        if (name in descriptors) continue;
+        descriptors[name] = {
+          get(this: Record<PropertyKey, unknown>) {
+            return bindingOf(this).ctx[name];
+          },
+          enumerable: true,
+        };
+      }
+    }
+    this.nsDescriptors.set(pkgName, descriptors);
+    return descriptors;
+  }
+
   /** Define macro names and package namespaces on `ctx` (bound lazily, once per context). */
   install(
     ctx: Record<string, unknown>,
@@ -258,28 +391,30 @@ export class MacroRegistry {
       }
       return macros[entry.name];
     };
-    const names = new Set<string>();
-    for (const map of this.byPackage.values()) for (const n of map.keys()) names.add(n);
-    for (const name of names) {
-      if (Object.prototype.hasOwnProperty.call(ctx, name) && name !== 'namespace') continue;
-      const entry = this.find(name, callingPackage);
-      if (!entry) continue;
-      Object.defineProperty(ctx, name, { get: () => bind(entry), enumerable: true, configurable: true });
-    }
-    for (const [pkgName, map] of this.byPackage) {
-      const ns: Record<string, unknown> = {};
-      for (const entry of map.values())
-        Object.defineProperty(ns, entry.name, { get: () => bind(entry), enumerable: true });
-      // dbt's global macros this engine implements in the context itself (dbt.run_query, …).
-      if (pkgName === GLOBAL_PACKAGE) {
-        for (const name of GLOBAL_BUILTINS)
-          if (!(name in ns)) Object.defineProperty(ns, name, { get: () => ctx[name], enumerable: true });
+    const namespaces = new Map<string, Record<string, unknown>>();
+    const namespace = (pkgName: string): Record<string, unknown> => {
+      let ns = namespaces.get(pkgName);
+      if (!ns) {
+        // A plain object with the package's macros as its own getters (shared: they bind through
+        // the namespace's own binding), as templates expect of a dict-like namespace.
+        ns = {};
+        Object.defineProperty(ns, BINDING, { value: binding });
+        Object.defineProperties(ns, this.namespaceDescriptors(pkgName));
+        namespaces.set(pkgName, ns);
       }
-      if (!Object.prototype.hasOwnProperty.call(ctx, pkgName))
-        Object.defineProperty(ctx, pkgName, { value: ns, enumerable: true, configurable: true });
-    }
+      return ns;
+    };
+    const binding: Binding = { ctx, bind, namespace };
+    const proto = this.prototypeFor(callingPackage);
+    Object.defineProperty(ctx, BINDING, { value: binding });
+    Object.setPrototypeOf(ctx, proto);
+    // A macro named `namespace` replaces the context's own `namespace` (Jinja's builtin).
+    const ownNamespace = this.find('namespace', callingPackage);
+    if (ownNamespace)
+      Object.defineProperty(ctx, 'namespace', { get: () => bind(ownNamespace), enumerable: true, configurable: true });
     for (const m of this.missing) {
       if (Object.prototype.hasOwnProperty.call(ctx, m.namespace)) continue;
+      if (Object.prototype.hasOwnProperty.call(proto, m.namespace)) continue;
       ctx[m.namespace] = new Proxy(
         {},
         {

@@ -67,6 +67,38 @@ export interface Template {
   bindMacros(context: Record<string, unknown> | (() => Record<string, unknown>)): Record<string, JinjaCallable>;
 }
 
+/**
+ * Parsed bodies, shared by every Environment of the process: a syntax tree depends only on the
+ * source and its name (nothing at render time writes to it; scoping plans are keyed by it), so a
+ * process that parses the same files again — a daemon running its transforms every few minutes,
+ * each run with new environments — parses each (name, source) once. Most recently used last;
+ * bounded by the total length of the sources held. Syntax errors are not cached (they throw).
+ */
+const BODY_CACHE_MAX_CHARS = 4 * 1024 * 1024;
+const bodies = new Map<string, { body: Stmt[]; chars: number }>();
+let bodyChars = 0;
+
+function parsedBody(source: string, name: string): Stmt[] {
+  const key = `${name}\0${source}`;
+  const hit = bodies.get(key);
+  if (hit) {
+    bodies.delete(key);
+    bodies.set(key, hit);
+    return hit.body;
+  }
+  const body = parse(source, name);
+  const chars = key.length;
+  if (chars > BODY_CACHE_MAX_CHARS) return body;
+  bodies.set(key, { body, chars });
+  bodyChars += chars;
+  for (const [k, v] of bodies) {
+    if (bodyChars <= BODY_CACHE_MAX_CHARS) break;
+    bodies.delete(k);
+    bodyChars -= v.chars;
+  }
+  return body;
+}
+
 const MAX_RANGE = 100_000;
 
 function pyRange(args: unknown[]): unknown[] {
@@ -191,7 +223,7 @@ export class Environment {
     const byName = this.cache.get(name);
     const hit = byName?.get(source);
     if (hit) return hit;
-    const tpl = new ParsedTemplate(name, parse(source, name), this.rt);
+    const tpl = new ParsedTemplate(name, parsedBody(source, name), this.rt);
     if (this.cached >= this.cacheSize) {
       this.cache.clear();
       this.cached = 0;

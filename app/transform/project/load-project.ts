@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import path from 'node:path';
 import { EngineError } from '../../core/engine-error';
 import type { Logger } from '../../core/logger';
+import { TimeSlicer } from '../../core/time-slicer';
 import { parseDbtignore, type IgnoreMatcher } from './dbtignore';
 import { cacheKey, fetchTree, splitRef, unpackLocalArchive } from './fetch-archive';
 import { readProjectFile, readYamlFile } from './project-file';
@@ -21,6 +22,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Re-download git/hub/tarball sources even when cached (the explicit "update project" action). */
   refresh?: boolean;
+  /** Yields to the event loop between files (core/time-slicer.ts); default: a new one. */
+  slicer?: TimeSlicer;
 }
 
 /** A folder, a .zip/.tar.gz file, a git URL (`#ref`) or an archive URL → a folder on disk. */
@@ -69,41 +72,51 @@ function walk(root: string, rel: string, ignore: IgnoreMatcher | null, out: stri
   }
 }
 
-function readPackage(root: string, isRoot: boolean, warnings: string[]): DbtPackage {
+/**
+ * A package's files, read and parsed one at a time with `slicer.tick()` between them (a large
+ * project is hundreds of files: read at once they would hold the event loop).
+ */
+async function readPackage(root: string, isRoot: boolean, warnings: string[], slicer: TimeSlicer): Promise<DbtPackage> {
   const project = readProjectFile(root);
   const ignoreFile = path.join(root, '.dbtignore');
   const ignore = existsSync(ignoreFile) ? parseDbtignore(readFileSync(ignoreFile, 'utf8')) : null;
-  const files = (paths: string[]): string[] => {
+  const files = async (paths: string[]): Promise<string[]> => {
     const out: string[] = [];
-    for (const p of paths) walk(root, p.replace(/\/+$/, ''), ignore, out);
+    for (const p of paths) {
+      await slicer.tick();
+      walk(root, p.replace(/\/+$/, ''), ignore, out);
+    }
     return out;
   };
-  const load = (rel: string): SourceFile => ({
-    path: rel,
-    absPath: path.join(root, rel),
-    text: readFileSync(path.join(root, rel), 'utf8'),
-  });
-  const modelFiles = files(project.modelPaths);
-  const macroFiles = files(project.macroPaths);
-  const testFiles = files(project.testPaths);
-  const seedFiles = files(project.seedPaths);
-  const snapshotFiles = files(project.snapshotPaths);
+  const load = async (rels: string[]): Promise<SourceFile[]> => {
+    const out: SourceFile[] = [];
+    for (const rel of rels) {
+      await slicer.tick();
+      out.push({ path: rel, absPath: path.join(root, rel), text: readFileSync(path.join(root, rel), 'utf8') });
+    }
+    return out;
+  };
+  const modelFiles = await files(project.modelPaths);
+  const macroFiles = await files(project.macroPaths);
+  const testFiles = await files(project.testPaths);
+  const seedFiles = await files(project.seedPaths);
+  const snapshotFiles = await files(project.snapshotPaths);
   const pkg: DbtPackage = {
     name: project.name,
     root,
     isRoot,
     project,
-    models: modelFiles.filter((f) => f.endsWith('.sql')).map(load),
+    models: await load(modelFiles.filter((f) => f.endsWith('.sql'))),
     // dbt also reads {% test %} definitions from <test-path>/generic/.
-    macros: [
-      ...macroFiles,
-      ...testFiles.filter((f) => project.testPaths.some((p) => f.startsWith(`${p.replace(/\/+$/, '')}/generic/`))),
-    ]
-      .filter((f) => f.endsWith('.sql'))
-      .map(load),
-    tests: testFiles.filter((f) => f.endsWith('.sql')).map(load),
-    seeds: seedFiles.filter((f) => f.endsWith('.csv')).map(load),
-    snapshots: snapshotFiles.filter((f) => f.endsWith('.sql')).map(load),
+    macros: await load(
+      [
+        ...macroFiles,
+        ...testFiles.filter((f) => project.testPaths.some((p) => f.startsWith(`${p.replace(/\/+$/, '')}/generic/`))),
+      ].filter((f) => f.endsWith('.sql')),
+    ),
+    tests: await load(testFiles.filter((f) => f.endsWith('.sql'))),
+    seeds: await load(seedFiles.filter((f) => f.endsWith('.csv'))),
+    snapshots: await load(snapshotFiles.filter((f) => f.endsWith('.sql'))),
     modelProps: [],
     seedProps: [],
     snapshotProps: [],
@@ -116,6 +129,7 @@ function readPackage(root: string, isRoot: boolean, warnings: string[]): DbtPack
   for (const rel of [...new Set([...modelFiles, ...macroFiles, ...testFiles, ...seedFiles, ...snapshotFiles])].filter(
     (f) => /\.ya?ml$/.test(f),
   )) {
+    await slicer.tick();
     const props = parseProperties(readYamlFile(path.join(root, rel)), rel);
     pkg.modelProps.push(...props.models);
     pkg.seedProps.push(...props.seeds);
@@ -275,7 +289,8 @@ async function resolveHubPackage(
 export async function loadProject(source: ProjectSource, o: LoadOptions): Promise<LoadedProject> {
   const rootDir = await resolveProjectRoot(source, o);
   const warnings: string[] = [];
-  const root = readPackage(rootDir, true, warnings);
+  const slicer = o.slicer ?? new TimeSlicer();
+  const root = await readPackage(rootDir, true, warnings, slicer);
   const byName = new Map<string, DbtPackage>([[root.name, root]]);
   const missing: MissingPackage[] = [];
   const seenSpecs = new Set<string>();
@@ -309,7 +324,7 @@ export async function loadProject(source: ProjectSource, o: LoadOptions): Promis
           { details: { file: dir } },
         );
       }
-      const child = readPackage(dir, false, warnings);
+      const child = await readPackage(dir, false, warnings, slicer);
       pkg.dependencies.push(child.name);
       if (byName.has(child.name)) continue;
       byName.set(child.name, child);

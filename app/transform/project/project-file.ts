@@ -23,10 +23,44 @@ function quoting(value: unknown): { database?: boolean; schema?: boolean; identi
   return out;
 }
 
+/**
+ * Parsed YAML documents by text, for the life of the process: a daemon re-reads its project for
+ * every run, and parsing its properties files is most of loading it. Each read gets its own copy
+ * (callers may change what they get). Most recently used last; bounded by the text held.
+ */
+const YAML_CACHE_MAX_CHARS = 2 * 1024 * 1024;
+const yamlDocs = new Map<string, unknown>();
+let yamlChars = 0;
+
+function parseYamlText(text: string): unknown {
+  if (yamlDocs.has(text)) {
+    const doc = yamlDocs.get(text);
+    yamlDocs.delete(text);
+    yamlDocs.set(text, doc);
+    return structuredClone(doc);
+  }
+  const doc = YAML.parse(text, { merge: true }) as unknown;
+  if (text.length > YAML_CACHE_MAX_CHARS) return doc;
+  let copy: unknown;
+  try {
+    copy = structuredClone(doc);
+  } catch {
+    return doc; // a value structuredClone cannot copy: not cached
+  }
+  yamlDocs.set(text, copy);
+  yamlChars += text.length;
+  for (const k of yamlDocs.keys()) {
+    if (yamlChars <= YAML_CACHE_MAX_CHARS) break;
+    yamlDocs.delete(k);
+    yamlChars -= k.length;
+  }
+  return doc;
+}
+
 export function readYamlFile(file: string): unknown {
   const text = readFileSync(file, 'utf8');
   try {
-    return YAML.parse(text, { merge: true }) as unknown;
+    return parseYamlText(text);
   } catch (error) {
     throw new EngineError('PROJECT_LOAD', `${file} is not valid YAML: ${(error as Error).message}`, {
       cause: error,
