@@ -5,7 +5,7 @@ import type { Logger } from '../../core/logger';
 import { TimeSlicer } from '../../core/time-slicer';
 import { parseDbtignore, type IgnoreMatcher } from './dbtignore';
 import { cacheKey, fetchTree, splitRef, unpackLocalArchive } from './fetch-archive';
-import { readProjectFile, readYamlFile } from './project-file';
+import { readProjectFile, readYamlFile, readYamlFileSliced } from './project-file';
 import { parseProperties } from './properties';
 import { parseSelectors } from './selectors';
 import type { DbtPackage, LoadedProject, MissingPackage, SourceFile } from './types';
@@ -130,7 +130,7 @@ async function readPackage(root: string, isRoot: boolean, warnings: string[], sl
     (f) => /\.ya?ml$/.test(f),
   )) {
     await slicer.tick();
-    const props = parseProperties(readYamlFile(path.join(root, rel)), rel);
+    const props = parseProperties(await readYamlFileSliced(path.join(root, rel), slicer), rel);
     pkg.modelProps.push(...props.models);
     pkg.seedProps.push(...props.seeds);
     pkg.snapshotProps.push(...props.snapshots);

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
+import YAML, { Composer, Lexer, Parser, type CST } from 'yaml';
 import { EngineError } from '../../core/engine-error';
+import type { TimeSlicer } from '../../core/time-slicer';
 import type { ProjectFile } from './types';
 
 function strings(value: unknown, fallback: string[]): string[] {
@@ -32,14 +33,50 @@ const YAML_CACHE_MAX_CHARS = 2 * 1024 * 1024;
 const yamlDocs = new Map<string, unknown>();
 let yamlChars = 0;
 
+function cachedYaml(text: string): { doc: unknown } | null {
+  if (!yamlDocs.has(text)) return null;
+  const doc = yamlDocs.get(text);
+  yamlDocs.delete(text);
+  yamlDocs.set(text, doc);
+  return { doc: structuredClone(doc) };
+}
+
 function parseYamlText(text: string): unknown {
-  if (yamlDocs.has(text)) {
-    const doc = yamlDocs.get(text);
-    yamlDocs.delete(text);
-    yamlDocs.set(text, doc);
-    return structuredClone(doc);
+  const hit = cachedYaml(text);
+  return hit ? hit.doc : remember(text, YAML.parse(text, { merge: true }) as unknown);
+}
+
+/** Lexemes of YAML read between two ticks of a slicer. */
+const LEXEMES_PER_TICK = 256;
+
+/**
+ * YAML.parse(text, { merge: true }) with the tokenising (most of its time) done in slices: the
+ * lexer's tokens are fed to yaml's own Parser and Composer, ticking between runs of them, and
+ * the document is converted as YAML.parse converts it. Anything but one clean document (an
+ * error, a warning, several documents) is handed to YAML.parse itself, so what is thrown,
+ * warned and returned is exactly what it throws, warns and returns.
+ */
+async function parseYamlTextSliced(text: string, slicer: TimeSlicer): Promise<unknown> {
+  const hit = cachedYaml(text);
+  if (hit) return hit.doc;
+  const parser = new Parser();
+  const tokens: CST.Token[] = [];
+  let n = 0;
+  for (const lexeme of new Lexer().lex(text, false)) {
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    if (++n % LEXEMES_PER_TICK === 0) await slicer.tick();
   }
-  const doc = YAML.parse(text, { merge: true }) as unknown;
+  for (const token of parser.end()) tokens.push(token);
+  await slicer.tick();
+  const docs = [...new Composer({ merge: true }).compose(tokens, true, text.length)];
+  const doc = docs[0];
+  if (docs.length !== 1 || !doc || doc.errors.length || doc.warnings.length)
+    return remember(text, YAML.parse(text, { merge: true }) as unknown);
+  return remember(text, doc.toJS({ merge: true }) as unknown);
+}
+
+/** Keeps a copy of `doc` for the next read of `text`; returns `doc`. */
+function remember(text: string, doc: unknown): unknown {
   if (text.length > YAML_CACHE_MAX_CHARS) return doc;
   let copy: unknown;
   try {
@@ -47,8 +84,8 @@ function parseYamlText(text: string): unknown {
   } catch {
     return doc; // a value structuredClone cannot copy: not cached
   }
+  if (!yamlDocs.has(text)) yamlChars += text.length;
   yamlDocs.set(text, copy);
-  yamlChars += text.length;
   for (const k of yamlDocs.keys()) {
     if (yamlChars <= YAML_CACHE_MAX_CHARS) break;
     yamlDocs.delete(k);
@@ -62,11 +99,25 @@ export function readYamlFile(file: string): unknown {
   try {
     return parseYamlText(text);
   } catch (error) {
-    throw new EngineError('PROJECT_LOAD', `${file} is not valid YAML: ${(error as Error).message}`, {
-      cause: error,
-      details: { file },
-    });
+    throw notYaml(file, error);
   }
+}
+
+/** readYamlFile, parsed in time slices (a long properties file would hold the event loop). */
+export async function readYamlFileSliced(file: string, slicer: TimeSlicer): Promise<unknown> {
+  const text = readFileSync(file, 'utf8');
+  try {
+    return await parseYamlTextSliced(text, slicer);
+  } catch (error) {
+    throw notYaml(file, error);
+  }
+}
+
+function notYaml(file: string, error: unknown): EngineError {
+  return new EngineError('PROJECT_LOAD', `${file} is not valid YAML: ${(error as Error).message}`, {
+    cause: error,
+    details: { file },
+  });
 }
 
 /** Reads `dbt_project.yml` (dbt's defaults for whatever is missing). */

@@ -3,10 +3,11 @@
  * what they parsed for the next run, without changing a single rendered byte or recorded fact.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import YAML from 'yaml';
 import { silentLogger } from '../../../app/core/logger';
 import { TimeSlicer } from '../../../app/core/time-slicer';
 import { computeFingerprints } from '../../../app/transform/compile/fingerprint';
@@ -16,6 +17,7 @@ import { MacroRegistry, stripSource } from '../../../app/transform/context/macro
 import { buildGraph } from '../../../app/transform/graph/build-graph';
 import type { ModelNode } from '../../../app/transform/graph/types';
 import { loadProject } from '../../../app/transform/project/load-project';
+import { readYamlFile, readYamlFileSliced } from '../../../app/transform/project/project-file';
 import { writeSyntheticProject } from '../../support/synthetic-dbt-project';
 
 function options(project: CompilerOptions['project'], slicer?: TimeSlicer): CompilerOptions {
@@ -172,6 +174,58 @@ describe('transform: a cooperative load', () => {
     registry.install(other, 'big_project', 'parse');
     assert.notEqual(other.big_utils, ns);
     assert.notEqual(other.field_0, ctx.field_0);
+  });
+
+  it('YAML read in slices is what YAML.parse gives, errors included, and read again from the cache', async () => {
+    const files: string[] = [];
+    const walk = (dir: string): void => {
+      for (const e of readdirSync(dir)) {
+        const f = path.join(dir, e);
+        if (statSync(f).isDirectory()) walk(f);
+        else if (/\.ya?ml$/.test(e)) files.push(f);
+      }
+    };
+    for (const d of ['test/fixtures', 'resources']) walk(path.resolve(__dirname, '../../..', d));
+    const dir = mkdtempSync(path.join(tmpdir(), 'cht-yaml-'));
+    const odd: Record<string, string> = {
+      empty: '',
+      comment: '# nothing\n',
+      merge: 'base: &b {a: 1, b: [1, 2]}\nx:\n  <<: *b\n  c: 3\ny: *b\n',
+      scalars: 'a: 0o17\nb: 1e3\nc: .nan\nd: ~\ne: "x\\ty"\nf: |\n  one\n  two\ng: yes\n',
+      twoDocs: 'a: 1\n---\nb: 2\n',
+      duplicate: 'a: 1\na: 2\n',
+      broken: 'a: [1, 2\nb: }\n',
+      tab: 'a:\n\t- 1\n',
+    };
+    for (const [name, text] of Object.entries(odd)) {
+      writeFileSync(path.join(dir, `${name}.yml`), text);
+      files.push(path.join(dir, `${name}.yml`));
+    }
+    assert.ok(files.length > 12, `${files.length} files`);
+    const outcome = async (read: () => unknown): Promise<unknown> => {
+      try {
+        return { value: await read() };
+      } catch (error) {
+        return { error: (error as Error).message };
+      }
+    };
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      const reference = await outcome(() => {
+        try {
+          return YAML.parse(text, { merge: true }) as unknown;
+        } catch (error) {
+          throw new Error(`${f} is not valid YAML: ${(error as Error).message}`);
+        }
+      });
+      assert.deepEqual(await outcome(() => readYamlFileSliced(f, new TimeSlicer(0))), reference, f);
+      assert.deepEqual(await outcome(() => readYamlFile(f)), reference, `${f} (cached)`);
+      assert.deepEqual(await outcome(() => readYamlFileSliced(f, new TimeSlicer(0))), reference, `${f} (cached)`);
+    }
+    // Each read is its own copy.
+    const a = readYamlFile(path.join(dir, 'merge.yml')) as { x: { c: number } };
+    a.x.c = 99;
+    assert.equal((readYamlFile(path.join(dir, 'merge.yml')) as { x: { c: number } }).x.c, 3);
   });
 
   it('stripSource strips what the regex it replaces stripped', () => {
