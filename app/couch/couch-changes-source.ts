@@ -10,7 +10,10 @@
  * pages (link-meter.ts). A compressed response that
  * delivers nothing — pouchdb-server's continuous feed under gzip never flushes — is noticed by
  * what the connection does (no decoded byte within the deadline), retried with identity, and
- * that feed mode stays on identity for this server for the life of the process.
+ * that feed mode stays on identity for this server for the life of the process. The continuous
+ * feed of a near server (or one whose pages come faster uncompressed) is asked uncompressed from
+ * the start; a compressed one asks for 1 s heartbeats until it was seen delivering, so a
+ * hold-back is noticed within 3 s (not 2 configured heartbeats + 1 s).
  */
 import type { IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream';
@@ -38,6 +41,14 @@ type FeedMode = 'page' | 'follow';
 
 /** Servers whose compressed responses stalled, per feed mode: identity for them from then on. */
 const gzipStalled = new Map<string, Set<FeedMode>>();
+
+/**
+ * Servers whose compressed continuous feed was seen delivering: asked with the configured
+ * heartbeat. Until then a compressed feed asks for a heartbeat at least this often, so a
+ * compression that holds the feed back is noticed within 2 of them + 1 s (3 s, not 21).
+ */
+const gzipFollowFlowed = new Set<string>();
+const UNPROVEN_GZIP_HEARTBEAT_MS = 1000;
 
 function rememberStall(url: string, mode: FeedMode): void {
   const modes = gzipStalled.get(url) ?? new Set<FeedMode>();
@@ -75,7 +86,7 @@ export function createCouchChangesSource(
   const url = client.endpoint.url;
   const dbPath = `/${encodeURIComponent(database)}`;
   const meter = new LinkMeter(gzipStalled.get(url)?.has('page') ?? false);
-  let followEncoding: 'gzip' | 'identity' = gzipStalled.get(url)?.has('follow') ? 'identity' : 'gzip';
+  let isFollowGzipRefused = gzipStalled.get(url)?.has('follow') ?? false;
   const classify = (error: unknown, signal: AbortSignal): unknown =>
     signal.aborted ? signal.reason : classifyCouchError(error, database, url);
 
@@ -174,6 +185,20 @@ export function createCouchChangesSource(
     return probe;
   };
 
+  /**
+   * Near (a LAN) or far, before the first request of a feed: the database info (which the sync
+   * asks anyway) is waited for, but a far link not longer than the near threshold.
+   */
+  const untilProbed = async (signal: AbortSignal): Promise<void> => {
+    if (meter.isProbed) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      probeInfo(signal).catch(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, NEAR_LATENCY_MS))),
+    ]);
+    clearTimeout(timer);
+  };
+
   async function* readPage(
     query: URLSearchParams,
     encoding: 'gzip' | 'identity',
@@ -244,17 +269,8 @@ export function createCouchChangesSource(
       if (since !== null) query.set('since', since);
       const hooks = { signal, ...(onOpen ? { onOpen } : {}), ...(onBytes ? { onBytes } : {}) };
       try {
-        if (!meter.isProbed) {
-          // Near (a LAN) or far: one small answer (the database info, which the sync asks for anyway)
-          // decides the first page's encoding — if it comes within the near threshold; a far link
-          // does not wait for it longer than that.
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([
-            probeInfo(signal).catch(() => undefined),
-            new Promise<void>((resolve) => (timer = setTimeout(resolve, NEAR_LATENCY_MS))),
-          ]);
-          clearTimeout(timer);
-        }
+        // Near or far decides the first page's encoding.
+        await untilProbed(signal);
         try {
           yield* readPage(query, meter.encoding(), hooks);
         } catch (error) {
@@ -272,21 +288,33 @@ export function createCouchChangesSource(
     async *follow({ since, signal, heartbeatMs, onOpen }): AsyncGenerator<FollowItem> {
       const query = new URLSearchParams({ feed: 'continuous', heartbeat: String(heartbeatMs), include_docs: 'true' });
       if (since !== null) query.set('since', since);
+      await untilProbed(signal);
       for (;;) {
-        const encoding = followEncoding;
+        // A server or proxy that compresses may hold live changes back until it has enough to send
+        // (pouchdb-server never flushes; nginx's gzip may not). Where compressing buys nothing — a
+        // near server, or pages read faster uncompressed — the feed is asked uncompressed from the
+        // start; otherwise compressed (with frequent heartbeats until it was seen delivering), and
+        // uncompressed once it stalled.
+        const encoding = isFollowGzipRefused || meter.isNear || meter.encoding() === 'identity' ? 'identity' : 'gzip';
+        const beatMs =
+          encoding === 'gzip' && !gzipFollowFlowed.has(url)
+            ? Math.min(heartbeatMs, UNPROVEN_GZIP_HEARTBEAT_MS)
+            : heartbeatMs;
+        query.set('heartbeat', String(beatMs));
         let response: OpenResponse | null = null;
         let stallTimer: NodeJS.Timeout | undefined;
         try {
           response = await open(changesPath(query), {
             signal,
-            idleTimeoutMs: Math.max(3 * heartbeatMs, 30_000),
+            idleTimeoutMs: Math.max(3 * beatMs, 30_000),
             encoding,
           });
           onOpen?.();
-          if (response.encoding === 'gzip') {
-            // A healthy feed sends a heartbeat at least every heartbeatMs: nothing decoded by twice
+          const isGzip = response.encoding === 'gzip';
+          if (isGzip) {
+            // A healthy feed sends a heartbeat at least every beatMs: nothing decoded by twice
             // that means the compression holds everything back.
-            const stallMs = 2 * heartbeatMs + 1000;
+            const stallMs = 2 * beatMs + 1000;
             const opened = response;
             stallTimer = setTimeout(() => {
               if (opened.decoded.bytes === 0) opened.res.destroy(new GzipStallError(stallMs));
@@ -295,6 +323,7 @@ export function createCouchChangesSource(
           const parser = new ContinuousFeedParser();
           for await (const chunk of response.chunks) {
             clearTimeout(stallTimer);
+            if (isGzip) gzipFollowFlowed.add(url);
             for (const item of parser.push(chunk)) {
               yield item;
               if (item.kind === 'end') return;
@@ -304,7 +333,7 @@ export function createCouchChangesSource(
           throw Object.assign(new Error('the server closed the continuous changes feed'), { code: 'ECONNRESET' });
         } catch (error) {
           if (error instanceof GzipStallError && !signal.aborted) {
-            followEncoding = 'identity';
+            isFollowGzipRefused = true;
             rememberStall(url, 'follow');
             continue;
           }

@@ -43,6 +43,8 @@ export class LinkMeter {
   private latency: number | null = null;
   /** The time a small request took (database info), once: near (LAN) or far. */
   private nearMs: number | null = null;
+  /** The quickest answer seen: the small request or a page's first byte. */
+  private quickestMs: number | null = null;
   private wireRate: number | null = null;
   private wirePerRow: number | null = null;
   /** Decoded (document) bytes per second under each encoding, when measured. */
@@ -64,12 +66,22 @@ export class LinkMeter {
   }
 
   /**
+   * Some answer (the small request, or a page's first byte) came within the near threshold: a LAN
+   * or the same machine. The quickest answer, because a busy machine only ever makes answers
+   * slower: no answer from a far server comes faster than the link's round trip.
+   */
+  get isNear(): boolean {
+    return this.quickestMs !== null && this.quickestMs < NEAR_LATENCY_MS;
+  }
+
+  /**
    * The time a small request took. A near server (a LAN) starts on identity — a server that
    * compresses in its own thread (pouchdb-server) is slowed by it, and the wire is not the limit;
    * a far one on gzip. Either is corrected by what the pages then show.
    */
   probed(ms: number): void {
     this.nearMs = ms;
+    this.quickestMs = Math.min(this.quickestMs ?? ms, ms);
     if (!this.isGzipRefused && ms < NEAR_LATENCY_MS) this.choice = 'identity';
   }
 
@@ -89,6 +101,7 @@ export class LinkMeter {
 
   record(s: ResponseSample): void {
     this.latency = ewma(this.latency, s.latencyMs);
+    this.quickestMs = Math.min(this.quickestMs ?? s.latencyMs, s.latencyMs);
     if (s.rows > 0) this.wirePerRow = ewma(this.wirePerRow, s.wireBytes / s.rows, 0.5);
     const streamMs = Math.max(s.streamMs, 1);
     const wireRate = (s.wireBytes * 1000) / streamMs;

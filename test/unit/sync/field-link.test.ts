@@ -53,11 +53,28 @@ describe('requests sized for the link', () => {
 describe('the link meter: which encoding to ask for', () => {
   it('a near server starts on identity, a far one on gzip', () => {
     const near = new LinkMeter();
+    assert.equal(near.isNear, false, 'not timed yet: not near');
     near.probed(4);
     assert.equal(near.encoding(), 'identity');
+    assert.equal(near.isNear, true);
     const far = new LinkMeter();
     far.probed(220);
     assert.equal(far.encoding(), 'gzip');
+    assert.equal(far.isNear, false);
+  });
+
+  it('near is the quickest answer: a slow first answer on a busy machine, then a quick page, is near', () => {
+    const m = new LinkMeter();
+    m.probed(140);
+    assert.equal(m.isNear, false);
+    m.record({ encoding: 'gzip', latencyMs: 9, streamMs: 5, wireBytes: 800, decodedBytes: 4000, rows: 10 });
+    assert.equal(m.isNear, true);
+    m.record({ encoding: 'gzip', latencyMs: 300, streamMs: 5, wireBytes: 800, decodedBytes: 4000, rows: 10 });
+    assert.equal(m.isNear, true, 'a later slow answer does not make it far');
+    const far = new LinkMeter();
+    far.probed(90);
+    far.record({ encoding: 'gzip', latencyMs: 85, streamMs: 5, wireBytes: 800, decodedBytes: 4000, rows: 10 });
+    assert.equal(far.isNear, false);
   });
 
   it('a slow identity page goes back to gzip; a slow gzip link never tries identity', () => {
