@@ -74,7 +74,7 @@ export interface Template {
  * each run with new environments — parses each (name, source) once. Most recently used last;
  * bounded by the total length of the sources held. Syntax errors are not cached (they throw).
  */
-const BODY_CACHE_MAX_CHARS = 4 * 1024 * 1024;
+const BODY_CACHE_MAX_CHARS = 2 * 1024 * 1024;
 const bodies = new Map<string, { body: Stmt[]; chars: number }>();
 let bodyChars = 0;
 
