@@ -1,4 +1,4 @@
-import type { TransformOptions } from '../transform/run-transform';
+import type { DbtRunOptions } from '../transform/dbt-invocation';
 import type {
   AppInfo,
   ParsedArgs,
@@ -35,18 +35,7 @@ export interface EngineEvents {
  *    selections differ between callers, so joining would answer the wrong question.
  */
 /** `cht-sync dbt <command>` options passed through to the transform engine (in-process only). */
-export type DbtInvocation = Pick<
-  TransformOptions,
-  | 'resourceTypes'
-  | 'build'
-  | 'failFast'
-  | 'indirectSelection'
-  | 'compileOnly'
-  | 'parseOnly'
-  | 'onArtifacts'
-  | 'threads'
-  | 'target'
->;
+export type DbtInvocation = DbtRunOptions;
 
 export interface Engine {
   readonly info: AppInfo;
