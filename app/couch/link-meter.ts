@@ -41,8 +41,8 @@ const ewma = (old: number | null, sample: number, weight = 0.3): number =>
 
 export class LinkMeter {
   private latency: number | null = null;
-  /** The time a small request took (database info), once: near (LAN) or far. */
-  private nearMs: number | null = null;
+  /** Whether the small request (database info) that tells near from far was timed. */
+  private wasProbed = false;
   /** The quickest answer seen: the small request or a page's first byte. */
   private quickestMs: number | null = null;
   private wireRate: number | null = null;
@@ -62,7 +62,7 @@ export class LinkMeter {
 
   /** Whether the small request that tells near from far was timed. */
   get isProbed(): boolean {
-    return this.nearMs !== null;
+    return this.wasProbed;
   }
 
   /**
@@ -80,7 +80,7 @@ export class LinkMeter {
    * a far one on gzip. Either is corrected by what the pages then show.
    */
   probed(ms: number): void {
-    this.nearMs = ms;
+    this.wasProbed = true;
     this.quickestMs = Math.min(this.quickestMs ?? ms, ms);
     if (!this.isGzipRefused && ms < NEAR_LATENCY_MS) this.choice = 'identity';
   }
